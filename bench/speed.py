@@ -1,0 +1,75 @@
+"""Training and sampling throughput of one model config on this machine.
+
+    python bench/speed.py                              # the shipped folk model's config
+    python bench/speed.py --hidden-size 256 --layers 1 --count 64 --device cuda
+
+Training: tokens/s of melody's Trainer on the folk corpus (the first 5 steps are a warm-up).
+Sampling: generated tokens/s and tunes/s of one batched `sample_ids` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+import torch
+
+from melody.checkpoint import Model
+from melody.data import prepare_corpus
+from melody.model import ModelConfig, SequenceModel
+from melody.sample import SampleConfig, sample_ids
+from melody.train import TrainConfig, Trainer, pick_device
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="folk")
+    parser.add_argument("--cell", default="lstm")
+    parser.add_argument("--embed-dim", type=int, default=64)
+    parser.add_argument("--hidden-size", type=int, default=512)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps (a multiple of 5)")
+    parser.add_argument("--count", type=int, default=8, help="pieces sampled in one batch")
+    parser.add_argument("--max-tokens", type=int, default=400)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    corpus = prepare_corpus([args.corpus])
+    model_config = ModelConfig(len(corpus.tokenizer), args.cell, args.embed_dim, args.hidden_size, args.layers)
+    device = pick_device(args.device)
+    report = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()}",
+        "config": model_config.to_dict() | {"batch_size": args.batch_size, "seq_len": args.seq_len},
+    }
+
+    with tempfile.TemporaryDirectory() as run_dir:
+        config = TrainConfig(
+            seq_len=args.seq_len,
+            batch_size=args.batch_size,
+            max_steps=args.steps + 5,
+            epochs=None,
+            log_every=5,
+            device=args.device,
+        )
+        trainer = Trainer(corpus, model_config, config, run_dir)
+        trainer.run()
+    speeds = [r["tokens_per_second"] for r in trainer.history if "tokens_per_second" in r][1:]  # skip warm-up
+    report["train_tokens_per_second"] = round(sum(speeds) / len(speeds), 1)
+
+    network = SequenceModel(model_config).to(device).eval()
+    model = Model(network, corpus.tokenizer)
+    sample_ids(model, SampleConfig(count=args.count, seed=0, max_tokens=20), device)  # warm-up
+    start = time.perf_counter()
+    pieces = sample_ids(model, SampleConfig(count=args.count, seed=0, max_tokens=args.max_tokens), device)
+    seconds = time.perf_counter() - start
+    report["sample_tokens_per_second"] = round(sum(len(p) for p in pieces) / seconds, 1)
+    report["sample_pieces_per_second"] = round(args.count / seconds, 3)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The `melody` command: flags map onto the library's configs; errors are caught here, once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from melody.errors import MelodyError
+
+EXAMPLES = {
+    "generate": """
+        melody generate -n 4                         4 folk tunes from the shipped model into outputs/
+        melody generate --key Dmix --meter 6/8 --title "Morning Jig" --seed 3
+        melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
+        melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files""",
+    "train": """
+        melody train folk --out runs/folk --max-minutes 30        the built-in folk collections
+        melody train ~/tunes/ --out runs/mine --epochs 10 --hidden-size 256
+        melody train ~/tunes/ --resume runs/mine --max-minutes 60  carry on where it stopped""",
+    "evaluate": """
+        melody evaluate folk-model.safetensors folk --json
+        melody evaluate runs/mine ~/tunes/""",
+    "corpus": """
+        melody corpus folk
+        melody corpus ~/tunes/ --json""",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="melody", description="Learn and write music with recurrent networks.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        epilog = "examples:" + textwrap.dedent(EXAMPLES.get(name, ""))
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+        sub.add_argument("--debug", action="store_true", help="show tracebacks")
+        return sub
+
+    gen = command("generate", "sample new pieces from a model into .abc and .mid files")
+    gen.add_argument("--model", default=None, help="model file, run folder or shipped name (default: folk)")
+    gen.add_argument("-n", "--count", type=int, default=4, help="how many pieces, sampled in one batch")
+    gen.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
+    gen.add_argument("--force", action="store_true", help="overwrite files that exist")
+    gen.add_argument("--seed", type=int, default=None, help="make the result repeatable")
+    gen.add_argument("--temperature", type=float, default=1.0, help="below 1: safer, above 1: wilder")
+    gen.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest tokens only")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set holding p")
+    gen.add_argument("--max-tokens", type=int, default=1500, help="stop a piece after this many tokens")
+    gen.add_argument("--primer", default=None, help="ABC text the pieces start with")
+    gen.add_argument("--primer-file", default=None, help="file whose ABC the pieces start with")
+    gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
+    gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
+    gen.add_argument("--title", default=None, help="T: field (default: the model's own)")
+    gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+
+    tr = command("train", "train a model on a built-in corpus or your own ABC files")
+    tr.add_argument("corpus", nargs="*", help="files, folders or built-in names (folk)")
+    tr.add_argument("--out", default=None, help="run folder (default: runs/<corpus>)")
+    tr.add_argument("--resume", default=None, metavar="RUN_DIR", help="carry on from a run folder")
+    tr.add_argument("--tokenizer", default="char", help="char")
+    tr.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
+    tr.add_argument("--embed-dim", type=int, default=64)
+    tr.add_argument("--hidden-size", type=int, default=512)
+    tr.add_argument("--layers", type=int, default=2)
+    tr.add_argument("--dropout", type=float, default=0.1)
+    tr.add_argument("--seq-len", type=int, default=128, help="window length for truncated BPTT")
+    tr.add_argument("--batch-size", type=int, default=32)
+    tr.add_argument("--lr", type=float, default=3e-3)
+    tr.add_argument("--weight-decay", type=float, default=0.01)
+    tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping threshold")
+    tr.add_argument("--warmup-steps", type=int, default=100)
+    tr.add_argument("--schedule", default="cosine", choices=["cosine", "plateau", "constant"])
+    tr.add_argument("--epochs", type=int, default=None, help="default 20 when no other limit is given")
+    tr.add_argument("--max-steps", type=int, default=None)
+    tr.add_argument("--max-minutes", type=float, default=None)
+    tr.add_argument("--val-fraction", type=float, default=0.05)
+    tr.add_argument(
+        "--save-dtype",
+        default="float32",
+        choices=["float32", "float16", "bfloat16"],
+        help="dtype of the .safetensors model files (float16 halves their size)",
+    )
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    tr.add_argument("--no-cache", action="store_true", help="re-read the corpus even if cached")
+
+    ev = command("evaluate", "held-out bits per token of a model on a corpus")
+    ev.add_argument("model", help="model file, run folder or shipped name")
+    ev.add_argument("corpus", nargs="+", help="files, folders or built-in names")
+    ev.add_argument(
+        "--split",
+        default="val",
+        choices=["val", "all"],
+        help="val: the corpus's held-out split (default); all: every tune",
+    )
+    ev.add_argument("--device", default="cpu")
+
+    co = command("corpus", "what a corpus holds: tunes, tokens, keys, meters, files that failed")
+    co.add_argument("corpus", nargs="+", help="files, folders or built-in names")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from melody import commands  # heavy imports (torch) only after --help has been answered
+
+    try:
+        return getattr(commands, f"run_{args.command}")(args)
+    except MelodyError as error:
+        if args.debug:
+            raise
+        print(f"melody {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"melody {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

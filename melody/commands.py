@@ -1,0 +1,174 @@
+"""What each CLI command does: read flags, call the library, show the result."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from melody.console import counting_progress, print_json, say, training_progress
+from melody.errors import ConfigError
+
+
+def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: bool = True):
+    from melody.data import prepare_corpus
+
+    with counting_progress("reading corpus") as update:
+        return prepare_corpus(corpus, tokenizer, val_fraction, use_cache=use_cache, progress=update)
+
+
+def _report_skipped(summary: dict) -> None:
+    for failure in summary["failed_files"]:
+        say(f"[yellow]skipped[/] {failure['file']}: {failure['error']}")
+    dropped = sum(summary["dropped_tunes"].values())
+    if dropped or summary["failed_files"]:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped_tunes"].items()))
+        say(f"skipped {len(summary['failed_files'])} files and {dropped} tunes" + (f" ({reasons})" if reasons else ""))
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from melody.model import ModelConfig
+    from melody.train import TrainConfig, Trainer, resume_trainer
+
+    if not args.corpus:
+        raise ConfigError("name a corpus to train on: a folder, a file or 'folk'")
+    corpus = _prepare(args.corpus, args.tokenizer, args.val_fraction, not args.no_cache)
+    _report_skipped(corpus.summary)
+    limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
+    if all(v is None for v in limits.values()):
+        limits["epochs"] = 20
+    with training_progress() as on_event:
+        if args.resume:
+            trainer = resume_trainer(
+                corpus, args.resume, on_event, **{k: v for k, v in limits.items() if v is not None}
+            )
+        else:
+            model_config = ModelConfig(
+                len(corpus.tokenizer), args.cell, args.embed_dim, args.hidden_size, args.layers, args.dropout
+            )
+            config = TrainConfig(
+                seq_len=args.seq_len,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                weight_decay=args.weight_decay,
+                clip=args.clip,
+                warmup_steps=args.warmup_steps,
+                schedule=args.schedule,
+                seed=args.seed,
+                device=args.device,
+                save_dtype=args.save_dtype,
+                **limits,
+            )
+            run_dir = args.out or str(Path("runs") / Path(args.corpus[0]).name)
+            trainer = Trainer(corpus, model_config, config, run_dir, on_event)
+        try:
+            result = trainer.run()
+        except KeyboardInterrupt:
+            say(f"interrupted: checkpoint saved in {trainer.run_dir}; continue with --resume {trainer.run_dir}")
+            raise
+    if args.json:
+        print_json(result)
+    else:
+        val = result["val_bits_per_token"]
+        say(
+            f"trained {result['steps']} steps in {result['minutes']} min; validation {val:.4f} bits/token"
+            if val is not None
+            else "no validation split"
+        )
+        say(f"model: {result['checkpoint']}")
+    return 0
+
+
+def run_corpus(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from melody.corpus import load_corpus
+    from melody.formats.abc import header_fields
+
+    with counting_progress("reading corpus") as update:
+        corpus = load_corpus(args.corpus, progress=update)
+    headers = [header_fields(t.text) for t in corpus.tunes]
+    summary = corpus.summary() | {
+        "characters": sum(len(t.text) for t in corpus.tunes),
+        "keys": dict(Counter(h.get("K", "?") for h in headers).most_common(12)),
+        "meters": dict(Counter(h.get("M", "?") for h in headers).most_common(12)),
+    }
+    if args.json:
+        print_json(summary)
+        return 0
+    from rich.table import Table
+
+    table = Table(title="corpus", show_header=False)
+    for name in ("files", "tunes", "characters", "duplicates"):
+        table.add_row(name, str(summary[name]))
+    table.add_row("failed files", str(len(summary["failed_files"])))
+    table.add_row("dropped tunes", ", ".join(f"{n} {r}" for r, n in summary["dropped_tunes"].items()) or "0")
+    table.add_row("keys", ", ".join(f"{k} {n}" for k, n in summary["keys"].items()))
+    table.add_row("meters", ", ".join(f"{k} {n}" for k, n in summary["meters"].items()))
+    from melody.console import err
+
+    err.print(table)
+    for failure in summary["failed_files"]:
+        say(f"failed: {failure['file']}: {failure['error']}")
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from melody.checkpoint import load_model
+    from melody.errors import InputError
+    from melody.generate import sample_pieces, write_pieces
+    from melody.sample import SampleConfig
+
+    primer = args.primer
+    if args.primer_file:
+        try:
+            primer = Path(args.primer_file).read_text(encoding="utf-8", errors="replace") + (primer or "")
+        except OSError as error:
+            raise InputError(f"cannot read primer: {error.strerror}", args.primer_file) from None
+    config = SampleConfig(
+        count=args.count,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        primer=primer,
+        key=args.key,
+        meter=args.meter,
+        title=args.title,
+    )
+    model = load_model(args.model, args.device)
+    with counting_progress("sampling") as update:
+        update(0, config.count)
+        pieces, resampled = sample_pieces(model, config, args.device)
+        written = write_pieces(pieces, args.out, force=args.force)
+        update(config.count, config.count)
+    if args.json:
+        print_json({"model": model.path, "out": args.out, "seed": args.seed, "resampled": resampled, "pieces": written})
+        return 0
+    for item in written:
+        say(
+            f"{item['title']}  [dim]{item['key']} {item['meter']}, {item['notes']} notes[/]  "
+            f"{item['abc']}  {item['midi']}"
+        )
+    if resampled:
+        say(f"[dim]{resampled} unreadable or too short pieces were resampled[/]")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from melody.checkpoint import load_model
+    from melody.evaluate import evaluate_model
+
+    model = load_model(args.model, args.device)
+    with counting_progress("reading corpus") as update:
+        result = evaluate_model(model, args.corpus, args.split, args.device, progress=update)
+    if args.json:
+        print_json(result)
+    else:
+        say(
+            f"{result['tunes']} tunes ({args.split}), {result['tokens']} tokens: "
+            f"{result['bits_per_token']:.4f} bits/token, {result['bits_per_char']:.4f} bits/char"
+        )
+        if result["tunes_skipped_unknown_characters"]:
+            say(f"skipped {result['tunes_skipped_unknown_characters']} tunes with characters the model never saw")
+    return 0

@@ -1,0 +1,154 @@
+"""From corpus to training batches: stable split, tokenizing, an on-disk cache, contiguous streams."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from melody.corpus import files_fingerprint, find_files, load_corpus
+from melody.errors import InputError
+from melody.fileio import atomic_write_bytes
+from melody.tokenizers import make_tokenizer, tokenizer_from_dict
+from melody.tokenizers.base import Tokenizer
+
+CACHE_VERSION = 2
+
+
+def cache_dir() -> Path:
+    """Where tokenized corpora live: $MELODY_CACHE, else ~/.cache/melody."""
+    root = os.environ.get("MELODY_CACHE") or Path.home() / ".cache" / "melody"
+    return Path(root) / "corpora"
+
+
+def is_validation(text: str, fraction: float) -> bool:
+    """Stable split by content: adding files never moves an old tune across."""
+    bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+    return bucket < fraction
+
+
+@dataclass
+class TokenizedCorpus:
+    """Token ids of the train and validation tunes, each tune framed by <bos> ... <eos>."""
+
+    tokenizer: Tokenizer
+    train: np.ndarray  # (N,) flat ids
+    train_offsets: np.ndarray  # (tunes + 1,) start of each tune in `train`
+    val: np.ndarray
+    val_offsets: np.ndarray
+    summary: dict
+
+    @property
+    def val_characters(self) -> int:
+        return int(self.summary["val_characters"])
+
+
+def _pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.fromiter((i for s in sequences for i in s), dtype=np.int32, count=int(offsets[-1]))
+    return flat, offsets
+
+
+def _save_cache(path: Path, corpus: TokenizedCorpus) -> None:
+    meta = {"tokenizer": corpus.tokenizer.to_dict(), "summary": corpus.summary}
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        train=corpus.train,
+        train_offsets=corpus.train_offsets,
+        val=corpus.val,
+        val_offsets=corpus.val_offsets,
+        meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+    )
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _load_cache(path: Path) -> TokenizedCorpus | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+            return TokenizedCorpus(
+                tokenizer_from_dict(meta["tokenizer"]),
+                data["train"],
+                data["train_offsets"],
+                data["val"],
+                data["val_offsets"],
+                meta["summary"],
+            )
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged cache is rebuilt, never trusted
+
+
+def prepare_corpus(
+    arguments: list[str],
+    tokenizer_name: str = "char",
+    val_fraction: float = 0.05,
+    use_cache: bool = True,
+    progress=None,
+) -> TokenizedCorpus:
+    """Read, split and tokenize a corpus, or take it from the cache when nothing changed."""
+    files = [path for argument in arguments for path in find_files(argument)]
+    settings = {"tokenizer": tokenizer_name, "val_fraction": val_fraction, "v": CACHE_VERSION}
+    key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
+    path = cache_dir() / f"{key[:32]}.npz"
+    if use_cache and path.exists():
+        cached = _load_cache(path)
+        if cached is not None:
+            cached.summary["cached"] = True
+            return cached
+
+    corpus = load_corpus(arguments, progress=progress)
+    if not corpus.tunes:
+        raise InputError("corpus holds no usable tunes", ", ".join(arguments))
+    texts = [tune.text for tune in corpus.tunes]
+    val_texts = [t for t in texts if is_validation(t, val_fraction)]
+    train_texts = [t for t in texts if not is_validation(t, val_fraction)]
+    if not train_texts:
+        train_texts, val_texts = val_texts, []
+    tokenizer = make_tokenizer(tokenizer_name).fit(texts)
+    train, train_offsets = _pack([tokenizer.encode(t) for t in train_texts])
+    val, val_offsets = _pack([tokenizer.encode(t) for t in val_texts])
+    summary = corpus.summary() | {
+        "train_tunes": len(train_texts),
+        "val_tunes": len(val_texts),
+        "train_tokens": int(train.size),
+        "val_tokens": int(val.size),
+        "val_characters": sum(len(t) for t in val_texts),
+        "vocab_size": len(tokenizer),
+        "val_fraction": val_fraction,
+    }
+    result = TokenizedCorpus(tokenizer, train, train_offsets, val, val_offsets, summary)
+    if use_cache:
+        _save_cache(path, result)
+    result.summary["cached"] = False
+    return result
+
+
+def shuffled_stream(flat: np.ndarray, offsets: np.ndarray, seed: int) -> np.ndarray:
+    """All tunes in a seeded random order, end to end (a new order each epoch)."""
+    order = np.random.default_rng(seed).permutation(len(offsets) - 1)
+    return np.concatenate([flat[offsets[i] : offsets[i + 1]] for i in order])
+
+
+def stream_rows(stream: np.ndarray, rows: int) -> np.ndarray:
+    """Cut one long stream into `rows` contiguous rows, so state can carry from window to window."""
+    length = stream.size // rows
+    if length < 2:
+        raise InputError(f"corpus too small for {rows} rows; lower --batch-size")
+    return stream[: rows * length].reshape(rows, length)  # (B, L)
+
+
+def windows_per_epoch(rows: np.ndarray, seq_len: int) -> int:
+    return (rows.shape[1] - 1) // seq_len
+
+
+def window(rows: np.ndarray, index: int, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and next-token targets of window `index`: (B, T) each."""
+    start = index * seq_len
+    return rows[:, start : start + seq_len], rows[:, start + 1 : start + seq_len + 1]

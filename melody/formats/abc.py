@@ -1,0 +1,231 @@
+"""ABC text: split tunebooks into tunes, bring each tune to one canonical form, read it with music21.
+
+The canonical form is what the character model learns and writes, so it is kept small and regular:
+four header lines in a fixed order (``T: M: L: K:``, no ``X:``: the writer numbers tunes), then the
+body with comments, lyrics, annotations, chord symbols and non-musical fields removed and runs of spaces collapsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from melody.errors import InputError
+
+HEADER_ORDER = ("T", "M", "L", "K")
+BODY_FIELDS_KEPT = frozenset("KML")  # fields that change how the notes that follow sound
+_FIELD_RE = re.compile(r"^([A-Za-z+]):\s*(.*)$")
+_SPACES_RE = re.compile(r"[ \t]+")
+_NOTE_RE = re.compile(r"[A-Ga-g]")
+_QUOTED_RE = re.compile(r'"[^"\n]*"?')  # guitar chords and text annotations: not melody
+
+
+@dataclass(frozen=True)
+class AbcTune:
+    """One tune in canonical form, with where it came from (for error messages)."""
+
+    text: str
+    source: str
+    line: int
+
+    @property
+    def title(self) -> str:
+        return header_fields(self.text).get("T", "")
+
+
+def decode_abc_bytes(data: bytes) -> tuple[str, bool]:
+    """UTF-8 first; old collections are often Latin-1, which never fails. Returns (text, was_latin1)."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), True
+
+
+def split_tunes(text: str) -> list[tuple[int, str]]:
+    """Split a tunebook on ``X:`` lines. Returns (1-based line number, tune text) pairs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    tunes: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("X:"):
+            tunes.append((number, []))
+        elif tunes:
+            tunes[-1][1].append(line)
+    return [(number, "\n".join(lines)) for number, lines in tunes]
+
+
+def default_unit_length(meter: str) -> str:
+    """ABC's rule when ``L:`` is missing: 1/16 for meters below 3/4, else 1/8."""
+    value = meter_fraction(meter)
+    return "1/16" if value is not None and value < Fraction(3, 4) else "1/8"
+
+
+def meter_fraction(meter: str) -> Fraction | None:
+    """Length of one bar in whole notes, or None for free meter (``none`` or unreadable)."""
+    meter = meter.strip()
+    if meter == "C":
+        return Fraction(4, 4)
+    if meter == "C|":
+        return Fraction(2, 2)
+    match = re.fullmatch(r"\(?([0-9+]+)\)?\s*/\s*([0-9]+)", meter)
+    if not match:
+        return None
+    numerator = sum(int(part) for part in match.group(1).split("+") if part)
+    denominator = int(match.group(2))
+    if numerator <= 0 or denominator <= 0:
+        return None
+    return Fraction(numerator, denominator)
+
+
+def _clean_body_line(line: str) -> str:
+    if "%" in line:
+        line = line[: line.index("%")]
+    line = "".join(ch for ch in line if ch != "`" and unicodedata.category(ch) != "Cc")
+    return _SPACES_RE.sub(" ", line).strip()
+
+
+def normalize_tune(raw: str) -> tuple[str | None, str]:
+    """Canonical text of one tune (without ``X:``), or (None, reason) when it cannot be used."""
+    header: dict[str, str] = {}
+    body: list[str] = []
+    in_body = False
+    for line in raw.split("\n"):
+        if not in_body:
+            stripped = line.strip()
+            if not stripped or stripped.startswith("%"):
+                continue
+            match = _FIELD_RE.match(stripped)
+            if not match:
+                continue  # free text before K: is not part of the tune
+            field, value = match.group(1), _clean_body_line(match.group(2))
+            if field == "V":
+                return None, "several voices (V:)"
+            if field == "T" and "T" in header:
+                continue  # keep the first title only
+            if field in HEADER_ORDER:
+                header[field] = value
+            if field == "K":
+                in_body = True
+            continue
+        if not line.strip():
+            if body:
+                break  # a blank line ends the tune
+            continue
+        if line.lstrip().startswith("%"):
+            continue
+        match = _FIELD_RE.match(line.strip())
+        if match and len(match.group(1)) == 1:
+            if match.group(1) == "V":
+                return None, "several voices (V:)"
+            if match.group(1) in BODY_FIELDS_KEPT:
+                body.append(f"{match.group(1)}:{_clean_body_line(match.group(2))}")
+            continue
+        if "[V:" in line:
+            return None, "several voices (V:)"
+        cleaned = _clean_body_line(_QUOTED_RE.sub("", line))
+        if cleaned:
+            body.append(cleaned)
+    if "K" not in header:
+        return None, "no K: field"
+    if not header.get("M"):
+        return None, "no M: field"
+    if not any(_NOTE_RE.search(line) for line in body if not _FIELD_RE.match(line)):
+        return None, "no notes in body"
+    header.setdefault("T", "Untitled")
+    header["T"] = header["T"] or "Untitled"
+    header.setdefault("L", default_unit_length(header["M"]))
+    lines = [f"{field}:{header[field]}" for field in HEADER_ORDER] + body
+    return "\n".join(lines) + "\n", ""
+
+
+def header_fields(text: str) -> dict[str, str]:
+    """The header fields of a tune (first value of each field, up to and including ``K:``)."""
+    fields: dict[str, str] = {}
+    for line in text.split("\n"):
+        match = _FIELD_RE.match(line.strip())
+        if not match:
+            break
+        fields.setdefault(match.group(1), match.group(2).strip())
+        if match.group(1) == "K":
+            break
+    return fields
+
+
+def read_abc_text(text: str, source: str) -> tuple[list[AbcTune], dict[str, int]]:
+    """All usable tunes of one tunebook, and a count of the tunes dropped by reason."""
+    tunes: list[AbcTune] = []
+    dropped: dict[str, int] = {}
+    for line, raw in split_tunes(text):
+        canonical, reason = normalize_tune(raw)
+        if canonical is None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+        else:
+            tunes.append(AbcTune(canonical, source, line))
+    return tunes, dropped
+
+
+def read_abc_file(path: str | Path) -> tuple[list[AbcTune], dict[str, int]]:
+    """Read one ``.abc`` file. Raises InputError when the file holds no usable tune at all."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror}", str(path)) from None
+    if b"\x00" in data[:4096]:
+        raise InputError("binary data, not ABC text", str(path))
+    text, _ = decode_abc_bytes(data)
+    if not text.strip():
+        raise InputError("empty file", str(path))
+    tunes, dropped = read_abc_text(text, str(path))
+    if not tunes:
+        if not dropped:
+            raise InputError("no tunes found (an ABC tune starts with an X: line)", str(path))
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(dropped.items()))
+        raise InputError(f"no usable tunes ({reasons})", str(path))
+    return tunes, dropped
+
+
+def tune_to_abc(text: str, number: int = 1, title: str | None = None) -> str:
+    """A complete ABC tune: ``X:`` first, ``T:`` second, the other header fields, ``K:`` last."""
+    lines = text.rstrip("\n").split("\n")
+    fields: dict[str, str] = {}
+    body_start = len(lines)
+    for index, line in enumerate(lines):
+        match = _FIELD_RE.match(line)
+        if not match:
+            body_start = index
+            break
+        fields.setdefault(match.group(1), match.group(2).strip())
+        if match.group(1) == "K":
+            body_start = index + 1
+            break
+    if title is not None:
+        fields["T"] = title
+    key = fields.pop("K", "C")
+    ordered = [f"X:{number}", f"T:{fields.pop('T', 'Untitled')}"]
+    ordered += [f"{field}:{value}" for field, value in fields.items()]
+    ordered.append(f"K:{key}")
+    return "\n".join(ordered + lines[body_start:]) + "\n"
+
+
+def abc_to_stream(abc: str, source: str = "<abc>"):
+    """Parse one ABC tune with music21. Raises InputError when music21 cannot read it."""
+    from music21 import converter, stream
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):  # music21 prints warnings
+        warnings.simplefilter("ignore")
+        try:
+            parsed = converter.parse(abc, format="abc")
+        except Exception as error:  # music21 raises many unrelated types on bad ABC
+            raise InputError(f"music21 cannot parse this ABC: {error}", source) from None
+    if isinstance(parsed, stream.Opus):
+        scores = list(parsed.scores)
+        if not scores:
+            raise InputError("music21 found no tune in this ABC", source)
+        parsed = scores[0]
+    return parsed

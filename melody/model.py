@@ -1,0 +1,83 @@
+"""The network: Embedding -> stacked LSTM/GRU/RNN -> Linear, one prediction per input step."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from melody.errors import ConfigError
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+State = Any  # (h, c) for LSTM, h for GRU/RNN; each (layers, B, hidden)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    cell: str = "lstm"
+    embed_dim: int = 64
+    hidden_size: int = 512
+    num_layers: int = 2
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.cell not in CELLS:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        if min(self.vocab_size, self.embed_dim, self.hidden_size, self.num_layers) < 1:
+            raise ConfigError("vocab_size, embed_dim, hidden_size and num_layers must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("dropout must be in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+class SequenceModel(nn.Module):
+    """Many-to-many recurrent language model. The same module trains on windows and samples
+    step by step: pass the returned state back in to continue where the last call stopped."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
+        self.rnn = CELLS[config.cell](
+            config.embed_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+
+    def forward(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
+        x = self.embed(ids)  # (B, T, E)
+        out, state = self.rnn(x, state)  # (B, T, H)
+        return self.head(self.drop(out)), state  # (B, T, V)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def detach_state(state: State) -> State:
+    """Cut the graph between windows (truncated BPTT) but keep the values."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def select_state(state: State, rows: torch.Tensor) -> State:
+    """Keep only some batch rows of a state (used to drop finished pieces while sampling)."""
+    if isinstance(state, tuple):
+        return tuple(s[:, rows] for s in state)
+    return state[:, rows]

@@ -1,0 +1,185 @@
+"""Sampling: all pieces advance together one token per step, the model's state carried between steps.
+
+A piece follows a plan of segments: forced text (a primer, header fields the user chose) and free
+text that the model writes. Header fields the user did not choose are free lines after a forced
+``F:`` prefix, so ``--key Dmix`` alone still gets a title, meter and unit length from the model.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+import torch
+
+from melody.checkpoint import Model
+from melody.errors import ConfigError, VocabularyError
+from melody.formats.abc import HEADER_ORDER, normalize_tune
+from melody.model import select_state
+from melody.tokenizers.base import SPECIALS
+
+# Training streams tunes back to back with the state carried, so a zero state before <bos> is almost
+# never seen there. Sampling starts from the state after one plain tune, as every training tune does.
+WARM_UP_TUNE = "T:A\nM:4/4\nL:1/8\nK:C\nCDEF GABc|c2G2 E2C2|]\n"
+
+
+def warm_up_ids(tokenizer) -> list[int]:
+    """Ids fed before each piece: a short tune then <bos> (just <eos> <bos> for an odd vocabulary)."""
+    try:
+        return tokenizer.encode(WARM_UP_TUNE) + [tokenizer.bos_id]
+    except VocabularyError:
+        return [tokenizer.eos_id, tokenizer.bos_id]
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    count: int = 4
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    max_tokens: int = 1500
+    seed: int | None = None
+    primer: str | None = None
+    key: str | None = None
+    meter: str | None = None
+    title: str | None = None
+
+    def __post_init__(self):
+        if self.count < 1:
+            raise ConfigError("--count must be at least 1")
+        if self.temperature <= 0:
+            raise ConfigError("--temperature must be above 0")
+        if self.top_k < 0 or not 0 < self.top_p <= 1:
+            raise ConfigError("--top-k must be >= 0 and --top-p in (0, 1]")
+        if self.max_tokens < 1:
+            raise ConfigError("--max-tokens must be at least 1")
+        for name in ("key", "meter", "title"):
+            value = getattr(self, name)
+            if value is not None and ("\n" in value or not value.strip()):
+                raise ConfigError(f"--{name} must be one non-empty line")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
+    """The plan: (text, free) pairs. Forced text is fed as is; a free segment ends at a newline."""
+    primer = (config.primer or "").replace("\r\n", "\n").replace("\r", "\n")
+    if primer.lstrip().startswith("X:"):
+        primer = primer.split("\n", 1)[1] if "\n" in primer else ""
+    if primer and "K:" in primer:  # a whole header: bring it to the canonical form the model knows
+        canonical, _ = normalize_tune(primer)
+        primer = canonical if canonical else primer
+    chosen = {"T": config.title, "M": config.meter, "K": config.key}
+    if not any(chosen.values()):
+        return [(primer, False)] if primer else []
+    if "K:" in primer:
+        raise ConfigError("give header fields either in the primer or with --key/--meter/--title, not both")
+    segments: list[tuple[str, bool]] = []
+    for field in HEADER_ORDER:
+        value = chosen.get(field)
+        segments.append((f"{field}:{value.strip()}\n" if value else f"{field}:", False))
+        if not value:
+            segments.append(("", True))
+    if primer:
+        segments.append((primer, False))
+    return segments
+
+
+def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
+    """Temperature, then top-k, then nucleus (top-p) filtering. (B, V) -> (B, V)."""
+    logits = logits / temperature
+    if top_k and top_k < logits.size(-1):
+        threshold = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < threshold, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cumulative - torch.softmax(sorted_logits, dim=-1) > top_p  # keep the token crossing p
+        logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+    return logits
+
+
+class _Row:
+    """One piece's progress through its plan."""
+
+    def __init__(self, segments: list[list[int] | None]):
+        self.segments = segments  # list of forced id lists, None for a free line
+        self.forced: list[int] = []
+        self.free_line = False
+        self.ids: list[int] = []
+        self.advance()
+
+    def advance(self) -> None:
+        while self.segments and not self.forced and not self.free_line:
+            segment = self.segments.pop(0)
+            if segment is None:
+                self.free_line = True
+            else:
+                self.forced = list(segment)
+
+
+@contextmanager
+def _threads(count: int):
+    """Step-by-step sampling does small matmuls: one thread avoids OpenMP spin-waits that make
+    it up to 50x slower when another process shares the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def sample_ids(model: Model, config: SampleConfig, device="cpu") -> list[list[int]]:
+    """Token ids of `config.count` pieces (without <bos>), sampled in one batch."""
+    small = config.count * model.config.hidden_size <= 32 * 512
+    with _threads(1 if small else torch.get_num_threads()), torch.no_grad():
+        return _sample_ids(model, config, device)
+
+
+def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
+    tokenizer, network = model.tokenizer, model.network.to(device).eval()
+    generator = torch.Generator(device=device)
+    generator.manual_seed(config.seed if config.seed is not None else torch.seed())
+    newline = tokenizer.index.get("\n")
+    plan = [None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)]
+    rows = [_Row([list(s) if s is not None else None for s in plan]) for _ in range(config.count)]
+    banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
+    banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
+    eos_mask = banned.clone()
+    eos_mask[tokenizer.eos_id] = True
+
+    active = list(range(config.count))
+    state = None
+    inputs = torch.tensor([warm_up_ids(tokenizer)] * config.count, device=device)  # (B, W), one call
+    for _ in range(config.max_tokens):
+        logits, state = network(inputs, state)  # (B, 1, V)
+        logits = logits[:, -1].float()
+        in_line = torch.tensor([rows[i].free_line for i in active], device=device)
+        masks = torch.where(in_line[:, None], eos_mask, banned)  # no <eos> inside a header line
+        probs = torch.softmax(
+            filter_logits(logits.masked_fill(masks, float("-inf")), config.temperature, config.top_k, config.top_p),
+            dim=-1,
+        )
+        drawn = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()  # (B,)
+        keep, next_ids = [], []
+        for slot, (index, token) in enumerate(zip(active, drawn)):
+            row = rows[index]
+            if row.forced:
+                token = row.forced.pop(0)
+            elif row.free_line and token == newline:
+                row.free_line = False
+            row.ids.append(token)
+            row.advance()
+            if token != tokenizer.eos_id:
+                keep.append(slot)
+                next_ids.append(token)
+        if not keep:
+            break
+        if len(keep) < len(active):  # finished pieces leave the batch and stop costing
+            kept = torch.tensor(keep, device=device)
+            state = select_state(state, kept)
+            active = [active[slot] for slot in keep]
+        inputs = torch.tensor(next_ids, device=device).unsqueeze(1)
+    return [row.ids for row in rows]

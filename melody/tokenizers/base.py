@@ -1,0 +1,53 @@
+"""What every tokenizer offers, so data, training, sampling and checkpoints need not know which one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+SPECIALS = (PAD, BOS, EOS)
+
+
+class Tokenizer(ABC):
+    """Maps a piece to token ids and back. The vocabulary is sorted, so it is stable across runs."""
+
+    name: str = ""
+
+    def __init__(self, vocab: list[str] | None = None):
+        self.vocab: list[str] = list(vocab) if vocab else list(SPECIALS)
+        self.index = {token: i for i, token in enumerate(self.vocab)}
+
+    @property
+    def pad_id(self) -> int:
+        return self.index[PAD]
+
+    @property
+    def bos_id(self) -> int:
+        return self.index[BOS]
+
+    @property
+    def eos_id(self) -> int:
+        return self.index[EOS]
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    @abstractmethod
+    def fit(self, pieces: list[str]) -> Tokenizer:
+        """Learn the vocabulary from training pieces; returns self."""
+
+    @abstractmethod
+    def encode(self, piece: str, *, bos: bool = True, eos: bool = True) -> list[int]:
+        """Token ids of one piece, framed by ``<bos>``/``<eos>`` unless told otherwise."""
+
+    @abstractmethod
+    def decode(self, ids: list[int]) -> str:
+        """The piece that token ids spell; special tokens are dropped."""
+
+    def settings(self) -> dict[str, Any]:
+        """Options that change the encoding (part of the cache key and the checkpoint)."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "vocab": self.vocab, "settings": self.settings()}

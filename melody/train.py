@@ -1,0 +1,323 @@
+"""Training: truncated BPTT over contiguous streams, AdamW, clipping, warm-up + decay, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from melody.checkpoint import load_train_state, save_model_file, save_train_state
+from melody.data import TokenizedCorpus, shuffled_stream, stream_rows, window, windows_per_epoch
+from melody.errors import ConfigError, ModelFileError
+from melody.evaluate import stream_bits
+from melody.model import ModelConfig, SequenceModel, detach_state
+
+SCHEDULES = ("cosine", "plateau", "constant")
+SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seq_len: int = 128
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    warmup_steps: int = 100
+    schedule: str = "cosine"
+    min_lr_ratio: float = 0.05
+    epochs: int | None = 20
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 20
+    save_dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if self.save_dtype not in SAVE_DTYPES:
+            raise ConfigError(f"--save-dtype must be one of {', '.join(SAVE_DTYPES)}")
+        if min(self.seq_len, self.batch_size, self.log_every) < 1 or self.lr <= 0 or self.clip <= 0:
+            raise ConfigError("seq_len, batch_size, log_every, lr and clip must be positive")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ConfigError("--device must be auto, cpu or cuda")
+        if self.epochs is None and self.max_steps is None and self.max_minutes is None:
+            raise ConfigError("give at least one of --epochs, --max-steps, --max-minutes")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU")
+    return torch.device(name)
+
+
+class Trainer:
+    """Owns the model, optimizer and data position; `run()` trains until a limit and checkpoints."""
+
+    def __init__(
+        self,
+        corpus: TokenizedCorpus,
+        model_config: ModelConfig,
+        config: TrainConfig,
+        run_dir: str | Path,
+        progress: Callable[[dict], None] | None = None,
+    ):
+        self.corpus, self.config, self.run_dir = corpus, config, Path(run_dir)
+        self.progress = progress or (lambda event: None)
+        self.device = pick_device(config.device)
+        torch.manual_seed(config.seed)
+        self.model = SequenceModel(model_config).to(self.device)
+        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2 and "embed" not in n]
+        other = [p for n, p in self.model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay}, {"params": other, "weight_decay": 0.0}],
+            lr=config.lr,
+        )
+        self.step, self.epoch, self.window_index = 0, 0, 0
+        self.best_val, self.plateau_scale, self.elapsed = math.inf, 1.0, 0.0
+        self.carry = None
+        self.history: list[dict] = []
+        self.rng_state = torch.get_rng_state()  # dropout's randomness, restored when run() starts
+
+    # -- schedule -------------------------------------------------------------------------
+    def steps_per_epoch(self) -> int:
+        tokens = self.corpus.train.size
+        return max(1, (tokens // self.config.batch_size - 1) // self.config.seq_len)
+
+    def planned_steps(self) -> int | None:
+        limits = []
+        if self.config.max_steps is not None:
+            limits.append(self.config.max_steps)
+        if self.config.epochs is not None:
+            limits.append(self.config.epochs * self.steps_per_epoch())
+        return min(limits) if limits else None
+
+    def fraction_done(self) -> float:
+        fractions = [0.0]
+        planned = self.planned_steps()
+        if planned:
+            fractions.append(self.step / planned)
+        if self.config.max_minutes:
+            fractions.append(self.elapsed / (60 * self.config.max_minutes))
+        return min(1.0, max(fractions))
+
+    def learning_rate(self) -> float:
+        c = self.config
+        if self.step < c.warmup_steps:
+            return c.lr * (self.step + 1) / c.warmup_steps
+        if c.schedule == "cosine":
+            ratio = c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * self.fraction_done()))
+            return c.lr * ratio
+        if c.schedule == "plateau":
+            return c.lr * self.plateau_scale
+        return c.lr
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        carry = self.carry if isinstance(self.carry, tuple) else ((self.carry,) if self.carry is not None else ())
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "model_config": json.dumps(self.model.config.to_dict()),
+            "train_config": json.dumps(self.config.to_dict()),
+            "progress": json.dumps(
+                {
+                    "step": self.step,
+                    "epoch": self.epoch,
+                    "window": self.window_index,
+                    "best_val": None if math.isinf(self.best_val) else self.best_val,
+                    "plateau_scale": self.plateau_scale,
+                    "elapsed": self.elapsed,
+                }
+            ),
+            "carry": [t.cpu() for t in carry],
+            "rng_torch": torch.get_rng_state(),
+            "torch_version": str(torch.__version__),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            progress = json.loads(state["progress"])
+            carry = [t.to(self.device) for t in state["carry"]]
+            self.rng_state = state["rng_torch"]
+        except (KeyError, RuntimeError, ValueError, TypeError) as error:
+            raise ModelFileError(f"training state does not fit this run ({str(error)[:160]})") from None
+        self.step, self.epoch, self.window_index = progress["step"], progress["epoch"], progress["window"]
+        self.best_val = progress["best_val"] if progress["best_val"] is not None else math.inf
+        self.plateau_scale, self.elapsed = progress["plateau_scale"], progress["elapsed"]
+        self.carry = None if not carry else (tuple(carry) if len(carry) == 2 else carry[0])
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "steps": self.step,
+            "epochs": round(self.step / self.steps_per_epoch(), 3),
+            "best_val_bits_per_token": None if math.isinf(self.best_val) else self.best_val,
+            "minutes": round(self.elapsed / 60, 2),
+            "corpus": {k: v for k, v in self.corpus.summary.items() if k != "failed_files"},
+        }
+
+    def save(self, val_bits: float | None) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        dtype = SAVE_DTYPES[self.config.save_dtype]
+        training = self.summary() | {"train_config": self.config.to_dict()}
+        save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
+        if val_bits is not None and val_bits <= self.best_val:
+            self.best_val = val_bits
+            training["best_val_bits_per_token"] = val_bits
+            save_model_file(self.run_dir / "best.safetensors", self.model, self.corpus.tokenizer, training, dtype)
+        save_train_state(self.run_dir / "train_state.pt", self.state_dict())
+
+    def log(self, record: dict) -> None:
+        self.history.append(record)
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    # -- loop -----------------------------------------------------------------------------
+    def validate(self) -> float | None:
+        if self.corpus.val.size < 2:
+            return None
+        bits, count = stream_bits(self.model, self.corpus.val, self.config.batch_size, self.config.seq_len, self.device)
+        return bits / count
+
+    def bits_per_char(self, bits_per_token: float) -> float:
+        """Validation bits per character of ABC text (<bos>/<eos> tokens are not characters)."""
+        return bits_per_token * self.corpus.val.size / max(1, self.corpus.val_characters)
+
+    def finished(self) -> bool:
+        planned = self.planned_steps()
+        over_time = self.config.max_minutes is not None and self.elapsed >= 60 * self.config.max_minutes
+        return over_time or (planned is not None and self.step >= planned)
+
+    def end_of_epoch(self) -> None:
+        val = self.validate()
+        if val is not None and self.config.schedule == "plateau" and val > self.best_val:
+            self.plateau_scale *= 0.5
+        self.log(
+            {"step": self.step, "epoch": self.epoch, "val_bits_per_token": val, "minutes": round(self.elapsed / 60, 3)}
+        )
+        self.save(val)
+        self.progress({"kind": "eval", "step": self.step, "val_bits_per_token": val})
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One window of truncated BPTT; returns the loss and the gradient norm before clipping."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        logits, state = self.model(x, self.carry)  # (B, T, V)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        self.optimizer.step()
+        self.carry = detach_state(state)
+        self.step += 1
+        return loss.detach(), norm
+
+    def run(self) -> dict[str, Any]:
+        """Train until the first limit; Ctrl-C saves a checkpoint before it propagates."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        torch.set_rng_state(self.rng_state)
+        cfg = self.config
+        start = time.perf_counter() - self.elapsed
+        tokens_seen, window_start = 0, time.perf_counter()
+        run_tokens, run_started, eval_seconds = 0, time.perf_counter(), 0.0
+        loss_sum = torch.zeros((), device=self.device)
+        norm_sum = torch.zeros((), device=self.device)
+        norm_max = torch.zeros((), device=self.device)
+        val = None
+        try:
+            while not self.finished():
+                rows = stream_rows(
+                    shuffled_stream(self.corpus.train, self.corpus.train_offsets, cfg.seed * 1_000_003 + self.epoch),
+                    cfg.batch_size,
+                )
+                rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
+                count = windows_per_epoch(rows, cfg.seq_len)
+                if self.window_index == 0:
+                    self.carry = None
+                self.model.train()
+                while self.window_index < count and not self.finished():
+                    x, y = window(rows_t, self.window_index, cfg.seq_len)  # (B, T) each
+                    loss, norm = self.train_step(x, y)
+                    self.window_index += 1
+                    tokens_seen += x.numel()
+                    run_tokens += x.numel()
+                    loss_sum += loss
+                    norm_sum += norm
+                    norm_max = torch.maximum(norm_max, norm)
+                    self.elapsed = time.perf_counter() - start
+                    if self.step % cfg.log_every == 0:
+                        speed = tokens_seen / max(1e-9, time.perf_counter() - window_start)
+                        record = {
+                            "step": self.step,
+                            "epoch": self.epoch,
+                            "loss": loss_sum.item() / cfg.log_every,
+                            "lr": self.learning_rate(),
+                            "grad_norm": norm_sum.item() / cfg.log_every,
+                            "grad_norm_max": norm_max.item(),
+                            "tokens_per_second": round(speed, 1),
+                        }
+                        self.log(record)
+                        self.progress({"kind": "step", "fraction": self.fraction_done()} | record)
+                        loss_sum.zero_(), norm_sum.zero_(), norm_max.zero_()
+                        tokens_seen, window_start = 0, time.perf_counter()
+                if self.window_index >= count:
+                    self.epoch += 1
+                    self.window_index = 0
+                    eval_started = time.perf_counter()
+                    self.end_of_epoch()
+                    eval_seconds += time.perf_counter() - eval_started
+            train_seconds = time.perf_counter() - run_started - eval_seconds
+            val = self.validate()
+            self.log({"step": self.step, "epoch": self.epoch, "val_bits_per_token": val, "final": True})
+            self.save(val)
+        except KeyboardInterrupt:
+            self.save(None)
+            raise
+        return self.summary() | {
+            "run_dir": str(self.run_dir),
+            "checkpoint": str(self.run_dir / ("best.safetensors" if val is not None else "last.safetensors")),
+            "val_bits_per_token": val,
+            "val_bits_per_char": None if val is None else self.bits_per_char(val),
+            "tokens_per_second": round(run_tokens / max(1e-9, train_seconds), 1),
+        }
+
+
+def resume_trainer(corpus: TokenizedCorpus, run_dir: str | Path, progress=None, **overrides) -> Trainer:
+    """A Trainer carrying on from `run_dir/train_state.pt`; limits may be raised via overrides."""
+    state = load_train_state(Path(run_dir) / "train_state.pt")
+    try:
+        model_config = ModelConfig.from_dict(json.loads(state["model_config"]))
+        config = TrainConfig.from_dict(json.loads(state["train_config"]) | overrides)
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"training state is damaged ({error})", str(run_dir)) from None
+    if state.get("torch_version") != str(torch.__version__):
+        progress and progress(
+            {
+                "kind": "warning",
+                "message": f"resuming a run made with torch {state.get('torch_version')}; results may differ slightly",
+            }
+        )
+    trainer = Trainer(corpus, model_config, config, run_dir, progress)
+    trainer.load_state(state)
+    return trainer

@@ -1,0 +1,136 @@
+import json
+import subprocess
+import sys
+
+import pretty_midi
+import pytest
+
+from melody.cli import main
+from melody.formats.abc import abc_to_stream
+from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
+
+
+def run_json(capsys, argv):
+    code = main(argv + ["--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The README's first command: eight tunes from the shipped model."""
+    out = tmp_path_factory.mktemp("generated")
+    result = subprocess.run(
+        [sys.executable, "-m", "melody", "generate", "-n", "8", "--seed", "7", "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_generate_writes_eight_abc_and_midi_files(generated):
+    pieces = generated["pieces"]
+    assert len(pieces) == 8
+    assert len({p["abc"] for p in pieces}) == 8
+    for piece in pieces:
+        assert piece["title"] and piece["tokens"] > 0
+        assert piece["abc"].endswith(".abc") and piece["midi"].endswith(".mid")
+
+
+def test_generated_tunes_parse_and_their_midi_holds_at_least_16_notes(generated):
+    for number, piece in enumerate(generated["pieces"], start=1):
+        abc = open(piece["abc"]).read()
+        assert abc.startswith(f"X:{number}\nT:")
+        assert len(abc_to_stream(abc).flatten().notes) >= 16
+        midi = pretty_midi.PrettyMIDI(piece["midi"])
+        assert sum(len(i.notes) for i in midi.instruments) >= 16
+
+
+@needs_abc2midi
+def test_abc2midi_accepts_at_least_seven_of_eight(generated, tmp_path):
+    clean = [not abc2midi_errors(p["abc"], tmp_path) for p in generated["pieces"]]
+    assert sum(clean) >= 7, generated["pieces"]
+
+
+def test_generate_never_overwrites_unless_forced(tmp_path, capsys):
+    argv = ["generate", "-n", "2", "--seed", "3", "--out", str(tmp_path)]
+    first = run_json(capsys, argv)["pieces"]
+    second = run_json(capsys, argv)["pieces"]
+    assert {p["abc"] for p in first}.isdisjoint(p["abc"] for p in second)
+    forced = run_json(capsys, argv + ["--force"])["pieces"]
+    assert [p["abc"] for p in forced] == [p["abc"] for p in first]
+    assert len(list(tmp_path.iterdir())) == 8
+
+
+def test_generate_with_key_meter_and_title(tmp_path, capsys):
+    pieces = run_json(
+        capsys,
+        [
+            "generate",
+            "-n",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            str(tmp_path),
+            "--key",
+            "D",
+            "--meter",
+            "6/8",
+            "--title",
+            "My Jig",
+        ],
+    )["pieces"]
+    for piece in pieces:
+        header = open(piece["abc"]).read().split("\n")
+        assert header[1] == "T:My Jig" and "M:6/8" in header and "K:D" in header
+    assert pieces[0]["abc"].endswith("my-jig.abc") and pieces[1]["abc"].endswith("my-jig-2.abc")
+
+
+def test_train_evaluate_and_corpus_commands_report_json(tmp_path, capsys):
+    run = tmp_path / "run"
+    trained = run_json(
+        capsys,
+        [
+            "train",
+            str(FOLK_SAMPLE),
+            "--out",
+            str(run),
+            "--max-steps",
+            "6",
+            "--hidden-size",
+            "16",
+            "--embed-dim",
+            "8",
+            "--batch-size",
+            "4",
+            "--seq-len",
+            "16",
+            "--val-fraction",
+            "0.2",
+        ],
+    )
+    for key in ("run_dir", "checkpoint", "steps", "tokens_per_second", "val_bits_per_token"):
+        assert trained[key] is not None, key
+    assert trained["steps"] == 6
+    scored = run_json(capsys, ["evaluate", str(run), str(FOLK_SAMPLE)])
+    assert scored["bits_per_token"] == pytest.approx(trained["val_bits_per_token"], rel=0.02)
+    assert scored["bits_per_char"] > 0 and scored["tunes"] > 0
+    summary = run_json(capsys, ["corpus", str(FOLK_SAMPLE)])
+    assert summary["tunes"] == 60 and summary["meters"]
+
+
+def test_bad_input_is_one_line_and_exit_one(tmp_path, capsys):
+    assert main(["generate", "--model", str(tmp_path / "missing.safetensors")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "missing.safetensors" in err and "Traceback" not in err
+    assert main(["train", str(tmp_path / "nowhere")]) == 1
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_help_lists_commands_with_examples():
+    result = subprocess.run([sys.executable, "-m", "melody", "generate", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "examples:" in result.stdout and "--temperature" in result.stdout

@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import pytest
+
+from melody.errors import InputError
+from melody.formats.abc import (
+    abc_to_stream,
+    header_fields,
+    meter_fraction,
+    normalize_tune,
+    read_abc_file,
+    read_abc_text,
+    split_tunes,
+    tune_to_abc,
+)
+from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
+
+
+def test_split_tunes_on_x_lines_with_any_line_endings():
+    text = "% book\r\nX:1\r\nT:A\r\nK:G\r\nGABc|\r\n\r\nX:2\rT:B\rK:D\rdefg|\r"
+    tunes = split_tunes(text)
+    assert [line for line, _ in tunes] == [2, 7]
+    assert "\r" not in tunes[1][1]
+
+
+def test_normalize_gives_canonical_header_and_strips_non_music():
+    raw = """T: First title
+T: Second title
+N: a note
+O: Europe
+M: 6/8
+R: jig
+K: D
+"D"A2B c2d|e2f "^slow"g3| % comment
+w: some lyrics here
+P:A
+ABc  \t def|
+"""
+    text, reason = normalize_tune(raw)
+    assert reason == ""
+    assert text == "T:First title\nM:6/8\nL:1/8\nK:D\nA2B c2d|e2f g3|\nABc def|\n"
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("T:x\nM:4/4\nABC|\n", "no K: field"),
+        ("T:x\nM:4/4\nK:G\n", "no notes in body"),
+        ("T:x\nK:G\nABcd|\n", "no M: field"),
+        ("T:x\nM:4/4\nV:1\nK:G\nABcd|\n", "several voices (V:)"),
+    ],
+)
+def test_unusable_tunes_are_dropped_with_a_reason(raw, reason):
+    assert normalize_tune(raw) == (None, reason)
+
+
+def test_missing_unit_length_follows_the_abc_rule():
+    assert normalize_tune("M:2/4\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/16"
+    assert normalize_tune("M:6/8\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/8"
+    assert meter_fraction("C|") == meter_fraction("2/2")
+    assert meter_fraction("none") is None
+
+
+def test_a_blank_line_ends_the_tune():
+    text, _ = normalize_tune("M:4/4\nK:G\nABcd|\n\nfree text after the tune\n")
+    assert "free text" not in text
+
+
+def test_tune_to_abc_puts_x_first_t_second_k_last():
+    abc = tune_to_abc("M:3/4\nL:1/8\nT:Late title\nK:Am\nABc|", number=5)
+    assert abc.split("\n")[:5] == ["X:5", "T:Late title", "M:3/4", "L:1/8", "K:Am"]
+    assert header_fields(abc)["K"] == "Am"
+
+
+def test_reading_the_fixture_keeps_every_real_tune():
+    tunes, dropped = read_abc_file(FOLK_SAMPLE)
+    assert len(tunes) == 60 and dropped == {}
+    assert all(t.text.startswith("T:") and "\nK:" in t.text for t in tunes)
+    assert tunes[0].title == "Das Hildebrandslied"
+
+
+def test_latin1_files_are_read(tmp_path):
+    path = tmp_path / "old.abc"
+    path.write_bytes("X:1\nT:Mädchen\nM:4/4\nK:G\nGABc|\n".encode("latin-1"))
+    tunes, _ = read_abc_file(path)
+    assert tunes[0].title == "Mädchen"
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "empty file"),
+        (b"\x00\x01\x02", "binary"),
+        (b"just some text\n", "no tunes found"),
+        (b"X:1\nT:t\nM:4/4\nabc\n", "no usable tunes (1 no K: field)"),
+    ],
+)
+def test_unreadable_files_raise_one_clear_error(tmp_path, content, fragment):
+    path = tmp_path / "bad.abc"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"bad\.abc: .*" + fragment.replace("(", r"\(").replace(")", r"\)")):
+        read_abc_file(path)
+
+
+def test_music21_reads_canonical_tunes():
+    tunes, _ = read_abc_text(Path(FOLK_SAMPLE).read_text(), "fixture")
+    score = abc_to_stream(tune_to_abc(tunes[0].text))
+    assert len(score.flatten().notes) > 20
+
+
+@needs_abc2midi
+def test_abc2midi_accepts_our_canonical_essen_tunes(tmp_path):
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    failures = {}
+    for number, tune in enumerate(tunes[:40], start=1):
+        path = tmp_path / f"tune{number}.abc"
+        path.write_text(tune_to_abc(tune.text, number))
+        failures[number] = abc2midi_errors(path, tmp_path)
+    assert {n: e for n, e in failures.items() if e} == {}

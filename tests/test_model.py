@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from melody.errors import ConfigError
+from melody.model import ModelConfig, SequenceModel, select_state
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_state_carried_steps_equal_full_sequence_scoring(cell):
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(vocab_size=20, cell=cell, embed_dim=8, hidden_size=16, num_layers=2)).eval()
+    ids = torch.randint(0, 20, (3, 12))
+    with torch.no_grad():
+        full, _ = model(ids)  # (B, T, V)
+        state, steps = None, []
+        for t in range(ids.shape[1]):
+            logits, state = model(ids[:, t : t + 1], state)
+            steps.append(logits)
+        chunked_a, state_a = model(ids[:, :5])
+        chunked_b, _ = model(ids[:, 5:], state_a)
+    assert full.shape == (3, 12, 20)
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(torch.cat([chunked_a, chunked_b], dim=1), full, rtol=1e-5, atol=1e-5)
+
+
+def test_dropping_finished_rows_keeps_the_others_exact():
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(vocab_size=10, hidden_size=8, embed_dim=4)).eval()
+    ids = torch.randint(0, 10, (4, 6))
+    with torch.no_grad():
+        full, _ = model(ids)
+        _, state = model(ids[:, :3])
+        rest, _ = model(ids[[0, 2], 3:], select_state(state, torch.tensor([0, 2])))
+    torch.testing.assert_close(rest, full[[0, 2], 3:], rtol=1e-5, atol=1e-5)
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ConfigError, match="unknown cell"):
+        ModelConfig(vocab_size=10, cell="transformer")
+    with pytest.raises(ConfigError):
+        ModelConfig(vocab_size=10, dropout=1.5)
+    assert ModelConfig.from_dict(ModelConfig(10).to_dict()) == ModelConfig(10)

@@ -1,0 +1,76 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from melody.checkpoint import load_model, load_train_state
+from melody.data import prepare_corpus
+from melody.model import ModelConfig
+from melody.train import TrainConfig, Trainer, resume_trainer
+from tests.conftest import FOLK_SAMPLE
+
+
+def test_loss_falls_on_real_tunes(tiny_run):
+    losses = [r["loss"] for r in tiny_run["trainer"].history if "loss" in r]
+    assert len(losses) == 12
+    assert losses[-1] < 0.75 * losses[0]
+
+
+def test_run_folder_holds_checkpoints_and_metrics(tiny_run):
+    run_dir = tiny_run["run_dir"]
+    for name in ("best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"):
+        assert (run_dir / name).is_file()
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in records if "loss" in r]
+    assert all(r["grad_norm"] > 0 and r["lr"] > 0 for r in steps)
+    assert steps[0]["lr"] < steps[-1]["lr"] or steps[0]["lr"] < 1e-2  # warm-up starts low
+    assert records[-1]["final"] is True and records[-1]["val_bits_per_token"] > 0
+
+
+def test_summary_reports_what_the_cli_promises(tiny_run):
+    result = tiny_run["result"]
+    assert result["steps"] == 60
+    assert result["tokens_per_second"] > 0
+    assert 0 < result["val_bits_per_token"] < 7
+    assert result["checkpoint"].endswith("best.safetensors")
+
+
+def test_best_checkpoint_loads_and_knows_its_vocabulary(tiny_run):
+    model = load_model(tiny_run["run_dir"])
+    assert model.tokenizer.vocab == tiny_run["corpus"].tokenizer.vocab
+    assert model.training["steps"] == 60
+
+
+def test_resume_continues_from_the_saved_step(tiny_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run["run_dir"], run_dir)
+    trainer = resume_trainer(tiny_run["corpus"], run_dir, max_steps=70)
+    assert trainer.step == 60
+    trainer.run()
+    assert load_train_state(run_dir / "train_state.pt") is not None
+    assert load_model(run_dir / "last.safetensors").training["steps"] == 70
+
+
+def _small_trainer(run_dir, steps=8, progress=None):
+    corpus = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
+    config = TrainConfig(seq_len=16, batch_size=4, max_steps=steps, epochs=None, log_every=2, seed=5)
+    return Trainer(corpus, ModelConfig(len(corpus.tokenizer), hidden_size=16, embed_dim=8), config, run_dir, progress)
+
+
+def test_same_seed_same_weights(tmp_path):
+    a, b = _small_trainer(tmp_path / "a"), _small_trainer(tmp_path / "b")
+    a.run(), b.run()
+    for (name, p), q in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
+def test_interrupt_saves_a_checkpoint_before_leaving(tmp_path):
+    def stop_at_step_four(event):
+        if event["kind"] == "step" and event["step"] == 4:
+            raise KeyboardInterrupt
+
+    trainer = _small_trainer(tmp_path / "run", steps=50, progress=stop_at_step_four)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert load_model(tmp_path / "run" / "last.safetensors").training["steps"] == 4
