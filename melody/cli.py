@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        epilog = "examples:" + textwrap.dedent(EXAMPLES.get(name, ""))
+        epilog = "examples:" + textwrap.indent(textwrap.dedent(EXAMPLES.get(name, "")), "  ")
         sub = commands.add_parser(
             name,
             help=help_text,
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-        sub.add_argument("--debug", action="store_true", help="show tracebacks")
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
         return sub
 
     gen = command("generate", "sample new pieces from a model into .abc and .mid files")
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest tokens only")
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set holding p")
     gen.add_argument("--max-tokens", type=int, default=1500, help="stop a piece after this many tokens")
-    gen.add_argument("--primer", default=None, help="ABC text the pieces start with")
+    gen.add_argument("--primer", default=None, help="ABC text the pieces start with (\\n for a new line)")
     gen.add_argument("--primer-file", default=None, help="file whose ABC the pieces start with")
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")

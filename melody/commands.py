@@ -118,7 +118,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from melody.generate import sample_pieces, write_pieces
     from melody.sample import SampleConfig
 
-    primer = args.primer
+    primer = args.primer.replace("\\n", "\n") if args.primer else None  # "\n" typed in a shell
     if args.primer_file:
         try:
             primer = Path(args.primer_file).read_text(encoding="utf-8", errors="replace") + (primer or "")

@@ -103,11 +103,11 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
 class _Row:
     """One piece's progress through its plan."""
 
-    def __init__(self, segments: list[list[int] | None]):
+    def __init__(self, segments: list[list[int] | None], prefix: list[int]):
         self.segments = segments  # list of forced id lists, None for a free line
         self.forced: list[int] = []
         self.free_line = False
-        self.ids: list[int] = []
+        self.ids: list[int] = list(prefix)  # forced text already fed to the model
         self.advance()
 
     def advance(self) -> None:
@@ -144,7 +144,10 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
     newline = tokenizer.index.get("\n")
     plan = [None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)]
-    rows = [_Row([list(s) if s is not None else None for s in plan]) for _ in range(config.count)]
+    prefix: list[int] = []
+    while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
+        prefix += plan.pop(0)
+    rows = [_Row([list(s) if s is not None else None for s in plan], prefix) for _ in range(config.count)]
     banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
     banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
     eos_mask = banned.clone()
@@ -152,7 +155,7 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
 
     active = list(range(config.count))
     state = None
-    inputs = torch.tensor([warm_up_ids(tokenizer)] * config.count, device=device)  # (B, W), one call
+    inputs = torch.tensor([warm_up_ids(tokenizer) + prefix] * config.count, device=device)  # (B, W + P)
     for _ in range(config.max_tokens):
         logits, state = network(inputs, state)  # (B, 1, V)
         logits = logits[:, -1].float()

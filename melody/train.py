@@ -139,6 +139,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "model_config": json.dumps(self.model.config.to_dict()),
             "train_config": json.dumps(self.config.to_dict()),
+            "vocab": json.dumps(self.corpus.tokenizer.vocab),
             "progress": json.dumps(
                 {
                     "step": self.step,
@@ -311,6 +312,10 @@ def resume_trainer(corpus: TokenizedCorpus, run_dir: str | Path, progress=None, 
         config = TrainConfig.from_dict(json.loads(state["train_config"]) | overrides)
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ModelFileError(f"training state is damaged ({error})", str(run_dir)) from None
+    if json.loads(state.get("vocab", "null")) != corpus.tokenizer.vocab:
+        raise ModelFileError(
+            "this corpus has another vocabulary than the run; resume with the same corpus", str(run_dir)
+        )
     if state.get("torch_version") != str(torch.__version__):
         progress and progress(
             {

@@ -74,3 +74,12 @@ def test_interrupt_saves_a_checkpoint_before_leaving(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         trainer.run()
     assert load_model(tmp_path / "run" / "last.safetensors").training["steps"] == 4
+
+
+def test_resuming_with_another_corpus_is_refused(tiny_run, tmp_path):
+    from melody.errors import ModelFileError
+
+    other = tmp_path / "other.abc"
+    other.write_text("X:1\nT:x\nM:4/4\nL:1/8\nK:G\nGABc dedB|GABc d4|\n")
+    with pytest.raises(ModelFileError, match="another vocabulary"):
+        resume_trainer(prepare_corpus([str(other)], val_fraction=0.0), tiny_run["run_dir"])
