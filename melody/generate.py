@@ -11,7 +11,8 @@ from melody.checkpoint import Model
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
-from melody.formats.midi import expand_repeats, stream_to_midi_bytes
+from melody.formats.midi import score_to_midi_bytes
+from melody.formats.stream import expand_repeats, stream_to_score
 from melody.sample import SampleConfig, sample_ids
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
@@ -48,7 +49,7 @@ def _piece_from_text(text: str, number: int, tokens: int, title: str | None) -> 
         notes = len(score.flatten().notes)
         if notes < MIN_NOTES:
             return None
-        return Piece(abc, chosen, tokens, stream_to_midi_bytes(expand_repeats(score)), notes)
+        return Piece(abc, chosen, tokens, score_to_midi_bytes(stream_to_score(expand_repeats(score))), notes)
     except InputError:
         return None
 

@@ -1,9 +1,5 @@
-"""MIDI files: the notes of a music21 score written as a standard MIDI file with pretty_midi.
-
-music21's own MIDI writer fails on scores whose bars have irregular lengths (it inserts meter
-changes it then trips over), which generated ABC often has; reading the notes out and writing
-them with pretty_midi works for every score music21 can read.
-"""
+"""MIDI files <-> Score, on pretty_midi. Writing goes through Score rather than music21's MIDI
+writer, which fails on scores with irregular bar lengths (common in generated ABC)."""
 
 from __future__ import annotations
 
@@ -12,56 +8,82 @@ from pathlib import Path
 
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
+from melody.score import Note, Score
 
-DEFAULT_BPM = 120.0
-DEFAULT_VELOCITY = 90
-
-
-def expand_repeats(score):
-    """Play repeats and endings out in full, as a listener hears them; unchanged if inconsistent."""
-    try:
-        return score.expandRepeats()
-    except Exception:  # music21 raises several types for repeat marks it cannot pair up
-        return score
+MAX_MIDI_BYTES = 16 * 1024 * 1024
 
 
-def _tempo(flat) -> float:
-    marks = list(flat.getElementsByClass("MetronomeMark"))
-    bpm = marks[0].getQuarterBPM() if marks else None
-    return float(bpm) if bpm and 10 <= bpm <= 400 else DEFAULT_BPM
-
-
-def stream_to_midi_bytes(score, program: int = 0) -> bytes:
-    """One instrument track with every sounding note of `score` (ties joined, grace notes dropped)."""
+def score_to_midi_bytes(score: Score) -> bytes:
+    """A standard type-1 MIDI file: one track per voice, tempo and meter from the score."""
     import pretty_midi
 
-    try:
-        flat = score.stripTies().flatten()
-    except Exception as error:  # music21 fails on some malformed streams
-        raise InputError(f"cannot read the notes of this music: {error}") from None
-    bpm = _tempo(flat)
-    seconds = 60.0 / bpm
-    midi = pretty_midi.PrettyMIDI(initial_tempo=bpm)
-    meters = list(flat.getElementsByClass("TimeSignature"))
-    if meters:
-        midi.time_signature_changes.append(pretty_midi.TimeSignature(meters[0].numerator, meters[0].denominator, 0))
-    instrument = pretty_midi.Instrument(program=program)
-    for element in flat.notes:
-        length = float(element.quarterLength)
-        if length <= 0:
-            continue
-        start = float(element.offset) * seconds
-        velocity = element.volume.velocity if element.volume.velocity else DEFAULT_VELOCITY
-        for pitch in element.pitches:
-            if 0 <= pitch.midi <= 127:
-                instrument.notes.append(pretty_midi.Note(int(velocity), pitch.midi, start, start + length * seconds))
-    if not instrument.notes:
+    if not score.notes:
         raise InputError("this music has no notes to play")
-    midi.instruments.append(instrument)
+    seconds_per_beat = 60.0 / score.tempo
+    midi = pretty_midi.PrettyMIDI(initial_tempo=score.tempo)
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(score.meter[0], score.meter[1], 0))
+    if score.key:
+        name = score.key[:-1] + " minor" if score.key.endswith("m") else score.key + " Major"
+        try:
+            midi.key_signature_changes.append(pretty_midi.KeySignature(pretty_midi.key_name_to_key_number(name), 0))
+        except ValueError:
+            pass  # a mode pretty_midi cannot name (e.g. Dmix) is simply not written
+    tracks = [pretty_midi.Instrument(program=p, name=f"voice {i + 1}") for i, p in enumerate(score.programs)]
+    for note in score.notes:
+        velocity = min(127, max(1, int(note.velocity)))
+        start, end = note.start * seconds_per_beat, note.end * seconds_per_beat
+        tracks[note.voice].notes.append(pretty_midi.Note(velocity, note.pitch, start, end))
+    midi.instruments.extend(track for track in tracks if track.notes)
     buffer = io.BytesIO()
     midi.write(buffer)
     return buffer.getvalue()
 
 
-def write_midi(score, path: str | Path) -> None:
-    atomic_write_bytes(path, stream_to_midi_bytes(score))
+def write_midi(score: Score, path: str | Path) -> None:
+    atomic_write_bytes(path, score_to_midi_bytes(score))
+
+
+def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
+    """Read a type 0 or 1 MIDI file. Each non-drum instrument becomes a voice; drums are dropped
+    (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones."""
+    import pretty_midi
+
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_MIDI_BYTES:
+            raise InputError(f"file larger than {MAX_MIDI_BYTES // 2**20} MB; not a MIDI file we read", str(path))
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except InputError:
+        raise
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror}", str(path)) from None
+    except Exception as error:  # mido and pretty_midi raise many types for damaged files
+        raise InputError(f"not a readable MIDI file ({str(error)[:120]})", str(path)) from None
+    resolution = midi.resolution
+    _, tempi = midi.get_tempo_changes()
+    tempo = round(float(tempi[0]), 3) if len(tempi) and 10 <= tempi[0] <= 400 else 120.0  # undo µs rounding
+    meter = (4, 4)
+    if midi.time_signature_changes:
+        first = midi.time_signature_changes[0]
+        meter = (first.numerator, first.denominator)
+    notes, programs, dropped = [], [], {}
+    for instrument in midi.instruments:
+        if instrument.is_drum and not keep_drums:
+            dropped["drum notes"] = dropped.get("drum notes", 0) + len(instrument.notes)
+            continue
+        voice = len(programs)
+        programs.append(int(instrument.program))
+        for n in instrument.notes:
+            start = midi.time_to_tick(n.start) / resolution
+            end = midi.time_to_tick(n.end) / resolution
+            if end <= start:
+                dropped["zero-length notes"] = dropped.get("zero-length notes", 0) + 1
+                continue
+            notes.append(Note(float(start), float(end), int(n.pitch), int(n.velocity), voice))
+    if not notes:
+        raise InputError("MIDI file holds no notes", str(path))
+    key = None
+    if midi.key_signature_changes:
+        number = midi.key_signature_changes[0].key_number
+        key = pretty_midi.key_number_to_key_name(number).replace(" Major", "").replace(" minor", "m")
+    return Score(tuple(notes), tempo, meter, key, tuple(programs), dropped)

@@ -1,0 +1,67 @@
+import pretty_midi
+import pytest
+from music21 import corpus
+
+from melody.errors import InputError
+from melody.formats.midi import midi_to_score, score_to_midi_bytes, write_midi
+from melody.formats.stream import stream_to_score
+from melody.score import Note, Score
+from tests.conftest import DATA
+
+CHORALES = ["bwv66.6", "bwv1.6", "bwv10.7"]
+
+
+@pytest.mark.parametrize("name", CHORALES)
+def test_real_chorales_survive_midi_and_back(name, tmp_path):
+    score = stream_to_score(corpus.parse(f"bach/{name}"))
+    assert score.voices >= 4 and len(score.notes) > 100
+    write_midi(score, tmp_path / "out.mid")
+    back = midi_to_score(tmp_path / "out.mid")
+    assert back.notes == score.quantize(480).notes
+    assert (back.tempo, back.meter, back.key) == (score.tempo, score.meter, score.key)
+
+
+@pytest.mark.parametrize("name", CHORALES)
+def test_committed_fixtures_read_with_pretty_midi_and_mido(name):
+    import mido
+
+    path = DATA / f"{name}.mid"
+    assert len(mido.MidiFile(path).tracks) >= 5  # a tempo track and one per voice
+    assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(path)).instruments) == len(midi_to_score(path).notes)
+
+
+def test_drums_are_dropped_and_counted(tmp_path):
+    midi = pretty_midi.PrettyMIDI()
+    piano, drums = pretty_midi.Instrument(0), pretty_midi.Instrument(0, is_drum=True)
+    piano.notes.append(pretty_midi.Note(80, 60, 0.0, 0.5))
+    drums.notes += [pretty_midi.Note(80, 36, 0.0, 0.1), pretty_midi.Note(80, 38, 0.5, 0.6)]
+    midi.instruments += [piano, drums]
+    midi.write(str(tmp_path / "band.mid"))
+    score = midi_to_score(tmp_path / "band.mid")
+    assert [n.pitch for n in score.notes] == [60] and score.dropped == {"drum notes": 2}
+
+
+def test_type_zero_files_are_read(tmp_path):
+    import mido
+
+    track = mido.MidiTrack(
+        [mido.Message("note_on", note=62, velocity=70, time=0), mido.Message("note_off", note=62, velocity=0, time=480)]
+    )
+    mido.MidiFile(type=0, tracks=[track], ticks_per_beat=480).save(tmp_path / "zero.mid")
+    score = midi_to_score(tmp_path / "zero.mid")
+    assert [(n.start, n.end, n.pitch) for n in score.notes] == [(0.0, 1.0, 62)]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_damaged_files_raise_one_error_naming_the_file(tmp_path, damage):
+    data = (DATA / "bwv66.6.mid").read_bytes()
+    path = tmp_path / "broken.mid"
+    path.write_bytes({"truncated": data[:100], "garbage": b"MThd" + b"\xff" * 50, "empty": b""}[damage])
+    with pytest.raises(InputError, match="broken.mid"):
+        midi_to_score(path)
+
+
+def test_a_score_without_notes_cannot_be_written():
+    with pytest.raises(InputError, match="no notes"):
+        score_to_midi_bytes(Score())
+    assert score_to_midi_bytes(Score((Note(0, 1, 60),), key="Bb"))[:4] == b"MThd"
