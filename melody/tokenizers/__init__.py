@@ -7,8 +7,9 @@ from typing import Any
 from melody.errors import ConfigError, ModelFileError
 from melody.tokenizers.base import Tokenizer
 from melody.tokenizers.char import CharTokenizer
+from melody.tokenizers.events import EventTokenizer
 
-TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer}
+TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "midi": EventTokenizer}
 
 
 def make_tokenizer(name: str) -> Tokenizer:

@@ -1,0 +1,162 @@
+"""Beat-quantized MIDI events: a vocabulary a causal model can learn and a decoder cannot break.
+
+A piece is ``<bos> METER_n_d TEMPO_t PROGRAM_p... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
+time moves only forward (bars, then positions inside a bar, in steps of 1/12 beat so sixteenths
+and triplets both survive); a note is a pitch followed by its duration. Velocity and voice are
+sticky: written only when they change. Decoding accepts any sequence: a pitch without a duration
+lasts to the end of its bar, a duration without a pitch and tokens out of place are ignored.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from melody.errors import InputError
+from melody.score import Note, Score
+from melody.tokenizers.base import SPECIALS, Tokenizer
+
+STEPS_PER_BEAT = 12
+MAX_DURATION = 16 * STEPS_PER_BEAT  # notes longer than 16 beats are cut to it
+MAX_VOICES = 8
+NUMERATORS, DENOMINATORS = range(1, 13), (2, 4, 8, 16)
+TEMPO_STEP, TEMPOS = 8, range(40, 249, 8)
+VELOCITY_BINS = 8  # 128 / 8 = 16 velocities per bin
+DEFAULT_VELOCITY = 90
+
+
+def velocity_bin(velocity: int) -> int:
+    return min(VELOCITY_BINS - 1, max(0, int(velocity)) * VELOCITY_BINS // 128)
+
+
+def bin_velocity(index: int) -> int:
+    """The velocity a bin decodes to (its middle)."""
+    return index * (128 // VELOCITY_BINS) + 128 // VELOCITY_BINS // 2
+
+
+def _vocabulary(velocity: bool) -> list[str]:
+    tokens = ["BAR"]
+    tokens += [f"METER_{n}_{d}" for n in NUMERATORS for d in DENOMINATORS]
+    tokens += [f"TEMPO_{t}" for t in TEMPOS]
+    tokens += [f"PROGRAM_{p}" for p in range(128)]
+    max_bar = max(NUMERATORS) * 4 * STEPS_PER_BEAT // min(DENOMINATORS)
+    tokens += [f"POS_{k}" for k in range(max_bar)]
+    tokens += [f"V_{i}" for i in range(MAX_VOICES)]
+    tokens += [f"PITCH_{p}" for p in range(128)]
+    tokens += [f"DUR_{d}" for d in range(1, MAX_DURATION + 1)]
+    if velocity:
+        tokens += [f"VEL_{v}" for v in range(VELOCITY_BINS)]
+    return list(SPECIALS) + sorted(tokens)
+
+
+class EventTokenizer(Tokenizer):
+    name = "midi"
+
+    def __init__(self, vocab: list[str] | None = None, velocity: bool = True):
+        self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)
+        super().__init__(vocab or _vocabulary(self.velocity))
+
+    def settings(self) -> dict:
+        return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity}
+
+    def fit(self, pieces) -> EventTokenizer:
+        return self  # the vocabulary is fixed by the settings, so every corpus shares it
+
+    def prepare(self, score: Score) -> Score:
+        """What a round trip preserves: the quantized notes, durations capped, velocities binned."""
+        quantized = score.quantize(STEPS_PER_BEAT)
+        notes = tuple(
+            Note(
+                n.start,
+                min(n.end, n.start + MAX_DURATION / STEPS_PER_BEAT),
+                n.pitch,
+                bin_velocity(velocity_bin(n.velocity if self.velocity else DEFAULT_VELOCITY)),
+                n.voice,
+            )
+            for n in quantized.notes
+            if n.voice < MAX_VOICES
+        )
+        return Score(notes, quantized.tempo, quantized.meter, quantized.key, quantized.programs)
+
+    def encode(self, piece: Score, *, bos: bool = True, eos: bool = True) -> list[int]:
+        if not isinstance(piece, Score):
+            raise InputError("the midi tokenizer reads scores (MIDI or MusicXML), not ABC text")
+        score = piece.quantize(STEPS_PER_BEAT)
+        numerator, denominator = score.meter
+        if numerator not in NUMERATORS or denominator not in DENOMINATORS:
+            numerator, denominator = 4, 4
+        bar_steps = int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
+        tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
+        tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"]
+        tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
+        bar, position, voice, velocity = -1, None, 0, None
+        for note in score.notes:
+            if note.voice >= MAX_VOICES:
+                continue
+            start = round(note.start * STEPS_PER_BEAT)
+            while bar < start // bar_steps:
+                tokens.append("BAR")
+                bar, position = bar + 1, None
+            if start % bar_steps != position:
+                position = start % bar_steps
+                tokens.append(f"POS_{position}")
+            if self.velocity and velocity_bin(note.velocity) != velocity:
+                velocity = velocity_bin(note.velocity)
+                tokens.append(f"VEL_{velocity}")
+            if note.voice != voice:
+                voice = note.voice
+                tokens.append(f"V_{voice}")
+            duration = min(MAX_DURATION, round(note.end * STEPS_PER_BEAT) - start)
+            tokens += [f"PITCH_{note.pitch}", f"DUR_{duration}"]
+        ids = [self.index[t] for t in tokens]
+        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def decode(self, ids: list[int]) -> Score:
+        meter, tempo, programs = (4, 4), 120.0, []
+        bar_steps = 4 * STEPS_PER_BEAT
+        bar, position, voice, velocity = 0, 0, 0, bin_velocity(velocity_bin(DEFAULT_VELOCITY))
+        seen_bar, pending, notes = False, None, []
+
+        def close_pending() -> None:  # a pitch without a duration lasts to the end of its bar
+            if pending is not None:
+                start = bar * bar_steps + pending[1]
+                notes.append(
+                    Note(start / STEPS_PER_BEAT, (bar + 1) * bar_steps / STEPS_PER_BEAT, pending[0], velocity, voice)
+                )
+
+        for i in ids:
+            if not 0 <= i < len(self.vocab):
+                continue
+            token = self.vocab[i]
+            kind, _, value = token.partition("_")
+            if token == "BAR":
+                close_pending()
+                pending = None
+                bar, position = (bar + 1 if seen_bar else 0), 0
+                seen_bar = True
+            elif kind == "METER" and not seen_bar:
+                numerator, denominator = (int(v) for v in value.split("_"))
+                meter, bar_steps = (numerator, denominator), int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
+            elif kind == "TEMPO" and not seen_bar:
+                tempo = float(value)
+            elif kind == "PROGRAM" and not seen_bar and len(programs) < MAX_VOICES:
+                programs.append(int(value))
+            elif kind == "POS" and int(value) < bar_steps:
+                close_pending()
+                pending, position = None, int(value)
+            elif kind == "VEL":
+                velocity = bin_velocity(int(value))
+            elif kind == "V":
+                voice = int(value)
+            elif kind == "PITCH":
+                close_pending()
+                pending = (int(value), position)
+            elif kind == "DUR" and pending is not None:
+                start = bar * bar_steps + pending[1]
+                notes.append(
+                    Note(start / STEPS_PER_BEAT, (start + int(value)) / STEPS_PER_BEAT, pending[0], velocity, voice)
+                )
+                pending = None
+        close_pending()
+        voices = max([n.voice for n in notes], default=0) + 1
+        programs = (programs + [0] * voices)[: max(voices, len(programs))]
+        return Score(tuple(notes), tempo, meter, None, tuple(programs))

@@ -1,0 +1,61 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from melody.formats.midi import midi_to_score
+from melody.score import Note, Score
+from melody.tokenizers import tokenizer_from_dict
+from melody.tokenizers.events import EventTokenizer
+from tests.conftest import DATA
+
+TOKENIZER = EventTokenizer()
+
+
+@pytest.mark.parametrize("name", ["bwv66.6", "bwv1.6", "bwv10.7"])
+@pytest.mark.parametrize("velocity", [True, False])
+def test_real_chorales_round_trip_to_their_quantized_notes(name, velocity):
+    tokenizer = EventTokenizer(velocity=velocity)
+    score = midi_to_score(DATA / f"{name}.mid")
+    back = tokenizer.decode(tokenizer.encode(score))
+    assert back.notes == tokenizer.prepare(score).notes
+    assert back.meter == score.meter and back.programs == score.programs
+
+
+def test_triplets_and_sixteenths_both_survive():
+    score = Score(
+        (Note(0, 1 / 3, 60), Note(1 / 3, 2 / 3, 62), Note(2 / 3, 1, 64), Note(1, 1.25, 65), Note(1.25, 1.5, 67)),
+        meter=(3, 4),
+    )
+    assert TOKENIZER.decode(TOKENIZER.encode(score)).notes == TOKENIZER.prepare(score).notes
+
+
+def test_empty_bars_and_long_notes_keep_their_time():
+    score = Score((Note(0, 1, 60), Note(9, 30, 62)))  # a rest of two bars, then a 21-beat note (capped at 16)
+    back = TOKENIZER.decode(TOKENIZER.encode(score))
+    assert [(n.start, n.end) for n in back.notes] == [(0, 1), (9, 25)]
+
+
+def _ids(*tokens):
+    return [TOKENIZER.index[t] for t in tokens]
+
+
+def test_decoding_repairs_what_a_model_may_write():
+    ids = _ids(
+        "METER_3_4", "BAR", "POS_12", "PITCH_60", "DUR_7", "DUR_5", "POS_24", "PITCH_64", "BAR", "METER_2_4", "PITCH_67"
+    )
+    notes = TOKENIZER.decode(ids).notes
+    # the second DUR has no pitch (ignored); PITCH_64 lasts to its bar's end; METER after the first BAR is ignored
+    assert [(n.start, n.end, n.pitch) for n in notes] == [(1, 19 / 12, 60), (2, 3, 64), (3, 6, 67)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-5, max_value=len(TOKENIZER) + 5), max_size=200))
+def test_any_id_sequence_decodes_without_error(ids):
+    score = TOKENIZER.decode(ids)
+    assert all(n.end > n.start and 0 <= n.pitch < 128 for n in score.notes)
+
+
+def test_vocabulary_is_fixed_and_travels_through_a_dict():
+    assert EventTokenizer().vocab == EventTokenizer().fit([]).vocab
+    again = tokenizer_from_dict(EventTokenizer(velocity=False).to_dict())
+    assert again.velocity is False and not any(t.startswith("VEL_") for t in again.vocab)
