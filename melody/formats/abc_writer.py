@@ -1,0 +1,238 @@
+"""Score -> ABC text. music21 reads ABC but cannot write it, so this part is ours.
+
+Each voice is written on a grid of 1/12 beat with L:1/8: notes and rests with lengths relative to
+L:, notes split at bar lines and tied, accidentals relative to the key and carried within a bar,
+triplets where a beat's onsets fall on thirds, a bar line per the meter, a line break every
+four bars, and one ``V:`` block per voice.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from melody.score import Note, Score
+
+STEPS_PER_BEAT = 12
+UNIT_STEPS = 6  # L:1/8 is half a quarter-note beat
+BARS_PER_LINE = 4
+SHARP_KEYS = {
+    "C": 0,
+    "G": 1,
+    "D": 2,
+    "A": 3,
+    "E": 4,
+    "B": 5,
+    "F#": 6,
+    "C#": 7,
+    "F": -1,
+    "Bb": -2,
+    "Eb": -3,
+    "Ab": -4,
+    "Db": -5,
+    "Gb": -6,
+    "Cb": -7,
+}
+MINOR_OF = {
+    "Am": "C",
+    "Em": "G",
+    "Bm": "D",
+    "F#m": "A",
+    "C#m": "E",
+    "G#m": "B",
+    "D#m": "F#",
+    "A#m": "C#",
+    "Dm": "F",
+    "Gm": "Bb",
+    "Cm": "Eb",
+    "Fm": "Ab",
+    "Bbm": "Db",
+    "Ebm": "Gb",
+    "Abm": "Cb",
+}
+ORDER_OF_SHARPS = "FCGDAEB"
+LETTER_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+SHARP_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
+FLAT_NAMES = ["C", "_D", "D", "_E", "E", "F", "_G", "G", "_A", "A", "_B", "B"]
+
+
+def key_signature(key: str) -> dict[str, int]:
+    """Letter -> alteration (+1 sharp, -1 flat) that the key signature gives."""
+    major = MINOR_OF.get(key, key)
+    count = SHARP_KEYS.get(major, 0)
+    letters = ORDER_OF_SHARPS[:count] if count > 0 else ORDER_OF_SHARPS[::-1][:-count]
+    return {letter: (1 if count > 0 else -1) for letter in letters}
+
+
+def estimate_key(score: Score) -> str:
+    """The major key (or its relative minor, if the music ends on it) whose scale holds the most notes."""
+    if not score.notes:
+        return "C"
+    histogram = [0.0] * 12
+    for note in score.notes:
+        histogram[note.pitch % 12] += note.duration
+    scale = (0, 2, 4, 5, 7, 9, 11)
+    best = max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in scale), -abs(tonic - 0)))
+    names = {SHARP_KEYS[k] * 7 % 12: k for k in SHARP_KEYS if abs(SHARP_KEYS[k]) <= 6}
+    major = names.get(best, "C")
+    last = max(score.notes, key=lambda n: (n.end, -n.pitch)).pitch % 12
+    if last == (best + 9) % 12:
+        return next((m for m, M in MINOR_OF.items() if M == major), major)
+    return major
+
+
+def length_text(units: Fraction) -> str:
+    """ABC length in L: units ('' for one unit, '3/2', '/2', ...)."""
+    if units == 1:
+        return ""
+    if units.denominator == 1:
+        return str(units.numerator)
+    if units.numerator == 1:
+        return "/" + str(units.denominator)
+    return f"{units.numerator}/{units.denominator}"
+
+
+class _Speller:
+    """Pitch names in the key; a natural is written where an earlier accidental in the bar would carry."""
+
+    def __init__(self, key: str):
+        self.signature = key_signature(key)
+        self.names = FLAT_NAMES if SHARP_KEYS.get(MINOR_OF.get(key, key), 0) < 0 else SHARP_NAMES
+        self.bar: dict[tuple[str, int], int] = {}
+
+    def new_bar(self) -> None:
+        self.bar = {}
+
+    def name(self, pitch: int) -> str:
+        spelled = self.names[pitch % 12]
+        letter = spelled[-1]
+        alter = {"^": 1, "_": -1}.get(spelled[0], 0)
+        octave = pitch // 12 - 5  # MIDI 60 (middle C) is ABC "C"
+        carried = self.bar.get((letter, octave))
+        accidental = ""
+        # Written whenever it differs from the key signature, even if an earlier note in the bar
+        # carries it: ABC carries accidentals through the bar but music21's reader does not.
+        if alter != self.signature.get(letter, 0) or (carried is not None and carried != alter):
+            accidental = {1: "^", -1: "_", 0: "="}[alter]
+        self.bar[(letter, octave)] = alter
+        if octave >= 1:
+            text = letter.lower() + "'" * (octave - 1)
+        else:
+            text = letter + "," * (-octave)
+        return accidental + text
+
+
+def _voice_events(notes: list[Note], bar_steps: int, total_steps: int) -> list[list[tuple]]:
+    """Per bar, (start, length, pitches or None for a rest, tied) events covering the bar exactly.
+    Overlapping notes in one voice become a chord when they start together, else the earlier is cut."""
+    onsets: dict[int, list[Note]] = {}
+    for note in notes:
+        onsets.setdefault(round(note.start * STEPS_PER_BEAT), []).append(note)
+    starts = sorted(onsets)
+    segments = []  # (start, end, pitches)
+    for index, start in enumerate(starts):
+        group = onsets[start]
+        end = max(round(n.end * STEPS_PER_BEAT) for n in group)
+        if index + 1 < len(starts):
+            end = min(end, starts[index + 1])
+        segments.append((start, end, sorted({n.pitch for n in group})))
+    bars: list[list[tuple]] = [[] for _ in range(max(1, -(-total_steps // bar_steps)))]
+    cursor = 0
+    for start, end, pitches in segments + [(total_steps, total_steps, None)]:
+        if start > cursor:
+            _cut(bars, cursor, start, None, bar_steps)
+        if end > start:
+            _cut(bars, start, end, pitches, bar_steps)
+        cursor = max(cursor, end)
+    return bars
+
+
+def _cut(bars, start: int, end: int, pitches, bar_steps: int) -> None:
+    """Add one sound or rest to the bars, split (and tied, for notes) at bar lines, and at beats
+    when it starts or ends off the quarter-beat grid, so such pieces fit in one tuplet."""
+    off_grid = start % 3 or end % 3
+    while start < end:
+        bar = start // bar_steps
+        stop = min(end, (bar + 1) * bar_steps)
+        if off_grid:
+            stop = min(stop, (start // STEPS_PER_BEAT + 1) * STEPS_PER_BEAT)
+        bars[bar].append((start - bar * bar_steps, stop - start, pitches, pitches is not None and stop < end))
+        start = stop
+
+
+def _bar_text(events: list[tuple], speller: _Speller) -> str:
+    speller.new_bar()
+    out = []
+    index = 0
+    while index < len(events):
+        position, length, pitches, tied = events[index]
+        beat_end = (position // STEPS_PER_BEAT + 1) * STEPS_PER_BEAT
+        group = []
+        # a beat whose onsets fall on thirds of the beat is written as a triplet
+        while index < len(events) and events[index][0] < beat_end and events[index][0] + events[index][1] <= beat_end:
+            group.append(events[index])
+            index += 1
+        if group and any(e[0] % 3 or e[1] % 3 for e in group):
+            written = [text for e in group for text in _sound(e, speller, scale=Fraction(3, 2))]
+            out += [f"(3:2:{len(written)}", *written, " "]
+            continue
+        if not group:
+            group = [events[index]]
+            index += 1
+        out += [text for e in group for text in _sound(e, speller)]
+    return "".join(out).strip()
+
+
+def simple_lengths(units: Fraction) -> list[Fraction]:
+    """A length as plain or dotted note values (2, 1/2, 3/4, ...), largest first: music21 cannot
+    read a tuplet note of a length like 5/2."""
+    parts = []
+    while units > 0:
+        power = Fraction(2) ** (units.numerator.bit_length() - units.denominator.bit_length() + 1)
+        while power > units:
+            power /= 2
+        part = power * Fraction(3, 2) if power * Fraction(3, 2) <= units else power
+        parts.append(part)
+        units -= part
+    return parts
+
+
+def _sound(event: tuple, speller: _Speller, scale: Fraction = Fraction(1)) -> list[str]:
+    """One note, chord or rest (tied pieces inside a tuplet). On the 1/12-beat grid every length
+    is a multiple of 1/4 unit inside a (3:2 tuplet and of 1/2 unit outside one."""
+    _, length, pitches, tied = event
+    units = Fraction(length, UNIT_STEPS) * scale
+    parts = simple_lengths(units) if scale != 1 else [units]
+    if pitches is None:
+        return ["z" + length_text(part) for part in parts]
+    names = [speller.name(p) for p in pitches]
+    body = names[0] if len(names) == 1 else "[" + "".join(names) + "]"
+    last = len(parts) - 1
+    return [body + length_text(part) + ("-" if tied or i < last else "") for i, part in enumerate(parts)]
+
+
+def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
+    """One ABC tune for a score: a header, then one V: block per voice (or none for a single voice)."""
+    key = score.key if score.key and MINOR_OF.get(score.key, score.key) in SHARP_KEYS else estimate_key(score)
+    bar_steps = int(Fraction(4 * score.meter[0], score.meter[1]) * STEPS_PER_BEAT)
+    total_steps = max(1, round(score.duration * STEPS_PER_BEAT))
+    total_steps = -(-total_steps // bar_steps) * bar_steps
+    lines = [
+        f"X:{number}",
+        f"T:{title}",
+        f"M:{score.meter[0]}/{score.meter[1]}",
+        "L:1/8",
+        f"Q:1/4={round(score.tempo)}",
+    ]
+    voices = sorted({n.voice for n in score.notes}) or [0]
+    body = []
+    for voice in voices:
+        if len(voices) > 1:
+            body.append(f"V:{voice + 1}")
+        bars = _voice_events([n for n in score.notes if n.voice == voice], bar_steps, total_steps)
+        speller = _Speller(key)
+        texts = [_bar_text(events, speller) for events in bars]
+        for start in range(0, len(texts), BARS_PER_LINE):
+            chunk = texts[start : start + BARS_PER_LINE]
+            end = " |]" if start + BARS_PER_LINE >= len(texts) else " |"
+            body.append(" | ".join(chunk) + end)
+    return "\n".join(lines + [f"K:{key}"] + body) + "\n"
