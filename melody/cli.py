@@ -21,6 +21,10 @@ EXAMPLES = {
     "evaluate": """
         melody evaluate folk-model.safetensors folk --json
         melody evaluate runs/mine ~/tunes/""",
+    "convert": """
+        melody convert tune.abc tune.mid             ABC -> MIDI (repeats played out)
+        melody convert song.mid song.abc             MIDI -> readable ABC, one V: block per voice
+        melody convert book.abc --tune 3 t3.musicxml for MuseScore""",
     "corpus": """
         melody corpus folk
         melody corpus ~/tunes/ --json""",
@@ -103,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="val: the corpus's held-out split (default); all: every tune",
     )
     ev.add_argument("--device", default="cpu")
+
+    cv = command("convert", "convert between ABC, MIDI and MusicXML")
+    cv.add_argument("input", help=".abc, .mid/.midi or .musicxml/.xml/.mxl")
+    cv.add_argument("output", help=".abc, .mid or .musicxml")
+    cv.add_argument("--tune", type=int, default=1, help="which tune of a multi-tune ABC file (default 1)")
+    cv.add_argument("--force", action="store_true", help="overwrite the output if it exists")
 
     co = command("corpus", "what a corpus holds: tunes, tokens, keys, meters, files that failed")
     co.add_argument("corpus", nargs="+", help="files, folders or built-in names")

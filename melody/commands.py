@@ -172,3 +172,23 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if result["tunes_skipped_unknown_characters"]:
             say(f"skipped {result['tunes_skipped_unknown_characters']} tunes with characters the model never saw")
     return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from melody.convert import read_score, write_score
+
+    score, title = read_score(args.input, args.tune)
+    path = write_score(score, args.output, title, force=args.force)
+    summary = {
+        "input": args.input,
+        "output": str(path),
+        "title": title,
+        "notes": len(score.notes),
+        "voices": score.voices,
+        "beats": score.duration,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        say(f"{path}: {summary['notes']} notes, {score.voices} voice(s), {score.duration:g} beats")
+    return 0
