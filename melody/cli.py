@@ -70,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("corpus", nargs="*", help="files, folders or built-in names (folk)")
     tr.add_argument("--out", default=None, help="run folder (default: runs/<corpus>)")
     tr.add_argument("--resume", default=None, metavar="RUN_DIR", help="carry on from a run folder")
-    tr.add_argument("--tokenizer", default="char", help="char")
+    tr.add_argument(
+        "--tokenizer",
+        default="char",
+        choices=["char", "midi"],
+        help="char: ABC characters (default); midi: beat-quantized note events",
+    )
     tr.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
     tr.add_argument("--embed-dim", type=int, default=64)
     tr.add_argument("--hidden-size", type=int, default=512)
@@ -93,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["float32", "float16", "bfloat16"],
         help="dtype of the .safetensors model files (float16 halves their size)",
     )
+    tr.add_argument(
+        "--transpose",
+        type=int,
+        default=0,
+        metavar="K",
+        help="midi tokenizer: shift each training piece by a random -K..K semitones per epoch",
+    )
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
     tr.add_argument("--no-cache", action="store_true", help="re-read the corpus even if cached")
@@ -114,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--tune", type=int, default=1, help="which tune of a multi-tune ABC file (default 1)")
     cv.add_argument("--force", action="store_true", help="overwrite the output if it exists")
 
-    co = command("corpus", "what a corpus holds: tunes, tokens, keys, meters, files that failed")
+    co = command("corpus", "what a corpus holds: pieces, characters, keys, meters, files that failed")
     co.add_argument("corpus", nargs="+", help="files, folders or built-in names")
     return parser
 

@@ -19,10 +19,10 @@ def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: 
 def _report_skipped(summary: dict) -> None:
     for failure in summary["failed_files"]:
         say(f"[yellow]skipped[/] {failure['file']}: {failure['error']}")
-    dropped = sum(summary["dropped_tunes"].values())
+    dropped = sum(summary["dropped"].values())
     if dropped or summary["failed_files"]:
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped_tunes"].items()))
-        say(f"skipped {len(summary['failed_files'])} files and {dropped} tunes" + (f" ({reasons})" if reasons else ""))
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped"].items()))
+        say(f"skipped {len(summary['failed_files'])} files and {dropped} pieces" + (f" ({reasons})" if reasons else ""))
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -56,6 +56,7 @@ def run_train(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 device=args.device,
                 save_dtype=args.save_dtype,
+                transpose=args.transpose,
                 **limits,
             )
             run_dir = args.out or str(Path("runs") / Path(args.corpus[0]).name)
@@ -86,9 +87,9 @@ def run_corpus(args: argparse.Namespace) -> int:
 
     with counting_progress("reading corpus") as update:
         corpus = load_corpus(args.corpus, progress=update)
-    headers = [header_fields(t.text) for t in corpus.tunes]
+    headers = [header_fields(text) for text in corpus.pieces]
     summary = corpus.summary() | {
-        "characters": sum(len(t.text) for t in corpus.tunes),
+        "characters": sum(len(text) for text in corpus.pieces),
         "keys": dict(Counter(h.get("K", "?") for h in headers).most_common(12)),
         "meters": dict(Counter(h.get("M", "?") for h in headers).most_common(12)),
     }
@@ -98,10 +99,10 @@ def run_corpus(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="corpus", show_header=False)
-    for name in ("files", "tunes", "characters", "duplicates"):
+    for name in ("files", "pieces", "characters", "duplicates"):
         table.add_row(name, str(summary[name]))
     table.add_row("failed files", str(len(summary["failed_files"])))
-    table.add_row("dropped tunes", ", ".join(f"{n} {r}" for r, n in summary["dropped_tunes"].items()) or "0")
+    table.add_row("dropped pieces", ", ".join(f"{n} {r}" for r, n in summary["dropped"].items()) or "0")
     table.add_row("keys", ", ".join(f"{k} {n}" for k, n in summary["keys"].items()))
     table.add_row("meters", ", ".join(f"{k} {n}" for k, n in summary["meters"].items()))
     from melody.console import err
@@ -112,18 +113,32 @@ def run_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_primer(path: Path, kind: str, text: str | None):
+    """A primer file for a model of `kind`: (ABC text, None) or (None, Score). ABC files feed ABC
+    models as they are; anything else is read as music and converted to what the model speaks."""
+    from melody.convert import read_score
+    from melody.errors import InputError
+    from melody.formats.abc_writer import score_to_abc
+
+    if kind == "abc" and path.suffix.lower() == ".abc":
+        try:
+            return path.read_text(encoding="utf-8", errors="replace") + (text or ""), None
+        except OSError as error:
+            raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
+    score, title = read_score(path)
+    return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     from melody.checkpoint import load_model
-    from melody.errors import InputError
     from melody.generate import sample_pieces, write_pieces
     from melody.sample import SampleConfig
 
+    model = load_model(args.model, args.device)
     primer = args.primer.replace("\\n", "\n") if args.primer else None  # "\n" typed in a shell
+    primer_score = None
     if args.primer_file:
-        try:
-            primer = Path(args.primer_file).read_text(encoding="utf-8", errors="replace") + (primer or "")
-        except OSError as error:
-            raise InputError(f"cannot read primer: {error.strerror}", args.primer_file) from None
+        primer, primer_score = _read_primer(Path(args.primer_file), model.tokenizer.piece_kind, primer)
     config = SampleConfig(
         count=args.count,
         temperature=args.temperature,
@@ -135,8 +150,8 @@ def run_generate(args: argparse.Namespace) -> int:
         key=args.key,
         meter=args.meter,
         title=args.title,
+        primer_score=primer_score,
     )
-    model = load_model(args.model, args.device)
     with counting_progress("sampling") as update:
         update(0, config.count)
         pieces, resampled = sample_pieces(model, config, args.device)
@@ -166,11 +181,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         say(
-            f"{result['tunes']} tunes ({args.split}), {result['tokens']} tokens: "
-            f"{result['bits_per_token']:.4f} bits/token, {result['bits_per_char']:.4f} bits/char"
+            f"{result['pieces']} pieces ({args.split}), {result['tokens']} tokens: "
+            f"{result['bits_per_token']:.4f} bits/token"
+            + (f", {result['bits_per_char']:.4f} bits/char" if result["bits_per_char"] is not None else "")
         )
-        if result["tunes_skipped_unknown_characters"]:
-            say(f"skipped {result['tunes_skipped_unknown_characters']} tunes with characters the model never saw")
+        if result["pieces_skipped_unknown_tokens"]:
+            say(f"skipped {result['pieces_skipped_unknown_tokens']} pieces with characters the model never saw")
     return 0
 
 

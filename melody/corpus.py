@@ -1,36 +1,44 @@
-"""Turn a corpus argument (file, folder or built-in name) into canonical ABC tunes, counting failures."""
+"""Turn corpus arguments (files, folders, built-in names) into pieces, counting every failure.
+
+A piece is canonical ABC text for text tokenizers (kind "abc") or a Score for event tokenizers
+(kind "score"). Files of the other kind are converted: MIDI/MusicXML through our ABC writer,
+ABC tunes through music21. Scores are parsed in worker processes: music21 is slow.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from melody.errors import InputError
-from melody.formats.abc import AbcTune, read_abc_file
+from melody.errors import InputError, MelodyError
+from melody.score import Score
 
 ABC_SUFFIXES = (".abc",)
+SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".mxl", ".musicxml")
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk")
-BUILTIN_CORPORA = {"folk": FOLK_COLLECTIONS}
+BUILTIN_CORPORA = ("folk", "chorales")
+PARALLEL_FROM = 8  # files of scores; below this, worker start-up costs more than it saves
 
 
 @dataclass
 class Corpus:
-    """What was read: usable unique tunes, and everything that was dropped, with reasons."""
+    """What was read: usable unique pieces, and everything that was dropped, with reasons."""
 
-    tunes: list[AbcTune] = field(default_factory=list)
+    pieces: list = field(default_factory=list)  # str (canonical ABC) or Score
     files: list[str] = field(default_factory=list)
     failed_files: list[tuple[str, str]] = field(default_factory=list)
-    dropped_tunes: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
 
     def summary(self) -> dict:
         return {
             "files": len(self.files),
-            "tunes": len(self.tunes),
+            "pieces": len(self.pieces),
             "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
-            "dropped_tunes": dict(self.dropped_tunes),
+            "dropped": dict(self.dropped),
             "duplicates": self.duplicates,
         }
 
@@ -44,26 +52,31 @@ def music21_corpus_dir() -> Path:
     return Path(spec.origin).parent / "corpus"
 
 
+def _builtin_files(name: str) -> list[Path]:
+    root = music21_corpus_dir()
+    if name == "folk":
+        return [path for collection in FOLK_COLLECTIONS for path in sorted((root / collection).glob("*.abc"))]
+    from music21.corpus import chorales, getWork
+
+    return [Path(getWork(work)) for work in chorales.Iterator(returnType="filename")]
+
+
 def find_files(argument: str) -> list[Path]:
     """Files of a corpus argument, sorted so every run sees them in the same order."""
     if argument in BUILTIN_CORPORA:
-        root = music21_corpus_dir()
-        found = []
-        for collection in BUILTIN_CORPORA[argument]:
-            found += sorted((root / collection).glob("*.abc"))
-        return found
+        return _builtin_files(argument)
     path = Path(argument)
     if path.is_file():
         return [path]
     if path.is_dir():
+        suffixes = ABC_SUFFIXES + SCORE_SUFFIXES
         found = []
         for folder, _dirs, names in os.walk(path):  # os.walk does not follow symlinked folders
-            found += [Path(folder) / n for n in names if n.lower().endswith(ABC_SUFFIXES)]
+            found += [Path(folder) / n for n in names if n.lower().endswith(suffixes)]
         if not found:
-            raise InputError("folder holds no .abc files", str(path))
+            raise InputError("folder holds no .abc, .mid, .midi, .xml, .mxl or .musicxml files", str(path))
         return sorted(found)
-    names = ", ".join(BUILTIN_CORPORA)
-    raise InputError(f"no such file or folder, and not a built-in corpus ({names})", argument)
+    raise InputError(f"no such file or folder, and not a built-in corpus ({', '.join(BUILTIN_CORPORA)})", argument)
 
 
 def files_fingerprint(files: list[Path]) -> str:
@@ -78,26 +91,77 @@ def files_fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load_corpus(arguments: list[str], progress=None) -> Corpus:
-    """Read every file; a bad file is recorded and skipped, never fatal, never silent."""
-    corpus = Corpus()
-    seen: set[str] = set()
-    files = [path for argument in arguments for path in find_files(argument)]
-    for number, path in enumerate(files, start=1):
-        corpus.files.append(str(path))
-        try:
-            tunes, dropped = read_abc_file(path)
-        except InputError as error:
-            corpus.failed_files.append((str(path), error.message))
-            tunes, dropped = [], {}
-        for reason, count in dropped.items():
-            corpus.dropped_tunes[reason] = corpus.dropped_tunes.get(reason, 0) + count
+def piece_key(piece) -> str:
+    """Content of a piece as text: for duplicate detection and the stable train/validation split."""
+    if isinstance(piece, Score):
+        return repr([(round(n.start * 12), round(n.end * 12), n.pitch, n.voice) for n in piece.notes])
+    return piece
+
+
+def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int]]:
+    """Pieces of one file, of the kind asked for, and a count of pieces dropped by reason."""
+    from melody.formats.abc import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
+
+    if path.suffix.lower() in ABC_SUFFIXES:
+        tunes, dropped = read_abc_file(path)
+        if kind == "abc":
+            return [tune.text for tune in tunes], dropped
+        from melody.formats.stream import expand_repeats, stream_to_score
+
+        scores = []
         for tune in tunes:
-            if tune.text in seen:
+            try:
+                scores.append(stream_to_score(expand_repeats(abc_to_stream(tune_to_abc(tune.text)))))
+            except InputError:
+                dropped["unreadable by music21"] = dropped.get("unreadable by music21", 0) + 1
+        return scores, dropped
+    from melody.convert import read_score
+
+    score, title = read_score(path)
+    if kind == "score":
+        return [score], dict(score.dropped)
+    from melody.formats.abc_writer import score_to_abc
+
+    text, reason = normalize_tune(score_to_abc(score, title))
+    return ([text], dict(score.dropped)) if text else ([], {reason: 1})
+
+
+def _read_one(job: tuple[Path, str]) -> tuple[list, dict, str | None]:
+    path, kind = job
+    try:
+        pieces, dropped = read_pieces(path, kind)
+        return pieces, dropped, None
+    except MelodyError as error:
+        return [], {}, error.message
+
+
+def load_corpus(arguments: list[str], kind: str = "abc", progress=None) -> Corpus:
+    """Read every file; a bad file is recorded and skipped, never fatal, never silent."""
+    files = [path for argument in arguments for path in find_files(argument)]
+    jobs = [(path, kind) for path in files]
+    slow = kind == "score" or any(p.suffix.lower() in SCORE_SUFFIXES for p in files)
+    if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+            results = pool.map(_read_one, jobs, chunksize=4)
+            return _collect(files, results, progress)
+    return _collect(files, map(_read_one, jobs), progress)
+
+
+def _collect(files: list[Path], results, progress) -> Corpus:
+    corpus, seen = Corpus(), set()
+    for number, (path, (pieces, dropped, error)) in enumerate(zip(files, results), start=1):
+        corpus.files.append(str(path))
+        if error is not None:
+            corpus.failed_files.append((str(path), error))
+        for reason, count in dropped.items():
+            corpus.dropped[reason] = corpus.dropped.get(reason, 0) + count
+        for piece in pieces:
+            key = piece_key(piece)
+            if key in seen:
                 corpus.duplicates += 1
                 continue
-            seen.add(tune.text)
-            corpus.tunes.append(tune)
+            seen.add(key)
+            corpus.pieces.append(piece)
         if progress:
             progress(number, len(files))
     return corpus

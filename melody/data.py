@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.corpus import files_fingerprint, find_files, load_corpus
+from melody.corpus import files_fingerprint, find_files, load_corpus, piece_key
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 2
+CACHE_VERSION = 4
 
 
 def cache_dir() -> Path:
@@ -34,11 +34,11 @@ def is_validation(text: str, fraction: float) -> bool:
 
 @dataclass
 class TokenizedCorpus:
-    """Token ids of the train and validation tunes, each tune framed by <bos> ... <eos>."""
+    """Token ids of the train and validation pieces, each framed by <bos> ... <eos>."""
 
     tokenizer: Tokenizer
     train: np.ndarray  # (N,) flat ids
-    train_offsets: np.ndarray  # (tunes + 1,) start of each tune in `train`
+    train_offsets: np.ndarray  # (pieces + 1,) start of each piece in `train`
     val: np.ndarray
     val_offsets: np.ndarray
     summary: dict
@@ -103,23 +103,24 @@ def prepare_corpus(
             cached.summary["cached"] = True
             return cached
 
-    corpus = load_corpus(arguments, progress=progress)
-    if not corpus.tunes:
-        raise InputError("corpus holds no usable tunes", ", ".join(arguments))
-    texts = [tune.text for tune in corpus.tunes]
-    val_texts = [t for t in texts if is_validation(t, val_fraction)]
-    train_texts = [t for t in texts if not is_validation(t, val_fraction)]
-    if not train_texts:
-        train_texts, val_texts = val_texts, []
-    tokenizer = make_tokenizer(tokenizer_name).fit(texts)
-    train, train_offsets = _pack([tokenizer.encode(t) for t in train_texts])
-    val, val_offsets = _pack([tokenizer.encode(t) for t in val_texts])
+    tokenizer = make_tokenizer(tokenizer_name)
+    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress)
+    if not corpus.pieces:
+        raise InputError("corpus holds no usable pieces", ", ".join(arguments))
+    is_val = [is_validation(piece_key(piece), val_fraction) for piece in corpus.pieces]
+    train_pieces = [p for p, v in zip(corpus.pieces, is_val) if not v]
+    val_pieces = [p for p, v in zip(corpus.pieces, is_val) if v]
+    if not train_pieces:
+        train_pieces, val_pieces = val_pieces, []
+    tokenizer.fit(corpus.pieces)
+    train, train_offsets = _pack([tokenizer.encode(p) for p in train_pieces])
+    val, val_offsets = _pack([tokenizer.encode(p) for p in val_pieces])
     summary = corpus.summary() | {
-        "train_tunes": len(train_texts),
-        "val_tunes": len(val_texts),
+        "train_pieces": len(train_pieces),
+        "val_pieces": len(val_pieces),
         "train_tokens": int(train.size),
         "val_tokens": int(val.size),
-        "val_characters": sum(len(t) for t in val_texts),
+        "val_characters": sum(len(p) for p in val_pieces if isinstance(p, str)),
         "vocab_size": len(tokenizer),
         "val_fraction": val_fraction,
     }
@@ -131,9 +132,26 @@ def prepare_corpus(
 
 
 def shuffled_stream(flat: np.ndarray, offsets: np.ndarray, seed: int) -> np.ndarray:
-    """All tunes in a seeded random order, end to end (a new order each epoch)."""
+    """All pieces in a seeded random order, end to end (a new order each epoch)."""
     order = np.random.default_rng(seed).permutation(len(offsets) - 1)
     return np.concatenate([flat[offsets[i] : offsets[i + 1]] for i in order])
+
+
+def transposed(flat: np.ndarray, offsets: np.ndarray, tokenizer, max_shift: int, seed: int) -> np.ndarray:
+    """Each piece moved by its own random shift in -max_shift..max_shift semitones (0 where the
+    shift would leave the MIDI range), by rewriting pitch tokens: no Python loop over tokens."""
+    pitch_of, pitch_ids = tokenizer.pitch_of, tokenizer.pitch_ids
+    pitches = pitch_of[flat]  # (N,) -1 where not a pitch
+    is_pitch = pitches >= 0
+    starts = offsets[:-1]
+    lows = np.minimum.reduceat(np.where(is_pitch, pitches, 10_000), starts)
+    highs = np.maximum.reduceat(np.where(is_pitch, pitches, -1), starts)
+    shifts = np.random.default_rng(seed).integers(-max_shift, max_shift + 1, size=starts.size)
+    shifts = np.where((lows + shifts >= 0) & (highs + shifts <= 127), shifts, 0)
+    per_token = np.repeat(shifts, np.diff(offsets))
+    moved = flat.copy()
+    moved[is_pitch] = pitch_ids[pitches[is_pitch] + per_token[is_pitch]]
+    return moved
 
 
 def stream_rows(stream: np.ndarray, rows: int) -> np.ndarray:

@@ -37,32 +37,33 @@ def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device
 def evaluate_model(model, corpus_arguments: list[str], split: str = "val", device="cpu", progress=None) -> dict:
     """Bits per token and per character of `model` on a corpus's held-out split (or all of it).
 
-    Tunes are chained <bos> tune <eos> <bos> ... and scored with state carried, as in training.
-    Tunes with characters the model never saw cannot be scored; they are counted, not hidden."""
-    from melody.corpus import load_corpus
+    Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
+    Pieces with characters the model never saw cannot be scored; they are counted, not hidden.
+    Bits per character exist for text (ABC) models only."""
+    from melody.corpus import load_corpus, piece_key
     from melody.data import is_validation
     from melody.errors import InputError, VocabularyError
 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
-    corpus = load_corpus(corpus_arguments, progress=progress)
-    texts = [t.text for t in corpus.tunes if split == "all" or is_validation(t.text, fraction)]
+    corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
+    pieces = [p for p in corpus.pieces if split == "all" or is_validation(piece_key(p), fraction)]
     ids, skipped, characters = [], 0, 0
-    for text in texts:
+    for piece in pieces:
         try:
-            ids.extend(model.tokenizer.encode(text))
-            characters += len(text)
+            ids.extend(model.tokenizer.encode(piece))
+            characters += len(piece) if isinstance(piece, str) else 0
         except VocabularyError:
             skipped += 1
     if len(ids) < 2:
-        raise InputError(f"no tunes to score in the {split} split", ", ".join(corpus_arguments))
+        raise InputError(f"no pieces to score in the {split} split", ", ".join(corpus_arguments))
     bits, count = stream_bits(model.network.to(device), np.array(ids, dtype=np.int64), 32, 256, device)
     return {
         "model": model.path,
         "corpus": corpus_arguments,
         "split": split,
-        "tunes": len(texts) - skipped,
-        "tunes_skipped_unknown_characters": skipped,
+        "pieces": len(pieces) - skipped,
+        "pieces_skipped_unknown_tokens": skipped,
         "tokens": count,
         "bits_per_token": bits / count,
-        "bits_per_char": bits / max(1, characters),
+        "bits_per_char": bits / characters if characters else None,
     }

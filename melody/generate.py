@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from melody.checkpoint import Model
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
+from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.formats.stream import expand_repeats, stream_to_score
 from melody.sample import SampleConfig, sample_ids
@@ -40,16 +41,22 @@ def safe_name(title: str, limit: int = 60) -> str:
     return text
 
 
-def _piece_from_text(text: str, number: int, tokens: int, title: str | None) -> Piece | None:
-    fields = header_fields(text)
-    chosen = title or fields.get("T") or "Untitled"
-    abc = tune_to_abc(text, number, chosen)
+def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -> Piece | None:
+    """A finished piece, or None when it is unreadable or too short (then it is resampled)."""
     try:
-        score = abc_to_stream(abc)
-        notes = len(score.flatten().notes)
-        if notes < MIN_NOTES:
+        if tokenizer.piece_kind == "score":
+            score = tokenizer.decode(ids)
+            chosen = title or f"Piece {number} in {estimate_key(score)}"
+            abc = score_to_abc(score, chosen, number)
+            abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
+        else:
+            text = tokenizer.decode(ids)
+            chosen = title or header_fields(text).get("T") or "Untitled"
+            abc = tune_to_abc(text, number, chosen)
+            score = stream_to_score(expand_repeats(abc_to_stream(abc)))
+        if len(score.notes) < MIN_NOTES:
             return None
-        return Piece(abc, chosen, tokens, score_to_midi_bytes(stream_to_score(expand_repeats(score))), notes)
+        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes))
     except InputError:
         return None
 
@@ -66,10 +73,9 @@ def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[lis
         if round_number:
             resampled += len(missing)
         seed = None if config.seed is None else config.seed + 7919 * round_number
-        batch = SampleConfig(**(config.to_dict() | {"count": len(missing), "seed": seed}))
+        batch = replace(config, count=len(missing), seed=seed)
         for index, ids in zip(missing, sample_ids(model, batch, device)):
-            text = model.tokenizer.decode(ids)
-            pieces[index] = _piece_from_text(text, index + 1, len(ids), config.title)
+            pieces[index] = _piece_from_ids(model.tokenizer, ids, index + 1, config.title)
     if any(p is None for p in pieces):
         raise InputError(
             f"the model wrote no readable piece in {RESAMPLE_ROUNDS + 1} tries for "

@@ -8,7 +8,7 @@ text that the model writes. Header fields the user did not choose are free lines
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -16,17 +16,20 @@ from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
 from melody.model import select_state
+from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS
 
 # Training streams tunes back to back with the state carried, so a zero state before <bos> is almost
 # never seen there. Sampling starts from the state after one plain tune, as every training tune does.
 WARM_UP_TUNE = "T:A\nM:4/4\nL:1/8\nK:C\nCDEF GABc|c2G2 E2C2|]\n"
+WARM_UP_SCORE = Score(tuple(Note(beat, beat + 1, pitch) for beat, pitch in enumerate((60, 62, 64, 65, 67, 64, 60))))
 
 
 def warm_up_ids(tokenizer) -> list[int]:
     """Ids fed before each piece: a short tune then <bos> (just <eos> <bos> for an odd vocabulary)."""
     try:
-        return tokenizer.encode(WARM_UP_TUNE) + [tokenizer.bos_id]
+        warm_up = WARM_UP_SCORE if tokenizer.piece_kind == "score" else WARM_UP_TUNE
+        return tokenizer.encode(warm_up) + [tokenizer.bos_id]
     except VocabularyError:
         return [tokenizer.eos_id, tokenizer.bos_id]
 
@@ -43,6 +46,7 @@ class SampleConfig:
     key: str | None = None
     meter: str | None = None
     title: str | None = None
+    primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
 
     def __post_init__(self):
         if self.count < 1:
@@ -57,9 +61,6 @@ class SampleConfig:
             value = getattr(self, name)
             if value is not None and ("\n" in value or not value.strip()):
                 raise ConfigError(f"--{name} must be one non-empty line")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
@@ -84,6 +85,26 @@ def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
     if primer:
         segments.append((primer, False))
     return segments
+
+
+def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
+    """The plan in token ids: forced id lists, None for a free line (ABC models only)."""
+    if tokenizer.piece_kind == "abc":
+        if config.primer_score is not None:
+            raise ConfigError("this model writes ABC text; give it an ABC primer")
+        return [
+            None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)
+        ]
+    if config.primer:
+        raise ConfigError("this model writes MIDI events; give it a primer file (.mid, .abc, .musicxml)")
+    if config.primer_score is not None:
+        return [tokenizer.encode(config.primer_score, bos=False, eos=False)]
+    if config.meter:
+        token = "METER_" + config.meter.replace("/", "_")
+        if token not in tokenizer.index:
+            raise ConfigError(f"this model knows no meter {config.meter!r}")
+        return [[tokenizer.index[token]]]
+    return []
 
 
 def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
@@ -143,7 +164,7 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
     newline = tokenizer.index.get("\n")
-    plan = [None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)]
+    plan = primer_plan(config, tokenizer)
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)

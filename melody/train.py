@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from melody.checkpoint import load_train_state, save_model_file, save_train_state
-from melody.data import TokenizedCorpus, shuffled_stream, stream_rows, window, windows_per_epoch
+from melody.data import TokenizedCorpus, shuffled_stream, stream_rows, transposed, window, windows_per_epoch
 from melody.errors import ConfigError, ModelFileError
 from melody.evaluate import stream_bits
 from melody.model import ModelConfig, SequenceModel, detach_state
@@ -41,6 +41,7 @@ class TrainConfig:
     device: str = "auto"
     log_every: int = 20
     save_dtype: str = "float32"
+    transpose: int = 0  # random transposition of training pieces by up to this many semitones
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -51,6 +52,8 @@ class TrainConfig:
             raise ConfigError("seq_len, batch_size, log_every, lr and clip must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError("--device must be auto, cpu or cuda")
+        if not 0 <= self.transpose <= 12:
+            raise ConfigError("--transpose must be between 0 and 12 semitones")
         if self.epochs is None and self.max_steps is None and self.max_minutes is None:
             raise ConfigError("give at least one of --epochs, --max-steps, --max-minutes")
 
@@ -82,6 +85,8 @@ class Trainer:
         progress: Callable[[dict], None] | None = None,
     ):
         self.corpus, self.config, self.run_dir = corpus, config, Path(run_dir)
+        if config.transpose and not hasattr(corpus.tokenizer, "pitch_of"):
+            raise ConfigError("--transpose needs a tokenizer with pitch tokens (--tokenizer midi)")
         self.progress = progress or (lambda event: None)
         self.device = pick_device(config.device)
         torch.manual_seed(config.seed)
@@ -220,6 +225,14 @@ class Trainer:
         self.save(val)
         self.progress({"kind": "eval", "step": self.step, "val_bits_per_token": val})
 
+    def epoch_stream(self) -> np.ndarray:
+        """This epoch's training stream: pieces shuffled (and transposed, if asked) by seed and epoch."""
+        seed = self.config.seed * 1_000_003 + self.epoch
+        flat, offsets = self.corpus.train, self.corpus.train_offsets
+        if self.config.transpose:
+            flat = transposed(flat, offsets, self.corpus.tokenizer, self.config.transpose, seed)
+        return shuffled_stream(flat, offsets, seed)
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One window of truncated BPTT; returns the loss and the gradient norm before clipping."""
         for group in self.optimizer.param_groups:
@@ -248,10 +261,7 @@ class Trainer:
         val = None
         try:
             while not self.finished():
-                rows = stream_rows(
-                    shuffled_stream(self.corpus.train, self.corpus.train_offsets, cfg.seed * 1_000_003 + self.epoch),
-                    cfg.batch_size,
-                )
+                rows = stream_rows(self.epoch_stream(), cfg.batch_size)
                 rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
                 count = windows_per_epoch(rows, cfg.seq_len)
                 if self.window_index == 0:

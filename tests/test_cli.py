@@ -118,9 +118,9 @@ def test_train_evaluate_and_corpus_commands_report_json(tmp_path, capsys):
     assert trained["steps"] == 6
     scored = run_json(capsys, ["evaluate", str(run), str(FOLK_SAMPLE)])
     assert scored["bits_per_token"] == pytest.approx(trained["val_bits_per_token"], rel=0.02)
-    assert scored["bits_per_char"] > 0 and scored["tunes"] > 0
+    assert scored["bits_per_char"] > 0 and scored["pieces"] > 0
     summary = run_json(capsys, ["corpus", str(FOLK_SAMPLE)])
-    assert summary["tunes"] == 60 and summary["meters"]
+    assert summary["pieces"] == 60 and summary["meters"]
 
 
 def test_bad_input_is_one_line_and_exit_one(tmp_path, capsys):

@@ -23,19 +23,19 @@ def test_folders_are_searched_recursively_and_bad_files_counted(tmp_path):
     corpus = load_corpus([str(folder)])
     assert len(corpus.files) == 3
     assert corpus.failed_files == [(str(folder / "empty.abc"), "empty file")]
-    assert corpus.dropped_tunes == {"no K: field": 1}
-    assert len(corpus.tunes) == 61
+    assert corpus.dropped == {"no K: field": 1}
+    assert len(corpus.pieces) == 61
 
 
 def test_exact_duplicates_are_dropped_and_counted(tmp_path):
     folder = _folder_with_fixture(tmp_path)
     shutil.copy(FOLK_SAMPLE, folder / "copy.abc")
     corpus = load_corpus([str(folder)])
-    assert len(corpus.tunes) == 60 and corpus.duplicates == 60
+    assert len(corpus.pieces) == 60 and corpus.duplicates == 60
 
 
 def test_unknown_corpus_names_say_what_exists():
-    with pytest.raises(InputError, match="not a built-in corpus \\(folk\\)"):
+    with pytest.raises(InputError, match="not a built-in corpus \\(folk, chorales\\)"):
         find_files("no/such/place")
 
 
@@ -47,9 +47,9 @@ def test_builtin_folk_corpus_lists_the_music21_collections():
 
 def test_split_is_stable_when_files_are_added(tmp_path):
     folder = _folder_with_fixture(tmp_path)
-    before = {t.text for t in load_corpus([str(folder)]).tunes if is_validation(t.text, 0.2)}
+    before = {t for t in load_corpus([str(folder)]).pieces if is_validation(t, 0.2)}
     (folder / "more.abc").write_text("X:1\nT:new\nM:4/4\nK:G\nGABc|dcBA|\n")
-    after = {t.text for t in load_corpus([str(folder)]).tunes if is_validation(t.text, 0.2)}
+    after = {t for t in load_corpus([str(folder)]).pieces if is_validation(t, 0.2)}
     assert before <= after and 0 < len(before) < 60
 
 

@@ -47,11 +47,15 @@ ABc  \t def|
         ("T:x\nM:4/4\nABC|\n", "no K: field"),
         ("T:x\nM:4/4\nK:G\n", "no notes in body"),
         ("T:x\nK:G\nABcd|\n", "no M: field"),
-        ("T:x\nM:4/4\nV:1\nK:G\nABcd|\n", "several voices (V:)"),
     ],
 )
 def test_unusable_tunes_are_dropped_with_a_reason(raw, reason):
     assert normalize_tune(raw) == (None, reason)
+
+
+def test_voices_are_kept_as_v_blocks():
+    text, _ = normalize_tune("T:x\nM:4/4\nV:1 name=top\nV:2\nK:G\nV:1\nABcd|\nV:2\nGFED|\n")
+    assert text == "T:x\nM:4/4\nL:1/8\nK:G\nV:1\nABcd|\nV:2\nGFED|\n"
 
 
 def test_missing_unit_length_follows_the_abc_rule():

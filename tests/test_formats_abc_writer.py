@@ -87,3 +87,8 @@ def test_lengths_are_written_the_abc_way():
     assert [length_text(Fraction(x)) for x in ("1", "2", "1/2", "3/2", "1/4")] == ["", "2", "/2", "3/2", "/4"]
     assert simple_lengths(Fraction(5, 2)) == [2, Fraction(1, 2)]
     assert simple_lengths(Fraction(7, 4)) == [Fraction(3, 2), Fraction(1, 4)]
+
+
+def test_notes_below_the_writable_range_move_up_an_octave():
+    score = Score((Note(0, 1, 10), Note(1, 2, 60), Note(2, 3, 0)))
+    assert [n.pitch for n in _read_back(score_to_abc(score)).notes] == [22, 60, 12]

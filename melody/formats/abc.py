@@ -19,7 +19,7 @@ from pathlib import Path
 from melody.errors import InputError
 
 HEADER_ORDER = ("T", "M", "L", "K")
-BODY_FIELDS_KEPT = frozenset("KML")  # fields that change how the notes that follow sound
+BODY_FIELDS_KEPT = frozenset("KMLV")  # fields that change how (or in which voice) the notes that follow sound
 _FIELD_RE = re.compile(r"^([A-Za-z+]):\s*(.*)$")
 _SPACES_RE = re.compile(r"[ \t]+")
 _NOTE_RE = re.compile(r"[A-Ga-g]")
@@ -104,7 +104,7 @@ def normalize_tune(raw: str) -> tuple[str | None, str]:
                 continue  # free text before K: is not part of the tune
             field, value = match.group(1), _clean_body_line(match.group(2))
             if field == "V":
-                return None, "several voices (V:)"
+                continue  # voice declarations before K:; the body's V: lines say where each voice goes
             if field == "T" and "T" in header:
                 continue  # keep the first title only
             if field in HEADER_ORDER:
@@ -120,13 +120,9 @@ def normalize_tune(raw: str) -> tuple[str | None, str]:
             continue
         match = _FIELD_RE.match(line.strip())
         if match and len(match.group(1)) == 1:
-            if match.group(1) == "V":
-                return None, "several voices (V:)"
             if match.group(1) in BODY_FIELDS_KEPT:
                 body.append(f"{match.group(1)}:{_clean_body_line(match.group(2))}")
             continue
-        if "[V:" in line:
-            return None, "several voices (V:)"
         cleaned = _clean_body_line(_QUOTED_RE.sub("", line))
         if cleaned:
             body.append(cleaned)

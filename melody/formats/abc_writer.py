@@ -8,6 +8,7 @@ four bars, and one ``V:`` block per voice.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from melody.score import Note, Score
@@ -15,6 +16,7 @@ from melody.score import Note, Score
 STEPS_PER_BEAT = 12
 UNIT_STEPS = 6  # L:1/8 is half a quarter-note beat
 BARS_PER_LINE = 4
+LOWEST_WRITTEN = 12  # C,,,, (MIDI 12): music21 cannot read ABC notes an octave below it
 SHARP_KEYS = {
     "C": 0,
     "G": 1,
@@ -210,6 +212,13 @@ def _sound(event: tuple, speller: _Speller, scale: Fraction = Fraction(1)) -> li
     return [body + length_text(part) + ("-" if tied or i < last else "") for i, part in enumerate(parts)]
 
 
+def _raise_below_range(note: Note) -> Note:
+    """Notes below the written range move up by octaves (they are below hearing anyway)."""
+    if note.pitch >= LOWEST_WRITTEN:
+        return note
+    return replace(note, pitch=note.pitch + 12 * -(-(LOWEST_WRITTEN - note.pitch) // 12))
+
+
 def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
     """One ABC tune for a score: a header, then one V: block per voice (or none for a single voice)."""
     key = score.key if score.key and MINOR_OF.get(score.key, score.key) in SHARP_KEYS else estimate_key(score)
@@ -223,6 +232,7 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
         "L:1/8",
         f"Q:1/4={round(score.tempo)}",
     ]
+    score = replace(score, notes=tuple(_raise_below_range(n) for n in score.notes))
     voices = sorted({n.voice for n in score.notes}) or [0]
     body = []
     for voice in voices:

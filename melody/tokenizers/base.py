@@ -13,6 +13,7 @@ class Tokenizer(ABC):
     """Maps a piece to token ids and back. The vocabulary is sorted, so it is stable across runs."""
 
     name: str = ""
+    piece_kind: str = "abc"  # what encode() reads and decode() returns: "abc" text or a "score"
 
     def __init__(self, vocab: list[str] | None = None):
         self.vocab: list[str] = list(vocab) if vocab else list(SPECIALS)
@@ -34,15 +35,15 @@ class Tokenizer(ABC):
         return len(self.vocab)
 
     @abstractmethod
-    def fit(self, pieces: list[str]) -> Tokenizer:
+    def fit(self, pieces: list) -> Tokenizer:
         """Learn the vocabulary from training pieces; returns self."""
 
     @abstractmethod
-    def encode(self, piece: str, *, bos: bool = True, eos: bool = True) -> list[int]:
+    def encode(self, piece, *, bos: bool = True, eos: bool = True) -> list[int]:
         """Token ids of one piece, framed by ``<bos>``/``<eos>`` unless told otherwise."""
 
     @abstractmethod
-    def decode(self, ids: list[int]) -> str:
+    def decode(self, ids: list[int]):
         """The piece that token ids spell; special tokens are dropped."""
 
     def settings(self) -> dict[str, Any]:

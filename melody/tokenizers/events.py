@@ -50,10 +50,25 @@ def _vocabulary(velocity: bool) -> list[str]:
 
 class EventTokenizer(Tokenizer):
     name = "midi"
+    piece_kind = "score"
 
     def __init__(self, vocab: list[str] | None = None, velocity: bool = True):
         self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)
         super().__init__(vocab or _vocabulary(self.velocity))
+
+    @property
+    def pitch_of(self):
+        """(V,) array: the MIDI pitch of each PITCH_ token, -1 for every other token."""
+        import numpy as np
+
+        return np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in self.vocab], dtype=np.int64)
+
+    @property
+    def pitch_ids(self):
+        """(128,) array: the id of PITCH_p for each MIDI pitch p."""
+        import numpy as np
+
+        return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
 
     def settings(self) -> dict:
         return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity}
