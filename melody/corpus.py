@@ -56,9 +56,14 @@ def _builtin_files(name: str) -> list[Path]:
     root = music21_corpus_dir()
     if name == "folk":
         return [path for collection in FOLK_COLLECTIONS for path in sorted((root / collection).glob("*.abc"))]
-    from music21.corpus import chorales, getWork
+    from music21.corpus import chorales
 
-    return [Path(getWork(work)) for work in chorales.Iterator(returnType="filename")]
+    found = []  # the 371 Riemenschneider chorales, e.g. "bach/bwv269" -> corpus/bach/bwv269.mxl
+    for work in chorales.Iterator(returnType="filename"):
+        folder, name = (root / work).parent, (root / work).name
+        exact = [p for p in (folder / f"{name}.mxl", folder / f"{name}.xml") if p.is_file()]
+        found += (exact or sorted(folder.glob(f"{name}*.mxl")))[:1]  # bwv18.5-l is stored as bwv18.5-lz
+    return found
 
 
 def find_files(argument: str) -> list[Path]:
