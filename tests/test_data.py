@@ -78,3 +78,8 @@ def test_windows_are_contiguous_so_state_can_carry():
     x1, _ = window(rows, 1, 8)
     assert (y0[:, :-1] == x0[:, 1:]).all()
     assert (x1[:, 0] == x0[:, -1] + 1).all()
+
+
+def test_builtin_chorales_are_the_371_riemenschneider_chorales():
+    files = find_files("chorales")
+    assert len(files) == 371 and all(path.suffix in (".mxl", ".xml") and path.is_file() for path in files)
