@@ -21,6 +21,10 @@ EXAMPLES = {
     "evaluate": """
         melody evaluate folk-model.safetensors folk --json
         melody evaluate runs/mine ~/tunes/""",
+    "play": """
+        melody play outputs/the-fair-haired-lass.mid             piano roll, then play (or write a .wav)
+        melody play tune.abc --no-audio --wav tune.wav          render only, no sound device needed
+        melody play tune.mid --renderer sine                     without FluidSynth""",
     "convert": """
         melody convert tune.abc tune.mid             ABC -> MIDI (repeats played out)
         melody convert song.mid song.abc             MIDI -> readable ABC, one V: block per voice
@@ -119,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="val: the corpus's held-out split (default); all: every tune",
     )
     ev.add_argument("--device", default="cpu")
+
+    pl = command("play", "hear and see a piece: render to audio and play it, or write a .wav; piano roll")
+    pl.add_argument("file", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")
+    pl.add_argument("--tune", type=int, default=1, help="which tune of a multi-tune ABC file")
+    pl.add_argument("--no-audio", action="store_true", help="do not play; write the .wav and say where")
+    pl.add_argument("--wav", default=None, help="write the audio here (default: next to FILE)")
+    pl.add_argument("--soundfont", default=None, help="General MIDI .sf2 (else $MELODY_SOUNDFONT, system, bundled)")
+    pl.add_argument("--sample-rate", type=int, default=44100)
+    pl.add_argument("--renderer", default="auto", choices=["auto", "fluidsynth", "sine"])
+    pl.add_argument("--no-roll", action="store_true", help="do not print the piano roll")
 
     cv = command("convert", "convert between ABC, MIDI and MusicXML")
     cv.add_argument("input", help=".abc, .mid/.midi or .musicxml/.xml/.mxl")

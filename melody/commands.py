@@ -208,3 +208,82 @@ def run_convert(args: argparse.Namespace) -> int:
     else:
         say(f"{path}: {summary['notes']} notes, {score.voices} voice(s), {score.duration:g} beats")
     return 0
+
+
+def _output_device() -> bool:
+    """Whether a sound output device exists (sounddevice is optional)."""
+    try:
+        import sounddevice
+
+        sounddevice.query_devices(kind="output")
+        return True
+    except Exception:  # ImportError, OSError (no PortAudio), PortAudioError (no device)
+        return False
+
+
+def run_play(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from melody.console import err
+    from melody.convert import read_score
+    from melody.formats.midi import write_midi
+    from melody.preview import piano_roll, render, wav_bytes
+
+    source = Path(args.file)
+    score, title = read_score(source, args.tune)
+    with tempfile.TemporaryDirectory() as folder:
+        midi_path = source if source.suffix.lower() in (".mid", ".midi") else Path(folder) / "piece.mid"
+        if midi_path != source:
+            write_midi(score, midi_path)
+        audio, renderer = render(midi_path, args.sample_rate, args.soundfont, args.renderer)
+    if renderer == "sine" and args.renderer == "auto":
+        say(
+            "[dim]rendered with plain sine tones: FluidSynth not found (apt-get install fluidsynth && "
+            "pip install pyfluidsynth)[/]"
+        )
+    seconds = audio.size / args.sample_rate
+    summary = {
+        "file": str(source),
+        "title": title,
+        "notes": len(score.notes),
+        "seconds": round(seconds, 3),
+        "renderer": renderer,
+        "wav": None,
+        "played": False,
+    }
+    if not args.no_roll and not args.json:
+        err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
+        err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
+    if args.wav or args.no_audio or not _output_device():
+        from melody.fileio import atomic_write_bytes
+
+        wav_path = Path(args.wav) if args.wav else source.with_suffix(".wav")
+        atomic_write_bytes(wav_path, wav_bytes(audio, args.sample_rate))
+        summary["wav"] = str(wav_path)
+        say(f"wrote {wav_path} ({renderer}, {seconds:.1f} s)")
+    if not args.no_audio and _output_device():
+        _play(audio, args.sample_rate)
+        summary["played"] = True
+    if args.json:
+        print_json(summary)
+    return 0
+
+
+def _play(audio, sample_rate: int) -> None:
+    """Play through the default output with a progress bar in seconds; Ctrl-C stops."""
+    import time
+
+    import sounddevice
+
+    from melody.console import counting_progress
+
+    seconds = int(audio.size / sample_rate) + 1
+    sounddevice.play(audio.astype("float32"), sample_rate)
+    try:
+        with counting_progress("playing (s)") as update:
+            started = time.monotonic()
+            while sounddevice.get_stream().active:
+                update(min(seconds, int(time.monotonic() - started)), seconds)
+                time.sleep(0.2)
+    finally:
+        sounddevice.stop()

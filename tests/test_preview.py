@@ -1,0 +1,90 @@
+import shutil
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from melody.convert import read_score, write_score
+from melody.errors import ConfigError
+from melody.preview import find_soundfont, piano_roll, write_wav
+from tests.conftest import DATA, FOLK_SAMPLE
+
+HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None
+
+
+def _wav(path):
+    with wave.open(str(path)) as handle:
+        rate, width = handle.getframerate(), handle.getsampwidth()
+        audio = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16) / 32768.0
+    return rate, width, audio
+
+
+@pytest.fixture(scope="module")
+def folk_midi(tmp_path_factory):
+    score, title = read_score(FOLK_SAMPLE, tune=45)  # an O'Neill tune, repeats played out
+    return write_score(score, tmp_path_factory.mktemp("midi") / "tune.mid", title)
+
+
+@pytest.mark.parametrize(
+    "renderer",
+    [
+        pytest.param("fluidsynth", marks=pytest.mark.skipif(not HAS_FLUIDSYNTH, reason="FluidSynth not installed")),
+        "sine",
+    ],
+)
+@pytest.mark.parametrize("rate", [22050, 44100])
+def test_rendered_wav_is_as_long_as_the_midi_audible_and_at_the_asked_rate(folk_midi, tmp_path, renderer, rate):
+    result = write_wav(folk_midi, tmp_path / "out.wav", sample_rate=rate, renderer=renderer)
+    midi_seconds = pretty_midi.PrettyMIDI(str(folk_midi)).get_end_time()
+    got_rate, width, audio = _wav(tmp_path / "out.wav")
+    seconds = audio.size / got_rate
+    assert (got_rate, width) == (rate, 2)
+    assert midi_seconds <= seconds <= midi_seconds * 1.05 + 3
+    assert np.sqrt(np.mean(audio**2)) > 0.02
+    assert result["renderer"].startswith(renderer)
+
+
+def test_fallback_when_fluidsynth_is_absent(folk_midi, tmp_path, monkeypatch):
+    import melody.preview as preview
+
+    monkeypatch.setattr(preview, "_fluidsynth_audio", lambda *args: None)
+    result = write_wav(folk_midi, tmp_path / "out.wav")
+    assert result["renderer"] == "sine" and _wav(tmp_path / "out.wav")[2].size > 0
+    with pytest.raises(ConfigError, match="apt-get install fluidsynth"):
+        write_wav(folk_midi, tmp_path / "out2.wav", renderer="fluidsynth")
+
+
+def test_play_without_audio_never_needs_a_device(tmp_path):
+    midi = tmp_path / "c.mid"
+    shutil.copy(DATA / "bwv66.6.mid", midi)
+    result = subprocess.run(
+        [sys.executable, "-m", "melody", "play", str(midi), "--no-audio"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c.wav").is_file() and "c.wav" in result.stderr
+
+
+def test_piano_roll_fits_in_100_columns_and_marks_bars():
+    score, _ = read_score(DATA / "bwv1.6.mid")
+    lines = piano_roll(score, width=100)
+    assert 2 < len(lines) <= 24 and all(len(line) <= 100 for line in lines)
+    assert all("|" in line for line in lines) and any("#" in line for line in lines)
+
+
+def test_soundfont_search_order(tmp_path, monkeypatch):
+    font = tmp_path / "mine.sf2"
+    font.write_bytes(b"RIFF")
+    assert find_soundfont(str(font)) == font
+    monkeypatch.setenv("MELODY_SOUNDFONT", str(font))
+    assert find_soundfont() == font
+    monkeypatch.delenv("MELODY_SOUNDFONT")
+    assert find_soundfont() is not None  # a system font, or the one pretty_midi ships
+    with pytest.raises(ConfigError, match="no such SoundFont"):
+        find_soundfont(str(tmp_path / "missing.sf2"))
