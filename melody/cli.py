@@ -13,7 +13,8 @@ EXAMPLES = {
         melody generate -n 4                         4 folk tunes from the shipped model into outputs/
         melody generate --key Dmix --meter 6/8 --title "Morning Jig" --seed 3
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
-        melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files""",
+        melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files
+        melody generate -n 3 --preview               see and hear what came out""",
     "train": """
         melody train folk --out runs/folk --max-minutes 30        the built-in folk collections
         melody train ~/tunes/ --out runs/mine --epochs 10 --hidden-size 256
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")
     gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    gen.add_argument(
+        "--preview",
+        action="store_true",
+        help="afterwards: a table of the pieces, the first one's piano roll, a .wav beside each .mid",
+    )
 
     tr = command("train", "train a model on a built-in corpus or your own ABC files")
     tr.add_argument("corpus", nargs="*", help="files, folders or built-in names (folk)")
@@ -125,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu")
 
     pl = command("play", "hear and see a piece: render to audio and play it, or write a .wav; piano roll")
-    pl.add_argument("file", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")
+    pl.add_argument("file", nargs="?", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")
+    pl.add_argument("--port", default=None, help="stream the MIDI in real time to this MIDI output port")
+    pl.add_argument("--list-ports", action="store_true", help="list MIDI output ports and exit")
     pl.add_argument("--tune", type=int, default=1, help="which tune of a multi-tune ABC file")
     pl.add_argument("--no-audio", action="store_true", help="do not play; write the .wav and say where")
     pl.add_argument("--wav", default=None, help="write the audio here (default: next to FILE)")
@@ -133,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--sample-rate", type=int, default=44100)
     pl.add_argument("--renderer", default="auto", choices=["auto", "fluidsynth", "sine"])
     pl.add_argument("--no-roll", action="store_true", help="do not print the piano roll")
+    pl.add_argument("--png", default=None, metavar="OUT", help="write a piano-roll image (needs melody[plot])")
+    pl.add_argument("--svg", default=None, metavar="OUT", help="engrave sheet music as SVG (needs melody[score])")
+
+    command("doctor", "what preview can use on this machine, and how to install what is missing")
 
     cv = command("convert", "convert between ABC, MIDI and MusicXML")
     cv.add_argument("input", help=".abc, .mid/.midi or .musicxml/.xml/.mxl")

@@ -157,6 +157,8 @@ def run_generate(args: argparse.Namespace) -> int:
         pieces, resampled = sample_pieces(model, config, args.device)
         written = write_pieces(pieces, args.out, force=args.force)
         update(config.count, config.count)
+    if args.preview:
+        _preview_pieces(written, quiet=args.json)
     if args.json:
         print_json({"model": model.path, "out": args.out, "seed": args.seed, "resampled": resampled, "pieces": written})
         return 0
@@ -229,8 +231,14 @@ def run_play(args: argparse.Namespace) -> int:
     from melody.formats.midi import write_midi
     from melody.preview import piano_roll, render, wav_bytes
 
+    if args.list_ports:
+        return _list_ports(args.json)
+    if not args.file:
+        raise ConfigError("name a file to play (or --list-ports)")
     source = Path(args.file)
     score, title = read_score(source, args.tune)
+    if args.port:
+        return _stream_to_port(score, args.port)
     with tempfile.TemporaryDirectory() as folder:
         midi_path = source if source.suffix.lower() in (".mid", ".midi") else Path(folder) / "piece.mid"
         if midi_path != source:
@@ -251,6 +259,11 @@ def run_play(args: argparse.Namespace) -> int:
         "wav": None,
         "played": False,
     }
+    if args.png or args.svg:
+        from melody.pictures import piano_roll_png, score_svg
+
+        summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
+        summary["svg"] = str(score_svg(score, args.svg, title)) if args.svg else None
     if not args.no_roll and not args.json:
         err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
         err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
@@ -287,3 +300,95 @@ def _play(audio, sample_rate: int) -> None:
                 time.sleep(0.2)
     finally:
         sounddevice.stop()
+
+
+def _preview_pieces(written: list[dict], quiet: bool) -> None:
+    """After generate --preview: a .wav beside each .mid, then a table and the first piano roll."""
+    from rich.table import Table
+
+    from melody.console import err
+    from melody.convert import read_score
+    from melody.preview import piano_roll, write_wav
+
+    table = Table(title="generated")
+    for column in ("title", "key", "meter", "bars", "seconds", "notes", "files"):
+        table.add_column(column)
+    first = None
+    for item in written:
+        audio = write_wav(item["midi"], Path(item["midi"]).with_suffix(".wav"))
+        item["wav"], item["renderer"] = audio["wav"], audio["renderer"]
+        score, _ = read_score(item["midi"])
+        first = first or score
+        bars = int(-(-score.duration // float(score.bar_beats)))
+        files = f"{Path(item['abc']).name} .mid .wav"
+        table.add_row(
+            item["title"],
+            str(item["key"]),
+            str(item["meter"]),
+            str(bars),
+            f"{audio['seconds']:.1f}",
+            str(item["notes"]),
+            files,
+        )
+    if not quiet:
+        err.print(table)
+        err.print("\n".join(piano_roll(first, width=min(100, err.width))), highlight=False)
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from melody.doctor import checks
+
+    rows = checks()
+    if args.json:
+        print_json(rows)
+        return 0
+    from rich.table import Table
+
+    from melody.console import err
+
+    table = Table(title="melody doctor")
+    for column in ("part", "status", "found / how to install"):
+        table.add_column(column)
+    for row in rows:
+        status = "[green]ok[/]" if row["ok"] else "[yellow]missing[/]"
+        table.add_row(row["name"], status, row["detail"] if row["ok"] else row["install"])
+    err.print(table)
+    return 0
+
+
+def _midi_outputs() -> list[str]:
+    import mido
+
+    try:
+        return list(mido.get_output_names())
+    except Exception as error:  # mido needs a backend such as python-rtmidi for ports
+        raise ConfigError(f"no MIDI port backend ({error}); pip install python-rtmidi") from None
+
+
+def _list_ports(as_json: bool) -> int:
+    ports = _midi_outputs()
+    if as_json:
+        print_json({"ports": ports})
+    else:
+        say("\n".join(ports) if ports else "no MIDI output ports")
+    return 0
+
+
+def _stream_to_port(score, port_name: str) -> int:
+    """Send the piece to a MIDI output (a hardware synth, a DAW) in real time; Ctrl-C stops."""
+    import io
+
+    import mido
+
+    from melody.formats.midi import score_to_midi_bytes
+
+    if port_name not in _midi_outputs():
+        raise ConfigError(f"no MIDI output port {port_name!r}; see melody play --list-ports")
+    midi = mido.MidiFile(file=io.BytesIO(score_to_midi_bytes(score)))
+    with mido.open_output(port_name) as port:
+        try:
+            for message in midi.play():
+                port.send(message)
+        finally:
+            port.reset()
+    return 0

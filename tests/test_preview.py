@@ -88,3 +88,44 @@ def test_soundfont_search_order(tmp_path, monkeypatch):
     assert find_soundfont() is not None  # a system font, or the one pretty_midi ships
     with pytest.raises(ConfigError, match="no such SoundFont"):
         find_soundfont(str(tmp_path / "missing.sf2"))
+
+
+def test_piano_roll_png_and_engraved_svg_with_one_staff_per_voice(tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    from melody.pictures import piano_roll_png, score_svg
+
+    score, title = read_score(DATA / "bwv10.7.mid")
+    png = piano_roll_png(score, tmp_path / "roll.png", title).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert 600 <= width <= 3000 and 200 <= height <= 2000
+    svg = ElementTree.parse(score_svg(score, tmp_path / "score.svg", title)).getroot()
+    assert svg.tag.endswith("svg")
+    first_measure = next(e for e in svg.iter() if e.get("class", "").split()[:1] == ["measure"])
+    staves = [e for e in first_measure.iter() if e.get("class", "").split()[:1] == ["staff"]]
+    assert len(staves) == score.voices == 4
+
+
+def test_generate_preview_writes_a_wav_beside_each_midi(tmp_path, capsys):
+    import json
+
+    from melody.cli import main
+
+    assert main(["generate", "-n", "2", "--seed", "2", "--out", str(tmp_path), "--preview", "--json"]) == 0
+    pieces = json.loads(capsys.readouterr().out)["pieces"]
+    for piece in pieces:
+        assert piece["wav"].endswith(".wav") and _wav(piece["wav"])[2].size > 0
+        assert piece["wav"][:-4] == piece["midi"][:-4]
+
+
+def test_doctor_names_every_part_with_an_install_hint(capsys):
+    import json
+
+    from melody.cli import main
+
+    assert main(["doctor", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {row["name"] for row in rows}
+    assert {"SoundFont", "abc2midi", "verovio (--svg)", "matplotlib (--png)", "audio device"} <= names
+    assert all(row["ok"] or row["install"] for row in rows)

@@ -1,0 +1,79 @@
+"""`melody doctor`: what preview and training can use on this machine, and what to install."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+
+def _module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def checks() -> list[dict]:
+    """One row per part: name, ok, what was found, and the command that installs it."""
+    from melody.preview import find_soundfont
+
+    rows = []
+
+    def row(name: str, ok: bool, detail: str, install: str) -> None:
+        rows.append({"name": name, "ok": bool(ok), "detail": detail, "install": install})
+
+    fluid_lib = _module("fluidsynth") and _library("fluidsynth")
+    row(
+        "FluidSynth library",
+        fluid_lib,
+        "pyfluidsynth + libfluidsynth",
+        "apt-get install fluidsynth && pip install pyfluidsynth  (macOS: brew install fluid-synth)",
+    )
+    program = shutil.which("fluidsynth")
+    row("FluidSynth program", program, program or "", "apt-get install fluidsynth  (macOS: brew install fluid-synth)")
+    try:
+        font = find_soundfont()
+    except Exception as error:  # a bad $MELODY_SOUNDFONT is reported here, not raised
+        font, detail = None, str(error)
+    else:
+        detail = str(font) if font else ""
+    row("SoundFont", font, detail, "apt-get install fluid-soundfont-gm, or --soundfont FILE.sf2")
+    device = _output_device()
+    row("audio device", device, device or "", "pip install sounddevice (and a sound card); else play writes a .wav")
+    ports = _midi_ports()
+    row("MIDI output ports", ports, ", ".join(ports), "pip install python-rtmidi (and a synth or DAW)")
+    row("verovio (--svg)", _module("verovio"), "installed", "pip install verovio  (or: pip install 'melody[score]')")
+    row("matplotlib (--png)", _module("matplotlib"), "installed", "pip install matplotlib  (or 'melody[plot]')")
+    abc2midi = shutil.which("abc2midi")
+    row("abc2midi", abc2midi, abc2midi or "", "apt-get install abcmidi  (macOS: brew install abcmidi)")
+    row("torch device", True, _torch_device(), "")
+    return rows
+
+
+def _library(name: str) -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library(name) is not None
+
+
+def _output_device() -> str | None:
+    try:
+        import sounddevice
+
+        return sounddevice.query_devices(kind="output")["name"]
+    except Exception:  # no sounddevice, no PortAudio, or no device
+        return None
+
+
+def _midi_ports() -> list[str]:
+    try:
+        import mido
+
+        return list(mido.get_output_names())
+    except Exception:  # mido needs a backend (python-rtmidi) for ports
+        return []
+
+
+def _torch_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)}"
+    return f"cpu ({torch.get_num_threads()} threads)"
