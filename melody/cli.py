@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-steps", type=int, default=None)
     tr.add_argument("--max-minutes", type=float, default=None)
     tr.add_argument("--val-fraction", type=float, default=0.05)
+    tr.add_argument("--log-every", type=int, default=20, metavar="STEPS", help="write metrics.jsonl this often")
+    tr.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=250,
+        metavar="STEPS",
+        help="save a resumable checkpoint this often (also after each epoch)",
+    )
     tr.add_argument(
         "--save-dtype",
         default="float32",

@@ -57,6 +57,8 @@ def run_train(args: argparse.Namespace) -> int:
                 device=args.device,
                 save_dtype=args.save_dtype,
                 transpose=args.transpose,
+                checkpoint_every=args.checkpoint_every,
+                log_every=args.log_every,
                 **limits,
             )
             run_dir = args.out or str(Path("runs") / Path(args.corpus[0]).name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -40,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     log_every: int = 20
+    checkpoint_every: int = 250  # steps between checkpoints (besides each epoch's end and the last step)
     save_dtype: str = "float32"
     transpose: int = 0  # random transposition of training pieces by up to this many semitones
 
@@ -48,8 +51,12 @@ class TrainConfig:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         if self.save_dtype not in SAVE_DTYPES:
             raise ConfigError(f"--save-dtype must be one of {', '.join(SAVE_DTYPES)}")
-        if min(self.seq_len, self.batch_size, self.log_every) < 1 or self.lr <= 0 or self.clip <= 0:
-            raise ConfigError("seq_len, batch_size, log_every, lr and clip must be positive")
+        if (
+            min(self.seq_len, self.batch_size, self.log_every, self.checkpoint_every) < 1
+            or self.lr <= 0
+            or self.clip <= 0
+        ):
+            raise ConfigError("seq_len, batch_size, log_every, checkpoint_every, lr and clip must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError("--device must be auto, cpu or cuda")
         if not 0 <= self.transpose <= 12:
@@ -71,6 +78,27 @@ def pick_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU")
     return torch.device(name)
+
+
+class _DeferredInterrupt:
+    """Ctrl-C (SIGINT) during training only sets a flag; the loop stops at the next step boundary,
+    so the checkpoint it saves is consistent (weights, optimizer, step and data position agree)."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 class Trainer:
@@ -248,70 +276,91 @@ class Trainer:
         return loss.detach(), norm
 
     def run(self) -> dict[str, Any]:
-        """Train until the first limit; Ctrl-C saves a checkpoint before it propagates."""
+        """Train until the first limit. Ctrl-C stops at a step boundary and saves before it propagates."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         torch.set_rng_state(self.rng_state)
-        cfg = self.config
-        start = time.perf_counter() - self.elapsed
-        tokens_seen, window_start = 0, time.perf_counter()
-        run_tokens, run_started, eval_seconds = 0, time.perf_counter(), 0.0
-        loss_sum = torch.zeros((), device=self.device)
-        norm_sum = torch.zeros((), device=self.device)
-        norm_max = torch.zeros((), device=self.device)
-        val = None
+        started = time.perf_counter()
         try:
-            while not self.finished():
-                rows = stream_rows(self.epoch_stream(), cfg.batch_size)
-                rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
-                count = windows_per_epoch(rows, cfg.seq_len)
-                if self.window_index == 0:
-                    self.carry = None
-                self.model.train()
-                while self.window_index < count and not self.finished():
-                    x, y = window(rows_t, self.window_index, cfg.seq_len)  # (B, T) each
-                    loss, norm = self.train_step(x, y)
-                    self.window_index += 1
-                    tokens_seen += x.numel()
-                    run_tokens += x.numel()
-                    loss_sum += loss
-                    norm_sum += norm
-                    norm_max = torch.maximum(norm_max, norm)
-                    self.elapsed = time.perf_counter() - start
-                    if self.step % cfg.log_every == 0:
-                        speed = tokens_seen / max(1e-9, time.perf_counter() - window_start)
-                        record = {
-                            "step": self.step,
-                            "epoch": self.epoch,
-                            "loss": loss_sum.item() / cfg.log_every,
-                            "lr": self.learning_rate(),
-                            "grad_norm": norm_sum.item() / cfg.log_every,
-                            "grad_norm_max": norm_max.item(),
-                            "tokens_per_second": round(speed, 1),
-                        }
-                        self.log(record)
-                        self.progress({"kind": "step", "fraction": self.fraction_done()} | record)
-                        loss_sum.zero_(), norm_sum.zero_(), norm_max.zero_()
-                        tokens_seen, window_start = 0, time.perf_counter()
-                if self.window_index >= count:
-                    self.epoch += 1
-                    self.window_index = 0
-                    eval_started = time.perf_counter()
-                    self.end_of_epoch()
-                    eval_seconds += time.perf_counter() - eval_started
-            train_seconds = time.perf_counter() - run_started - eval_seconds
-            val = self.validate()
-            self.log({"step": self.step, "epoch": self.epoch, "val_bits_per_token": val, "final": True})
-            self.save(val)
+            with _DeferredInterrupt() as interrupt:
+                tokens, eval_seconds = self._train_until_done(interrupt)
         except KeyboardInterrupt:
             self.save(None)
             raise
+        train_seconds = time.perf_counter() - started - eval_seconds
+        val = self.validate()
+        self.log({"step": self.step, "epoch": self.epoch, "val_bits_per_token": val, "final": True})
+        self.save(val)
         return self.summary() | {
             "run_dir": str(self.run_dir),
             "checkpoint": str(self.run_dir / ("best.safetensors" if val is not None else "last.safetensors")),
             "val_bits_per_token": val,
             "val_bits_per_char": None if val is None else self.bits_per_char(val),
-            "tokens_per_second": round(run_tokens / max(1e-9, train_seconds), 1),
+            "tokens_per_second": round(tokens / max(1e-9, train_seconds), 1),
         }
+
+    def _train_until_done(self, interrupt: _DeferredInterrupt) -> tuple[int, float]:
+        """The loop: epochs of contiguous windows. Returns (tokens trained, seconds spent validating)."""
+        cfg = self.config
+        start = time.perf_counter() - self.elapsed
+        meter = _Meter(self.device)
+        tokens, eval_seconds = 0, 0.0
+        while not self.finished():
+            rows = stream_rows(self.epoch_stream(), cfg.batch_size)
+            rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
+            count = windows_per_epoch(rows, cfg.seq_len)
+            if self.window_index == 0:
+                self.carry = None
+            self.model.train()
+            while self.window_index < count and not self.finished():
+                x, y = window(rows_t, self.window_index, cfg.seq_len)  # (B, T) each
+                loss, norm = self.train_step(x, y)
+                self.window_index += 1
+                tokens += x.numel()
+                meter.add(loss, norm, x.numel())
+                self.elapsed = time.perf_counter() - start
+                if self.step % cfg.log_every == 0:
+                    record = {"step": self.step, "epoch": self.epoch, "lr": self.learning_rate()} | meter.read()
+                    self.log(record)
+                    self.progress({"kind": "step", "fraction": self.fraction_done()} | record)
+                if self.step % cfg.checkpoint_every == 0:
+                    self.save(None)  # a SIGKILL loses at most checkpoint_every steps
+                if interrupt.requested:
+                    raise KeyboardInterrupt
+            if self.window_index >= count:
+                self.epoch += 1
+                self.window_index = 0
+                eval_started = time.perf_counter()
+                self.end_of_epoch()
+                eval_seconds += time.perf_counter() - eval_started
+        return tokens, eval_seconds
+
+
+class _Meter:
+    """Loss and gradient-norm sums kept on the device, read (one host sync) only when logged."""
+
+    def __init__(self, device):
+        self.loss = torch.zeros((), device=device)
+        self.norm = torch.zeros((), device=device)
+        self.norm_max = torch.zeros((), device=device)
+        self.steps, self.tokens, self.started = 0, 0, time.perf_counter()
+
+    def add(self, loss: torch.Tensor, norm: torch.Tensor, tokens: int) -> None:
+        self.loss += loss
+        self.norm += norm
+        self.norm_max = torch.maximum(self.norm_max, norm)
+        self.steps += 1
+        self.tokens += tokens
+
+    def read(self) -> dict[str, float]:
+        steps = max(1, self.steps)
+        record = {
+            "loss": self.loss.item() / steps,
+            "grad_norm": self.norm.item() / steps,
+            "grad_norm_max": self.norm_max.item(),
+            "tokens_per_second": round(self.tokens / max(1e-9, time.perf_counter() - self.started), 1),
+        }
+        self.__init__(self.loss.device)
+        return record
 
 
 def resume_trainer(corpus: TokenizedCorpus, run_dir: str | Path, progress=None, **overrides) -> Trainer:
