@@ -7,7 +7,7 @@ class MelodyError(Exception):
     """Base class: a problem the user can fix. Carries the file and, where known, tune or line."""
 
     def __init__(self, message: str, path: str | None = None, where: str | None = None):
-        self.message = message
+        self.message = " ".join(str(message).split())  # one line, whatever a library put in it
         self.path = path
         self.where = where
         super().__init__(str(self))

@@ -19,8 +19,9 @@ def score_to_midi_bytes(score: Score) -> bytes:
 
     if not score.notes:
         raise InputError("this music has no notes to play")
-    seconds_per_beat = 60.0 / score.tempo
-    midi = pretty_midi.PrettyMIDI(initial_tempo=score.tempo)
+    tempo = min(400.0, max(10.0, float(score.tempo)))  # values from a model or a file are clamped
+    seconds_per_beat = 60.0 / tempo
+    midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     midi.time_signature_changes.append(pretty_midi.TimeSignature(score.meter[0], score.meter[1], 0))
     if score.key:
         name = score.key[:-1] + " minor" if score.key.endswith("m") else score.key + " Major"
@@ -30,6 +31,8 @@ def score_to_midi_bytes(score: Score) -> bytes:
             pass  # a mode pretty_midi cannot name (e.g. Dmix) is simply not written
     tracks = [pretty_midi.Instrument(program=p, name=f"voice {i + 1}") for i, p in enumerate(score.programs)]
     for note in score.notes:
+        if not 0 <= note.pitch <= 127 or note.voice >= len(tracks):
+            continue
         velocity = min(127, max(1, int(note.velocity)))
         start, end = note.start * seconds_per_beat, note.end * seconds_per_beat
         tracks[note.voice].notes.append(pretty_midi.Note(velocity, note.pitch, start, end))
@@ -50,14 +53,14 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
 
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_MIDI_BYTES:
-            raise InputError(f"file larger than {MAX_MIDI_BYTES // 2**20} MB; not a MIDI file we read", str(path))
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except InputError:
-        raise
+        size = path.stat().st_size
     except OSError as error:
         raise InputError(f"cannot read file: {error.strerror}", str(path)) from None
-    except Exception as error:  # mido and pretty_midi raise many types for damaged files
+    if size > MAX_MIDI_BYTES:
+        raise InputError(f"file larger than {MAX_MIDI_BYTES // 2**20} MB; not a MIDI file we read", str(path))
+    try:
+        midi = pretty_midi.PrettyMIDI(str(path))
+    except Exception as error:  # mido and pretty_midi raise many types (OSError too) for damaged files
         raise InputError(f"not a readable MIDI file ({str(error)[:120]})", str(path)) from None
     resolution = midi.resolution
     _, tempi = midi.get_tempo_changes()
