@@ -39,6 +39,8 @@ BAD_FILES = [
     ("truncated.mid", (DATA / "bwv66.6.mid").read_bytes()[:120], "not a readable MIDI file"),
     ("text.mid", b"this is not midi at all", "not a readable MIDI file"),
     ("huge.mid", None, "larger than 16 MB"),
+    ("huge.abc", "100MB", "larger than 64 MB"),
+    ("endless.mid", "endless", "likely corrupt"),  # pretty_midi refuses it before our four-hour cap
     ("silent.mid", "no-notes", "MIDI file holds no notes"),
     ("tempo.mid", "absurd-tempo", None),
     ("notes.mid", "zero-and-overlapping", None),
@@ -47,9 +49,18 @@ BAD_FILES = [
 
 def _write_bad(tmp_path, name, content):
     path = tmp_path / name
-    if content is None:
+    if content is None or content == "100MB":
         with open(path, "wb") as handle:
-            handle.truncate(17 * 2**20)
+            handle.truncate((100 if content else 17) * 2**20)
+    elif content == "endless":
+
+        def build(track, midi):
+            track += [
+                mido.Message("note_on", note=60, velocity=80, time=0),
+                mido.Message("note_off", note=60, time=480 * 2 * 60 * 60 * 5),
+            ]  # five hours at 120 bpm
+
+        _midi(path, build)
     elif content == "no-notes":
         _midi(path, lambda track, midi: track.append(mido.MetaMessage("set_tempo", tempo=500000)))
     elif content == "absurd-tempo":

@@ -19,6 +19,7 @@ from pathlib import Path
 from melody.errors import InputError
 
 HEADER_ORDER = ("T", "M", "L", "K")
+MAX_ABC_BYTES = 64 * 2**20  # the whole of music21's folk corpus is 8 MB
 BODY_FIELDS_KEPT = frozenset("KMLV")  # fields that change how (or in which voice) the notes that follow sound
 _FIELD_RE = re.compile(r"^([A-Za-z+]):\s*(.*)$")
 _SPACES_RE = re.compile(r"[ \t]+")
@@ -169,6 +170,10 @@ def read_abc_file(path: str | Path) -> tuple[list[AbcTune], dict[str, int]]:
     """Read one ``.abc`` file. Raises InputError when the file holds no usable tune at all."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_ABC_BYTES:
+            raise InputError(
+                f"file larger than {MAX_ABC_BYTES // 2**20} MB; split it into smaller tunebooks", str(path)
+            )
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read file: {error.strerror}", str(path)) from None

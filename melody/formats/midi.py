@@ -11,6 +11,7 @@ from melody.fileio import atomic_write_bytes
 from melody.score import Note, Score
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
+MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file
 
 
 def score_to_midi_bytes(score: Score) -> bytes:
@@ -62,6 +63,10 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as error:  # mido and pretty_midi raise many types (OSError too) for damaged files
         raise InputError(f"not a readable MIDI file ({str(error)[:120]})", str(path)) from None
+    if len(midi.instruments) > MAX_TRACKS or sum(len(i.notes) for i in midi.instruments) > MAX_NOTES:
+        raise InputError(f"more than {MAX_TRACKS} tracks or {MAX_NOTES} notes; not a piece we read", str(path))
+    if midi.get_end_time() > MAX_SECONDS:
+        raise InputError("longer than four hours; not a piece we read", str(path))
     resolution = midi.resolution
     _, tempi = midi.get_tempo_changes()
     tempo = round(float(tempi[0]), 3) if len(tempi) and 10 <= tempi[0] <= 400 else 120.0  # undo µs rounding
