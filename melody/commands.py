@@ -26,6 +26,7 @@ def _report_skipped(summary: dict) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from melody import distributed
     from melody.model import ModelConfig
     from melody.train import TrainConfig, Trainer, resume_trainer
 
@@ -36,7 +37,11 @@ def run_train(args: argparse.Namespace) -> int:
     limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
     if all(v is None for v in limits.values()):
         limits["epochs"] = 20
-    with training_progress() as on_event:
+    import contextlib
+    import os
+
+    on_rank_zero = int(os.environ.get("RANK", "0")) == 0  # under torchrun, one progress bar
+    with training_progress() if on_rank_zero else contextlib.nullcontext(lambda event: None) as on_event:
         if args.resume:
             trainer = resume_trainer(
                 corpus, args.resume, on_event, **{k: v for k, v in limits.items() if v is not None}
@@ -68,6 +73,10 @@ def run_train(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             say(f"interrupted: checkpoint saved in {trainer.run_dir}; continue with --resume {trainer.run_dir}")
             raise
+        finally:
+            distributed.stop()
+    if trainer.rank != 0:
+        return 0
     if args.json:
         print_json(result)
     else:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from melody import distributed
 from melody.checkpoint import load_train_state, save_model_file, save_train_state
 from melody.data import TokenizedCorpus, shuffled_stream, stream_rows, transposed, window, windows_per_epoch
 from melody.errors import ConfigError, ModelFileError
@@ -115,10 +116,18 @@ class Trainer:
         self.corpus, self.config, self.run_dir = corpus, config, Path(run_dir)
         if config.transpose and not hasattr(corpus.tokenizer, "pitch_of"):
             raise ConfigError("--transpose needs a tokenizer with pitch tokens (--tokenizer midi)")
-        self.progress = progress or (lambda event: None)
-        self.device = pick_device(config.device)
-        torch.manual_seed(config.seed)
+        self.rank, self.world, device_name = distributed.start(config.device)
+        if config.batch_size % self.world:
+            raise ConfigError(f"--batch-size {config.batch_size} must divide among {self.world} processes")
+        self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
+        self.device = pick_device(device_name)
+        torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = SequenceModel(model_config).to(self.device)
+        self.net = self.model
+        if self.world > 1:  # each rank trains on its own rows; gradients are averaged across ranks
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.net = DistributedDataParallel(self.model)
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2 and "embed" not in n]
         other = [p for n, p in self.model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
         self.optimizer = torch.optim.AdamW(
@@ -212,6 +221,10 @@ class Trainer:
         }
 
     def save(self, val_bits: float | None) -> None:
+        """Rank 0 alone writes; the files are the same as a single-process run's."""
+        if self.rank != 0:
+            self.best_val = min(self.best_val, val_bits) if val_bits is not None else self.best_val
+            return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         dtype = SAVE_DTYPES[self.config.save_dtype]
         training = self.summary() | {"train_config": self.config.to_dict()}
@@ -224,6 +237,8 @@ class Trainer:
 
     def log(self, record: dict) -> None:
         self.history.append(record)
+        if self.rank != 0:
+            return
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
 
@@ -265,7 +280,7 @@ class Trainer:
         """One window of truncated BPTT; returns the loss and the gradient norm before clipping."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
-        logits, state = self.model(x, self.carry)  # (B, T, V)
+        logits, state = self.net(x, self.carry)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -306,6 +321,8 @@ class Trainer:
         tokens, eval_seconds = 0, 0.0
         while not self.finished():
             rows = stream_rows(self.epoch_stream(), cfg.batch_size)
+            share = cfg.batch_size // self.world
+            rows = rows[self.rank * share : (self.rank + 1) * share]  # this rank's rows of the global batch
             rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
             count = windows_per_epoch(rows, cfg.seq_len)
             if self.window_index == 0:
@@ -315,8 +332,8 @@ class Trainer:
                 x, y = window(rows_t, self.window_index, cfg.seq_len)  # (B, T) each
                 loss, norm = self.train_step(x, y)
                 self.window_index += 1
-                tokens += x.numel()
-                meter.add(loss, norm, x.numel())
+                tokens += x.numel() * self.world
+                meter.add(loss, norm, x.numel() * self.world)
                 self.elapsed = time.perf_counter() - start
                 if self.step % cfg.log_every == 0:
                     record = {"step": self.step, "epoch": self.epoch, "lr": self.learning_rate()} | meter.read()
