@@ -35,11 +35,16 @@ def main() -> None:
         prepare_corpus(corpus_args, "midi", val_fraction=0.05)
         cached_seconds = time.perf_counter() - start
     files = cold.summary["files"]
-    report |= {"files": files, "pieces": cold.summary["pieces"], "failed_files": len(cold.summary["failed_files"]),
-               "tokens": cold.summary["train_tokens"] + cold.summary["val_tokens"],
-               "cold_seconds": round(cold_seconds, 2), "cold_files_per_second": round(files / cold_seconds, 1),
-               "cached_seconds": round(cached_seconds, 3),
-               "cached_files_per_second": round(files / cached_seconds, 1)}
+    report |= {
+        "files": files,
+        "pieces": cold.summary["pieces"],
+        "failed_files": len(cold.summary["failed_files"]),
+        "tokens": cold.summary["train_tokens"] + cold.summary["val_tokens"],
+        "cold_seconds": round(cold_seconds, 2),
+        "cold_files_per_second": round(files / cold_seconds, 1),
+        "cached_seconds": round(cached_seconds, 3),
+        "cached_files_per_second": round(files / cached_seconds, 1),
+    }
 
     scores = load_corpus(corpus_args, kind="score").pieces
     notes = sum(len(s.notes) for s in scores)

@@ -1,0 +1,79 @@
+"""Sampling throughput of a model: one batch of -n pieces vs one piece, and vs re-feeding the prefix.
+
+    python bench/sampling.py [--model folk] [--count 64] [--max-tokens 400] [--device cpu]
+
+All three runs sample the same model on the same machine in one process, so the ratios hold even
+when the machine is busy. `refeed` is the naive loop that runs the whole prefix through the
+network for every new token (what the state-carried sampler avoids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from melody.checkpoint import load_model
+from melody.sample import SampleConfig, filter_logits, sample_ids, warm_up_ids
+
+
+def refeed_tokens(model, max_tokens: int, seed: int) -> int:
+    """One piece, re-feeding the whole prefix at every step. Returns tokens generated."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = warm_up_ids(model.tokenizer)
+    start = len(ids)
+    with torch.no_grad():
+        for _ in range(max_tokens):
+            logits, _ = model.network(torch.tensor([ids]))  # (1, T, V): the whole prefix again
+            probs = torch.softmax(filter_logits(logits[:, -1], 1.0, 0, 1.0), dim=-1)
+            token = int(torch.multinomial(probs, 1, generator=generator))
+            ids.append(token)
+            if token == model.tokenizer.eos_id:
+                break
+    return len(ids) - start
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="folk")
+    parser.add_argument("--count", type=int, default=64)
+    parser.add_argument("--max-tokens", type=int, default=400)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    model = load_model(args.model, args.device)
+    sample_ids(model, SampleConfig(count=2, seed=0, max_tokens=20), args.device)  # warm-up
+    one, one_seconds = timed(
+        lambda: sample_ids(model, SampleConfig(count=1, seed=1, max_tokens=args.max_tokens), args.device)
+    )
+    many, many_seconds = timed(
+        lambda: sample_ids(model, SampleConfig(count=args.count, seed=1, max_tokens=args.max_tokens), args.device)
+    )
+    model.network.cpu()
+    refed, refeed_seconds = timed(lambda: refeed_tokens(model, args.max_tokens, 1))
+    report = {
+        "model": model.path,
+        "device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu",
+        "threads": torch.get_num_threads(),
+        "max_tokens": args.max_tokens,
+        "n1_tunes_per_second": round(1 / one_seconds, 3),
+        f"n{args.count}_tunes_per_second": round(args.count / many_seconds, 3),
+        f"n{args.count}_vs_n1": round((args.count / many_seconds) / (1 / one_seconds), 1),
+        "n1_tokens_per_second": round(len(one[0]) / one_seconds, 1),
+        f"n{args.count}_tokens_per_second": round(sum(len(p) for p in many) / many_seconds, 1),
+        "refeed_tokens_per_second": round(refed / refeed_seconds, 1),
+        "carried_state_vs_refeed": round((len(one[0]) / one_seconds) / (refed / refeed_seconds), 1),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
