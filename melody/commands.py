@@ -17,6 +17,8 @@ def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: 
 
 
 def _report_skipped(summary: dict) -> None:
+    for note in summary.get("notes", []):
+        say(f"[dim]note[/] {note['file']}: {note['note']}")
     for failure in summary["failed_files"]:
         say(f"[yellow]skipped[/] {failure['file']}: {failure['error']}")
     dropped = sum(summary["dropped"].values())
@@ -119,8 +121,7 @@ def run_corpus(args: argparse.Namespace) -> int:
     from melody.console import err
 
     err.print(table)
-    for failure in summary["failed_files"]:
-        say(f"failed: {failure['file']}: {failure['error']}")
+    _report_skipped(summary)
     return 0
 
 

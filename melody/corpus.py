@@ -32,6 +32,7 @@ class Corpus:
     failed_files: list[tuple[str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    notes: list[tuple[str, str]] = field(default_factory=list)  # read, but worth saying (e.g. Latin-1)
 
     def summary(self) -> dict:
         return {
@@ -40,6 +41,7 @@ class Corpus:
             "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
             "dropped": dict(self.dropped),
             "duplicates": self.duplicates,
+            "notes": [{"file": f, "note": n} for f, n in self.notes],
         }
 
 
@@ -103,14 +105,15 @@ def piece_key(piece) -> str:
     return piece
 
 
-def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int]]:
-    """Pieces of one file, of the kind asked for, and a count of pieces dropped by reason."""
+def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int], list[str]]:
+    """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
     from melody.formats.abc import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
 
     if path.suffix.lower() in ABC_SUFFIXES:
         tunes, dropped = read_abc_file(path)
+        notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
         if kind == "abc":
-            return [tune.text for tune in tunes], dropped
+            return [tune.text for tune in tunes], dropped, notes
         from melody.formats.stream import expand_repeats, stream_to_score
 
         scores = []
@@ -119,25 +122,25 @@ def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int]]:
                 scores.append(stream_to_score(expand_repeats(abc_to_stream(tune_to_abc(tune.text)))))
             except InputError:
                 dropped["unreadable by music21"] = dropped.get("unreadable by music21", 0) + 1
-        return scores, dropped
+        return scores, dropped, notes
     from melody.convert import read_score
 
     score, title = read_score(path)
     if kind == "score":
-        return [score], dict(score.dropped)
+        return [score], dict(score.dropped), []
     from melody.formats.abc_writer import score_to_abc
 
     text, reason = normalize_tune(score_to_abc(score, title))
-    return ([text], dict(score.dropped)) if text else ([], {reason: 1})
+    return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
 
 
-def _read_one(job: tuple[Path, str]) -> tuple[list, dict, str | None]:
+def _read_one(job: tuple[Path, str]) -> tuple[list, dict, str | None, list[str]]:
     path, kind = job
     try:
-        pieces, dropped = read_pieces(path, kind)
-        return pieces, dropped, None
+        pieces, dropped, notes = read_pieces(path, kind)
+        return pieces, dropped, None, notes
     except MelodyError as error:
-        return [], {}, error.message
+        return [], {}, error.message, []
 
 
 def load_corpus(arguments: list[str], kind: str = "abc", progress=None) -> Corpus:
@@ -154,8 +157,9 @@ def load_corpus(arguments: list[str], kind: str = "abc", progress=None) -> Corpu
 
 def _collect(files: list[Path], results, progress) -> Corpus:
     corpus, seen = Corpus(), set()
-    for number, (path, (pieces, dropped, error)) in enumerate(zip(files, results), start=1):
+    for number, (path, (pieces, dropped, error, notes)) in enumerate(zip(files, results), start=1):
         corpus.files.append(str(path))
+        corpus.notes += [(str(path), note) for note in notes]
         if error is not None:
             corpus.failed_files.append((str(path), error))
         for reason, count in dropped.items():

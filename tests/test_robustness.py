@@ -35,6 +35,9 @@ BAD_FILES = [
     ("nokey.abc", b"X:1\nT:t\nM:4/4\nABc|\n", "no usable tunes (1 no K: field)"),
     ("nobody.abc", b"X:1\nT:t\nM:4/4\nK:G\n", "no usable tunes (1 no notes in body)"),
     ("unit.abc", b"X:1\nT:t\nM:4/4\nL:1/0\nK:G\nABc|\n", "music21 cannot parse"),
+    ("meter.abc", b"X:1\nT:t\nM:0/4\nL:1/8\nK:G\nABc|\n", "music21 cannot parse"),
+    ("tempo.abc", b"X:1\nT:t\nM:4/4\nQ:1000000\nL:1/8\nK:G\nABcd efga|\n", None),
+    ("latin1.abc", "X:1\nT:Grüße\nM:4/4\nL:1/8\nK:G\nABcd efga|\n".encode("latin-1"), None),
     ("chord.abc", b"X:1\nT:t\nM:4/4\nL:1/8\nK:G\n[CEG ABc|\n", "no closing bracket"),
     ("truncated.mid", (DATA / "bwv66.6.mid").read_bytes()[:120], "not a readable MIDI file"),
     ("text.mid", b"this is not midi at all", "not a readable MIDI file"),
@@ -44,6 +47,8 @@ BAD_FILES = [
     ("silent.mid", "no-notes", "MIDI file holds no notes"),
     ("tempo.mid", "absurd-tempo", None),
     ("notes.mid", "zero-and-overlapping", None),
+    ("coarse.mid", "resolution-1", None),
+    ("fine.mid", "resolution-32767", None),
 ]
 
 
@@ -61,6 +66,18 @@ def _write_bad(tmp_path, name, content):
             ]  # five hours at 120 bpm
 
         _midi(path, build)
+    elif str(content).startswith("resolution-"):
+        resolution = int(content.split("-")[1])
+        midi = mido.MidiFile(ticks_per_beat=resolution)
+        midi.tracks.append(
+            mido.MidiTrack(
+                [
+                    mido.Message("note_on", note=64, velocity=90, time=0),
+                    mido.Message("note_off", note=64, time=resolution),
+                ]
+            )
+        )
+        midi.save(path)
     elif content == "no-notes":
         _midi(path, lambda track, midi: track.append(mido.MetaMessage("set_tempo", tempo=500000)))
     elif content == "absurd-tempo":
@@ -114,6 +131,30 @@ def test_a_corpus_folder_of_bad_files_skips_and_lists_them(tmp_path, capsys):
 
     summary = json.loads(capsys.readouterr().out)
     assert summary["pieces"] == 1 and len(summary["failed_files"]) == 4
+
+
+def test_latin1_files_are_read_and_the_corpus_says_so(tmp_path, capsys):
+    (tmp_path / "old.abc").write_bytes("X:1\nT:Grüße\nM:4/4\nL:1/8\nK:G\nABcd efga|\n".encode("latin-1"))
+    assert main(["corpus", str(tmp_path)]) == 0
+    assert "old.abc: not UTF-8: read as Latin-1" in " ".join(capsys.readouterr().err.split())
+
+
+def test_titles_from_a_model_are_safe_file_names():
+    from melody.generate import safe_name
+
+    assert safe_name("../../etc/passwd") == "etc-passwd"
+    assert safe_name("CON") == "tune-con" and safe_name("\x00\x1b[31m") == "31m" and safe_name("...") == "tune"
+    assert safe_name("Ça ira, ça ira!") == "ca-ira-ca-ira" and len(safe_name("x" * 500)) == 60
+
+
+def test_model_file_with_an_oversized_header_is_refused(tmp_path):
+    from melody.checkpoint import load_model
+    from melody.errors import ModelFileError
+
+    path = tmp_path / "big.safetensors"
+    path.write_bytes((2**40).to_bytes(8, "little") + b"{}")
+    with pytest.raises(ModelFileError, match="big.safetensors"):
+        load_model(path)
 
 
 def test_a_symlink_loop_in_a_corpus_folder_does_not_hang(tmp_path):
@@ -192,7 +233,7 @@ def test_fuzz_abc_writer_round_trips_through_music21(notes, meter):
     assert back.duration <= score.duration + float(score.bar_beats)  # (real music round-trips exactly)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=12))
 def test_fuzz_mutated_real_midi_files(tmp_path, mutations):
     data = bytearray((DATA / "bwv66.6.mid").read_bytes())

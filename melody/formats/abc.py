@@ -34,6 +34,7 @@ class AbcTune:
     text: str
     source: str
     line: int
+    latin1: bool = False  # the file was not UTF-8 and was read as Latin-1
 
     @property
     def title(self) -> str:
@@ -153,7 +154,7 @@ def header_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def read_abc_text(text: str, source: str) -> tuple[list[AbcTune], dict[str, int]]:
+def read_abc_text(text: str, source: str, latin1: bool = False) -> tuple[list[AbcTune], dict[str, int]]:
     """All usable tunes of one tunebook, and a count of the tunes dropped by reason."""
     tunes: list[AbcTune] = []
     dropped: dict[str, int] = {}
@@ -162,7 +163,7 @@ def read_abc_text(text: str, source: str) -> tuple[list[AbcTune], dict[str, int]
         if canonical is None:
             dropped[reason] = dropped.get(reason, 0) + 1
         else:
-            tunes.append(AbcTune(canonical, source, line))
+            tunes.append(AbcTune(canonical, source, line, latin1))
     return tunes, dropped
 
 
@@ -179,10 +180,10 @@ def read_abc_file(path: str | Path) -> tuple[list[AbcTune], dict[str, int]]:
         raise InputError(f"cannot read file: {error.strerror}", str(path)) from None
     if b"\x00" in data[:4096]:
         raise InputError("binary data, not ABC text", str(path))
-    text, _ = decode_abc_bytes(data)
+    text, latin1 = decode_abc_bytes(data)
     if not text.strip():
         raise InputError("empty file", str(path))
-    tunes, dropped = read_abc_text(text, str(path))
+    tunes, dropped = read_abc_text(text, str(path), latin1)
     if not tunes:
         if not dropped:
             raise InputError("no tunes found (an ABC tune starts with an X: line)", str(path))

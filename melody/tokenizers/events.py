@@ -134,9 +134,8 @@ class EventTokenizer(Tokenizer):
         def close_pending() -> None:  # a pitch without a duration lasts to the end of its bar
             if pending is not None:
                 start = bar * bar_steps + pending[1]
-                notes.append(
-                    Note(start / STEPS_PER_BEAT, (bar + 1) * bar_steps / STEPS_PER_BEAT, pending[0], velocity, voice)
-                )
+                end = max(start + 1, (bar + 1) * bar_steps)  # a meter token may have shortened the bar
+                notes.append(Note(start / STEPS_PER_BEAT, end / STEPS_PER_BEAT, pending[0], velocity, voice))
 
         for i in ids:
             if not 0 <= i < len(self.vocab):
