@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from melody.checkpoint import Model
@@ -15,6 +15,7 @@ from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.formats.stream import expand_repeats, stream_to_score
 from melody.sample import SampleConfig, sample_ids
+from melody.validate import abc_problems
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
 RESAMPLE_ROUNDS = 3
@@ -23,13 +24,15 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f
 
 @dataclass
 class Piece:
-    """One generated piece: its ABC text, its MIDI (repeats played out) and its size."""
+    """One generated piece: its ABC text, its MIDI (repeats played out), its size, and any problems
+    the well-formedness check found (empty unless every resampling round failed for this piece)."""
 
     abc: str
     title: str
     tokens: int
     midi: bytes
     notes: int
+    problems: list[str] = field(default_factory=list)
 
 
 def safe_name(title: str, limit: int = 60) -> str:
@@ -49,25 +52,29 @@ def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -
             chosen = title or f"Piece {number} in {estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
+            problems = []
         else:
             text = tokenizer.decode(ids)
             chosen = title or header_fields(text).get("T") or "Untitled"
             abc = tune_to_abc(text, number, chosen)
             score = stream_to_score(expand_repeats(abc_to_stream(abc)))
+            problems = abc_problems(text)
         if len(score.notes) < MIN_NOTES:
             return None
-        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes))
+        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems)
     except InputError:
         return None
 
 
 def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[list[Piece], int]:
-    """`config.count` readable pieces; those music21 cannot read or play, or too short, are resampled
-    (a bounded number of rounds, all failures of a round in one batch). Returns (pieces, resampled)."""
+    """`config.count` readable pieces. A piece music21 cannot read or play, too short, or with
+    well-formedness problems is resampled (bounded rounds, all of a round's failures in one batch);
+    if every round fails, the first readable one is kept with its problems listed.
+    Returns (pieces, resampled)."""
     pieces: list[Piece | None] = [None] * config.count
     resampled = 0
     for round_number in range(RESAMPLE_ROUNDS + 1):
-        missing = [i for i, p in enumerate(pieces) if p is None]
+        missing = [i for i, p in enumerate(pieces) if p is None or p.problems]
         if not missing:
             break
         if round_number:
@@ -75,7 +82,9 @@ def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[lis
         seed = None if config.seed is None else config.seed + 7919 * round_number
         batch = replace(config, count=len(missing), seed=seed)
         for index, ids in zip(missing, sample_ids(model, batch, device)):
-            pieces[index] = _piece_from_ids(model.tokenizer, ids, index + 1, config.title)
+            candidate = _piece_from_ids(model.tokenizer, ids, index + 1, config.title)
+            if candidate is not None and (pieces[index] is None or not candidate.problems):
+                pieces[index] = candidate
     if any(p is None for p in pieces):
         raise InputError(
             f"the model wrote no readable piece in {RESAMPLE_ROUNDS + 1} tries for "
@@ -117,6 +126,7 @@ def write_pieces(pieces: list[Piece], out_dir: str | Path, force: bool = False) 
                 "notes": piece.notes,
                 "key": fields.get("K"),
                 "meter": fields.get("M"),
+                "problems": piece.problems,
             }
         )
     return written

@@ -1,0 +1,81 @@
+"""A quick well-formedness check for one ABC tune, for resampling what a character model wrote.
+
+It catches what abc2midi rejects most often in generated tunes: keys with unknown modes, stray
+characters, ties to nothing or to another pitch, a repeat opened and never closed, a length
+slash with no note, a comma after a lowercase note, a decoration before nothing. Bar-by-bar
+timing against the meter is a later, fuller checker's job.
+"""
+
+from __future__ import annotations
+
+import re
+
+from melody.formats.abc import header_fields
+
+MODES = {"", "m", "maj", "min", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc", "exp"}
+_KEY_RE = re.compile(r"^(?:none|HP|Hp|([A-G][#b]?)\s*([A-Za-z]*)\b)")
+_DECORATIONS = set(".~HLMOPSTuv")
+_ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\n") | _DECORATIONS
+_NOTE_RE = re.compile(r"[_^=]*([A-Ga-g])([,']*)[0-9/]*")
+
+
+def key_problem(value: str) -> str | None:
+    match = _KEY_RE.match(value.strip())
+    if not match:
+        return f"K:{value} is not a key"
+    mode = (match.group(2) or "").lower()
+    if match.group(1) and mode[:3] not in MODES and mode not in ("m",):
+        return f"K:{value} has an unknown mode"
+    return None
+
+
+def abc_problems(text: str) -> list[str]:
+    """Problems of one canonical tune (header lines, then body); an empty list means well-formed."""
+    problems = []
+    fields = header_fields(text)
+    if "K" not in fields:
+        return ["no K: field"]
+    if (problem := key_problem(fields["K"])) is not None:
+        problems.append(problem)
+    body = text.split("\nK:", 1)[1].split("\n", 1)[1] if "\n" in text.split("\nK:", 1)[1] else ""
+    lines = [line for line in body.split("\n") if not re.match(r"^[A-Za-z]:", line)]
+    music = "\n".join(re.sub(r"\[[A-Za-z]:[^\]]*\]|![^!\n]*!", " ", line) for line in lines)
+    stray = sorted({ch for ch in music if ch not in _ALLOWED})
+    if stray:
+        problems.append("stray characters " + " ".join(repr(ch) for ch in stray))
+    problems += _tie_problems(music) + _repeat_problems(music)
+    if re.search(r"(^|[\s|\[\](){}<>-])/", music):
+        problems.append("a length slash with no note before it")
+    if re.search(r"[a-g]'*,", music):
+        problems.append("an octave-down comma after a lowercase note")
+    if re.search(r"[~.HLMOPSTuv](?=[\s|\]:)]|$)", music):
+        problems.append("a decoration with no note after it")
+    return problems
+
+
+def _tie_problems(music: str) -> list[str]:
+    """Each tie must reach a next note of the same letter and octave (chords are not checked)."""
+    if "[" in music.replace("[|", "").replace("[1", "").replace("[2", ""):
+        return []  # chords: leave ties to the fuller checker
+    notes = [(m.group(1), m.group(2), m.end()) for m in _NOTE_RE.finditer(music)]
+    problems = []
+    for index, (letter, octave, end) in enumerate(notes):
+        rest = music[end:]
+        if not rest.lstrip(" ").startswith("-"):
+            continue
+        following = notes[index + 1] if index + 1 < len(notes) else None
+        between = music[end : following[2] if following else len(music)]
+        if following is None or "z" in between or (following[0], following[1]) != (letter, octave):
+            problems.append(f"tie from {letter}{octave} to no note of the same pitch")
+    return problems
+
+
+def _repeat_problems(music: str) -> list[str]:
+    """A `|:` must be closed by a `:|` (or `::`) before the tune ends or another `|:` opens."""
+    open_repeat = False
+    for bar in re.findall(r":*\|+:*|::", music):
+        closes, opens = bar.startswith(":"), bar.endswith(":")
+        if opens and open_repeat and not closes:
+            return ["a repeat opened twice without closing"]
+        open_repeat = opens or (open_repeat and not closes)
+    return ["a repeat opened and never closed"] if open_repeat else []
