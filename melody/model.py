@@ -63,6 +63,42 @@ class SequenceModel(nn.Module):
         out, state = self.rnn(x, state)  # (B, T, H)
         return self.head(self.drop(out)), state  # (B, T, V)
 
+    def step(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
+        """One token per row: (B,) ids -> (B, V) logits. The same numbers as forward() on a length-1
+        sequence. For LSTMs on CPU with small batches it multiplies the weights directly: nn.LSTM's
+        per-call set-up costs more than one step's arithmetic (batch 1: 1.1 ms against 9.4 ms)."""
+        if self.config.cell != "lstm" or ids.is_cuda or self.training or ids.shape[0] > 16:
+            logits, state = self.forward(ids[:, None], state)
+            return logits[:, -1], state
+        layers = self._step_weights()
+        x = self.embed(ids)  # (B, E)
+        batch, hidden = ids.shape[0], self.config.hidden_size
+        if state is None:
+            zeros = x.new_zeros(self.config.num_layers, batch, hidden)
+            state = (zeros, zeros)
+        h_all, c_all = state
+        new_h, new_c = [], []
+        for layer, (weight, bias) in enumerate(layers):
+            gates = torch.addmm(bias, torch.cat([x, h_all[layer]], dim=1), weight)  # (B, 4H)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
+            x = torch.sigmoid(o) * torch.tanh(c)
+            new_h.append(x)
+            new_c.append(c)
+        return self.head(x), (torch.stack(new_h), torch.stack(new_c))
+
+    def _step_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer: [W_ih; W_hh] transposed (E+H, 4H) and b_ih + b_hh, built once per set of weights."""
+        versions = tuple(p._version for p in self.rnn.parameters())
+        if getattr(self, "_step_cache", (None, None))[0] != versions:
+            layers = []
+            for k in range(self.config.num_layers):
+                w = torch.cat([getattr(self.rnn, f"weight_ih_l{k}"), getattr(self.rnn, f"weight_hh_l{k}")], dim=1)
+                b = getattr(self.rnn, f"bias_ih_l{k}") + getattr(self.rnn, f"bias_hh_l{k}")
+                layers.append((w.t().contiguous().detach(), b.detach()))
+            self._step_cache = (versions, layers)
+        return self._step_cache[1]
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

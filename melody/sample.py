@@ -175,11 +175,11 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     eos_mask[tokenizer.eos_id] = True
 
     active = list(range(config.count))
-    state = None
     inputs = torch.tensor([warm_up_ids(tokenizer) + prefix] * config.count, device=device)  # (B, W + P)
+    logits, state = network(inputs)  # (B, W + P, V): the shared start in one call
+    logits = logits[:, -1]
     for _ in range(config.max_tokens):
-        logits, state = network(inputs, state)  # (B, 1, V)
-        logits = logits[:, -1].float()
+        logits = logits.float()  # (B, V)
         in_line = torch.tensor([rows[i].free_line for i in active], device=device)
         masks = torch.where(in_line[:, None], eos_mask, banned)  # no <eos> inside a header line
         probs = torch.softmax(
@@ -205,5 +205,5 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             kept = torch.tensor(keep, device=device)
             state = select_state(state, kept)
             active = [active[slot] for slot in keep]
-        inputs = torch.tensor(next_ids, device=device).unsqueeze(1)
+        logits, state = network.step(torch.tensor(next_ids, device=device), state)  # (B, V)
     return [row.ids for row in rows]

@@ -249,9 +249,11 @@ class Trainer:
         bits, count = stream_bits(self.model, self.corpus.val, self.config.batch_size, self.config.seq_len, self.device)
         return bits / count
 
-    def bits_per_char(self, bits_per_token: float) -> float:
-        """Validation bits per character of ABC text (<bos>/<eos> tokens are not characters)."""
-        return bits_per_token * self.corpus.val.size / max(1, self.corpus.val_characters)
+    def bits_per_char(self, bits_per_token: float) -> float | None:
+        """Validation bits per character of ABC text (<bos>/<eos> are not characters); None for scores."""
+        if not self.corpus.val_characters:
+            return None
+        return bits_per_token * self.corpus.val.size / self.corpus.val_characters
 
     def finished(self) -> bool:
         planned = self.planned_steps()

@@ -40,3 +40,20 @@ def test_bad_configs_are_refused():
     with pytest.raises(ConfigError):
         ModelConfig(vocab_size=10, dropout=1.5)
     assert ModelConfig.from_dict(ModelConfig(10).to_dict()) == ModelConfig(10)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_one_step_equals_forward_and_follows_weight_changes(cell):
+    torch.manual_seed(1)
+    model = SequenceModel(ModelConfig(vocab_size=15, cell=cell, embed_dim=6, hidden_size=10, num_layers=2)).eval()
+    ids = torch.randint(0, 15, (3, 7))
+    with torch.no_grad():
+        full, _ = model(ids)
+        state, steps = None, []
+        for t in range(ids.shape[1]):
+            logits, state = model.step(ids[:, t], state)
+            steps.append(logits)
+        torch.testing.assert_close(torch.stack(steps, dim=1), full, rtol=1e-5, atol=1e-5)
+        for p in model.rnn.parameters():
+            p.add_(0.1)  # the cached step weights must notice
+        torch.testing.assert_close(model.step(ids[:, 0])[0], model(ids[:, :1])[0][:, 0], rtol=1e-5, atol=1e-5)
