@@ -6,6 +6,7 @@ it never stops the command.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -18,6 +19,7 @@ import numpy as np
 
 from melody.errors import ConfigError, InputError
 from melody.fileio import atomic_write_bytes
+from melody.formats.midi import import_pretty_midi
 from melody.score import Score
 
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "~/.fluidsynth/default_sound_font.sf2")
@@ -41,7 +43,7 @@ def find_soundfont(explicit: str | None = None) -> Path | None:
             fonts = sorted(path.glob("*.sf2"))
             if fonts:
                 return fonts[0]
-    import pretty_midi
+    pretty_midi = import_pretty_midi()
 
     shipped = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
     return shipped if shipped.is_file() else None
@@ -50,7 +52,8 @@ def find_soundfont(explicit: str | None = None) -> Path | None:
 def _fluidsynth_audio(midi, sample_rate: int, soundfont: Path) -> np.ndarray | None:
     """FluidSynth through pyfluidsynth (as pretty_midi uses it), else the `fluidsynth` program."""
     try:
-        import fluidsynth  # noqa: F401  (pyfluidsynth; needs the libfluidsynth library)
+        with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints when imported
+            import fluidsynth  # noqa: F401  (pyfluidsynth; needs the libfluidsynth library)
 
         return midi.fluidsynth(fs=sample_rate, sf2_path=str(soundfont))
     except (ImportError, OSError):
@@ -87,7 +90,7 @@ def render(
     midi_path: str | Path, sample_rate: int = 44100, soundfont: str | None = None, renderer: str = "auto"
 ) -> tuple[np.ndarray, str]:
     """Mono audio in [-1, 1] and the name of the renderer that made it."""
-    import pretty_midi
+    pretty_midi = import_pretty_midi()
 
     if renderer not in RENDERERS:
         raise ConfigError(f"unknown renderer {renderer!r}; choose one of {', '.join(RENDERERS)}")

@@ -3,6 +3,7 @@ writer, which fails on scores with irregular bar lengths (common in generated AB
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -14,9 +15,17 @@ MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file
 
 
+def import_pretty_midi():
+    """pretty_midi imports pyfluidsynth when it is installed, which prints to stdout; stdout belongs
+    to --json, so the import happens with it silenced."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import pretty_midi
+    return pretty_midi
+
+
 def score_to_midi_bytes(score: Score) -> bytes:
     """A standard type-1 MIDI file: one track per voice, tempo and meter from the score."""
-    import pretty_midi
+    pretty_midi = import_pretty_midi()
 
     if not score.notes:
         raise InputError("this music has no notes to play")
@@ -50,7 +59,7 @@ def write_midi(score: Score, path: str | Path) -> None:
 def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     """Read a type 0 or 1 MIDI file. Each non-drum instrument becomes a voice; drums are dropped
     (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones."""
-    import pretty_midi
+    pretty_midi = import_pretty_midi()
 
     path = Path(path)
     try:
