@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 FOLK_SAMPLE = DATA / "folk_sample.abc"
+
+
+# A model small enough to train in seconds from the command line (hidden size given per test).
+TINY_TRAIN_FLAGS = ["--embed-dim", "8", "--batch-size", "4", "--seq-len", "16"]
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +53,6 @@ def abc2midi_errors(abc_path: Path, tmp_path: Path) -> list[str]:
 
 
 needs_abc2midi = pytest.mark.skipif(
-    shutil.which("abc2midi") is None and not __import__("os").environ.get("CI"),
+    shutil.which("abc2midi") is None and not os.environ.get("CI"),  # in CI a missing abc2midi fails
     reason="abc2midi (Debian package abcmidi) not installed",
 )

@@ -7,7 +7,7 @@ import pytest
 
 from melody.cli import main
 from melody.formats.abc import abc_to_stream
-from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
+from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS, abc2midi_errors, needs_abc2midi
 
 
 def run_json(capsys, argv):
@@ -103,12 +103,7 @@ def test_train_evaluate_and_corpus_commands_report_json(tmp_path, capsys):
             "6",
             "--hidden-size",
             "16",
-            "--embed-dim",
-            "8",
-            "--batch-size",
-            "4",
-            "--seq-len",
-            "16",
+            *TINY_TRAIN_FLAGS,
             "--val-fraction",
             "0.2",
         ],

@@ -10,7 +10,7 @@ import torch
 import torch.multiprocessing as mp
 
 from melody.checkpoint import load_model
-from tests.conftest import FOLK_SAMPLE
+from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 BATCH = 4
 
@@ -81,12 +81,7 @@ def test_torchrun_two_processes_write_one_checkpoint_that_loads_alone(tmp_path):
         "4",
         "--hidden-size",
         "16",
-        "--embed-dim",
-        "8",
-        "--batch-size",
-        "4",
-        "--seq-len",
-        "16",
+        *TINY_TRAIN_FLAGS,
         "--val-fraction",
         "0.1",
         "--json",

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from melody.checkpoint import load_model, load_train_state
-from tests.conftest import FOLK_SAMPLE
+from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 STEPS = 40
 
@@ -30,12 +30,7 @@ def _command(run_dir, *extra):
         str(STEPS),
         "--hidden-size",
         "32",
-        "--embed-dim",
-        "8",
-        "--batch-size",
-        "4",
-        "--seq-len",
-        "16",
+        *TINY_TRAIN_FLAGS,
         "--seed",
         "3",
         "--log-every",
