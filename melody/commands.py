@@ -224,24 +224,13 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_device() -> bool:
-    """Whether a sound output device exists (sounddevice is optional)."""
-    try:
-        import sounddevice
-
-        sounddevice.query_devices(kind="output")
-        return True
-    except Exception:  # ImportError, OSError (no PortAudio), PortAudioError (no device)
-        return False
-
-
 def run_play(args: argparse.Namespace) -> int:
     import tempfile
 
     from melody.console import err
     from melody.convert import read_score
     from melody.formats.midi import write_midi
-    from melody.preview import piano_roll, render, wav_bytes
+    from melody.preview import output_device, piano_roll, render, wav_bytes
 
     if args.list_ports:
         return _list_ports(args.json)
@@ -279,14 +268,15 @@ def run_play(args: argparse.Namespace) -> int:
     if not args.no_roll and not args.json:
         err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
         err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
-    if args.wav or args.no_audio or not _output_device():
+    device = None if args.no_audio else output_device()
+    if args.wav or not device:
         from melody.fileio import atomic_write_bytes
 
         wav_path = Path(args.wav) if args.wav else source.with_suffix(".wav")
         atomic_write_bytes(wav_path, wav_bytes(audio, args.sample_rate))
         summary["wav"] = str(wav_path)
         say(f"wrote {wav_path} ({renderer}, {seconds:.1f} s)")
-    if not args.no_audio and _output_device():
+    if device:
         _play(audio, args.sample_rate)
         summary["played"] = True
     if args.json:
@@ -368,17 +358,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def _midi_outputs() -> list[str]:
-    import mido
-
-    try:
-        return list(mido.get_output_names())
-    except Exception as error:  # mido needs a backend such as python-rtmidi for ports
-        raise ConfigError(f"no MIDI port backend ({error}); pip install python-rtmidi") from None
-
-
 def _list_ports(as_json: bool) -> int:
-    ports = _midi_outputs()
+    from melody.preview import midi_output_ports
+
+    ports = midi_output_ports()
     if as_json:
         print_json({"ports": ports})
     else:
@@ -393,8 +376,9 @@ def _stream_to_port(score, port_name: str) -> int:
     import mido
 
     from melody.formats.midi import score_to_midi_bytes
+    from melody.preview import midi_output_ports
 
-    if port_name not in _midi_outputs():
+    if port_name not in midi_output_ports():
         raise ConfigError(f"no MIDI output port {port_name!r}; see melody play --list-ports")
     midi = mido.MidiFile(file=io.BytesIO(score_to_midi_bytes(score)))
     with mido.open_output(port_name) as port:

@@ -143,9 +143,14 @@ def _read_one(job: tuple[Path, str]) -> tuple[list, dict, str | None, list[str]]
         return [], {}, error.message, []
 
 
-def load_corpus(arguments: list[str], kind: str = "abc", progress=None) -> Corpus:
-    """Read every file; a bad file is recorded and skipped, never fatal, never silent."""
-    files = [path for argument in arguments for path in find_files(argument)]
+def corpus_files(arguments: list[str]) -> list[Path]:
+    return [path for argument in arguments for path in find_files(argument)]
+
+
+def load_corpus(arguments: list[str], kind: str = "abc", progress=None, files: list[Path] | None = None) -> Corpus:
+    """Read every file (`files`, when the caller has already found them); a bad file is recorded
+    and skipped, never fatal, never silent."""
+    files = corpus_files(arguments) if files is None else files
     jobs = [(path, kind) for path in files]
     slow = kind == "score" or any(p.suffix.lower() in SCORE_SUFFIXES for p in files)
     if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.corpus import files_fingerprint, find_files, load_corpus, piece_key
+from melody.corpus import corpus_files, files_fingerprint, load_corpus, piece_key
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
@@ -93,7 +93,7 @@ def prepare_corpus(
     progress=None,
 ) -> TokenizedCorpus:
     """Read, split and tokenize a corpus, or take it from the cache when nothing changed."""
-    files = [path for argument in arguments for path in find_files(argument)]
+    files = corpus_files(arguments)
     settings = {"tokenizer": tokenizer_name, "val_fraction": val_fraction, "v": CACHE_VERSION}
     key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / f"{key[:32]}.npz"
@@ -104,7 +104,7 @@ def prepare_corpus(
             return cached
 
     tokenizer = make_tokenizer(tokenizer_name)
-    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress)
+    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files)
     if not corpus.pieces:
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
     is_val = [is_validation(piece_key(piece), val_fraction) for piece in corpus.pieces]

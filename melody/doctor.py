@@ -12,7 +12,8 @@ def _module(name: str) -> bool:
 
 def checks() -> list[dict]:
     """One row per part: name, ok, what was found, and the command that installs it."""
-    from melody.preview import find_soundfont
+    from melody.errors import ConfigError
+    from melody.preview import find_soundfont, midi_output_ports, output_device
 
     rows = []
 
@@ -35,9 +36,12 @@ def checks() -> list[dict]:
     else:
         detail = str(font) if font else ""
     row("SoundFont", font, detail, "apt-get install fluid-soundfont-gm, or --soundfont FILE.sf2")
-    device = _output_device()
+    device = output_device()
     row("audio device", device, device or "", "pip install sounddevice (and a sound card); else play writes a .wav")
-    ports = _midi_ports()
+    try:
+        ports = midi_output_ports()
+    except ConfigError:
+        ports = []
     row("MIDI output ports", ports, ", ".join(ports), "pip install python-rtmidi (and a synth or DAW)")
     row("verovio (--svg)", _module("verovio"), "installed", "pip install verovio  (or: pip install 'melody[score]')")
     row("matplotlib (--png)", _module("matplotlib"), "installed", "pip install matplotlib  (or 'melody[plot]')")
@@ -51,24 +55,6 @@ def _library(name: str) -> bool:
     import ctypes.util
 
     return ctypes.util.find_library(name) is not None
-
-
-def _output_device() -> str | None:
-    try:
-        import sounddevice
-
-        return sounddevice.query_devices(kind="output")["name"]
-    except Exception:  # no sounddevice, no PortAudio, or no device
-        return None
-
-
-def _midi_ports() -> list[str]:
-    try:
-        import mido
-
-        return list(mido.get_output_names())
-    except Exception:  # mido needs a backend (python-rtmidi) for ports
-        return []
 
 
 def _torch_device() -> str:

@@ -86,6 +86,25 @@ def _fluidsynth_audio(midi, sample_rate: int, soundfont: Path) -> np.ndarray | N
         return frames.reshape(-1, channels).mean(axis=1) / 32768.0
 
 
+def output_device() -> str | None:
+    """The default sound output's name, or None (sounddevice is optional)."""
+    try:
+        import sounddevice
+
+        return sounddevice.query_devices(kind="output")["name"]
+    except Exception:  # ImportError, OSError (no PortAudio), PortAudioError (no device)
+        return None
+
+
+def midi_output_ports() -> list[str]:
+    import mido
+
+    try:
+        return list(mido.get_output_names())
+    except Exception as error:  # mido needs a backend such as python-rtmidi for ports
+        raise ConfigError(f"no MIDI port backend ({error}); pip install python-rtmidi") from None
+
+
 def render(
     midi_path: str | Path, sample_rate: int = 44100, soundfont: str | None = None, renderer: str = "auto"
 ) -> tuple[np.ndarray, str]:
