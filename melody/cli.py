@@ -83,9 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--tokenizer",
         default="char",
-        choices=["char", "midi"],
-        help="char: ABC characters (default); midi: beat-quantized note events",
+        choices=["char", "abc", "midi"],
+        help="char: ABC characters (default); abc: musical ABC tokens (notes, lengths, bars); "
+        "midi: beat-quantized note events",
     )
+    tr.add_argument(
+        "--clean",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train only on ABC tunes whose every bar fits the meter (default; --no-clean keeps all)",
+    )
+    tr.add_argument("--no-decorations", action="store_true", help="abc tokenizer: drop decorations (~ . !trill!)")
     tr.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
     tr.add_argument("--embed-dim", type=int, default=64)
     tr.add_argument("--hidden-size", type=int, default=512)
@@ -162,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     co = command("corpus", "what a corpus holds: pieces, characters, keys, meters, files that failed")
     co.add_argument("corpus", nargs="+", help="files, folders or built-in names")
+    co.add_argument("--check", action="store_true", help="check every tune bar by bar; the clean share per file")
     return parser
 
 

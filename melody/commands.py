@@ -9,11 +9,11 @@ from melody.console import counting_progress, print_json, say, training_progress
 from melody.errors import ConfigError
 
 
-def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: bool = True):
+def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: bool = True, **options):
     from melody.data import prepare_corpus
 
     with counting_progress("reading corpus") as update:
-        return prepare_corpus(corpus, tokenizer, val_fraction, use_cache=use_cache, progress=update)
+        return prepare_corpus(corpus, tokenizer, val_fraction, use_cache=use_cache, progress=update, **options)
 
 
 def _report_skipped(summary: dict) -> None:
@@ -25,6 +25,10 @@ def _report_skipped(summary: dict) -> None:
     if dropped or summary["failed_files"]:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped"].items()))
         say(f"skipped {len(summary['failed_files'])} files and {dropped} pieces" + (f" ({reasons})" if reasons else ""))
+    if summary.get("unclean"):
+        say(f"left out {summary['unclean']} tunes with a bar that does not fit the meter (--no-clean keeps them)")
+    if summary.get("untokenizable"):
+        say(f"left out {summary['untokenizable']} tunes the tokenizer cannot spell")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -34,7 +38,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     if not args.corpus:
         raise ConfigError("name a corpus to train on: a folder, a file or 'folk'")
-    corpus = _prepare(args.corpus, args.tokenizer, args.val_fraction, not args.no_cache)
+    corpus = _prepare(
+        args.corpus,
+        args.tokenizer,
+        args.val_fraction,
+        not args.no_cache,
+        clean=args.clean,
+        decorations=not args.no_decorations,
+    )
     _report_skipped(corpus.summary)
     limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
     if all(v is None for v in limits.values()):
@@ -106,11 +117,15 @@ def run_corpus(args: argparse.Namespace) -> int:
         "keys": dict(Counter(h.get("K", "?") for h in headers).most_common(12)),
         "meters": dict(Counter(h.get("M", "?") for h in headers).most_common(12)),
     }
+    if args.check:
+        summary["check"] = _check_corpus(corpus)
     if args.json:
         print_json(summary)
         return 0
     from rich.table import Table
 
+    if args.check:
+        _print_check(summary["check"])
     table = Table(title="corpus", show_header=False)
     for name in ("files", "pieces", "characters", "duplicates"):
         table.add_row(name, str(summary[name]))
@@ -123,6 +138,50 @@ def run_corpus(args: argparse.Namespace) -> int:
     err.print(table)
     _report_skipped(summary)
     return 0
+
+
+def _check_corpus(corpus) -> dict:
+    """Bar-by-bar check of every ABC tune: clean share per file and the commonest problems."""
+    import re
+    from collections import Counter
+
+    from melody.validate import check_tunes
+
+    texts = [(p, s) for p, s in zip(corpus.pieces, corpus.sources) if isinstance(p, str)]
+    results = check_tunes([p for p, _ in texts])
+    per_file: dict[str, list[int]] = {}
+    problems: Counter = Counter()
+    for (_, source), found in zip(texts, results):
+        tally = per_file.setdefault(source, [0, 0])
+        tally[0] += 1
+        tally[1] += not found
+        if found:
+            problems[re.sub(r"^bar \d+: |[0-9/]+ of a whole note", "", found[0]).strip()] += 1
+    clean = sum(c for _, c in per_file.values())
+    return {
+        "tunes": len(results),
+        "clean": clean,
+        "clean_share": clean / len(results) if results else None,
+        "files": [{"file": f, "tunes": t, "clean": c, "clean_share": c / t} for f, (t, c) in per_file.items()],
+        "first_problems": dict(problems.most_common(8)),
+    }
+
+
+def _print_check(check: dict) -> None:
+    from rich.table import Table
+
+    from melody.console import err
+
+    table = Table(title="bar-by-bar check")
+    for name in ("file", "tunes", "clean", "share"):
+        table.add_column(name, justify="left" if name == "file" else "right")
+    for row in check["files"]:
+        table.add_row(Path(row["file"]).name, str(row["tunes"]), str(row["clean"]), f"{row['clean_share']:.1%}")
+    share = f"{check['clean_share']:.1%}" if check["clean_share"] is not None else "-"
+    table.add_row("[bold]all[/]", str(check["tunes"]), str(check["clean"]), share)
+    err.print(table)
+    for problem, count in check["first_problems"].items():
+        err.print(f"  {count:6d}  {problem}")
 
 
 def _read_primer(path: Path, kind: str, text: str | None):

@@ -28,6 +28,7 @@ class Corpus:
     """What was read: usable unique pieces, and everything that was dropped, with reasons."""
 
     pieces: list = field(default_factory=list)  # str (canonical ABC) or Score
+    sources: list[str] = field(default_factory=list)  # the file of each piece
     files: list[str] = field(default_factory=list)
     failed_files: list[tuple[str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
@@ -176,6 +177,7 @@ def _collect(files: list[Path], results, progress) -> Corpus:
                 continue
             seen.add(key)
             corpus.pieces.append(piece)
+            corpus.sources.append(str(path))
         if progress:
             progress(number, len(files))
     return corpus

@@ -17,7 +17,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 
 def cache_dir() -> Path:
@@ -91,10 +91,21 @@ def prepare_corpus(
     val_fraction: float = 0.05,
     use_cache: bool = True,
     progress=None,
+    clean: bool = True,
+    decorations: bool = True,
 ) -> TokenizedCorpus:
-    """Read, split and tokenize a corpus, or take it from the cache when nothing changed."""
+    """Read, split and tokenize a corpus, or take it from the cache when nothing changed.
+
+    With `clean`, ABC tunes that fail the bar checker are left out (and counted); tunes the
+    tokenizer cannot spell are left out and counted too."""
     files = corpus_files(arguments)
-    settings = {"tokenizer": tokenizer_name, "val_fraction": val_fraction, "v": CACHE_VERSION}
+    tokenizer = make_tokenizer(tokenizer_name, **({"decorations": decorations} if tokenizer_name == "abc" else {}))
+    settings = {
+        "tokenizer": tokenizer_name,
+        "val_fraction": val_fraction,
+        "v": CACHE_VERSION,
+        "clean": clean and tokenizer.piece_kind == "abc",
+    } | tokenizer.settings()
     key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / f"{key[:32]}.npz"
     if use_cache and path.exists():
@@ -103,16 +114,25 @@ def prepare_corpus(
             cached.summary["cached"] = True
             return cached
 
-    tokenizer = make_tokenizer(tokenizer_name)
     corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files)
     if not corpus.pieces:
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
-    is_val = [is_validation(piece_key(piece), val_fraction) for piece in corpus.pieces]
-    train_pieces = [p for p, v in zip(corpus.pieces, is_val) if not v]
-    val_pieces = [p for p, v in zip(corpus.pieces, is_val) if v]
+    pieces, unclean = corpus.pieces, 0
+    if settings["clean"]:
+        from melody.validate import check_tunes
+
+        pieces = [p for p, problems in zip(pieces, check_tunes(pieces)) if not problems]
+        unclean = len(corpus.pieces) - len(pieces)
+    usable = [p for p in pieces if tokenizer.accepts(p)]
+    untokenizable, pieces = len(pieces) - len(usable), usable
+    if not pieces:
+        raise InputError("no piece passed the checks (try --no-clean)", ", ".join(arguments))
+    is_val = [is_validation(piece_key(piece), val_fraction) for piece in pieces]
+    train_pieces = [p for p, v in zip(pieces, is_val) if not v]
+    val_pieces = [p for p, v in zip(pieces, is_val) if v]
     if not train_pieces:
         train_pieces, val_pieces = val_pieces, []
-    tokenizer.fit(corpus.pieces)
+    tokenizer.fit(pieces)
     train, train_offsets = _pack([tokenizer.encode(p) for p in train_pieces])
     val, val_offsets = _pack([tokenizer.encode(p) for p in val_pieces])
     summary = corpus.summary() | {
@@ -123,6 +143,8 @@ def prepare_corpus(
         "val_characters": sum(len(p) for p in val_pieces if isinstance(p, str)),
         "vocab_size": len(tokenizer),
         "val_fraction": val_fraction,
+        "unclean": unclean,
+        "untokenizable": untokenizable,
     }
     result = TokenizedCorpus(tokenizer, train, train_offsets, val, val_offsets, summary)
     if use_cache:

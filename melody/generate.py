@@ -15,7 +15,7 @@ from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.formats.stream import expand_repeats, stream_to_score
 from melody.sample import SampleConfig, sample_ids
-from melody.validate import abc_problems
+from melody.validate import tune_problems
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
 RESAMPLE_ROUNDS = 3
@@ -55,15 +55,29 @@ def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -
             problems = []
         else:
             text = tokenizer.decode(ids)
-            chosen = title or header_fields(text).get("T") or "Untitled"
+            fields = header_fields(text)
+            named = fields.get("T") if tokenizer.name == "char" else f"Tune {number} in {fields.get('K', 'C')}"
+            chosen = title or named or "Untitled"
             abc = tune_to_abc(text, number, chosen)
-            score = stream_to_score(expand_repeats(abc_to_stream(abc)))
-            problems = abc_problems(text)
+            problems = tune_problems(text)
+            score = _abc_score(text, abc)
         if len(score.notes) < MIN_NOTES:
             return None
         return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems)
     except InputError:
         return None
+
+
+def _abc_score(text: str, abc: str):
+    """The notes of a tune: played from its abc tokens (milliseconds), or by music21 (seconds) when
+    the tokens cannot spell it."""
+    from melody.formats.abc_lexer import LexError, tune_tokens
+    from melody.formats.abc_player import tokens_to_score
+
+    try:
+        return tokens_to_score(tune_tokens(text))
+    except (LexError, ValueError, KeyError, ZeroDivisionError):
+        return stream_to_score(expand_repeats(abc_to_stream(abc)))
 
 
 def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[list[Piece], int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from melody.checkpoint import Model
@@ -47,6 +48,7 @@ class SampleConfig:
     meter: str | None = None
     title: str | None = None
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
+    constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (constraints.py)
 
     def __post_init__(self):
         if self.count < 1:
@@ -87,8 +89,52 @@ def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
     return segments
 
 
+def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
+    """For the abc tokenizer: forced header tokens for --meter/--key, then the primer's tokens.
+    Free header tokens are left to the model (the constraint keeps them in order)."""
+    from melody.formats.abc_lexer import LexError, body_tokens, normalize_key, normalize_meter, tune_tokens
+
+    primer = (config.primer or "").replace("\r\n", "\n")
+    try:
+        if "K:" in primer:
+            canonical, reason = normalize_tune(primer.split("\n", 1)[1] if primer.startswith("X:") else primer)
+            if canonical is None:
+                raise ConfigError(f"primer: {reason}")
+            if config.key or config.meter:
+                raise ConfigError("give header fields either in the primer or with --key/--meter, not both")
+            tokens = tune_tokens(canonical, tokenizer.decorations)
+        else:
+            header = []
+            for name, value, normal in (("M", config.meter, normalize_meter), ("K", config.key, normalize_key)):
+                if value:
+                    spelled = normal(value)
+                    if spelled is None:
+                        flag = "meter" if name == "M" else "key"
+                        raise ConfigError(f"--{flag} {value!r} is not an ABC {name}: value")
+                    header.append(f"{name}:{spelled}")
+            tokens = header + (body_tokens(primer, tokenizer.decorations) if primer.strip() else [])
+    except LexError as error:
+        raise ConfigError(f"primer: {error}") from None
+    unknown = [t for t in tokens if t not in tokenizer.index]
+    if unknown:
+        raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known_headers(tokenizer))
+    header = {t[0]: tokenizer.index[t] for t in tokens if t[:2] in ("M:", "L:", "K:")}
+    if tokens and not tokens[0].startswith("M:") or (header and len(header) < 3 and len(tokens) > len(header)):
+        raise ConfigError("a primer for this model starts with its M:, L: and K: fields")
+    if len(header) < 3 and len(tokens) == len(header):  # only --meter/--key: the rest of the header is free
+        return [[header[f]] if f in header else None for f in "MLK"]
+    return [[tokenizer.index[t] for t in tokens]] if tokens else []
+
+
+def _known_headers(tokenizer) -> str:
+    headers = [t for t in tokenizer.vocab if t[:2] in ("M:", "K:")]
+    return " ".join(headers[:16])
+
+
 def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
-    """The plan in token ids: forced id lists, None for a free line (ABC models only)."""
+    """The plan in token ids: forced id lists, None for a free line (ABC text) or a free token."""
+    if tokenizer.name == "abc":
+        return _abc_token_plan(config, tokenizer)
     if tokenizer.piece_kind == "abc":
         if config.primer_score is not None:
             raise ConfigError("this model writes ABC text; give it an ABC primer")
@@ -124,11 +170,13 @@ def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: f
 class _Row:
     """One piece's progress through its plan."""
 
-    def __init__(self, segments: list[list[int] | None], prefix: list[int]):
-        self.segments = segments  # list of forced id lists, None for a free line
+    def __init__(self, segments: list[list[int] | None], prefix: list[int], line_mode: bool = True, state=None):
+        self.segments = segments  # list of forced id lists, None for a free line (or token)
+        self.line_mode = line_mode  # ABC text: a free segment runs to the newline; else one token
         self.forced: list[int] = []
         self.free_line = False
         self.ids: list[int] = list(prefix)  # forced text already fed to the model
+        self.state = state  # the tune's TuneState when sampling is constrained
         self.advance()
 
     def advance(self) -> None:
@@ -152,6 +200,33 @@ def _threads(count: int):
         torch.set_num_threads(before)
 
 
+def _constraint(tokenizer):
+    from melody.constraints import Constraint
+
+    cached = getattr(tokenizer, "_constraint", None)
+    if cached is None:
+        cached = tokenizer._constraint = Constraint(tokenizer.vocab)
+    return cached
+
+
+def _fed_state(tokenizer, prefix: list[int]):
+    from melody.constraints import TuneState
+
+    state = TuneState(strict=True)
+    for token in prefix:
+        state.feed(tokenizer.vocab[token])
+    return state
+
+
+def _disallowed(constraint, state) -> np.ndarray:
+    """(V,) True where a token would break the tune; a dead end may only end it (then it is resampled)."""
+    allowed = constraint.mask(state)
+    if not allowed.any():
+        allowed = np.zeros_like(allowed)
+        allowed[constraint.eos] = True
+    return ~allowed
+
+
 def sample_ids(model: Model, config: SampleConfig, device="cpu") -> list[list[int]]:
     """Token ids of `config.count` pieces (without <bos>), sampled in one batch."""
     small = config.count * model.config.hidden_size <= 32 * 512
@@ -168,7 +243,16 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
-    rows = [_Row([list(s) if s is not None else None for s in plan], prefix) for _ in range(config.count)]
+    constraint = _constraint(tokenizer) if config.constrained and tokenizer.name == "abc" else None
+    rows = [
+        _Row(
+            [list(s) if s is not None else None for s in plan],
+            prefix,
+            line_mode=tokenizer.name != "abc",
+            state=_fed_state(tokenizer, prefix) if constraint else None,
+        )
+        for _ in range(config.count)
+    ]
     banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
     banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
     eos_mask = banned.clone()
@@ -182,6 +266,9 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
         logits = logits.float()  # (B, V)
         in_line = torch.tensor([rows[i].free_line for i in active], device=device)
         masks = torch.where(in_line[:, None], eos_mask, banned)  # no <eos> inside a header line
+        if constraint is not None:
+            ruled_out = np.stack([_disallowed(constraint, rows[i].state) for i in active])  # (B, V)
+            masks = masks | torch.from_numpy(ruled_out).to(device)
         probs = torch.softmax(
             filter_logits(logits.masked_fill(masks, float("-inf")), config.temperature, config.top_k, config.top_p),
             dim=-1,
@@ -192,9 +279,11 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             row = rows[index]
             if row.forced:
                 token = row.forced.pop(0)
-            elif row.free_line and token == newline:
+            elif row.free_line and (token == newline or not row.line_mode):
                 row.free_line = False
             row.ids.append(token)
+            if row.state is not None and token != tokenizer.eos_id:
+                row.state.feed(tokenizer.vocab[token])
             row.advance()
             if token != tokenizer.eos_id:
                 keep.append(slot)

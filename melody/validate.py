@@ -79,3 +79,30 @@ def _repeat_problems(music: str) -> list[str]:
             return ["a repeat opened twice without closing"]
         open_repeat = opens or (open_repeat and not closes)
     return ["a repeat opened and never closed"] if open_repeat else []
+
+
+def tune_problems(text: str) -> list[str]:
+    """Every problem of one canonical tune: the quick checks above, then bar by bar against the
+    meter (an anacrusis, a final bar or section end that completes it, and endings are allowed;
+    ``M:none`` tunes are free). Bar numbers count the first full bar as 1."""
+    from melody.constraints import check_tokens
+    from melody.formats.abc_lexer import LexError, tune_tokens
+
+    problems = abc_problems(text)
+    try:
+        tokens = tune_tokens(text)
+    except LexError as error:
+        return problems + [f"cannot read the tune bar by bar: {error}"]
+    return problems + check_tokens(tokens)
+
+
+def check_tunes(texts: list[str], workers: int | None = None) -> list[list[str]]:
+    """`tune_problems` of many tunes, in worker processes when there are enough to pay for them."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = workers or min(8, os.cpu_count() or 1)
+    if workers < 2 or len(texts) < 2000:
+        return [tune_problems(text) for text in texts]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(tune_problems, texts, chunksize=256))

@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from melody.errors import ConfigError, ModelFileError
+from melody.tokenizers.abc_tokens import AbcTokenizer
 from melody.tokenizers.base import Tokenizer
 from melody.tokenizers.char import CharTokenizer
 from melody.tokenizers.events import EventTokenizer
 
-TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "midi": EventTokenizer}
+TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "abc": AbcTokenizer, "midi": EventTokenizer}
 
 
-def make_tokenizer(name: str) -> Tokenizer:
+def make_tokenizer(name: str, **settings) -> Tokenizer:
     if name not in TOKENIZERS:
         raise ConfigError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
-    return TOKENIZERS[name]()
+    return TOKENIZERS[name](**settings)
 
 
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
     name = data.get("name")
     if name not in TOKENIZERS or not isinstance(data.get("vocab"), list):
         raise ModelFileError(f"model file names an unknown tokenizer {name!r}")
+    if name == "abc":
+        return AbcTokenizer(data["vocab"], bool(data.get("settings", {}).get("decorations", True)))
     return TOKENIZERS[name](data["vocab"])

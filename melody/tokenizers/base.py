@@ -34,6 +34,10 @@ class Tokenizer(ABC):
     def __len__(self) -> int:
         return len(self.vocab)
 
+    def accepts(self, piece) -> bool:
+        """Whether this tokenizer can spell the piece at all (a corpus skips and counts the rest)."""
+        return True
+
     @abstractmethod
     def fit(self, pieces: list) -> Tokenizer:
         """Learn the vocabulary from training pieces; returns self."""

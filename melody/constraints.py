@@ -1,0 +1,503 @@
+"""The musical state of an ABC tune token by token, and the tokens that keep it well-formed.
+
+`TuneState` follows abc tokens (see formats/abc_lexer.py): header or body, time used in the current
+bar, open tuplet, chord, grace group or slur, pending tie, repeat structure. The bar checker feeds
+whole tunes through it and collects the problems; the constrained sampler asks it, before each
+token, which tokens may come next (`allowed_mask`), so every bar it writes is full:
+
+- a note or rest must fit in what is left of the bar (its shortest length counted), a length token
+  must not overflow the bar; a tuplet or a broken rhythm must leave room for its partner notes;
+- a bar line comes only when the bar is full, except the first bar (an anacrusis) and a closing
+  ``|]`` that completes the anacrusis;
+- a tie goes to the same pitch; a repeat ``|:`` is closed by ``:|`` before the tune ends;
+- ``<eos>`` comes only after a bar line, with nothing left open and at least `min_bars` bars.
+
+The same rules, with the strict ones relaxed to what abc2midi and musicians accept (a short bar
+before a section end that completes the anacrusis), are what the checker reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from melody.formats.abc import meter_fraction
+from melody.formats.abc_lexer import parse_length, token_kind
+from melody.tokenizers.base import SPECIALS
+
+LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these notes longer
+SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
+TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2}  # p notes in the time of q (simple meters)
+
+
+def tuplet_ratio(token: str, bar: Fraction | None) -> tuple[int, Fraction] | None:
+    parts = token[1:].split(":")
+    p = int(parts[0])
+    compound = bar is not None and bar.numerator % 3 == 0 and bar.numerator > 3
+    default_q = TUPLET_TIME.get(p, 3 if compound else 2)
+    q = int(parts[1]) if len(parts) > 1 and parts[1] else default_q
+    r = int(parts[2]) if len(parts) > 2 and parts[2] else p
+    if p < 2 or q < 1 or r < 1:
+        return None
+    return r, Fraction(q, p)
+
+
+def _pitch_key(note: str) -> str:
+    """Letter and octave of a note token: a tie joins these, whatever the accidental spelling."""
+    return note.lstrip("_^=")
+
+
+@dataclass
+class TuneState:
+    """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set."""
+
+    strict: bool = False
+    min_bars: int = 8
+    header: list[str] = field(default_factory=list)
+    unit: Fraction = Fraction(1, 8)
+    bar: Fraction | None = Fraction(1)  # length of a full bar in whole notes; None for free meter
+    used: Fraction = Fraction(0)
+    bars: int = 0  # bars completed
+    anacrusis: Fraction | None = None
+    last: str = "start"  # kind of the last token
+    last_note: str | None = None
+    last_length: Fraction = Fraction(0)  # time of the last note, rest or chord (length tokens change it)
+    last_scale: Fraction = Fraction(0)  # time of one unit for that element
+    next_factor: Fraction = Fraction(1)  # broken rhythm's share for the next element
+    after_broken: bool = False
+    lengthened: bool = False  # the last note already has its length token
+    written: Fraction = Fraction(1)  # the last element's written length, in units
+    partner: Fraction | None = None  # broken rhythm: the written length the next note must have
+    must_length: Fraction | None = None  # ... and, once that note has started, what it still needs
+    decorated: bool = False  # the last element has a decoration (abc2midi: no broken rhythm then)
+    plain: bool = True  # the last element may take a length token and a broken rhythm (not a
+    # tuplet note, not a broken rhythm's partner: abc2midi rejects both)
+    tuplet_left: int = 0
+    tuplet_factor: Fraction = Fraction(1)
+    chord: int = -1  # -1 outside a chord, else notes seen in it
+    grace: int = -1
+    slur: int = 0
+    tie_to: str | None = None
+    repeat_open: bool = False
+    ending: bool = False  # inside a first ending, which must be closed by :|
+    second_due: bool = False  # a first ending was just closed: a second ending may start
+    finished: bool = False
+    section_short: tuple[Fraction, bool] | None = None  # short bar before a section end, and whether it
+    # already completes the anacrusis; the bar after it may be the pickup that completes it
+    problems: list[str] = field(default_factory=list)
+
+    # ---- feeding -------------------------------------------------------------------------------
+    def feed(self, token: str) -> None:
+        kind = token_kind(token)
+        if self.finished:
+            self._problem("music after the closing bar line")
+            self.finished = False
+        if self.last == "deco" and kind not in ("note", "deco", "chord_open", "grace_open"):
+            self._problem("a decoration before no note")
+        if self.last == "tie" and kind not in ("note", "bar", "chord_open"):
+            self._problem("a tie before no note")
+        if self.must_length is not None and kind != "length":
+            if self.must_length != 1:
+                self._problem("broken rhythm between notes of different lengths")
+            self.must_length = None
+        handler = getattr(self, f"_feed_{kind}", None)
+        if handler is not None:
+            handler(token)
+        if kind != "length":
+            self.last = kind
+
+    def _problem(self, text: str) -> None:
+        self.problems.append(f"bar {self.bars + (0 if self.anacrusis else 1)}: {text}")
+
+    def _feed_header(self, token: str) -> None:
+        self.header.append(token)
+        if token.startswith("M:"):
+            self.bar = meter_fraction(token[2:])
+        elif token.startswith("L:"):
+            self.unit = Fraction(token[2:])
+
+    def _feed_field(self, token: str) -> None:
+        field_name, value = token[1], token[3:-1]
+        if field_name == "M":
+            self.bar = meter_fraction(value)
+        elif field_name == "L":
+            try:
+                self.unit = Fraction(value)
+            except (ValueError, ZeroDivisionError):
+                self._problem(f"bad unit length {value}")
+
+    def _scale(self) -> Fraction:
+        factor = self.tuplet_factor if self.tuplet_left > 0 else Fraction(1)
+        return self.unit * factor * self.next_factor
+
+    def _feed_note(self, token: str) -> None:
+        if self.tie_to is not None and (token == "z" or _pitch_key(token) != self.tie_to) and self.chord < 0:
+            self._problem(f"tie to {token}, not to the same pitch")
+        if self.grace >= 0:
+            self.grace += 1
+            return
+        if self.chord >= 0:
+            self.chord += 1
+            if self.chord > 1:
+                return  # a chord lasts as long as its first note
+        self.tie_to = None
+        self.last_note = token if token != "z" else None
+        self._start_element(self._scale())
+        self.next_factor = Fraction(1)
+        if self.tuplet_left > 0 and self.chord < 0:
+            self.tuplet_left -= 1
+
+    _feed_rest = _feed_note
+
+    def _start_element(self, scale: Fraction) -> None:
+        self.last_scale = scale
+        self.last_length = scale
+        self.used += scale
+        self.after_broken = False
+        self.lengthened = False
+        self.written = Fraction(1)
+        self.plain = self.partner is None and self.tuplet_left == 0
+        self.decorated = self.last == "deco"
+        self.must_length, self.partner = self.partner, None
+
+    def _feed_length(self, token: str) -> None:
+        if self.last not in ("note", "rest", "chord_close") or self.grace >= 0:
+            return
+        if self.chord >= 0 and self.chord > 1:
+            return
+        value = parse_length(token)
+        self.lengthened, self.written = True, value
+        if self.must_length is not None:
+            if value != self.must_length:
+                self._problem("broken rhythm between notes of different lengths")
+            self.must_length = None
+        if self.last == "chord_close":
+            self.used += self.last_length * (value - 1)
+            self.last_length *= value
+            return
+        self.used += self.last_scale * (value - 1)
+        self.last_length = self.last_scale * value
+
+    def _feed_broken(self, token: str) -> None:
+        shift = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}[token]
+        self.used += self.last_length * shift
+        self.next_factor = 1 - shift
+        self.after_broken = True
+        self.partner = self.written
+
+    def _feed_tie(self, token: str) -> None:
+        if self.last_note is None:
+            self._problem("a tie after no note")
+        self.tie_to = _pitch_key(self.last_note) if self.last_note else None
+
+    def _feed_tuplet(self, token: str) -> None:
+        ratio = tuplet_ratio(token, self.bar)
+        if ratio is None:
+            self._problem(f"bad tuplet {token}")
+            return
+        self.tuplet_left, self.tuplet_factor = ratio
+
+    def _feed_chord_open(self, token: str) -> None:
+        self.chord = 0
+
+    def _feed_chord_close(self, token: str) -> None:
+        if self.chord <= 0:
+            self._problem("a chord with no notes")
+        self.chord = -1
+
+    def _feed_grace_open(self, token: str) -> None:
+        self.grace = 0
+
+    def _feed_grace_close(self, token: str) -> None:
+        self.grace = -1
+
+    def _feed_slur_open(self, token: str) -> None:
+        self.slur += 1
+
+    def _feed_slur_close(self, token: str) -> None:
+        self.slur = max(0, self.slur - 1)
+
+    def _feed_ending(self, token: str) -> None:
+        self.ending = token.startswith("[1")
+        self.second_due = False
+
+    def _feed_bar(self, token: str) -> None:
+        bar, used = self.bar, self.used
+        if self.chord >= 0 or self.grace >= 0:
+            self._problem("a bar line inside a chord or grace notes")
+        if self.last in ("deco", "tuplet", "broken", "slur_open"):
+            self._problem(f"a bar line right after a {self.last}")
+        if used > 0:
+            if bar is not None and used != bar:
+                self._check_short_bar(token, used, bar)
+            elif self.section_short is not None:
+                short, justified = self.section_short
+                if not justified:
+                    self._problem(f"{_beats(short)} before a section end where the meter wants {_beats(bar)}")
+                self.section_short = None
+            self.bars += 1
+        self.used = Fraction(0)
+        self.second_due = token in (":|", "::") and self.ending
+        if token in (":|", "::"):
+            self.repeat_open = token == "::"
+            self.ending = False
+        elif token == "|:":
+            if self.repeat_open and self.strict:
+                self._problem("a repeat opened twice")
+            self.repeat_open = True
+        self.finished = token == "|]" and self.strict
+
+    def _check_short_bar(self, token: str, used: Fraction, bar: Fraction) -> None:
+        """A short bar is fine as the anacrusis, as the bar that completes it at the end, and (for
+        the checker, not the sampler) as a section's last bar whose rest is the next pickup."""
+        pending, self.section_short = self.section_short, None
+        if used < bar and self.bars == 0 and self.anacrusis is None:
+            self.anacrusis = used
+            return
+        if not self.strict and used < bar and pending is not None and used + pending[0] == bar:
+            return  # the pickup into the next section
+        if pending is not None and not pending[1]:
+            self._problem(f"{_beats(pending[0])} before a section end where the meter wants {_beats(bar)}")
+        completes = self.anacrusis is not None and used + self.anacrusis == bar
+        if used < bar and completes and (token == "|]" or (not self.strict and token in SECTION_ENDS)):
+            self.section_short = (used, True)
+            return
+        if not self.strict and used < bar and token in SECTION_ENDS:
+            self.section_short = (used, False)  # judged by the bar that follows: is it the pickup?
+            return
+        self._problem(f"{_beats(used)} where the meter wants {_beats(bar)}")
+
+    def close(self) -> list[str]:
+        """Problems of the whole tune, once it has ended."""
+        if self.used == 0 and self.section_short is not None:
+            self.section_short = None  # a short last bar is allowed
+        if self.bar is not None and self.used > self.bar:
+            self._problem(f"the last bar has {_beats(self.used)} where the meter wants {_beats(self.bar)}")
+        if self.tie_to is not None:
+            self.problems.append("the tune ends on a tie")
+        if self.repeat_open:
+            self.problems.append("a repeat opened and never closed")
+        if self.tuplet_left > 0 or self.chord >= 0 or self.grace >= 0:
+            self.problems.append("the tune ends inside a tuplet, chord or grace notes")
+        if self.last in ("tuplet", "deco", "broken"):
+            self.problems.append(f"the tune ends on a dangling {self.last}")
+        return self.problems
+
+
+def _beats(value: Fraction) -> str:
+    return f"{value} of a whole note"
+
+
+# ---- sampling masks ------------------------------------------------------------------------------
+class Constraint:
+    """Precomputed facts about each vocabulary token, and the mask of tokens allowed in a state.
+
+    Masks are cached by the part of the state they depend on: tunes revisit the same states all
+    the time, so the per-token cost is a dictionary lookup."""
+
+    def __init__(self, vocab: list[str], min_bars: int = 8):
+        self.vocab = vocab
+        self.min_bars = min_bars
+        size = len(vocab)
+        self.kinds = np.array([token_kind(t) if t not in SPECIALS else "special" for t in vocab])
+        self.eos = vocab.index(SPECIALS[2])
+        self.lengths = np.zeros(size)
+        for i, token in enumerate(vocab):
+            if self.kinds[i] == "length":
+                self.lengths[i] = float(parse_length(token))
+        self.pitch_keys = np.array([_pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
+        self.min_length = min(self.min_length, 1.0)
+        self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
+        self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
+        lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
+        self.ids["safe_deco"] = np.setdiff1d(self.ids.get("deco", np.zeros(0, dtype=np.int64)), lengthening)
+        self.by_token = {token: i for i, token in enumerate(vocab)}
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def header_mask(self, position: int) -> np.ndarray:
+        """Header tokens come first, in the order meter, unit, key."""
+        mask = np.zeros(len(self.vocab), dtype=bool)
+        prefix = "MLK"[position] + ":"
+        for i in self.ids.get("header", []):
+            if self.vocab[i].startswith(prefix):
+                mask[i] = True
+        return mask
+
+    def mask(self, state: TuneState) -> np.ndarray:
+        if len(state.header) < 3:
+            return self.header_mask(len(state.header))
+        key = (
+            state.bar,
+            state.unit,
+            state.used,
+            state.bars >= self.min_bars,
+            state.bars == 0,
+            state.anacrusis,
+            state.last,
+            state.last_scale,
+            state.last_length,
+            state.next_factor,
+            state.after_broken,
+            state.tuplet_left,
+            state.tuplet_factor,
+            state.grace,
+            state.slur,
+            state.tie_to,
+            state.repeat_open,
+            state.ending,
+            state.second_due,
+            state.finished,
+            state.last_note is not None,
+            state.lengthened,
+            state.must_length,
+            state.partner,
+            state.plain,
+            state.written,
+            state.decorated,
+        )
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._compute(state)
+            if len(self._cache) < 200_000:
+                self._cache[key] = cached
+        return cached
+
+    def _set(self, mask: np.ndarray, kind: str, value=True) -> None:
+        ids = self.ids.get(kind)
+        if ids is not None and len(ids):
+            mask[ids] = value
+
+    def _compute(self, s: TuneState) -> np.ndarray:
+        mask = np.zeros(len(self.vocab), dtype=bool)
+        if s.finished:
+            mask[self.eos] = True
+            return mask
+        bar = float(s.bar) if s.bar is not None else float("inf")
+        used = float(s.used)
+        room = bar - used
+        element_done = s.last in ("note", "rest", "chord_close", "length")
+        if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
+            if s.grace < 4:
+                self._set(mask, "note")
+            if s.grace > 0:
+                self._set(mask, "grace_close")
+            return mask
+        if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
+            lengths = self.lengths[self.ids["length"]]
+            fits = used + float(s.last_scale) * (lengths - 1) <= bar + 1e-9
+            if s.must_length is not None:  # broken rhythm: the partner note has the same written length
+                fits &= np.abs(lengths - float(s.must_length)) < 1e-9
+                if s.must_length != 1:
+                    mask[self.ids["length"][fits]] = True
+                    return mask
+            if s.plain:
+                mask[self.ids["length"][fits]] = True
+            if room < -1e-9:
+                return mask  # only a shorter length can mend this note
+        scale = float(s.unit * (s.tuplet_factor if s.tuplet_left > 0 else 1) * s.next_factor)
+        note_fits = room + 1e-9 >= scale * (1.0 if s.tuplet_left > 0 else self.min_length)
+        if s.last in ("tie",) or s.tie_to is not None:
+            if note_fits:
+                notes = self.ids["note"]
+                mask[notes[self.pitch_keys[notes] == s.tie_to]] = True
+            if room <= 1e-9:
+                self._set_bars(mask, s, room)
+            return mask
+        if s.last in ("deco", "grace_close"):
+            if note_fits:
+                self._set(mask, "note")
+            return mask
+        if note_fits:
+            self._set(mask, "note")
+            self._set(mask, "rest")
+            if len(self.ids["safe_deco"]):
+                mask[self.ids["safe_deco"]] = True
+            if s.tuplet_left == 0 and not s.after_broken:
+                self._set(mask, "grace_open")
+        if s.after_broken:
+            self._set(mask, "deco", False)
+            return mask
+        if s.tuplet_left > 0:
+            return mask
+        if element_done:
+            if s.last_note is not None and s.last in ("note", "length"):
+                if room <= 1e-9 or room + 1e-9 >= float(s.unit) * self.min_length:
+                    self._set(mask, "tie")
+            half, partner = float(s.last_length) / 2, float(s.unit * s.written)
+            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None:
+                if ">" in self.by_token and room - half + 1e-9 >= partner / 2:
+                    mask[self.by_token[">"]] = True
+                if "<" in self.by_token and room + half + 1e-9 >= partner * 1.5:
+                    mask[self.by_token["<"]] = True
+            if s.slur > 0:
+                self._set(mask, "slur_close")
+        for i in self.ids.get("tuplet", []):
+            ratio = tuplet_ratio(self.vocab[i], s.bar)
+            if ratio and ratio[0] * ratio[1] * float(s.unit) <= room + 1e-9 and self.vocab[i] in ("(2", "(3", "(4"):
+                mask[i] = True
+        if s.slur == 0 and s.last != "slur_open" and note_fits:
+            self._set(mask, "slur_open")
+        self._set_bars(mask, s, room)
+        if s.last == "bar":
+            self._set_endings(mask, s)
+        return mask
+
+    def _set_bars(self, mask: np.ndarray, s: TuneState, room: float) -> None:
+        if s.last in ("slur_open", "deco", "tuplet", "broken", "grace_open", "grace_close"):
+            return
+        if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
+            i = self.by_token.get("|:")
+            if i is not None and s.last != "ending" and not s.repeat_open:
+                mask[i] = True
+            if s.last == "bar" and s.bars >= self.min_bars and not (s.repeat_open or s.ending or s.slur):
+                mask[self.eos] = True
+            return
+        full = abs(room) <= 1e-9
+        anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open  # not repeated
+        completes = s.anacrusis is not None and abs(float(s.used + s.anacrusis) - float(s.bar or 0)) <= 1e-9
+        allowed: set[str] = set()
+        if anacrusis:
+            allowed = {"|", "|:"}
+        elif full:
+            allowed = {"|", "||", ":|", "|:", "::", "|]"}
+        if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self.min_bars:
+            allowed.add("|]")
+        if s.repeat_open:
+            allowed -= {"|:", "|]"}
+        else:
+            allowed -= {"::", ":|"}  # a repeat back to the start would replay the anacrusis
+        if s.ending:
+            allowed &= {"|", ":|", "::"}
+        if s.bars + 1 < self.min_bars:
+            allowed.discard("|]")
+        for token in allowed:
+            i = self.by_token.get(token)
+            if i is not None:
+                mask[i] = True
+
+    def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
+        first, second = self.by_token.get("[1"), self.by_token.get("[2")
+        if first is not None and s.repeat_open and not s.ending:
+            mask[first] = True
+        if second is not None and s.second_due:
+            mask[second] = True
+
+
+def check_tokens(tokens: list[str], strict: bool = False) -> list[str]:
+    """Problems of a whole tune given as abc tokens; an empty list means every bar is full."""
+    state = TuneState(strict=strict)
+    for token in tokens:
+        state.feed(token)
+    return state.close()
+
+
+def first_bar_with_problem(problems: list[str]) -> int | None:
+    for problem in problems:
+        match = re.match(r"bar (\d+):", problem)
+        if match:
+            return int(match.group(1))
+    return None

@@ -1,0 +1,265 @@
+"""Cut canonical ABC into musical tokens: one token per note (accidental and octave included),
+duration, rest, bar line, repeat, ending, tuplet, chord or grace bracket, tie, slur, broken rhythm,
+decoration and header field, each in one normal spelling (``|1`` and ``[1`` are one token).
+
+The abc tokenizer learns these tokens; the bar checker and the constrained sampler read their
+timing from them, so all three agree on what a tune means.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from melody.formats.abc import header_fields
+
+HEADER_TOKENS = ("M", "L", "K")  # the title is text, not music: the abc tokenizer leaves it out
+MODE_NAMES = {
+    "": "",
+    "maj": "",
+    "ion": "",
+    "m": "m",
+    "min": "m",
+    "aeo": "m",
+    "mix": "mix",
+    "dor": "dor",
+    "phr": "phr",
+    "lyd": "lyd",
+    "loc": "loc",
+}
+BARS = frozenset({"|", "||", "|]", "[|", "|:", ":|", "::"})
+DECORATION_LETTERS = frozenset(".~HLMOPSTuv")
+
+_KEY_RE = re.compile(r"^\s*([A-G])([#b]?)\s*([A-Za-z]*)")
+_TOKEN_RE = re.compile(
+    r"(?P<space>[ \t\n\\y]+)"
+    r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
+    r"|(?P<skipfield>\[[A-Za-z]:[^\]\n]*\])"
+    r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
+    r"|(?P<ending>\[[0-9][0-9,\-]*)"
+    r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
+    r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|[.~HLMOPSTuv])"
+    r"|(?P<note>[_^=]*[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
+    r"|(?P<broken>[<>]{1,2})"
+    r"|(?P<other>[-()\[\]{}])"
+)
+_LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
+
+
+class LexError(ValueError):
+    """The tune holds something the abc tokens cannot spell."""
+
+
+def normalize_key(value: str) -> str | None:
+    """``K:`` value in one spelling (``D``, ``Am``, ``Edor``, ``F#mix``), or None if it is no key."""
+    match = _KEY_RE.match(value)
+    if not match:
+        return None
+    tonic, accidental, mode = match.groups()
+    mode = MODE_NAMES.get(mode.lower()[:3] if len(mode) > 1 else mode.lower())
+    if mode is None:
+        return None
+    return f"{tonic}{accidental}{mode}"
+
+
+def normalize_meter(value: str) -> str | None:
+    value = value.replace(" ", "")
+    if value in ("C", "C|", "none"):
+        return value
+    return value if re.fullmatch(r"[0-9]+(\+[0-9]+)*/[0-9]+", value) else None
+
+
+def parse_length(text: str) -> Fraction:
+    """ABC length suffix as a multiple of the unit: ``2``, ``/`` = 1/2, ``//`` = 1/4, ``3/2``."""
+    match = re.fullmatch(r"([0-9]*)(/*)([0-9]*)", text)
+    if not match:
+        raise LexError(f"bad note length {text!r}")
+    numerator, slashes, denominator = match.groups()
+    top = int(numerator) if numerator else 1
+    if denominator:
+        bottom = int(denominator) * (2 ** (len(slashes) - 1) if len(slashes) > 1 else 1)
+        if not slashes:
+            raise LexError(f"bad note length {text!r}")
+    else:
+        bottom = 2 ** len(slashes)
+    if top == 0 or bottom == 0:
+        raise LexError(f"zero note length {text!r}")
+    return Fraction(top, bottom)
+
+
+def length_token(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"/{value.denominator}" if value.numerator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def bar_token(text: str) -> str:
+    """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``."""
+    left, right = text.startswith(":"), text.endswith(":")
+    if left and right:
+        return "::"
+    if left:
+        return ":|"
+    if right:
+        return "|:"
+    return text
+
+
+def tuplet_token(text: str) -> str:
+    parts = text[1:].split(":")
+    if len(parts) == 1 or (parts[1] == "" and all(part in ("", parts[0]) for part in parts[2:])):
+        return f"({parts[0]}"
+    return text
+
+
+def header_tokens(text: str) -> list[str]:
+    fields = header_fields(text)
+    meter = normalize_meter(fields.get("M", ""))
+    if meter is None:
+        raise LexError(f"meter M:{fields.get('M', '')} is not one the abc tokens know")
+    unit = fields.get("L", "").replace(" ", "")
+    if not re.fullmatch(r"1/[0-9]+", unit):
+        raise LexError(f"unit length L:{unit} is not 1/n")
+    key = normalize_key(fields.get("K", ""))
+    if key is None:
+        raise LexError(f"key K:{fields.get('K', '')} is not one the abc tokens know")
+    return [f"M:{meter}", f"L:{unit}", f"K:{key}"]
+
+
+def _field_token(field: str, value: str) -> str | None:
+    if field == "K":
+        key = normalize_key(value)
+        if key is None:
+            raise LexError(f"key K:{value} in the body is not one the abc tokens know")
+        return f"[K:{key}]"
+    if field == "M":
+        meter = normalize_meter(value)
+        if meter is None:
+            raise LexError(f"meter M:{value} in the body is not one the abc tokens know")
+        return f"[M:{meter}]"
+    if field == "L":
+        return f"[L:{value.strip()}]"
+    if field == "V":
+        raise LexError("more than one voice")
+    return None
+
+
+def body_tokens(body: str, decorations: bool = True) -> list[str]:
+    """Tokens of a tune body. Raises LexError on anything the token set cannot spell."""
+    tokens: list[str] = []
+    for line in body.split("\n"):
+        match = _LINE_FIELD_RE.match(line.strip())
+        if match:
+            token = _field_token(match.group(1), match.group(2))
+            if token:
+                tokens.append(token)
+            continue
+        position = 0
+        while position < len(line):
+            found = _TOKEN_RE.match(line, position)
+            if not found:
+                raise LexError(f"cannot read {line[position : position + 12]!r}")
+            position = found.end()
+            kind = found.lastgroup if found.lastgroup not in ("barending", "length") else None
+            groups = found.groupdict()
+            if groups["space"] is not None or groups["skipfield"] is not None:
+                continue
+            if groups["field"] is not None:
+                field, value = groups["field"][1:-1].split(":", 1)
+                token = _field_token(field, value)
+                if token:
+                    tokens.append(token)
+            elif groups["bar"] is not None:
+                tokens.append(bar_token(groups["bar"]))
+                if groups["barending"]:
+                    tokens.append("[" + groups["barending"])
+            elif groups["ending"] is not None:
+                tokens.append(groups["ending"])
+            elif groups["tuplet"] is not None:
+                tokens.append(tuplet_token(groups["tuplet"]))
+            elif groups["deco"] is not None:
+                if decorations:
+                    tokens.append(groups["deco"])
+            elif groups["note"] is not None:
+                tokens.append("z" if groups["note"] == "x" else groups["note"])
+                if groups["length"]:
+                    value = parse_length(groups["length"])
+                    if value != 1:
+                        tokens.append(length_token(value))
+            else:
+                tokens.append(groups[kind] if kind else found.group(0))
+    return tokens
+
+
+def tune_tokens(text: str, decorations: bool = True) -> list[str]:
+    """Header tokens (meter, unit, key) then body tokens of one canonical tune."""
+    head = header_tokens(text)
+    body = text.split("\nK:", 1)[1].split("\n", 1)[1] if "\n" in text.split("\nK:", 1)[1] else ""
+    tokens = body_tokens(body, decorations)
+    if not any(token_kind(token) == "note" for token in tokens):
+        raise LexError("no notes")
+    return head + tokens
+
+
+def token_kind(token: str) -> str:
+    """What a token is: header, field, bar, ending, tuplet, deco, note, rest, length, broken, tie,
+    chord_open, chord_close, grace_open, grace_close, slur_open, slur_close."""
+    first = token[0]
+    if token[:2] in ("M:", "L:", "K:"):
+        return "header"
+    if first == "[" and len(token) > 2 and token[2] == ":":
+        return "field"
+    if token in BARS:
+        return "bar"
+    if first == "[" and len(token) > 1 and token[1].isdigit():
+        return "ending"
+    if first == "(" and len(token) > 1:
+        return "tuplet"
+    if first in "!+" or token in DECORATION_LETTERS:
+        return "deco"
+    if token == "z":
+        return "rest"
+    if token.lstrip("_^=")[:1] in tuple("ABCDEFGabcdefg"):
+        return "note"
+    if first.isdigit() or first == "/":
+        return "length"
+    if first in "<>":
+        return "broken"
+    return {
+        "-": "tie",
+        "[": "chord_open",
+        "]": "chord_close",
+        "{": "grace_open",
+        "}": "grace_close",
+        "(": "slur_open",
+        ")": "slur_close",
+    }[token]
+
+
+def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int = 4) -> str:
+    """Canonical ABC text that spells `tokens`: header lines, then the body, a few bars per line."""
+    header = {token[0]: token[2:] for token in tokens if token_kind(token) == "header"}
+    lines = [f"T:{title}", f"M:{header.get('M', '4/4')}", f"L:{header.get('L', '1/8')}", f"K:{header.get('K', 'C')}"]
+    line, bars = "", 0
+    body = [token for token in tokens if token_kind(token) != "header"]
+    for index, token in enumerate(body):
+        kind = token_kind(token)
+        if kind == "ending" and line.endswith("|"):
+            line += token[1:]
+        elif kind == "note" and line and line[-1] not in "|:[({-~.!+ " and token_kind(body[index - 1]) == "length":
+            line += " " + token
+        else:
+            line += token
+        following = body[index + 1] if index + 1 < len(body) else None
+        if kind == "bar" or (kind == "ending" and line[-1].isdigit()):
+            if following is not None and token_kind(following) == "ending":
+                continue
+            bars += 1
+            if bars % bars_per_line == 0 and following is not None:
+                lines.append(line)
+                line = ""
+            elif following is not None:
+                line += " "
+    if line:
+        lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,216 @@
+"""Play abc tokens out as a Score: pitches from the key and the bar's accidentals, times from the
+unit length, tuplets and broken rhythm, ties joined, grace notes left out, repeats and first and
+second endings played as a listener hears them.
+
+music21 takes seconds per tune for this (its repeat expansion deep-copies the stream), which made
+generating hundreds of tunes slow; tokens already hold everything the notes need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from melody.constraints import tuplet_ratio
+from melody.formats.abc import meter_fraction
+from melody.formats.abc_lexer import normalize_key, parse_length, token_kind
+from melody.score import Note, Score
+
+LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1, "Bb": -2, "Eb": -3}
+MAJOR_FIFTHS |= {"Ab": -4, "Db": -5, "Gb": -6, "Cb": -7, "G#": 8, "D#": 9, "A#": 10, "E#": 11, "B#": 12, "Fb": -8}
+MODE_SHIFT = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5}
+SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"
+ACCIDENTALS = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+
+
+def key_signature(key: str) -> dict[str, int]:
+    """Semitone shift of each letter in a key: ``D`` -> {F: +1, C: +1}."""
+    spelled = normalize_key(key) or "C"
+    tonic = spelled[:2] if len(spelled) > 1 and spelled[1] in "#b" else spelled[:1]
+    fifths = MAJOR_FIFTHS.get(tonic, 0) + MODE_SHIFT.get(spelled[len(tonic) :], 0)
+    fifths = max(-7, min(7, fifths))
+    if fifths >= 0:
+        return {letter: 1 for letter in SHARP_ORDER[:fifths]}
+    return {letter: -1 for letter in FLAT_ORDER[:-fifths]}
+
+
+def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[tuple[str, int], int]) -> int:
+    """MIDI pitch of a note token; an accidental holds for that letter and octave to the bar's end."""
+    body = token.lstrip("^_=")
+    accidental = token[: len(token) - len(body)]
+    letter = body[0].upper()
+    octave = (5 if body[0].islower() else 4) + body.count("'") - body.count(",")
+    if accidental:
+        bar_accidentals[(letter, octave)] = ACCIDENTALS.get(accidental, 0)
+    shift = bar_accidentals.get((letter, octave), signature.get(letter, 0))
+    return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
+
+
+@dataclass
+class _Bar:
+    notes: list[tuple[Fraction, Fraction, int, bool]] = field(default_factory=list)  # start, end, pitch, tied
+    length: Fraction = Fraction(0)
+    close: str = "|"
+    ending: int | None = None
+
+
+def _bars(tokens: list[str]) -> tuple[list[_Bar], str, str]:
+    """The tune cut into bars of (start, end, pitch) notes; also its meter and key."""
+    meter, unit, key = "4/4", Fraction(1, 8), "C"
+    bars, bar = [], _Bar()
+    signature, accidentals = key_signature(key), {}
+    now = Fraction(0)
+    tuplet_left, tuplet_factor, next_factor = 0, Fraction(1), Fraction(1)
+    last: list[int] = []  # indices in bar.notes of the last element (a note or a chord's notes)
+    last_start, last_length, chord, grace, tie = now, Fraction(0), -1, False, False
+    ending = None
+    for index, token in enumerate(tokens):
+        kind = token_kind(token)
+        if kind == "header" or kind == "field":
+            name, value = (token[0], token[2:]) if kind == "header" else (token[1], token[3:-1])
+            if name == "M":
+                meter = value
+            elif name == "L":
+                unit = Fraction(value)
+            elif name == "K":
+                key, signature = value, key_signature(value)
+        elif kind in ("note", "rest"):
+            if grace:
+                continue
+            scale = unit * (tuplet_factor if tuplet_left else 1) * next_factor
+            if chord > 0:  # later notes of a chord sound with the first
+                if kind == "note":
+                    pitch = note_pitch(token, signature, accidentals)
+                    bar.notes.append((last_start, last_start + last_length, pitch, False))
+                    last.append(len(bar.notes) - 1)
+                continue
+            next_factor = Fraction(1)
+            if tuplet_left and chord < 0:
+                tuplet_left -= 1
+            last_start, last_length = now, scale
+            following = tokens[index + 1] if index + 1 < len(tokens) else ""
+            if following and token_kind(following) == "length":
+                last_length = scale * parse_length(following)
+            now += last_length
+            if chord == 0:
+                chord = 1
+            last = []
+            if kind == "note":
+                pitch = note_pitch(token, signature, accidentals)
+                bar.notes.append((last_start, now, pitch, tie))
+                last = [len(bar.notes) - 1]
+            tie = False
+        elif kind == "length" and chord == -2:  # after a chord: the whole chord lasts longer
+            factor = parse_length(token)
+            extra = last_length * (factor - 1)
+            _lengthen(bar, last, extra)
+            now += extra
+            last_length += extra
+            chord = -1
+        elif kind == "broken":
+            shift = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}[token]
+            extra = last_length * shift
+            _lengthen(bar, last, extra)
+            now += extra
+            next_factor = 1 - shift
+        elif kind == "tuplet":
+            ratio = tuplet_ratio(token, meter_fraction(meter))
+            if ratio:
+                tuplet_left, tuplet_factor = ratio
+        elif kind == "tie":
+            tie = True
+        elif kind == "chord_open":
+            chord = 0
+        elif kind == "chord_close":
+            chord = -2
+        elif kind == "grace_open":
+            grace = True
+        elif kind == "grace_close":
+            grace = False
+        elif kind == "ending":
+            ending = 1 if token.startswith("[1") else 2
+        elif kind == "bar":
+            if now > 0 or bar.notes:
+                bar.length, bar.close, bar.ending = now, token, ending
+                bars.append(bar)
+                if ending == 1 and token in (":|", "::") or ending == 2 and token in (":|", "||", "|]", "|:", "::"):
+                    ending = None
+            elif bars:  # bar lines with nothing between (`:| |:`) are one
+                bars[-1].close = _merge_bars(bars[-1].close, token)
+            bar, accidentals, now = _Bar(), {}, Fraction(0)
+        if kind != "length" and chord == -2 and kind != "chord_close":
+            chord = -1
+    if now > 0 or bar.notes:
+        bar.length, bar.ending = now, ending
+        bars.append(bar)
+    return bars, meter, key
+
+
+def _merge_bars(first: str, second: str) -> str:
+    left, right = first.startswith(":"), first.endswith(":") or second.endswith(":")
+    if left and right:
+        return "::"
+    if left or right:
+        return ":|" if left else "|:"
+    return first if first != "|" else second
+
+
+def _lengthen(bar: _Bar, indices: list[int], extra: Fraction) -> None:
+    for i in indices:
+        start, end, pitch, tied = bar.notes[i]
+        bar.notes[i] = (start, end + extra, pitch, tied)
+
+
+def _played_order(bars: list[_Bar]) -> list[int]:
+    """Bar indices as played: a :| goes back to the last |: (or section start) once; first
+    endings are skipped the second time through."""
+    order, i, start, jumped_from = [], 0, 0, None
+    while i < len(bars):
+        bar = bars[i]
+        second_time = jumped_from is not None and i <= jumped_from
+        if bar.ending == 1 and second_time:
+            i += 1
+            continue
+        order.append(i)
+        if bar.close in (":|", "::") and jumped_from is None:
+            jumped_from, i = i, start
+            continue
+        if jumped_from is not None and i >= jumped_from:
+            jumped_from, start = None, i + 1
+        if bar.close in ("|:", "||", "|]", "::") and jumped_from is None:
+            start = i + 1
+        i += 1
+        if len(order) > 4 * len(bars):
+            break  # never loop on odd repeat marks
+    return order
+
+
+def tokens_to_score(tokens: list[str]) -> Score:
+    """The sounding notes of a tune given as abc tokens (repeats played out), in quarter-note beats."""
+    bars, meter, key = _bars(tokens)
+    notes, sounding, offset = [], {}, Fraction(0)  # sounding: pitch -> index of its note ending latest
+    for index in _played_order(bars):
+        bar = bars[index]
+        for start, end, pitch, tied in bar.notes:
+            if not 0 <= pitch <= 127 or end <= start:
+                continue
+            begin, finish = 4 * (offset + start), 4 * (offset + end)
+            held = sounding.get(pitch)
+            if tied and held is not None and notes[held][1] == begin:
+                notes[held] = (notes[held][0], finish, pitch)  # a tie: one longer note
+                continue
+            sounding[pitch] = len(notes)
+            notes.append((begin, finish, pitch))
+        offset += bar.length
+    notes = [Note(float(start), float(end), pitch) for start, end, pitch in notes]
+    value = meter_fraction(meter)
+    pair = (value.numerator, value.denominator) if value is not None and meter not in ("C", "C|") else None
+    if meter == "C":
+        pair = (4, 4)
+    elif meter == "C|":
+        pair = (2, 2)
+    elif pair is not None and "/" in meter:
+        top, bottom = meter.split("/")
+        pair = (sum(int(p) for p in top.split("+")), int(bottom))
+    return Score(tuple(notes), meter=pair or (4, 4), key=normalize_key(key))

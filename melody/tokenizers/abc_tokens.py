@@ -1,0 +1,60 @@
+"""Musical ABC tokens in the spirit of folk-rnn: ``M:6/8``, ``K:Dmix``, ``^F,``, ``3/2``, ``|:``.
+
+A token is a unit of music, not a character, so the model never has to learn to spell a note, and
+the sampler can follow the bar (constraints.py). Titles, spacing and line breaks are not music: the
+decoder lays the tune out again, four bars per line. A tune the tokens cannot spell (a second voice,
+an unknown key, multi-bar rests) is skipped and counted when a corpus is read.
+"""
+
+from __future__ import annotations
+
+from melody.errors import VocabularyError
+from melody.formats.abc_lexer import LexError, tokens_to_abc, tune_tokens
+from melody.tokenizers.base import SPECIALS, Tokenizer
+
+
+class AbcTokenizer(Tokenizer):
+    name = "abc"
+
+    def __init__(self, vocab: list[str] | None = None, decorations: bool = True):
+        self.decorations = decorations
+        super().__init__(vocab)
+
+    def settings(self) -> dict:
+        return {"decorations": self.decorations}
+
+    def tokens(self, piece: str) -> list[str]:
+        """The abc tokens of one canonical tune. Raises VocabularyError when they cannot spell it."""
+        try:
+            return tune_tokens(piece, self.decorations)
+        except LexError as error:
+            raise VocabularyError(f"cannot tokenize this tune: {error}") from None
+
+    def accepts(self, piece: str) -> bool:
+        try:
+            self.tokens(piece)
+        except VocabularyError:
+            return False
+        return True
+
+    def fit(self, pieces: list[str]) -> AbcTokenizer:
+        seen: set[str] = set()
+        for piece in pieces:
+            try:
+                seen.update(self.tokens(piece))
+            except VocabularyError:
+                continue
+        self.__init__(list(SPECIALS) + sorted(seen), self.decorations)
+        return self
+
+    def encode(self, piece: str, *, bos: bool = True, eos: bool = True) -> list[int]:
+        tokens = self.tokens(piece)
+        unknown = sorted({token for token in tokens if token not in self.index})
+        if unknown:
+            raise VocabularyError(f"tokens the model never saw in training: {' '.join(unknown)}")
+        ids = [self.index[token] for token in tokens]
+        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def decode(self, ids: list[int]) -> str:
+        specials = len(SPECIALS)
+        return tokens_to_abc([self.vocab[i] for i in ids if i >= specials])
