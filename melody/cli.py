@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    tr.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="auto: bfloat16 autocast on CUDA, float32 on CPU",
+    )
+    tr.add_argument("--compile", action="store_true", help="torch.compile the network (CUDA: may help)")
     tr.add_argument("--no-cache", action="store_true", help="re-read the corpus even if cached")
 
     ev = command("evaluate", "held-out bits per token of a model on a corpus")

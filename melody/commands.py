@@ -75,6 +75,8 @@ def run_train(args: argparse.Namespace) -> int:
                 device=args.device,
                 save_dtype=args.save_dtype,
                 transpose=args.transpose,
+                precision=args.precision,
+                compile=args.compile,
                 checkpoint_every=args.checkpoint_every,
                 log_every=args.log_every,
                 **limits,

@@ -17,7 +17,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 
 
 def cache_dir() -> Path:
@@ -55,7 +55,7 @@ def _pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets
 
 
-def _save_cache(path: Path, corpus: TokenizedCorpus) -> None:
+def save_tokenized(path: Path, corpus: TokenizedCorpus) -> None:
     meta = {"tokenizer": corpus.tokenizer.to_dict(), "summary": corpus.summary}
     buffer = io.BytesIO()
     np.savez(
@@ -69,7 +69,7 @@ def _save_cache(path: Path, corpus: TokenizedCorpus) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _load_cache(path: Path) -> TokenizedCorpus | None:
+def load_tokenized(path: Path) -> TokenizedCorpus | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
@@ -109,7 +109,7 @@ def prepare_corpus(
     key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / f"{key[:32]}.npz"
     if use_cache and path.exists():
-        cached = _load_cache(path)
+        cached = load_tokenized(path)
         if cached is not None:
             cached.summary["cached"] = True
             return cached
@@ -148,7 +148,7 @@ def prepare_corpus(
     }
     result = TokenizedCorpus(tokenizer, train, train_offsets, val, val_offsets, summary)
     if use_cache:
-        _save_cache(path, result)
+        save_tokenized(path, result)
     result.summary["cached"] = False
     return result
 

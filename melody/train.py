@@ -46,6 +46,8 @@ class TrainConfig:
     checkpoint_every: int = 250  # steps between checkpoints (besides each epoch's end and the last step)
     save_dtype: str = "float32"
     transpose: int = 0  # random transposition of training pieces by up to this many semitones
+    precision: str = "auto"  # auto: bfloat16 autocast on CUDA, float32 on CPU (where bf16 LSTMs are slower)
+    compile: bool = False  # torch.compile the network (the LSTM itself is one fused kernel already)
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -60,6 +62,8 @@ class TrainConfig:
             raise ConfigError("seq_len, batch_size, log_every, checkpoint_every, lr and clip must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError("--device must be auto, cpu or cuda")
+        if self.precision not in ("auto", "float32", "bfloat16"):
+            raise ConfigError("--precision must be auto, float32 or bfloat16")
         if not 0 <= self.transpose <= 12:
             raise ConfigError("--transpose must be between 0 and 12 semitones")
         if self.epochs is None and self.max_steps is None and self.max_minutes is None:
@@ -124,10 +128,21 @@ class Trainer:
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = SequenceModel(model_config).to(self.device)
         self.net = self.model
+        wanted = (
+            config.precision
+            if config.precision != "auto"
+            else ("bfloat16" if self.device.type == "cuda" else "float32")
+        )
+        self.autocast = wanted == "bfloat16"  # bf16 keeps float32's range: no grad scaler needed
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         if self.world > 1:  # each rank trains on its own rows; gradients are averaged across ranks
             from torch.nn.parallel import DistributedDataParallel
 
             self.net = DistributedDataParallel(self.model)
+        if config.compile:
+            self.net = torch.compile(self.net)
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2 and "embed" not in n]
         other = [p for n, p in self.model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
         self.optimizer = torch.optim.AdamW(
@@ -282,8 +297,16 @@ class Trainer:
         """One window of truncated BPTT; returns the loss and the gradient norm before clipping."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
-        logits, state = self.net(x, self.carry)  # (B, T, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        try:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                logits, state = self.net(x, self.carry)  # (B, T, V)
+        except RuntimeError:
+            if not self.autocast:
+                raise
+            self.autocast = False  # this device's LSTM kernels have no bfloat16 version: float32 it is
+            self.progress({"kind": "warning", "message": "no bfloat16 LSTM on this device; training in float32"})
+            logits, state = self.net(x, self.carry)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
