@@ -83,6 +83,7 @@ class TuneState:
     tie_to: str | None = None
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
+    repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
     second_due: bool = False  # a first ending was just closed: a second ending may start
     finished: bool = False
     section_short: tuple[Fraction, bool] | None = None  # short bar before a section end, and whether it
@@ -191,6 +192,8 @@ class TuneState:
     def _feed_tie(self, token: str) -> None:
         if self.last_note is None:
             self._problem("a tie after no note")
+        elif self.decorated:
+            self._problem("a tie from a decorated note (abc2midi cannot follow it)")
         self.tie_to = _pitch_key(self.last_note) if self.last_note else None
 
     def _feed_tuplet(self, token: str) -> None:
@@ -242,6 +245,7 @@ class TuneState:
         self.used = Fraction(0)
         self.second_due = token in (":|", "::") and self.ending
         if token in (":|", "::"):
+            self.repeated = True
             self.repeat_open = token == "::"
             self.ending = False
         elif token == "|:":
@@ -350,6 +354,7 @@ class Constraint:
             state.repeat_open,
             state.ending,
             state.second_due,
+            state.repeated,
             state.finished,
             state.last_note is not None,
             state.lengthened,
@@ -424,7 +429,7 @@ class Constraint:
         if s.tuplet_left > 0:
             return mask
         if element_done:
-            if s.last_note is not None and s.last in ("note", "length"):
+            if s.last_note is not None and s.last in ("note", "length") and not s.decorated:
                 if room <= 1e-9 or room + 1e-9 >= float(s.unit) * self.min_length:
                     self._set(mask, "tie")
             half, partner = float(s.last_length) / 2, float(s.unit * s.written)
@@ -469,7 +474,9 @@ class Constraint:
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:
-            allowed -= {"::", ":|"}  # a repeat back to the start would replay the anacrusis
+            allowed.discard("::")
+            if s.anacrusis is not None and not s.repeated:
+                allowed.discard(":|")  # a repeat back to the start would replay the anacrusis
         if s.ending:
             allowed &= {"|", ":|", "::"}
         if s.bars + 1 < self.min_bars:
@@ -478,6 +485,8 @@ class Constraint:
             i = self.by_token.get(token)
             if i is not None:
                 mask[i] = True
+        if "|]" in allowed and s.tie_to is None and s.last != "tie" and not s.slur:
+            mask[self.eos] = True  # the tune may end here; the decoder writes the closing |]
 
     def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
         first, second = self.by_token.get("[1"), self.by_token.get("[2")

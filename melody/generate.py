@@ -60,6 +60,8 @@ def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -
             chosen = title or named or "Untitled"
             abc = tune_to_abc(text, number, chosen)
             problems = tune_problems(text)
+            if ids and ids[-1] != tokenizer.eos_id:
+                problems.append("unfinished: the tune reached --max-tokens")
             score = _abc_score(text, abc)
         if len(score.notes) < MIN_NOTES:
             return None

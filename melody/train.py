@@ -46,7 +46,7 @@ class TrainConfig:
     checkpoint_every: int = 250  # steps between checkpoints (besides each epoch's end and the last step)
     save_dtype: str = "float32"
     transpose: int = 0  # random transposition of training pieces by up to this many semitones
-    precision: str = "auto"  # auto: bfloat16 autocast on CUDA, float32 on CPU (where bf16 LSTMs are slower)
+    precision: str = "auto"  # auto = float32 (measured faster for these LSTMs); bfloat16: autocast
     compile: bool = False  # torch.compile the network (the LSTM itself is one fused kernel already)
 
     def __post_init__(self):
@@ -128,12 +128,9 @@ class Trainer:
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = SequenceModel(model_config).to(self.device)
         self.net = self.model
-        wanted = (
-            config.precision
-            if config.precision != "auto"
-            else ("bfloat16" if self.device.type == "cuda" else "float32")
-        )
-        self.autocast = wanted == "bfloat16"  # bf16 keeps float32's range: no grad scaler needed
+        # bf16 keeps float32's range, so it needs no grad scaler. "auto" is float32 (TF32 on CUDA): on an
+        # H200 the shipped 2x512 config trained at 286k tokens/s in float32 and 233k with bf16 autocast.
+        self.autocast = config.precision == "bfloat16"
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True

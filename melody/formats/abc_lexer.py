@@ -260,6 +260,8 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
                 line = ""
             elif following is not None:
                 line += " "
+    if body and token_kind(body[-1]) != "bar":
+        line += "|]"  # a tune the model ended mid-line still closes with a bar line
     if line:
         lines.append(line)
     return "\n".join(lines) + "\n"
