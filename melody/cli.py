@@ -20,7 +20,8 @@ EXAMPLES = {
         melody train ~/tunes/ --out runs/mine --epochs 10 --hidden-size 256
         melody train ~/tunes/ --resume runs/mine --max-minutes 60  carry on where it stopped""",
     "evaluate": """
-        melody evaluate folk-model.safetensors folk --json
+        melody evaluate folk                            the shipped model on folk's held-out tunes
+        melody evaluate folk --samples 200 --json       also judge 200 generated tunes
         melody evaluate runs/mine ~/tunes/""",
     "play": """
         melody play outputs/the-fair-haired-lass.mid             piano roll, then play (or write a .wav)
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = command("evaluate", "held-out bits per token of a model on a corpus")
     ev.add_argument("model", help="model file, run folder or shipped name")
-    ev.add_argument("corpus", nargs="+", help="files, folders or built-in names")
+    ev.add_argument("corpus", nargs="*", help="files, folders or built-in names (default: folk, or chorales)")
     ev.add_argument(
         "--split",
         default="val",
@@ -152,6 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="val: the corpus's held-out split (default); all: every tune",
     )
     ev.add_argument("--device", default="cpu")
+    ev.add_argument("--samples", type=int, default=0, metavar="N", help="also generate N tunes and judge them")
+    ev.add_argument("--seed", type=int, default=0, help="seed for --samples")
+    ev.add_argument(
+        "--clean",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="score only tunes that pass the bar checker (default: as the model was trained)",
+    )
+    ev.add_argument("--no-baseline", action="store_true", help="skip the character n-gram baseline")
 
     pl = command("play", "hear and see a piece: render to audio and play it, or write a .wav; piano roll")
     pl.add_argument("file", nargs="?", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")

@@ -250,19 +250,60 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from melody.evaluate import evaluate_model
 
     model = load_model(args.model, args.device)
+    corpus = args.corpus or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
+    if args.samples and model.tokenizer.piece_kind != "abc":
+        raise ConfigError("--samples judges ABC tunes; this model writes MIDI events")
     with counting_progress("reading corpus") as update:
-        result = evaluate_model(model, args.corpus, args.split, args.device, progress=update)
+        result = evaluate_model(
+            model,
+            corpus,
+            args.split,
+            args.device,
+            progress=update,
+            clean=args.clean,
+            baseline=not args.no_baseline,
+            samples=args.samples,
+            seed=args.seed,
+        )
     if args.json:
         print_json(result)
-    else:
-        say(
-            f"{result['pieces']} pieces ({args.split}), {result['tokens']} tokens: "
-            f"{result['bits_per_token']:.4f} bits/token"
-            + (f", {result['bits_per_char']:.4f} bits/char" if result["bits_per_char"] is not None else "")
-        )
-        if result["pieces_skipped_unknown_tokens"]:
-            say(f"skipped {result['pieces_skipped_unknown_tokens']} pieces with characters the model never saw")
+        return 0
+    _print_evaluation(result)
     return 0
+
+
+def _print_evaluation(result: dict) -> None:
+    from rich.table import Table
+
+    from melody.console import err
+
+    table = Table(title=f"evaluate {Path(result['model'] or '').name}", show_header=False)
+    table.add_row("held-out pieces", f"{result['pieces']} ({result['split']} split, clean: {result['clean']})")
+    table.add_row("bits per token", f"{result['bits_per_token']:.4f}")
+    if result["bits_per_char"] is not None:
+        table.add_row("bits per character", f"{result['bits_per_char']:.4f}")
+    if result.get("ngram_bits_per_char") is not None:
+        table.add_row("character 6-gram baseline", f"{result['ngram_bits_per_char']:.4f} bits per character")
+    samples = result.get("samples")
+    if samples:
+        table.add_row(
+            "generated tunes", f"{samples['count']} (seed {samples['seed']}, {samples['resampled']} resampled)"
+        )
+        table.add_row("pass our checker", f"{samples['checker_pass']:.1%}")
+        if "abc2midi_pass" in samples:
+            table.add_row("pass abc2midi", f"{samples['abc2midi_pass']:.1%} (no error, no bar-length warning)")
+        table.add_row("copy 4+ / 8+ bars", f"{samples['copy_4_bars']:.1%} / {samples['copy_8_bars']:.1%}")
+        music = samples.get("music")
+        if music:
+            table.add_row("distance to held-out", f"{music['distance']:.3f} (0 = same statistics, 1 = disjoint)")
+            for name, row in music["statistics"].items():
+                if isinstance(row["generated"], dict):
+                    continue
+                shown = f"{row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
+                table.add_row(f"  {name.replace('_', ' ')}", shown)
+    err.print(table)
+    if result["pieces_skipped_unknown_tokens"]:
+        say(f"skipped {result['pieces_skipped_unknown_tokens']} pieces the model's tokens cannot spell")
 
 
 def run_convert(args: argparse.Namespace) -> int:

@@ -46,8 +46,12 @@ def tuplet_ratio(token: str, bar: Fraction | None) -> tuple[int, Fraction] | Non
 
 
 def _pitch_key(note: str) -> str:
-    """Letter and octave of a note token: a tie joins these, whatever the accidental spelling."""
+    """Letter and octave of a note token."""
     return note.lstrip("_^=")
+
+
+def _accidental(note: str) -> str:
+    return note[: len(note) - len(note.lstrip("_^="))]
 
 
 @dataclass
@@ -80,7 +84,8 @@ class TuneState:
     chord: int = -1  # -1 outside a chord, else notes seen in it
     grace: int = -1
     slur: int = 0
-    tie_to: str | None = None
+    tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
+    bar_accidentals: dict[str, str] = field(default_factory=dict)  # accidentals written in this bar
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
     repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
@@ -134,9 +139,16 @@ class TuneState:
         factor = self.tuplet_factor if self.tuplet_left > 0 else Fraction(1)
         return self.unit * factor * self.next_factor
 
+    def _sounding(self, token: str) -> tuple[str, str]:
+        """A note's letter+octave and its accidental as sounded (written, or carried in the bar)."""
+        key = _pitch_key(token)
+        return key, _accidental(token) or self.bar_accidentals.get(key, "")
+
     def _feed_note(self, token: str) -> None:
-        if self.tie_to is not None and (token == "z" or _pitch_key(token) != self.tie_to) and self.chord < 0:
+        if self.tie_to is not None and self.chord < 0 and (token == "z" or self._sounding(token) != self.tie_to):
             self._problem(f"tie to {token}, not to the same pitch")
+        if token != "z" and _accidental(token):
+            self.bar_accidentals[_pitch_key(token)] = _accidental(token)
         if self.grace >= 0:
             self.grace += 1
             return
@@ -194,7 +206,7 @@ class TuneState:
             self._problem("a tie after no note")
         elif self.decorated:
             self._problem("a tie from a decorated note (abc2midi cannot follow it)")
-        self.tie_to = _pitch_key(self.last_note) if self.last_note else None
+        self.tie_to = self._sounding(self.last_note) if self.last_note else None
 
     def _feed_tuplet(self, token: str) -> None:
         ratio = tuplet_ratio(token, self.bar)
@@ -243,6 +255,9 @@ class TuneState:
                 self.section_short = None
             self.bars += 1
         self.used = Fraction(0)
+        self.bar_accidentals = {}
+        if self.tie_to is not None and token != "|":
+            self._problem("a tie across a repeat or section line")
         self.second_due = token in (":|", "::") and self.ending
         if token in (":|", "::"):
             self.repeated = True
@@ -312,6 +327,7 @@ class Constraint:
         for i, token in enumerate(vocab):
             if self.kinds[i] == "length":
                 self.lengths[i] = float(parse_length(token))
+        self.accidentals = np.array([_accidental(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.pitch_keys = np.array([_pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
         self.min_length = min(self.min_length, 1.0)
@@ -351,6 +367,7 @@ class Constraint:
             state.grace,
             state.slur,
             state.tie_to,
+            state.bar_accidentals.get(state.tie_to[0], "") if state.tie_to else "",
             state.repeat_open,
             state.ending,
             state.second_due,
@@ -407,10 +424,14 @@ class Constraint:
         note_fits = room + 1e-9 >= scale * (1.0 if s.tuplet_left > 0 else self.min_length)
         if s.last in ("tie",) or s.tie_to is not None:
             if note_fits:
+                key, sounding = s.tie_to
                 notes = self.ids["note"]
-                mask[notes[self.pitch_keys[notes] == s.tie_to]] = True
-            if room <= 1e-9:
-                self._set_bars(mask, s, room)
+                carried = s.bar_accidentals.get(key, "")
+                written = self.accidentals[notes]
+                same = (self.pitch_keys[notes] == key) & (np.where(written != "", written, carried) == sounding)
+                mask[notes[same]] = True
+            if room <= 1e-9 and "|" in self.by_token:
+                mask[self.by_token["|"]] = True  # a tie crosses a plain bar line only
             return mask
         if s.last in ("deco", "grace_close"):
             if note_fits:

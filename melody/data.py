@@ -143,6 +143,7 @@ def prepare_corpus(
         "val_characters": sum(len(p) for p in val_pieces if isinstance(p, str)),
         "vocab_size": len(tokenizer),
         "val_fraction": val_fraction,
+        "clean": settings["clean"],
         "unclean": unclean,
         "untokenizable": untokenizable,
     }

@@ -34,36 +34,82 @@ def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device
     return total.item() / math.log(2), count
 
 
-def evaluate_model(model, corpus_arguments: list[str], split: str = "val", device="cpu", progress=None) -> dict:
-    """Bits per token and per character of `model` on a corpus's held-out split (or all of it).
+def trained_clean(model) -> bool:
+    """Whether the model was trained on checked tunes only (older files did not record it)."""
+    summary = model.training.get("corpus", {})
+    return bool(summary.get("clean", summary.get("unclean", 0) > 0))
 
-    Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
-    Pieces with characters the model never saw cannot be scored; they are counted, not hidden.
-    Bits per character exist for text (ABC) models only."""
+
+def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, progress=None):
+    """(train pieces, validation pieces, pieces dropped by the checker) of a corpus, split as the
+    model's training split it: same validation share, same checker setting unless told."""
     from melody.corpus import load_corpus, piece_key
     from melody.data import is_validation
-    from melody.errors import InputError, VocabularyError
 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
-    pieces = [p for p in corpus.pieces if split == "all" or is_validation(piece_key(p), fraction)]
-    ids, skipped, characters = [], 0, 0
+    pieces, unclean = corpus.pieces, 0
+    if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
+        from melody.validate import check_tunes
+
+        pieces = [p for p, problems in zip(pieces, check_tunes(pieces)) if not problems]
+        unclean = len(corpus.pieces) - len(pieces)
+    is_val = [is_validation(piece_key(p), fraction) for p in pieces]
+    return [p for p, v in zip(pieces, is_val) if not v], [p for p, v in zip(pieces, is_val) if v], unclean
+
+
+def evaluate_model(
+    model,
+    corpus_arguments: list[str],
+    split: str = "val",
+    device="cpu",
+    progress=None,
+    clean: bool | None = None,
+    baseline: bool = True,
+    samples: int = 0,
+    seed: int = 0,
+) -> dict:
+    """Bits per token and per character of `model` on a corpus's held-out split (or all of it),
+    beside a character n-gram fitted on the training split; with `samples`, also the quality of
+    that many generated tunes (samples.py).
+
+    Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
+    Pieces the tokenizer cannot spell are counted, not hidden. Per-character figures divide the
+    total bits by the characters of the canonical ABC text, so char and abc models compare."""
+    from melody.errors import InputError, VocabularyError
+
+    train, val, unclean = split_pieces(model, corpus_arguments, clean, progress)
+    pieces = train + val if split == "all" else val
+    ids, skipped, characters, scored = [], 0, 0, []
     for piece in pieces:
         try:
             ids.extend(model.tokenizer.encode(piece))
             characters += len(piece) if isinstance(piece, str) else 0
+            scored.append(piece)
         except VocabularyError:
             skipped += 1
     if len(ids) < 2:
         raise InputError(f"no pieces to score in the {split} split", ", ".join(corpus_arguments))
     bits, count = stream_bits(model.network.to(device), np.array(ids, dtype=np.int64), 32, 256, device)
-    return {
+    result = {
         "model": model.path,
+        "tokenizer": model.tokenizer.name,
         "corpus": corpus_arguments,
         "split": split,
-        "pieces": len(pieces) - skipped,
+        "clean": unclean > 0,
+        "left_out_by_checker": unclean,
+        "pieces": len(scored),
         "pieces_skipped_unknown_tokens": skipped,
         "tokens": count,
         "bits_per_token": bits / count,
         "bits_per_char": bits / characters if characters else None,
     }
+    if baseline and characters and split == "val":
+        from melody.ngram import ngram_bits_per_char
+
+        result["ngram_bits_per_char"] = ngram_bits_per_char(train, scored)
+    if samples:
+        from melody.samples import judge_samples
+
+        result["samples"] = judge_samples(model, samples, seed, train, val, device)
+    return result

@@ -7,6 +7,7 @@ text that the model writes. Header fields the user did not choose are free lines
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -112,6 +113,9 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
                         flag = "meter" if name == "M" else "key"
                         raise ConfigError(f"--{flag} {value!r} is not an ABC {name}: value")
                     header.append(f"{name}:{spelled}")
+            for line in primer.split("\n"):
+                if re.match(r"^[A-Za-z]:", line.strip()) and line.strip()[0] not in "MLK":
+                    raise ConfigError(f"primer: {line.strip()!r} is not music; this model takes titles from --title")
             tokens = header + (body_tokens(primer, tokenizer.decorations) if primer.strip() else [])
     except LexError as error:
         raise ConfigError(f"primer: {error}") from None

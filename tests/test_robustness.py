@@ -182,9 +182,17 @@ def test_read_only_output_folder_is_a_clear_error(tmp_path, capsys):
 
 
 def test_primer_with_unknown_characters_names_them(tmp_path, capsys):
-    assert main(["generate", "-n", "1", "--out", str(tmp_path), "--primer", "T:Ж✓"]) == 1
+    assert main(["generate", "--model", "folk-char", "-n", "1", "--out", str(tmp_path), "--primer", "T:Ж✓"]) == 1
     err = capsys.readouterr().err
     assert "'Ж'" in err and "'✓'" in err
+
+
+def test_abc_model_primer_that_is_not_music_is_refused(tmp_path, capsys):
+    assert main(["generate", "-n", "1", "--out", str(tmp_path), "--primer", "T:Ж✓"]) == 1
+    assert "T:Ж✓" in capsys.readouterr().err
+    assert main(["generate", "-n", "1", "--out", str(tmp_path), "--meter", "6/8", "--primer", "GAB*c"]) == 1
+    assert "'*c'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_every_torch_load_in_the_code_passes_weights_only():

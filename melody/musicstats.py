@@ -1,0 +1,89 @@
+"""Musical statistics of ABC tunes, and how far apart two sets of tunes are in them.
+
+Per tune: pitch-class entropy, scale consistency (the best share of notes inside one major or
+minor scale), pitch range, notes per bar, length in bars, key, meter, and whether it has an
+AABB-like form (two repeated parts). Between two sets: the Kolmogorov-Smirnov distance (0..1) of
+each number and the total-variation distance (0..1) of each category, and their mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from melody.formats.abc_lexer import LexError, tune_tokens
+from melody.formats.abc_player import _bars
+
+NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars")
+CATEGORIES = ("key", "meter", "aabb")
+MAJOR, MINOR = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
+SCALES = [frozenset((tonic + step) % 12 for step in steps) for steps in (MAJOR, MINOR) for tonic in range(12)]
+
+
+def tune_stats(text: str) -> dict | None:
+    """Statistics of one canonical tune, or None when its tokens cannot be read."""
+    try:
+        tokens = tune_tokens(text)
+    except LexError:
+        return None
+    bars, meter, key = _bars(tokens)
+    pitches = [note[2] for bar in bars for note in bar.notes]
+    if not pitches or not bars:
+        return None
+    classes = Counter(p % 12 for p in pitches)
+    entropy = -sum(n / len(pitches) * math.log2(n / len(pitches)) for n in classes.values())
+    in_scale = max(sum(n for pc, n in classes.items() if pc in scale) for scale in SCALES) / len(pitches)
+    repeats = sum(token in (":|", "::") for token in tokens)
+    return {
+        "pitch_class_entropy": entropy,
+        "scale_consistency": in_scale,
+        "pitch_range": max(pitches) - min(pitches),
+        "notes_per_bar": len(pitches) / len(bars),
+        "bars": len(bars),
+        "key": key,
+        "meter": meter,
+        "aabb": repeats >= 2,
+    }
+
+
+def ks_distance(a: list[float], b: list[float]) -> float:
+    """Largest gap between the two empirical distribution functions."""
+    a, b = sorted(a), sorted(b)
+    i = j = 0
+    gap = 0.0
+    while i < len(a) and j < len(b):
+        value = min(a[i], b[j])
+        while i < len(a) and a[i] <= value:
+            i += 1
+        while j < len(b) and b[j] <= value:
+            j += 1
+        gap = max(gap, abs(i / len(a) - j / len(b)))
+    return gap
+
+
+def tv_distance(a: list, b: list) -> float:
+    ca, cb = Counter(a), Counter(b)
+    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in set(ca) | set(cb))
+
+
+def compare(generated: list[dict], reference: list[dict]) -> dict:
+    """Means of each statistic in both sets, the distance per statistic and overall."""
+    report: dict = {"statistics": {}}
+    distances = []
+    for name in NUMBERS:
+        a, b = [s[name] for s in generated], [s[name] for s in reference]
+        distance = ks_distance(a, b)
+        distances.append(distance)
+        report["statistics"][name] = {
+            "generated": sum(a) / len(a),
+            "held_out": sum(b) / len(b),
+            "distance": distance,
+        }
+    for name in CATEGORIES:
+        a, b = [s[name] for s in generated], [s[name] for s in reference]
+        distance = tv_distance(a, b)
+        distances.append(distance)
+        top = lambda values: dict(Counter(values).most_common(4))  # noqa: E731
+        report["statistics"][name] = {"generated": top(a), "held_out": top(b), "distance": distance}
+    report["distance"] = sum(distances) / len(distances)
+    return report

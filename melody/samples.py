@@ -1,0 +1,62 @@
+"""How good are a model's tunes? Generate N and judge them: well-formed (our checker, abc2midi),
+musically like the held-out tunes (musicstats.py), and not copied from the training tunes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from melody.copying import BarIndex
+from melody.formats.abc import header_fields
+from melody.musicstats import compare, tune_stats
+
+
+def abc2midi_verdict(abc: str) -> str | None:
+    """None when abc2midi reads the tune with no error and no bar-length warning, else its first
+    complaint. Needs abc2midi on the PATH (Debian: abcmidi)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tune.abc"
+        path.write_text(abc, encoding="utf-8")
+        result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60, cwd=folder)
+    for line in (result.stdout + result.stderr).splitlines():
+        if "Error" in line or "time units" in line:
+            return line.strip()
+    return None
+
+
+def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
+    from melody.generate import sample_pieces
+    from melody.sample import SampleConfig
+
+    pieces, resampled = sample_pieces(model, SampleConfig(count=count, seed=seed), device)
+    texts = [piece.abc for piece in pieces]
+    report: dict = {"count": count, "seed": seed, "resampled": resampled}
+    report["checker_pass"] = sum(not piece.problems for piece in pieces) / count
+    verdicts = None
+    if shutil.which("abc2midi"):
+        with ThreadPoolExecutor(4) as pool:
+            verdicts = list(pool.map(abc2midi_verdict, texts))
+        report["abc2midi_pass"] = sum(v is None for v in verdicts) / count
+        report["both_pass"] = sum(v is None and not p.problems for v, p in zip(verdicts, pieces)) / count
+    generated = [s for s in map(tune_stats, texts) if s]
+    reference = [s for s in map(tune_stats, held_out) if s]
+    if generated and reference:
+        report["music"] = compare(generated, reference)
+    index = BarIndex(train)
+    runs = [index.longest_run(text) for text in texts]
+    report["copy_4_bars"] = sum(run >= 4 for run, _ in runs) / count
+    report["copy_8_bars"] = sum(run >= 8 for run, _ in runs) / count
+    report["tunes"] = [
+        {
+            "title": piece.title,
+            "problems": piece.problems,
+            "abc2midi": None if verdicts is None else verdicts[i],
+            "longest_copied_bars": runs[i][0],
+            "nearest_training_tune": header_fields(train[runs[i][1]]).get("T") if runs[i][1] is not None else None,
+        }
+        for i, piece in enumerate(pieces)
+    ]
+    return report

@@ -1,0 +1,69 @@
+"""The abc token lexer: one spelling per musical unit, and text that reads back to the same tokens."""
+
+from fractions import Fraction
+
+import pytest
+
+from melody.formats.abc import read_abc_file
+from melody.formats.abc_lexer import (
+    LexError,
+    normalize_key,
+    parse_length,
+    token_kind,
+    tokens_to_abc,
+    tune_tokens,
+)
+from tests.conftest import FOLK_SAMPLE
+
+JIG = "T:Jig\nM:6/8\nL:1/8\nK:D mixolydian\n|:A|d2e f>ga|(3bag ~f2e|1 d3 d2:|2 d3-d2||\n"
+
+
+def test_tokens_of_a_tune():
+    tokens = tune_tokens(JIG)
+    assert tokens[:3] == ["M:6/8", "L:1/8", "K:Dmix"]
+    assert tokens[3:9] == ["|:", "A", "|", "d", "2", "e"]
+    assert ">" in tokens and "(3" in tokens and "~" in tokens and "-" in tokens
+    assert "[1" in tokens and "[2" in tokens and ":|" in tokens and "||" in tokens
+    assert {token_kind(t) for t in tokens} >= {"header", "bar", "note", "length", "tuplet", "deco", "tie", "ending"}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("2", Fraction(2)),
+        ("/", Fraction(1, 2)),
+        ("//", Fraction(1, 4)),
+        ("3/2", Fraction(3, 2)),
+        ("3/", Fraction(3, 2)),
+    ],
+)
+def test_lengths(text, value):
+    assert parse_length(text) == value
+
+
+@pytest.mark.parametrize(
+    "key, spelled", [("G", "G"), ("Gmaj", "G"), ("E minor", "Em"), ("A Dorian", "Ador"), ("F#m", "F#m"), ("Bb", "Bb")]
+)
+def test_keys(key, spelled):
+    assert normalize_key(key) == spelled
+
+
+def test_unknown_key_and_second_voice_are_refused():
+    assert normalize_key("H") is None
+    with pytest.raises(LexError):
+        tune_tokens("T:x\nM:4/4\nL:1/8\nK:C\n[V:1] CDEF|\n")
+
+
+def test_every_sample_tune_reads_back_to_the_same_tokens():
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    read = 0
+    for tune in tunes:
+        try:
+            tokens = tune_tokens(tune.text)
+        except LexError:
+            continue
+        read += 1
+        back = tune_tokens(tokens_to_abc(tokens))
+        assert back[: len(tokens)] == tokens
+        assert back[len(tokens) :] in ([], ["|]"])  # a tune that stops mid-line gets its closing bar line
+    assert read >= 0.9 * len(tunes)

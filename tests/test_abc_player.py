@@ -1,0 +1,67 @@
+"""Playing abc tokens into notes: key, accidentals, ties, tuplets, broken rhythm, repeats; and
+the same notes abc2midi plays, where it is installed."""
+
+import pytest
+
+from melody.formats.abc import read_abc_file, tune_to_abc
+from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_player import key_signature, tokens_to_score
+from melody.formats.midi import import_pretty_midi
+from melody.validate import tune_problems
+from tests.conftest import FOLK_SAMPLE, needs_abc2midi
+
+
+def notes(text):
+    return [(n.start, n.end, n.pitch) for n in tokens_to_score(tune_tokens(text)).notes]
+
+
+def test_key_signatures():
+    assert key_signature("D") == {"F": 1, "C": 1}
+    assert key_signature("Ador") == {"F": 1}
+    assert key_signature("Gm") == {"B": -1, "E": -1}
+
+
+def test_accidentals_hold_to_the_bar_line():
+    played = notes("T:a\nM:3/4\nL:1/4\nK:C\n^F F G|F3|]\n")
+    assert [p for _, _, p in played] == [66, 66, 67, 65]
+
+
+def test_ties_tuplets_and_broken_rhythm():
+    played = notes("T:a\nM:2/4\nL:1/8\nK:C\nc2 c2-|c4|(3cde c>d|]\n")
+    assert played[1] == (1.0, 4.0, 72)  # tied across the bar: one note of three beats
+    assert [round(e - s, 3) for s, e, _ in played[2:5]] == [0.333] * 3
+    assert [e - s for s, e, _ in played[5:]] == [0.75, 0.25]
+
+
+def test_repeats_and_endings_are_played_out():
+    played = notes("T:a\nM:2/4\nL:1/4\nK:C\n|:C D|1 E F:|2 G A|]\n")
+    assert [p for _, _, p in played] == [60, 62, 64, 65, 60, 62, 67, 69]
+
+
+@needs_abc2midi
+def test_same_notes_as_abc2midi(tmp_path):
+    """abc2midi plays grace notes and ornaments; compare tunes without them."""
+    import subprocess
+
+    pretty_midi = import_pretty_midi()
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    body = lambda text: text.split("\nK:", 1)[1]  # noqa: E731
+    plain = [t.text for t in tunes if not tune_problems(t.text) and not any(c in body(t.text) for c in "{~HT")]
+    assert len(plain) >= 10
+    same = 0
+    for number, text in enumerate(plain):
+        path = tmp_path / f"{number}.abc"
+        path.write_text(tune_to_abc(text), encoding="utf-8")
+        subprocess.run(["abc2midi", str(path), "-o", str(path.with_suffix(".mid")), "-Q", "120"], capture_output=True)
+        midi = pretty_midi.PrettyMIDI(str(path.with_suffix(".mid")))
+        theirs = sorted((round(n.start * 2 * 48), n.pitch) for i in midi.instruments for n in i.notes)  # 120 bpm
+        ours = sorted((round(start * 48), pitch) for start, _, pitch in notes(text))
+        same += theirs == ours
+    assert same == len(plain)
+
+
+def test_a_tune_the_tokens_cannot_read_raises():
+    from melody.formats.abc_lexer import LexError
+
+    with pytest.raises(LexError):
+        tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 * D2|]\n")

@@ -1,0 +1,71 @@
+"""Constrained sampling: whatever the network says, every tune it finishes has full bars."""
+
+import numpy as np
+import pytest
+
+from melody.checkpoint import Model
+from melody.constraints import Constraint, TuneState, check_tokens
+from melody.formats.abc import read_abc_file, tune_to_abc
+from melody.generate import sample_pieces
+from melody.model import ModelConfig, SequenceModel
+from melody.sample import SampleConfig, sample_ids
+from melody.tokenizers.abc_tokens import AbcTokenizer
+from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
+
+
+@pytest.fixture(scope="module")
+def untrained_abc_model():
+    """Random weights: the worst case for well-formedness, so the constraint alone must do it."""
+    import torch
+
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    tokenizer = AbcTokenizer().fit([tune.text for tune in tunes])
+    torch.manual_seed(0)
+    return Model(SequenceModel(ModelConfig(len(tokenizer), "lstm", 8, 16, 1)), tokenizer)
+
+
+def test_sampled_tunes_have_full_bars(untrained_abc_model):
+    model = untrained_abc_model
+    rows = sample_ids(model, SampleConfig(count=12, seed=1, max_tokens=600))
+    finished = [row for row in rows if row[-1] == model.tokenizer.eos_id]
+    assert len(finished) >= 6
+    for row in finished:
+        tokens = [model.tokenizer.vocab[i] for i in row[:-1]]
+        assert check_tokens(tokens, strict=True) == []
+        assert sum(token in ("|", "||", ":|", "::", "|]", "|:") for token in tokens) >= 7
+
+
+def test_unconstrained_sampling_breaks_bars(untrained_abc_model):
+    """The same network without the constraint: the check above is not vacuous."""
+    model = untrained_abc_model
+    rows = sample_ids(model, SampleConfig(count=12, seed=1, max_tokens=200, constrained=False))
+    assert any(check_tokens([model.tokenizer.vocab[i] for i in row if i >= 3]) for row in rows)
+
+
+def test_masks_follow_the_bar():
+    vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "A", "2", "4", "|", "|]", ":|", "|:"]
+    constraint = Constraint(vocab, min_bars=1)
+    state = TuneState(strict=True)
+    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
+    assert allowed() == {"M:2/4"}
+    for token in ("M:2/4", "L:1/8", "K:G"):
+        state.feed(token)
+    assert "|" not in allowed() and "G" in allowed()  # no bar line before any note
+    for token in ("G", "2"):  # half the bar: notes, or a bar line that makes it an anacrusis
+        state.feed(token)
+    assert "<eos>" not in allowed() and "|" in allowed() and ":|" not in allowed()
+    state.feed("A")
+    assert "2" in allowed() and "4" not in allowed()  # A4 would overflow the bar
+    state.feed("2")
+    assert {"|", "<eos>"} <= allowed() and "G" not in allowed()  # full: the bar must end
+
+
+@needs_abc2midi
+def test_generated_abc_passes_abc2midi(untrained_abc_model, tmp_path):
+    pieces, _ = sample_pieces(untrained_abc_model, SampleConfig(count=4, seed=2, max_tokens=600))
+    for number, piece in enumerate(pieces):
+        path = tmp_path / f"{number}.abc"
+        path.write_text(piece.abc, encoding="utf-8")
+        assert abc2midi_errors(path, tmp_path) == []
+        assert piece.problems == [] or "unfinished" in piece.problems[-1]
+    assert tune_to_abc  # the writer that produced them
