@@ -24,7 +24,7 @@ EXAMPLES = {
         melody evaluate folk --samples 200 --json       also judge 200 generated tunes
         melody evaluate runs/mine ~/tunes/""",
     "play": """
-        melody play outputs/the-fair-haired-lass.mid             piano roll, then play (or write a .wav)
+        melody play outputs/tune-1-in-g.mid                     piano roll, then play (or write a .wav)
         melody play tune.abc --no-audio --wav tune.wav          render only, no sound device needed
         melody play tune.mid --renderer sine                     without FluidSynth""",
     "convert": """

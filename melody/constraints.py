@@ -10,7 +10,8 @@ token, which tokens may come next (`allowed_mask`), so every bar it writes is fu
 - a bar line comes only when the bar is full, except the first bar (an anacrusis) and a closing
   ``|]`` that completes the anacrusis;
 - a tie goes to the same pitch; a repeat ``|:`` is closed by ``:|`` before the tune ends;
-- ``<eos>`` comes only after a bar line, with nothing left open and at least `min_bars` bars.
+- ``<eos>`` comes only where a final bar line could, with nothing left open and at least
+  `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at the first chance.
 
 The same rules, with the strict ones relaxed to what abc2midi and musicians accept (a short bar
 before a section end that completes the anacrusis), are what the checker reports.
@@ -317,9 +318,9 @@ class Constraint:
     Masks are cached by the part of the state they depend on: tunes revisit the same states all
     the time, so the per-token cost is a dictionary lookup."""
 
-    def __init__(self, vocab: list[str], min_bars: int = 8):
+    def __init__(self, vocab: list[str], min_bars: int = 8, max_bars: int = 48):
         self.vocab = vocab
-        self.min_bars = min_bars
+        self.min_bars, self.max_bars = min_bars, max_bars
         size = len(vocab)
         self.kinds = np.array([token_kind(t) if t not in SPECIALS else "special" for t in vocab])
         self.eos = vocab.index(SPECIALS[2])
@@ -355,6 +356,7 @@ class Constraint:
             state.unit,
             state.used,
             state.bars >= self.min_bars,
+            state.bars >= self.max_bars,
             state.bars == 0,
             state.anacrusis,
             state.last,
@@ -470,6 +472,12 @@ class Constraint:
         self._set_bars(mask, s, room)
         if s.last == "bar":
             self._set_endings(mask, s)
+        if s.bars >= self.max_bars:  # long enough: end (or close the open repeat) at the first chance
+            closing = [i for i in (self.eos, self.by_token.get(":|"), self.by_token.get("|]")) if i is not None]
+            if mask[closing].any():
+                keep = np.zeros_like(mask)
+                keep[closing] = mask[closing]
+                mask = keep
         return mask
 
     def _set_bars(self, mask: np.ndarray, s: TuneState, room: float) -> None:

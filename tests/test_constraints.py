@@ -69,3 +69,12 @@ def test_generated_abc_passes_abc2midi(untrained_abc_model, tmp_path):
         assert abc2midi_errors(path, tmp_path) == []
         assert piece.problems == [] or "unfinished" in piece.problems[-1]
     assert tune_to_abc  # the writer that produced them
+
+
+def test_a_long_tune_ends_at_the_first_chance():
+    vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "4", "|", "|]"]
+    constraint = Constraint(vocab, min_bars=8, max_bars=10)
+    state = TuneState(strict=True)
+    for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] * 10 + ["G", "4"]:
+        state.feed(token)
+    assert {vocab[i] for i in np.flatnonzero(constraint.mask(state))} == {"|]", "<eos>"}
