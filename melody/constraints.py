@@ -490,8 +490,8 @@ class Constraint:
             if s.last == "bar" and s.bars >= self.min_bars and not (s.repeat_open or s.ending or s.slur):
                 mask[self.eos] = True
             return
-        full = abs(room) <= 1e-9
-        anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open  # not repeated
+        full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
+        anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
         completes = s.anacrusis is not None and abs(float(s.used + s.anacrusis) - float(s.bar or 0)) <= 1e-9
         allowed: set[str] = set()
         if anacrusis:
