@@ -123,10 +123,10 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     if unknown:
         raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known_headers(tokenizer))
     header = {t[0]: tokenizer.index[t] for t in tokens if t[:2] in ("M:", "L:", "K:")}
-    if tokens and not tokens[0].startswith("M:") or (header and len(header) < 3 and len(tokens) > len(header)):
-        raise ConfigError("a primer for this model starts with its M:, L: and K: fields")
-    if len(header) < 3 and len(tokens) == len(header):  # only --meter/--key: the rest of the header is free
+    if tokens and len(header) == len(tokens):  # only --meter/--key: the rest of the header is free
         return [[header[f]] if f in header else None for f in "MLK"]
+    if tokens and [t[:2] for t in tokens[:3]] != ["M:", "L:", "K:"]:
+        raise ConfigError("a primer for this model starts with its M:, L: and K: fields")
     return [[tokenizer.index[t] for t in tokens]] if tokens else []
 
 

@@ -151,3 +151,8 @@ def test_bad_input_is_one_line_and_exit_one(tmp_path, capsys):
 def test_help_lists_commands_with_examples():
     result = subprocess.run([sys.executable, "-m", "melody", "generate", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "examples:" in result.stdout and "--temperature" in result.stdout
+
+
+def test_generate_with_a_key_alone(tmp_path, capsys):
+    pieces = run_json(capsys, ["generate", "-n", "2", "--seed", "4", "--out", str(tmp_path), "--key", "Dmix"])["pieces"]
+    assert [p["key"] for p in pieces] == ["Dmix", "Dmix"] and all(not p["problems"] for p in pieces)
