@@ -355,9 +355,8 @@ class Constraint:
             state.bar,
             state.unit,
             state.used,
-            state.bars >= self.min_bars,
+            min(state.bars, self.min_bars),  # 0 (anacrusis rules), 1..min_bars-1, or enough to end
             state.bars >= self.max_bars,
-            state.bars == 0,
             state.anacrusis,
             state.last,
             state.last_scale,

@@ -78,3 +78,15 @@ def test_a_long_tune_ends_at_the_first_chance():
     for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] * 10 + ["G", "4"]:
         state.feed(token)
     assert {vocab[i] for i in np.flatnonzero(constraint.mask(state))} == {"|]", "<eos>"}
+
+
+def test_cached_masks_never_end_a_tune_too_early():
+    """Masks are cached by state; the bar count must be part of that state up to min_bars."""
+    vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "4", "|", "|]"]
+    constraint = Constraint(vocab, min_bars=4)
+    late, early = TuneState(strict=True), TuneState(strict=True)
+    for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] * 3 + ["G", "4"]:
+        late.feed(token)
+    for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] + ["G", "4"]:
+        early.feed(token)
+    assert constraint.mask(late)[2] and not constraint.mask(early)[2]
