@@ -12,7 +12,7 @@ import math
 from collections import Counter
 
 from melody.formats.abc_lexer import LexError, tune_tokens
-from melody.formats.abc_player import _bars
+from melody.formats.abc_player import written_bars
 
 NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars")
 CATEGORIES = ("key", "meter", "aabb")
@@ -26,7 +26,7 @@ def tune_stats(text: str) -> dict | None:
         tokens = tune_tokens(text)
     except LexError:
         return None
-    bars, meter, key = _bars(tokens)
+    bars, meter, key = written_bars(tokens)
     pitches = [note[2] for bar in bars for note in bar.notes]
     if not pitches or not bars:
         return None

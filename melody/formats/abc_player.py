@@ -48,17 +48,19 @@ def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[tupl
 
 
 @dataclass
-class _Bar:
+class WrittenBar:
+    """One bar as written: its notes (times from the bar's start), length, closing bar line, ending."""
+
     notes: list[tuple[Fraction, Fraction, int, bool]] = field(default_factory=list)  # start, end, pitch, tied
     length: Fraction = Fraction(0)
     close: str = "|"
     ending: int | None = None
 
 
-def _bars(tokens: list[str]) -> tuple[list[_Bar], str, str]:
-    """The tune cut into bars of (start, end, pitch) notes; also its meter and key."""
+def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
+    """The tune cut into bars of (start, end, pitch, tied) notes; also its meter and key."""
     meter, unit, key = "4/4", Fraction(1, 8), "C"
-    bars, bar = [], _Bar()
+    bars, bar = [], WrittenBar()
     signature, accidentals = key_signature(key), {}
     now = Fraction(0)
     tuplet_left, tuplet_factor, next_factor = 0, Fraction(1), Fraction(1)
@@ -138,7 +140,7 @@ def _bars(tokens: list[str]) -> tuple[list[_Bar], str, str]:
                     ending = None
             elif bars:  # bar lines with nothing between (`:| |:`) are one
                 bars[-1].close = _merge_bars(bars[-1].close, token)
-            bar, accidentals, now = _Bar(), {}, Fraction(0)
+            bar, accidentals, now = WrittenBar(), {}, Fraction(0)
         if kind != "length" and chord == -2 and kind != "chord_close":
             chord = -1
     if now > 0 or bar.notes:
@@ -156,13 +158,13 @@ def _merge_bars(first: str, second: str) -> str:
     return first if first != "|" else second
 
 
-def _lengthen(bar: _Bar, indices: list[int], extra: Fraction) -> None:
+def _lengthen(bar: WrittenBar, indices: list[int], extra: Fraction) -> None:
     for i in indices:
         start, end, pitch, tied = bar.notes[i]
         bar.notes[i] = (start, end + extra, pitch, tied)
 
 
-def _played_order(bars: list[_Bar]) -> list[int]:
+def _played_order(bars: list[WrittenBar]) -> list[int]:
     """Bar indices as played: a :| goes back to the last |: (or section start) once; first
     endings are skipped the second time through."""
     order, i, start, jumped_from = [], 0, 0, None
@@ -188,7 +190,7 @@ def _played_order(bars: list[_Bar]) -> list[int]:
 
 def tokens_to_score(tokens: list[str]) -> Score:
     """The sounding notes of a tune given as abc tokens (repeats played out), in quarter-note beats."""
-    bars, meter, key = _bars(tokens)
+    bars, meter, key = written_bars(tokens)
     notes, sounding, offset = [], {}, Fraction(0)  # sounding: pitch -> index of its note ending latest
     for index in _played_order(bars):
         bar = bars[index]
