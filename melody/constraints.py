@@ -19,7 +19,6 @@ before a section end that completes the anacrusis), are what the checker reports
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -402,7 +401,7 @@ class Constraint:
         bar = float(s.bar) if s.bar is not None else float("inf")
         used = float(s.used)
         room = bar - used
-        element_done = s.last in ("note", "rest", "chord_close", "length")
+        element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
             if s.grace < 4:
                 self._set(mask, "note")
@@ -530,11 +529,3 @@ def check_tokens(tokens: list[str], strict: bool = False) -> list[str]:
     for token in tokens:
         state.feed(token)
     return state.close()
-
-
-def first_bar_with_problem(problems: list[str]) -> int | None:
-    for problem in problems:
-        match = re.match(r"bar (\d+):", problem)
-        if match:
-            return int(match.group(1))
-    return None

@@ -119,10 +119,9 @@ def prepare_corpus(
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
     pieces, unclean = corpus.pieces, 0
     if settings["clean"]:
-        from melody.validate import check_tunes
+        from melody.validate import clean_tunes
 
-        pieces = [p for p, problems in zip(pieces, check_tunes(pieces)) if not problems]
-        unclean = len(corpus.pieces) - len(pieces)
+        pieces, unclean = clean_tunes(pieces)
     usable = [p for p in pieces if tokenizer.accepts(p)]
     untokenizable, pieces = len(pieces) - len(usable), usable
     if not pieces:

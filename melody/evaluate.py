@@ -50,10 +50,9 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
     pieces, unclean = corpus.pieces, 0
     if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
-        from melody.validate import check_tunes
+        from melody.validate import clean_tunes
 
-        pieces = [p for p, problems in zip(pieces, check_tunes(pieces)) if not problems]
-        unclean = len(corpus.pieces) - len(pieces)
+        pieces, unclean = clean_tunes(pieces)
     is_val = [is_validation(piece_key(p), fraction) for p in pieces]
     return [p for p, v in zip(pieces, is_val) if not v], [p for p, v in zip(pieces, is_val) if v], unclean
 

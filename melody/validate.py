@@ -111,3 +111,9 @@ def check_tunes(texts: list[str], workers: int | None = None) -> list[list[str]]
         return [tune_problems(text) for text in texts]
     with ProcessPoolExecutor(workers) as pool:
         return list(pool.map(tune_problems, texts, chunksize=256))
+
+
+def clean_tunes(texts: list[str]) -> tuple[list[str], int]:
+    """The tunes with no problem at all, and how many were left out: what `train --clean` keeps."""
+    kept = [text for text, problems in zip(texts, check_tunes(texts)) if not problems]
+    return kept, len(texts) - len(kept)

@@ -8,6 +8,7 @@ timing from them, so all three agree on what a tune means.
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -160,7 +161,6 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
             if not found:
                 raise LexError(f"cannot read {line[position : position + 12]!r}")
             position = found.end()
-            kind = found.lastgroup if found.lastgroup not in ("barending", "length") else None
             groups = found.groupdict()
             if groups["space"] is not None or groups["skipfield"] is not None:
                 continue
@@ -187,18 +187,24 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                     if value != 1:
                         tokens.append(length_token(value))
             else:
-                tokens.append(groups[kind] if kind else found.group(0))
+                tokens.append(found.group(0))  # broken rhythm, tie, slur, chord or grace bracket
     return tokens
 
 
 def tune_tokens(text: str, decorations: bool = True) -> list[str]:
-    """Header tokens (meter, unit, key) then body tokens of one canonical tune."""
+    """Header tokens (meter, unit, key) then body tokens of one canonical tune. Tokenizing, the
+    checker, the player and the statistics all read the same tune: it is cut once and remembered."""
+    return list(_cached_tune_tokens(text, decorations))
+
+
+@functools.lru_cache(maxsize=32768)
+def _cached_tune_tokens(text: str, decorations: bool) -> tuple[str, ...]:
     head = header_tokens(text)
     body = text.split("\nK:", 1)[1].split("\n", 1)[1] if "\n" in text.split("\nK:", 1)[1] else ""
     tokens = body_tokens(body, decorations)
     if not any(token_kind(token) == "note" for token in tokens):
         raise LexError("no notes")
-    return head + tokens
+    return tuple(head + tokens)
 
 
 def token_kind(token: str) -> str:
