@@ -306,6 +306,12 @@ class TuneState:
         return self.problems
 
 
+def _float(value: Fraction | None) -> float | None:
+    """Mask keys hold durations as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
+    and distinct musical durations never round to the same float."""
+    return None if value is None else value.numerator / value.denominator
+
+
 def _beats(value: Fraction) -> str:
     return f"{value} of a whole note"
 
@@ -350,20 +356,20 @@ class Constraint:
     def mask(self, state: TuneState) -> np.ndarray:
         if len(state.header) < 3:
             return self.header_mask(len(state.header))
+        f = _float
         key = (
-            state.bar,
-            state.unit,
-            state.used,
-            min(state.bars, self.min_bars),  # 0 (anacrusis rules), 1..min_bars-1, or enough to end
-            state.bars >= self.max_bars,
-            state.anacrusis,
+            f(state.bar),
+            f(state.unit),
+            f(state.used),
+            self._bar_bucket(state.bars),
+            f(state.anacrusis),
             state.last,
-            state.last_scale,
-            state.last_length,
-            state.next_factor,
+            f(state.last_scale),
+            f(state.last_length),
+            f(state.next_factor),
             state.after_broken,
             state.tuplet_left,
-            state.tuplet_factor,
+            f(state.tuplet_factor),
             state.grace,
             state.slur,
             state.tie_to,
@@ -375,10 +381,10 @@ class Constraint:
             state.finished,
             state.last_note is not None,
             state.lengthened,
-            state.must_length,
-            state.partner,
+            f(state.must_length),
+            f(state.partner),
             state.plain,
-            state.written,
+            f(state.written),
             state.decorated,
         )
         cached = self._cache.get(key)
@@ -387,6 +393,15 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
+
+    def _bar_bucket(self, bars: int) -> int:
+        """All the rules read of the bar count: the first bar (anacrusis), too short to close, one
+        bar short of closable, closable, or past max_bars."""
+        if bars >= self.max_bars:
+            return 4
+        if bars == 0 or bars >= self.min_bars:
+            return 0 if bars == 0 else 3
+        return 2 if bars == self.min_bars - 1 else 1
 
     def _set(self, mask: np.ndarray, kind: str, value=True) -> None:
         ids = self.ids.get(kind)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from melody.cpu_matmul import PackedLinear
 from melody.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -65,12 +66,13 @@ class SequenceModel(nn.Module):
 
     def step(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
         """One token per row: (B,) ids -> (B, V) logits. The same numbers as forward() on a length-1
-        sequence. For LSTMs on CPU with small batches it multiplies the weights directly: nn.LSTM's
-        per-call set-up costs more than one step's arithmetic (batch 1: 1.1 ms against 9.4 ms)."""
-        if self.config.cell != "lstm" or ids.is_cuda or self.training or ids.shape[0] > 16:
+        sequence. For LSTMs on CPU it multiplies prepacked weights directly: nn.LSTM's per-call
+        set-up costs more than one step's arithmetic, and a plain matmul repacks the weights on
+        every call (see cpu_matmul.py)."""
+        if self.config.cell != "lstm" or ids.is_cuda or self.training:
             logits, state = self.forward(ids[:, None], state)
             return logits[:, -1], state
-        layers = self._step_weights()
+        layers, head = self._step_weights()
         x = self.embed(ids)  # (B, E)
         batch, hidden = ids.shape[0], self.config.hidden_size
         if state is None:
@@ -78,25 +80,26 @@ class SequenceModel(nn.Module):
             state = (zeros, zeros)
         h_all, c_all = state
         new_h, new_c = [], []
-        for layer, (weight, bias) in enumerate(layers):
-            gates = torch.addmm(bias, torch.cat([x, h_all[layer]], dim=1), weight)  # (B, 4H)
+        for layer, weights in enumerate(layers):
+            gates = weights(torch.cat([x, h_all[layer]], dim=1))  # (B, 4H)
             i, f, g, o = gates.chunk(4, dim=1)
             c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
             x = torch.sigmoid(o) * torch.tanh(c)
             new_h.append(x)
             new_c.append(c)
-        return self.head(x), (torch.stack(new_h), torch.stack(new_c))
+        return head(x), (torch.stack(new_h), torch.stack(new_c))
 
-    def _step_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per layer: [W_ih; W_hh] transposed (E+H, 4H) and b_ih + b_hh, built once per set of weights."""
-        versions = tuple(p._version for p in self.rnn.parameters())
+    def _step_weights(self) -> tuple[list[PackedLinear], PackedLinear]:
+        """Per layer [W_ih W_hh] with b_ih + b_hh, and the output layer, packed once per set of weights."""
+        versions = tuple(p._version for p in self.parameters())
         if getattr(self, "_step_cache", (None, None))[0] != versions:
             layers = []
             for k in range(self.config.num_layers):
                 w = torch.cat([getattr(self.rnn, f"weight_ih_l{k}"), getattr(self.rnn, f"weight_hh_l{k}")], dim=1)
                 b = getattr(self.rnn, f"bias_ih_l{k}") + getattr(self.rnn, f"bias_hh_l{k}")
-                layers.append((w.t().contiguous().detach(), b.detach()))
-            self._step_cache = (versions, layers)
+                layers.append(PackedLinear(w.detach(), b.detach()))
+            head = PackedLinear(self.head.weight.detach(), self.head.bias.detach())
+            self._step_cache = (versions, (layers, head))
         return self._step_cache[1]
 
     def num_parameters(self) -> int:
