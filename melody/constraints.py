@@ -19,6 +19,7 @@ before a section end that completes the anacrusis), are what the checker reports
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -28,6 +29,13 @@ from melody.formats.abc import meter_fraction
 from melody.formats.abc_lexer import parse_length, token_kind
 from melody.tokenizers.base import SPECIALS
 
+# Durations are integer ticks of a whole note: every unit length to 1/64, length to /16, broken
+# rhythm and tuplet of 2 to 9 notes divides it, so bar timing is int arithmetic (fast to add, compare
+# and hash). An odd duration that does not divide stays an exact Fraction of ticks.
+TICKS = 2**12 * 3**2 * 5 * 7
+ONE = Fraction(1)
+BROKEN_SHIFT = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}
+BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
 LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these notes longer
 SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
 TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2}  # p notes in the time of q (simple meters)
@@ -45,6 +53,21 @@ def tuplet_ratio(token: str, bar: Fraction | None) -> tuple[int, Fraction] | Non
     return r, Fraction(q, p)
 
 
+def ticks(value: Fraction) -> int | Fraction:
+    """Whole notes as ticks."""
+    return _times(TICKS, value)
+
+
+def _times(amount: int | Fraction, factor: Fraction) -> int | Fraction:
+    """amount * factor, an int whenever it divides (it almost always does)."""
+    if type(amount) is int:
+        whole, rest = divmod(amount * factor.numerator, factor.denominator)
+        if not rest:
+            return whole
+    product = amount * factor
+    return product.numerator if product.denominator == 1 else product
+
+
 def _pitch_key(note: str) -> str:
     """Letter and octave of a note token."""
     return note.lstrip("_^=")
@@ -56,31 +79,33 @@ def _accidental(note: str) -> str:
 
 @dataclass
 class TuneState:
-    """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set."""
+    """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set.
+    Durations (unit, bar, used, ...) are in TICKS per whole note."""
 
     strict: bool = False
     min_bars: int = 8
     header: list[str] = field(default_factory=list)
-    unit: Fraction = Fraction(1, 8)
-    bar: Fraction | None = Fraction(1)  # length of a full bar in whole notes; None for free meter
-    used: Fraction = Fraction(0)
+    unit: int | Fraction = TICKS // 8
+    bar: int | Fraction | None = TICKS  # length of a full bar; None for free meter
+    meter: Fraction | None = ONE  # the bar in whole notes (tuplets read it)
+    used: int | Fraction = 0
     bars: int = 0  # bars completed
-    anacrusis: Fraction | None = None
+    anacrusis: int | Fraction | None = None
     last: str = "start"  # kind of the last token
     last_note: str | None = None
-    last_length: Fraction = Fraction(0)  # time of the last note, rest or chord (length tokens change it)
-    last_scale: Fraction = Fraction(0)  # time of one unit for that element
-    next_factor: Fraction = Fraction(1)  # broken rhythm's share for the next element
+    last_length: int | Fraction = 0  # time of the last note, rest or chord (length tokens change it)
+    last_scale: int | Fraction = 0  # time of one unit for that element
+    next_factor: Fraction = ONE  # broken rhythm's share for the next element
     after_broken: bool = False
     lengthened: bool = False  # the last note already has its length token
-    written: Fraction = Fraction(1)  # the last element's written length, in units
+    written: Fraction = ONE  # the last element's written length, in units
     partner: Fraction | None = None  # broken rhythm: the written length the next note must have
     must_length: Fraction | None = None  # ... and, once that note has started, what it still needs
     decorated: bool = False  # the last element has a decoration (abc2midi: no broken rhythm then)
     plain: bool = True  # the last element may take a length token and a broken rhythm (not a
     # tuplet note, not a broken rhythm's partner: abc2midi rejects both)
     tuplet_left: int = 0
-    tuplet_factor: Fraction = Fraction(1)
+    tuplet_factor: Fraction = ONE
     chord: int = -1  # -1 outside a chord, else notes seen in it
     grace: int = -1
     slur: int = 0
@@ -91,7 +116,7 @@ class TuneState:
     repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
     second_due: bool = False  # a first ending was just closed: a second ending may start
     finished: bool = False
-    section_short: tuple[Fraction, bool] | None = None  # short bar before a section end, and whether it
+    section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
     # already completes the anacrusis; the bar after it may be the pickup that completes it
     problems: list[str] = field(default_factory=list)
 
@@ -121,23 +146,27 @@ class TuneState:
     def _feed_header(self, token: str) -> None:
         self.header.append(token)
         if token.startswith("M:"):
-            self.bar = meter_fraction(token[2:])
+            self._set_meter(token[2:])
         elif token.startswith("L:"):
-            self.unit = Fraction(token[2:])
+            self.unit = ticks(Fraction(token[2:]))
+
+    def _set_meter(self, text: str) -> None:
+        self.meter = meter_fraction(text)
+        self.bar = ticks(self.meter) if self.meter is not None else None
 
     def _feed_field(self, token: str) -> None:
         field_name, value = token[1], token[3:-1]
         if field_name == "M":
-            self.bar = meter_fraction(value)
+            self._set_meter(value)
         elif field_name == "L":
             try:
-                self.unit = Fraction(value)
+                self.unit = ticks(Fraction(value))
             except (ValueError, ZeroDivisionError):
                 self._problem(f"bad unit length {value}")
 
-    def _scale(self) -> Fraction:
-        factor = self.tuplet_factor if self.tuplet_left > 0 else Fraction(1)
-        return self.unit * factor * self.next_factor
+    def _scale(self) -> int | Fraction:
+        scale = _times(self.unit, self.tuplet_factor) if self.tuplet_left > 0 else self.unit
+        return scale if self.next_factor is ONE else _times(scale, self.next_factor)
 
     def _sounding(self, token: str) -> tuple[str, str]:
         """A note's letter+octave and its accidental as sounded (written, or carried in the bar)."""
@@ -159,19 +188,19 @@ class TuneState:
         self.tie_to = None
         self.last_note = token if token != "z" else None
         self._start_element(self._scale())
-        self.next_factor = Fraction(1)
+        self.next_factor = ONE
         if self.tuplet_left > 0 and self.chord < 0:
             self.tuplet_left -= 1
 
     _feed_rest = _feed_note
 
-    def _start_element(self, scale: Fraction) -> None:
+    def _start_element(self, scale: int | Fraction) -> None:
         self.last_scale = scale
         self.last_length = scale
         self.used += scale
         self.after_broken = False
         self.lengthened = False
-        self.written = Fraction(1)
+        self.written = ONE
         self.plain = self.partner is None and self.tuplet_left == 0
         self.decorated = self.last == "deco"
         self.must_length, self.partner = self.partner, None
@@ -181,23 +210,23 @@ class TuneState:
             return
         if self.chord >= 0 and self.chord > 1:
             return
-        value = parse_length(token)
+        value = _length(token)
         self.lengthened, self.written = True, value
         if self.must_length is not None:
             if value != self.must_length:
                 self._problem("broken rhythm between notes of different lengths")
             self.must_length = None
         if self.last == "chord_close":
-            self.used += self.last_length * (value - 1)
-            self.last_length *= value
+            length = _times(self.last_length, value)
+            self.used += length - self.last_length
+            self.last_length = length
             return
-        self.used += self.last_scale * (value - 1)
-        self.last_length = self.last_scale * value
+        self.last_length = _times(self.last_scale, value)
+        self.used += self.last_length - self.last_scale
 
     def _feed_broken(self, token: str) -> None:
-        shift = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}[token]
-        self.used += self.last_length * shift
-        self.next_factor = 1 - shift
+        self.used += _times(self.last_length, BROKEN_SHIFT[token])
+        self.next_factor = BROKEN_NEXT[token]
         self.after_broken = True
         self.partner = self.written
 
@@ -209,7 +238,7 @@ class TuneState:
         self.tie_to = self._sounding(self.last_note) if self.last_note else None
 
     def _feed_tuplet(self, token: str) -> None:
-        ratio = tuplet_ratio(token, self.bar)
+        ratio = tuplet_ratio(token, self.meter)
         if ratio is None:
             self._problem(f"bad tuplet {token}")
             return
@@ -254,7 +283,7 @@ class TuneState:
                     self._problem(f"{_beats(short)} before a section end where the meter wants {_beats(bar)}")
                 self.section_short = None
             self.bars += 1
-        self.used = Fraction(0)
+        self.used = 0
         self.bar_accidentals = {}
         if self.tie_to is not None and token != "|":
             self._problem("a tie across a repeat or section line")
@@ -269,7 +298,7 @@ class TuneState:
             self.repeat_open = True
         self.finished = token == "|]" and self.strict
 
-    def _check_short_bar(self, token: str, used: Fraction, bar: Fraction) -> None:
+    def _check_short_bar(self, token: str, used: int | Fraction, bar: int | Fraction) -> None:
         """A short bar is fine as the anacrusis, as the bar that completes it at the end, and (for
         the checker, not the sampler) as a section's last bar whose rest is the next pickup."""
         pending, self.section_short = self.section_short, None
@@ -307,13 +336,18 @@ class TuneState:
 
 
 def _float(value: Fraction | None) -> float | None:
-    """Mask keys hold durations as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
-    and distinct musical durations never round to the same float."""
+    """Mask keys hold ratios as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
+    and distinct musical ratios never round to the same float."""
     return None if value is None else value.numerator / value.denominator
 
 
-def _beats(value: Fraction) -> str:
-    return f"{value} of a whole note"
+def _beats(value: int | Fraction) -> str:
+    return f"{Fraction(value) / TICKS} of a whole note"
+
+
+@functools.cache
+def _length(token: str) -> Fraction:
+    return parse_length(token)
 
 
 # ---- sampling masks ------------------------------------------------------------------------------
@@ -358,14 +392,14 @@ class Constraint:
             return self.header_mask(len(state.header))
         f = _float
         key = (
-            f(state.bar),
-            f(state.unit),
-            f(state.used),
+            state.bar,
+            state.unit,
+            state.used,
             self._bar_bucket(state.bars),
-            f(state.anacrusis),
+            state.anacrusis,
             state.last,
-            f(state.last_scale),
-            f(state.last_length),
+            state.last_scale,
+            state.last_length,
             f(state.next_factor),
             state.after_broken,
             state.tuplet_left,
@@ -477,7 +511,7 @@ class Constraint:
             if s.slur > 0:
                 self._set(mask, "slur_close")
         for i in self.ids.get("tuplet", []):
-            ratio = tuplet_ratio(self.vocab[i], s.bar)
+            ratio = tuplet_ratio(self.vocab[i], s.meter)
             if ratio and ratio[0] * ratio[1] * float(s.unit) <= room + 1e-9 and self.vocab[i] in ("(2", "(3", "(4"):
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
