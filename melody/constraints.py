@@ -376,7 +376,7 @@ class Constraint:
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
         self.ids["safe_deco"] = np.setdiff1d(self.ids.get("deco", np.zeros(0, dtype=np.int64)), lengthening)
         self.by_token = {token: i for i, token in enumerate(vocab)}
-        self._cache: dict[tuple, np.ndarray] = {}
+        self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
     def header_mask(self, position: int) -> np.ndarray:
         """Header tokens come first, in the order meter, unit, key."""
@@ -388,8 +388,17 @@ class Constraint:
         return mask
 
     def mask(self, state: TuneState) -> np.ndarray:
+        """(V,) True where a token keeps the tune well-formed."""
+        return self._cached(state)[0]
+
+    def banned(self, state: TuneState) -> np.ndarray:
+        """(V,) True where the sampler must not go; at a dead end only <eos> is left (the tune is
+        then resampled)."""
+        return self._cached(state)[1]
+
+    def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if len(state.header) < 3:
-            return self.header_mask(len(state.header))
+            return self._with_banned(self.header_mask(len(state.header)))
         f = _float
         key = (
             state.bar,
@@ -423,10 +432,17 @@ class Constraint:
         )
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._compute(state)
+            cached = self._with_banned(self._compute(state))
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
+
+    def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if allowed.any():
+            return allowed, ~allowed
+        only_end = np.ones_like(allowed)
+        only_end[self.eos] = False
+        return allowed, only_end
 
     def _bar_bucket(self, bars: int) -> int:
         """All the rules read of the bar count: the first bar (anacrusis), too short to close, one

@@ -91,7 +91,9 @@ class SequenceModel(nn.Module):
 
     def _step_weights(self) -> tuple[list[PackedLinear], PackedLinear]:
         """Per layer [W_ih W_hh] with b_ih + b_hh, and the output layer, packed once per set of weights."""
-        versions = tuple(p._version for p in self.parameters())
+        versions = tuple(  # checked every step, so read the parameter dicts directly
+            (id(p), p._version) for module in (self.rnn, self.head) for p in module._parameters.values()
+        )
         if getattr(self, "_step_cache", (None, None))[0] != versions:
             layers = []
             for k in range(self.config.num_layers):
@@ -113,6 +115,13 @@ def detach_state(state: State) -> State:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
+
+
+def repeat_state(state: State, count: int) -> State:
+    """A one-row state copied to `count` rows (pieces that share their start)."""
+    if isinstance(state, tuple):
+        return tuple(s.repeat(1, count, 1) for s in state)
+    return state.repeat(1, count, 1)
 
 
 def select_state(state: State, rows: torch.Tensor) -> State:

@@ -17,7 +17,7 @@ import torch
 from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
-from melody.model import select_state
+from melody.model import repeat_state, select_state
 from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS
 
@@ -222,15 +222,6 @@ def _fed_state(tokenizer, prefix: list[int]):
     return state
 
 
-def _disallowed(constraint, state) -> np.ndarray:
-    """(V,) True where a token would break the tune; a dead end may only end it (then it is resampled)."""
-    allowed = constraint.mask(state)
-    if not allowed.any():
-        allowed = np.zeros_like(allowed)
-        allowed[constraint.eos] = True
-    return ~allowed
-
-
 def sample_ids(model: Model, config: SampleConfig, device="cpu") -> list[list[int]]:
     """Token ids of `config.count` pieces (without <bos>), sampled in one batch."""
     small = config.count * model.config.hidden_size <= 32 * 512
@@ -263,15 +254,17 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     eos_mask[tokenizer.eos_id] = True
 
     active = list(range(config.count))
-    inputs = torch.tensor([warm_up_ids(tokenizer) + prefix] * config.count, device=device)  # (B, W + P)
-    logits, state = network(inputs)  # (B, W + P, V): the shared start in one call
-    logits = logits[:, -1]
+    inputs = torch.tensor([warm_up_ids(tokenizer) + prefix], device=device)  # (1, W + P)
+    logits, state = network(inputs)  # (1, W + P, V): the start all rows share, fed once
+    logits, state = logits[:, -1].expand(config.count, -1), repeat_state(state, config.count)
     for _ in range(config.max_tokens):
         logits = logits.float()  # (B, V)
-        in_line = torch.tensor([rows[i].free_line for i in active], device=device)
-        masks = torch.where(in_line[:, None], eos_mask, banned)  # no <eos> inside a header line
+        masks = banned
+        if any(rows[i].free_line for i in active):  # no <eos> inside a header line
+            in_line = torch.tensor([rows[i].free_line for i in active], device=device)
+            masks = torch.where(in_line[:, None], eos_mask, banned)
         if constraint is not None:
-            ruled_out = np.stack([_disallowed(constraint, rows[i].state) for i in active])  # (B, V)
+            ruled_out = np.stack([constraint.banned(rows[i].state) for i in active])  # (B, V)
             masks = masks | torch.from_numpy(ruled_out).to(device)
         probs = torch.softmax(
             filter_logits(logits.masked_fill(masks, float("-inf")), config.temperature, config.top_k, config.top_p),
