@@ -31,6 +31,23 @@ def test_tuplets_broken_rhythm_and_endings_count_right():
     assert tune_problems(text) == []
 
 
+def test_odd_tuplets_are_timed_exactly_and_reported_in_whole_notes():
+    """Bars are timed in integer ticks; a quintuplet and a septuplet must still fill a bar exactly."""
+    assert tune_problems("T:a\nM:1/4\nL:1/16\nK:G\n(5GABcd (7efgabc'd'|G4|G4|]\n") == []
+    problems = tune_problems("T:a\nM:1/4\nL:1/16\nK:G\nG4|(5GABcd (7efgabc'd'e'|G4|]\n")
+    assert problems == ["bar 2: 5/16 of a whole note where the meter wants 1/4 of a whole note"]
+
+
+def test_a_duration_that_does_not_divide_into_ticks_stays_exact():
+    from fractions import Fraction
+
+    from melody.constraints import TICKS, _times, ticks
+
+    assert ticks(Fraction(3, 8)) == 3 * TICKS // 8 and type(ticks(Fraction(3, 8))) is int
+    eleventh = _times(TICKS, Fraction(1, 11))
+    assert eleventh == Fraction(TICKS, 11) and _times(eleventh, Fraction(11)) == TICKS
+
+
 def test_free_meter_is_not_counted():
     assert tune_problems("T:a\nM:none\nL:1/8\nK:G\nGABcdefg|ab|c'|]\n") == []
 

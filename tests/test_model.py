@@ -57,3 +57,32 @@ def test_one_step_equals_forward_and_follows_weight_changes(cell):
         for p in model.rnn.parameters():
             p.add_(0.1)  # the cached step weights must notice
         torch.testing.assert_close(model.step(ids[:, 0])[0], model(ids[:, :1])[0][:, 0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+@pytest.mark.parametrize("rows", [1, 2, 7, 64])
+def test_packed_linear_computes_a_linear_layer(rows, onednn, monkeypatch):
+    """The sampler's CPU kernel (oneDNN-packed where available, F.linear otherwise) at any batch."""
+    from melody import cpu_matmul
+    from melody.cpu_matmul import PackedLinear
+
+    if not onednn:
+        monkeypatch.setattr(cpu_matmul, "_onednn_ops", lambda: None)
+    torch.manual_seed(0)
+    weight, bias, x = torch.randn(96, 40), torch.randn(96), torch.randn(rows, 40)
+    torch.testing.assert_close(PackedLinear(weight, bias)(x), torch.nn.functional.linear(x, weight, bias))
+
+
+def test_repeated_state_continues_like_a_batch_fed_together():
+    """Pieces sharing their start are fed once at batch 1, then the state is copied to every row."""
+    from melody.model import repeat_state
+
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(vocab_size=20, embed_dim=8, hidden_size=16, num_layers=2)).eval()
+    start, next_ids = torch.randint(0, 20, (1, 6)), torch.randint(0, 20, (4,))
+    with torch.no_grad():
+        _, state = model(start)
+        logits, _ = model.step(next_ids, repeat_state(state, 4))
+        _, together = model(start.repeat(4, 1))
+        expected, _ = model.step(next_ids, together)
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
