@@ -27,21 +27,31 @@ def _onednn_ops():
 
 
 class PackedLinear:
-    """y = x W^T + b for float32 CPU inputs, with W packed for oneDNN when it can be."""
+    """y = x W^T + b for float32 CPU inputs, with W packed for oneDNN (on first use by a batch of
+    rows, so a one-tune `generate` never pays for the packing) when it can be."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
         self.weight, self.bias = weight.float().contiguous(), bias.float().contiguous()
-        self.packed = None
-        ops = _onednn_ops()
-        if ops is not None and self.weight.device.type == "cpu":
-            try:
+        self._packed = None
+        self._tried = False
+
+    @property
+    def packed(self):
+        """The oneDNN-packed weight, or None where oneDNN cannot take it."""
+        if not self._tried:
+            self._tried = True
+            ops = _onednn_ops()
+            if ops is not None and self.weight.device.type == "cpu":
                 reorder, self._linear = ops
-                self.packed = reorder(self.weight)
-                self._linear(torch.zeros(1, self.weight.shape[1]), self.packed, self.bias, "none", [], "")
-            except RuntimeError:
-                self.packed = None
+                try:
+                    packed = reorder(self.weight)
+                    self._linear(torch.zeros(2, self.weight.shape[1]), packed, self.bias, "none", [], "")
+                    self._packed = packed
+                except RuntimeError:
+                    pass
+        return self._packed
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.packed is not None and x.shape[0] > 1 and x.dtype == torch.float32 and x.device.type == "cpu":
-            return self._linear(x.contiguous(), self.packed, self.bias, "none", [], "")
+        if x.shape[0] > 1 and x.dtype == torch.float32 and x.device.type == "cpu" and self.packed is not None:
+            return self._linear(x.contiguous(), self._packed, self.bias, "none", [], "")
         return F.linear(x, self.weight.to(x.dtype), self.bias.to(x.dtype))
