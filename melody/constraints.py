@@ -20,6 +20,7 @@ before a section end that completes the anacrusis), are what the checker reports
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -341,6 +342,11 @@ def _float(value: Fraction | None) -> float | None:
     return None if value is None else value.numerator / value.denominator
 
 
+def _room(state: TuneState) -> int | Fraction | None:
+    """Time left in the current bar (negative when overfull); None in free meter."""
+    return None if state.bar is None else state.bar - state.used
+
+
 def _beats(value: int | Fraction) -> str:
     return f"{Fraction(value) / TICKS} of a whole note"
 
@@ -376,6 +382,9 @@ class Constraint:
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
         self.ids["safe_deco"] = np.setdiff1d(self.ids.get("deco", np.zeros(0, dtype=np.int64)), lengthening)
         self.by_token = {token: i for i, token in enumerate(vocab)}
+        # the sampler writes only the plain tuplets, whose time (in units) no meter changes
+        plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
+        self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, None))) for t in plain_tuplets}
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
     def header_mask(self, position: int) -> np.ndarray:
@@ -400,12 +409,13 @@ class Constraint:
         if len(state.header) < 3:
             return self._with_banned(self.header_mask(len(state.header)))
         f = _float
-        key = (
-            state.bar,
+        room = _room(state)
+        key = (  # what _compute reads: the bar's room, not the meter and time used (fewer misses)
+            room,
             state.unit,
-            state.used,
             self._bar_bucket(state.bars),
-            state.anacrusis,
+            state.anacrusis is not None,
+            state.anacrusis == room,
             state.last,
             state.last_scale,
             state.last_length,
@@ -463,9 +473,7 @@ class Constraint:
         if s.finished:
             mask[self.eos] = True
             return mask
-        bar = float(s.bar) if s.bar is not None else float("inf")
-        used = float(s.used)
-        room = bar - used
+        room = float(_room(s)) if s.bar is not None else float("inf")
         element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
             if s.grace < 4:
@@ -475,7 +483,7 @@ class Constraint:
             return mask
         if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
             lengths = self.lengths[self.ids["length"]]
-            fits = used + float(s.last_scale) * (lengths - 1) <= bar + 1e-9
+            fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
                 fits &= np.abs(lengths - float(s.must_length)) < 1e-9
                 if s.must_length != 1:
@@ -526,9 +534,8 @@ class Constraint:
                     mask[self.by_token["<"]] = True
             if s.slur > 0:
                 self._set(mask, "slur_close")
-        for i in self.ids.get("tuplet", []):
-            ratio = tuplet_ratio(self.vocab[i], s.meter)
-            if ratio and ratio[0] * ratio[1] * float(s.unit) <= room + 1e-9 and self.vocab[i] in ("(2", "(3", "(4"):
+        for i, units in self.tuplet_units.items():
+            if units * float(s.unit) <= room + 1e-9:
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
             self._set(mask, "slur_open")
@@ -555,7 +562,7 @@ class Constraint:
             return
         full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
         anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
-        completes = s.anacrusis is not None and abs(float(s.used + s.anacrusis) - float(s.bar or 0)) <= 1e-9
+        completes = s.anacrusis is not None and abs(float(s.anacrusis) - room) <= 1e-9
         allowed: set[str] = set()
         if anacrusis:
             allowed = {"|", "|:"}
