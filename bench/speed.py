@@ -3,6 +3,7 @@
     python bench/speed.py                              # the shipped folk model's config
     python bench/speed.py --mit                        # also: melody vs a plain loop at the MIT-lab config
     python bench/speed.py --cache folk_char.npz --device cuda --mit --precision bfloat16
+    python bench/speed.py --compile                    # also: the same config under torch.compile
 
 Training: tokens/s of melody's Trainer on the folk corpus (the first 5 steps are a warm-up).
 With --mit, the MIT lab's config (Embedding 256 -> LSTM 1024, batch 8, windows of 100) trained
@@ -27,7 +28,7 @@ from melody.sample import SampleConfig, sample_ids
 from melody.train import TrainConfig, Trainer, pick_device
 
 
-def trainer_speed(corpus, model_config, args, batch_size: int, seq_len: int) -> float:
+def trainer_speed(corpus, model_config, args, batch_size: int, seq_len: int, compile: bool = False) -> float:
     """Tokens/s of melody's Trainer for `args.steps` steps after 5 warm-up steps."""
     with tempfile.TemporaryDirectory() as run_dir:
         config = TrainConfig(
@@ -39,6 +40,7 @@ def trainer_speed(corpus, model_config, args, batch_size: int, seq_len: int) -> 
             device=args.device,
             precision=args.precision,
             checkpoint_every=10_000,
+            compile=compile,
         )
         trainer = Trainer(corpus, model_config, config, run_dir)
         trainer.run()
@@ -62,6 +64,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", help="auto, float32 or bfloat16 (CUDA)")
     parser.add_argument("--cache", default=None, help="a tokenized corpus file (.npz) instead of --corpus")
     parser.add_argument("--mit", action="store_true", help="compare with a plain loop at the MIT-lab config")
+    parser.add_argument("--compile", action="store_true", help="also train under torch.compile, and the ratio")
     args = parser.parse_args()
 
     corpus = load_tokenized(args.cache) if args.cache else prepare_corpus([args.corpus])
@@ -73,6 +76,12 @@ def main() -> None:
     }
 
     report["train_tokens_per_second"] = trainer_speed(corpus, model_config, args, args.batch_size, args.seq_len)
+    if args.compile:
+        compiled = trainer_speed(corpus, model_config, args, args.batch_size, args.seq_len, compile=True)
+        report["compiled"] = {
+            "train_tokens_per_second": compiled,
+            "ratio": round(compiled / report["train_tokens_per_second"], 3),
+        }
     if args.mit:
         from mit_baseline import train_mit
 
