@@ -279,8 +279,6 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             elif row.free_line and (token == newline or not row.line_mode):
                 row.free_line = False
             row.ids.append(token)
-            if row.state is not None and token != tokenizer.eos_id:
-                row.state.feed(tokenizer.vocab[token])
             row.advance()
             if token != tokenizer.eos_id:
                 keep.append(slot)
@@ -292,4 +290,7 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             state = select_state(state, kept)
             active = [active[slot] for slot in keep]
         logits, state = network.step(torch.tensor(next_ids, device=device), state)  # (B, V)
+        if constraint is not None:  # on a GPU this overlaps the step's queued kernels
+            for index in active:
+                rows[index].state.feed(tokenizer.vocab[rows[index].ids[-1]])
     return [row.ids for row in rows]
