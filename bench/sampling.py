@@ -18,7 +18,7 @@ import time
 import torch
 
 from melody.checkpoint import load_model
-from melody.sample import SampleConfig, filter_logits, sample_ids, warm_up_ids
+from melody.sample import SampleConfig, draw, filter_logits, sample_ids, warm_up_ids
 
 
 def refeed_tokens(model, max_tokens: int, seed: int) -> int:
@@ -30,7 +30,7 @@ def refeed_tokens(model, max_tokens: int, seed: int) -> int:
         for _ in range(max_tokens):
             logits, _ = model.network(torch.tensor([ids]))  # (1, T, V): the whole prefix again
             probs = torch.softmax(filter_logits(logits[:, -1], 1.0, 0, 1.0), dim=-1)
-            token = int(torch.multinomial(probs, 1, generator=generator))
+            token = int(draw(probs, generator))
             ids.append(token)
             if token == model.tokenizer.eos_id:
                 break

@@ -73,3 +73,24 @@ def test_top_k_and_top_p_keep_the_likeliest_tokens():
 def test_bad_sampling_options_are_refused(field, value):
     with pytest.raises(ConfigError):
         SampleConfig(**{field: value})
+
+
+def test_draw_follows_the_distribution_and_never_picks_an_impossible_token():
+    import torch
+
+    from melody.sample import draw
+
+    probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2, 0.0]]).repeat(20_000, 1)
+    drawn = draw(probs, torch.Generator().manual_seed(0))
+    counts = torch.bincount(drawn, minlength=6).float() / len(drawn)
+    assert counts[[0, 2, 5]].sum() == 0
+    torch.testing.assert_close(counts, probs[0], atol=0.015, rtol=0)
+
+
+def test_draw_stays_on_a_possible_token_when_rounding_reaches_the_total(monkeypatch):
+    import torch
+
+    from melody.sample import draw
+
+    monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.ones(*shape))  # the top of [0, 1)
+    assert draw(torch.tensor([[0.25, 0.75, 0.0]]), torch.Generator()).tolist() == [1]
