@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -42,10 +43,19 @@ SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
 TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2}  # p notes in the time of q (simple meters)
 
 
-def tuplet_ratio(token: str, bar: Fraction | None) -> tuple[int, Fraction] | None:
+def compound_meter(meter: str) -> bool:
+    """6/8, 9/8, 12/8...: a written numerator that is a multiple of 3 above 3. Read from the text,
+    since 6/8 as a fraction is 3/4."""
+    match = re.fullmatch(r"\(?([0-9+]+)\)?\s*/\s*([0-9]+)", meter.strip())
+    top = sum(int(part) for part in match.group(1).split("+") if part) if match else 0
+    return top % 3 == 0 and top > 3
+
+
+def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
+    """(notes, time factor) of a tuplet token ``(p:q:r``; q defaults by the ABC standard, which
+    for 5, 7 and 9 notes depends on whether the meter is compound (as abc2midi reads it)."""
     parts = token[1:].split(":")
     p = int(parts[0])
-    compound = bar is not None and bar.numerator % 3 == 0 and bar.numerator > 3
     default_q = TUPLET_TIME.get(p, 3 if compound else 2)
     q = int(parts[1]) if len(parts) > 1 and parts[1] else default_q
     r = int(parts[2]) if len(parts) > 2 and parts[2] else p
@@ -88,7 +98,7 @@ class TuneState:
     header: list[str] = field(default_factory=list)
     unit: int | Fraction = TICKS // 8
     bar: int | Fraction | None = TICKS  # length of a full bar; None for free meter
-    meter: Fraction | None = ONE  # the bar in whole notes (tuplets read it)
+    compound: bool = False  # a compound meter (tuplets of 5, 7 and 9 read it)
     used: int | Fraction = 0
     bars: int = 0  # bars completed
     anacrusis: int | Fraction | None = None
@@ -152,8 +162,9 @@ class TuneState:
             self.unit = ticks(Fraction(token[2:]))
 
     def _set_meter(self, text: str) -> None:
-        self.meter = meter_fraction(text)
-        self.bar = ticks(self.meter) if self.meter is not None else None
+        meter = meter_fraction(text)
+        self.bar = ticks(meter) if meter is not None else None
+        self.compound = compound_meter(text)
 
     def _feed_field(self, token: str) -> None:
         field_name, value = token[1], token[3:-1]
@@ -239,7 +250,7 @@ class TuneState:
         self.tie_to = self._sounding(self.last_note) if self.last_note else None
 
     def _feed_tuplet(self, token: str) -> None:
-        ratio = tuplet_ratio(token, self.meter)
+        ratio = tuplet_ratio(token, self.compound)
         if ratio is None:
             self._problem(f"bad tuplet {token}")
             return
@@ -384,7 +395,7 @@ class Constraint:
         self.by_token = {token: i for i, token in enumerate(vocab)}
         # the sampler writes only the plain tuplets, whose time (in units) no meter changes
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
-        self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, None))) for t in plain_tuplets}
+        self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
     def header_mask(self, position: int) -> np.ndarray:

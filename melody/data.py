@@ -17,7 +17,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 8
+CACHE_VERSION = 9
 
 
 def cache_dir() -> Path:

@@ -38,6 +38,24 @@ def test_odd_tuplets_are_timed_exactly_and_reported_in_whole_notes():
     assert problems == ["bar 2: 5/16 of a whole note where the meter wants 1/4 of a whole note"]
 
 
+@needs_abc2midi
+def test_a_quintuplet_in_compound_meter_takes_the_time_of_three_as_abc2midi_reads_it(tmp_path):
+    """By the ABC standard (5 is 5 notes in the time of 3 in 6/8, of 2 in 2/4; 6/8 as a fraction is
+    3/4, so the meter must be read from its text)."""
+    head = "X:1\nT:a\nM:6/8\nL:1/8\nK:G\nG6|"
+    full, long = head + "(5GABcd d3|G6|G6|]\n", head + "(5GABcd d4|G6|G6|]\n"
+    assert tune_problems(full.split("\n", 1)[1]) == []
+    problems = tune_problems(long.split("\n", 1)[1])
+    assert problems == ["bar 2: 7/8 of a whole note where the meter wants 3/4 of a whole note"]
+    verdicts = []
+    for number, text in enumerate((full, long)):
+        path = tmp_path / f"{number}.abc"
+        path.write_text(text)
+        result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60)
+        verdicts.append("time units" in result.stdout + result.stderr)
+    assert verdicts == [False, True]
+
+
 def test_a_duration_that_does_not_divide_into_ticks_stays_exact():
     from fractions import Fraction
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from melody.constraints import tuplet_ratio
+from melody.constraints import compound_meter, tuplet_ratio
 from melody.formats.abc import meter_fraction
 from melody.formats.abc_lexer import normalize_key, parse_length, token_kind
 from melody.score import Note, Score
@@ -117,7 +117,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             now += extra
             next_factor = 1 - shift
         elif kind == "tuplet":
-            ratio = tuplet_ratio(token, meter_fraction(meter))
+            ratio = tuplet_ratio(token, compound_meter(meter))
             if ratio:
                 tuplet_left, tuplet_factor = ratio
         elif kind == "tie":
