@@ -6,13 +6,15 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from melody.corpus import corpus_files, files_fingerprint, load_corpus, piece_key
-from melody.errors import InputError
+from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
@@ -55,33 +57,56 @@ def _pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets
 
 
+ARRAYS = ("train", "train_offsets", "val", "val_offsets")
+
+
 def save_tokenized(path: Path, corpus: TokenizedCorpus) -> None:
-    meta = {"tokenizer": corpus.tokenizer.to_dict(), "summary": corpus.summary}
-    buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        train=corpus.train,
-        train_offsets=corpus.train_offsets,
-        val=corpus.val,
-        val_offsets=corpus.val_offsets,
-        meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-    )
-    atomic_write_bytes(path, buffer.getvalue())
+    """A `.npz` path gets one portable file (to carry a corpus to another machine); any other path a
+    folder of `.npy` arrays, which `load_tokenized` memory-maps: the cache, so a corpus of any size
+    opens at once and training processes on one machine share one copy in the page cache."""
+    path = Path(path)
+    meta = json.dumps({"tokenizer": corpus.tokenizer.to_dict(), "summary": corpus.summary})
+    if path.suffix == ".npz":
+        buffer = io.BytesIO()
+        arrays = {name: getattr(corpus, name) for name in ARRAYS}
+        np.savez(buffer, **arrays, meta=np.frombuffer(meta.encode(), dtype=np.uint8))
+        atomic_write_bytes(path, buffer.getvalue())
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as error:
+        raise OutputError(f"cannot write here: {error.strerror}", str(path)) from None
+    try:
+        for name in ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(corpus, name))
+        (folder / "meta.json").write_text(meta)
+        if path.exists():  # a damaged or racing copy: ours replaces it
+            shutil.rmtree(path, ignore_errors=True)
+        os.replace(folder, path)  # all or nothing: a reader never sees half a cache
+    except OSError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise OutputError(f"cannot write the corpus cache: {error.strerror}", str(path)) from None
 
 
 def load_tokenized(path: Path) -> TokenizedCorpus | None:
+    """A corpus written by `save_tokenized` (cache folders memory-mapped), or None if it is damaged."""
+    path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            return TokenizedCorpus(
-                tokenizer_from_dict(meta["tokenizer"]),
-                data["train"],
-                data["train_offsets"],
-                data["val"],
-                data["val_offsets"],
-                meta["summary"],
-            )
-    except (OSError, ValueError, KeyError):
+        if path.is_dir():
+            meta = json.loads((path / "meta.json").read_text())
+            arrays = [np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS]
+        else:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                arrays = [data[name] for name in ARRAYS]
+        train, train_offsets, val, val_offsets = arrays
+        if train_offsets[-1] != train.size or val_offsets[-1] != val.size:
+            return None
+        return TokenizedCorpus(
+            tokenizer_from_dict(meta["tokenizer"]), train, train_offsets, val, val_offsets, meta["summary"]
+        )
+    except (OSError, ValueError, KeyError, IndexError):
         return None  # a damaged cache is rebuilt, never trusted
 
 
@@ -107,7 +132,7 @@ def prepare_corpus(
         "clean": clean and tokenizer.piece_kind == "abc",
     } | tokenizer.settings()
     key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
-    path = cache_dir() / f"{key[:32]}.npz"
+    path = cache_dir() / key[:32]
     if use_cache and path.exists():
         cached = load_tokenized(path)
         if cached is not None:

@@ -1,10 +1,19 @@
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from melody.corpus import find_files, load_corpus
-from melody.data import is_validation, prepare_corpus, shuffled_stream, stream_rows, window
+from melody.data import (
+    is_validation,
+    load_tokenized,
+    prepare_corpus,
+    save_tokenized,
+    shuffled_stream,
+    stream_rows,
+    window,
+)
 from melody.errors import InputError
 from tests.conftest import FOLK_SAMPLE
 
@@ -61,6 +70,24 @@ def test_second_prepare_comes_from_the_cache_with_the_same_arrays():
     assert second.tokenizer.vocab == first.tokenizer.vocab
     other = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.3)
     assert other.summary["cached"] is False and other.val.size > first.val.size
+
+
+def test_the_cache_is_memory_mapped_and_a_damaged_one_is_rebuilt():
+    first = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
+    cached = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
+    assert isinstance(cached.train, np.memmap) and np.array_equal(cached.train, first.train)
+    folder = Path(cached.train.filename).parent
+    (folder / "train.npy").write_bytes((folder / "train.npy").read_bytes()[:-40])  # cut short
+    rebuilt = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
+    assert rebuilt.summary["cached"] is False and np.array_equal(rebuilt.train, first.train)
+    assert prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1).summary["cached"] is True
+
+
+def test_a_corpus_exported_to_one_npz_file_loads_back(tmp_path):
+    corpus = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
+    save_tokenized(tmp_path / "folk.npz", corpus)
+    back = load_tokenized(tmp_path / "folk.npz")
+    assert np.array_equal(back.train, corpus.train) and back.tokenizer.vocab == corpus.tokenizer.vocab
 
 
 def test_every_tune_is_framed_by_bos_and_eos():
