@@ -65,8 +65,8 @@ class SequenceModel(nn.Module):
         return self.head(self.drop(out)), state  # (B, T, V)
 
     def step(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
-        """One token per row: (B,) ids -> (B, V) logits. The same numbers as forward() on a length-1
-        sequence. For LSTMs on CPU it multiplies prepacked weights directly: nn.LSTM's per-call
+        """One token per row: (B,) ids -> (B, V) logits. The same numbers (to float rounding) as
+        forward() on a length-1 sequence. For LSTMs on CPU it multiplies prepacked weights directly: nn.LSTM's per-call
         set-up costs more than one step's arithmetic, and a plain matmul repacks the weights on
         every call (see cpu_matmul.py)."""
         if self.config.cell != "lstm" or ids.is_cuda or self.training:
@@ -92,7 +92,7 @@ class SequenceModel(nn.Module):
     def _step_weights(self) -> tuple[list[PackedLinear], PackedLinear]:
         """Per layer [W_ih W_hh] with b_ih + b_hh, and the output layer, packed once per set of weights."""
         versions = tuple(  # checked every step, so read the parameter dicts directly
-            (id(p), p._version) for module in (self.rnn, self.head) for p in module._parameters.values()
+            (p.data_ptr(), p._version) for module in (self.rnn, self.head) for p in module._parameters.values()
         )
         if getattr(self, "_step_cache", (None, None))[0] != versions:
             layers = []
