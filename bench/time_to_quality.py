@@ -4,8 +4,8 @@
 
 1. The MIT recipe (bench/mit_baseline.py) trains for 3,000 steps; its final held-out bits/char is
    the target and its training seconds the yardstick.
-2. melody trains the shipped folk model's config (abc tokens, 2x512 LSTM, batch 32, windows of 128,
-   state carried, AdamW 3e-3 after a 100-step warm-up), checking the held-out split every
+2. melody trains the shipped folk model's config (abc tokens, 2x512 LSTM, `melody train`'s default
+   batch shape, state carried, AdamW 3e-3 after a 100-step warm-up), checking the held-out split every
    --check-every steps, until it beats the target. Checking time is left out of both clocks.
 Prints JSON with both times and their ratio (the acceptance bar is <= 1/3).
 """

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--layers", type=int, default=2)
     tr.add_argument("--dropout", type=float, default=0.1)
     tr.add_argument("--seq-len", type=int, default=128, help="window length for truncated BPTT")
-    tr.add_argument("--batch-size", type=int, default=32)
+    tr.add_argument("--batch-size", type=int, default=16, help="rows per step (on a GPU, try 64 or more)")
     tr.add_argument("--lr", type=float, default=3e-3)
     tr.add_argument("--weight-decay", type=float, default=0.01)
     tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping threshold")
