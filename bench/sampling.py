@@ -62,9 +62,9 @@ def main() -> None:
     one_seconds = many_seconds = float("inf")
     for _ in range(args.rounds):
         singles = [run(1, seed) for seed in range(1, args.singles + 1)]
-        if sum(s for _, s in singles) / len(singles) < one_seconds:
-            one = [ids for result, _ in singles for ids in result]
-            one_seconds = sum(s for _, s in singles) / len(singles)
+        mean_seconds = sum(seconds for _, seconds in singles) / len(singles)
+        if mean_seconds < one_seconds:
+            one, one_seconds = [ids for result, _ in singles for ids in result], mean_seconds
         result, seconds = run(args.count, 1)
         if seconds < many_seconds:
             many, many_seconds = result, seconds

@@ -70,7 +70,10 @@ def test_packed_linear_computes_a_linear_layer(rows, onednn, monkeypatch):
         monkeypatch.setattr(cpu_matmul, "_onednn_ops", lambda: None)
     torch.manual_seed(0)
     weight, bias, x = torch.randn(96, 40), torch.randn(96), torch.randn(rows, 40)
-    torch.testing.assert_close(PackedLinear(weight, bias)(x), torch.nn.functional.linear(x, weight, bias))
+    layer = PackedLinear(weight, bias)
+    torch.testing.assert_close(layer(x), torch.nn.functional.linear(x, weight, bias))
+    if onednn and torch.backends.mkldnn.is_available():
+        assert layer.packed is not None  # the packed path really ran for rows > 1
 
 
 def test_repeated_state_continues_like_a_batch_fed_together():
