@@ -47,7 +47,7 @@ class PackedLinear:
                     packed = reorder(self.weight)
                     self._linear(torch.zeros(2, self.weight.shape[1]), packed, self.bias, "none", [], "")
                     self._packed = packed
-                except RuntimeError:
+                except (RuntimeError, TypeError):  # an op whose signature changed: plain matmuls
                     pass
         return self._packed
 
