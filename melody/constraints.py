@@ -3,12 +3,14 @@
 `TuneState` follows abc tokens (see formats/abc_lexer.py): header or body, time used in the current
 bar, open tuplet, chord, grace group or slur, pending tie, repeat structure. The bar checker feeds
 whole tunes through it and collects the problems; the constrained sampler asks it, before each
-token, which tokens may come next (`allowed_mask`), so every bar it writes is full:
+token, which tokens may come next (`Constraint.mask`), so every bar it writes is full:
 
 - a note or rest must fit in what is left of the bar (its shortest length counted), a length token
   must not overflow the bar; a tuplet or a broken rhythm must leave room for its partner notes;
-- a bar line comes only when the bar is full, except the first bar (an anacrusis) and a closing
-  ``|]`` that completes the anacrusis;
+- a bar line comes only when the bar is full, except the first bar (an anacrusis), a closing
+  ``|]`` that completes the anacrusis, and the A part's ``:|`` back to the start, whose replayed
+  anacrusis completes its last bar; the next section then opens with a pickup of the same length
+  and ``|:`` (abc2midi carries the short bar's time into it);
 - a tie goes to the same pitch; a repeat ``|:`` is closed by ``:|`` before the tune ends;
 - ``<eos>`` comes only where a final bar line could, with nothing left open and at least
   `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at the first chance.
@@ -127,6 +129,8 @@ class TuneState:
     repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
     second_due: bool = False  # a first ending was just closed: a second ending may start
     finished: bool = False
+    pickup_due: int | Fraction | None = None  # strict: the A part's :| replayed the anacrusis, so the
+    # next section opens with a pickup this long and |: (abc2midi carries the short bar's time into it)
     section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
     # already completes the anacrusis; the bar after it may be the pickup that completes it
     problems: list[str] = field(default_factory=list)
@@ -293,6 +297,9 @@ class TuneState:
                 short, justified = self.section_short
                 if not justified:
                     self._problem(f"{_beats(short)} before a section end where the meter wants {_beats(bar)}")
+                elif self.pickup_due is not None:
+                    self._problem("a full bar where the pickup into the next section belongs")
+                    self.pickup_due = None
                 self.section_short = None
             self.bars += 1
         self.used = 0
@@ -317,13 +324,22 @@ class TuneState:
         if used < bar and self.bars == 0 and self.anacrusis is None:
             self.anacrusis = used
             return
-        if not self.strict and used < bar and pending is not None and used + pending[0] == bar:
-            return  # the pickup into the next section
+        if used < bar and pending is not None and used + pending[0] == bar:
+            if not self.strict:
+                return  # the pickup into the next section
+            if self.pickup_due is not None:
+                self.pickup_due = None
+                if token != "|:":
+                    self._problem("the pickup after a repeat to the start must open the next repeat (|:)")
+                return
         if pending is not None and not pending[1]:
             self._problem(f"{_beats(pending[0])} before a section end where the meter wants {_beats(bar)}")
         completes = self.anacrusis is not None and used + self.anacrusis == bar
-        if used < bar and completes and (token == "|]" or (not self.strict and token in SECTION_ENDS)):
+        to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
+        if used < bar and completes and (token == "|]" or to_start or (not self.strict and token in SECTION_ENDS)):
             self.section_short = (used, True)
+            if self.strict and to_start:
+                self.pickup_due = bar - used
             return
         if not self.strict and used < bar and token in SECTION_ENDS:
             self.section_short = (used, False)  # judged by the bar that follows: is it the pickup?
@@ -354,7 +370,10 @@ def _float(value: Fraction | None) -> float | None:
 
 
 def _room(state: TuneState) -> int | Fraction | None:
-    """Time left in the current bar (negative when overfull); None in free meter."""
+    """Time left in the current bar (negative when overfull), or in the pickup that is due; None in
+    free meter."""
+    if state.pickup_due is not None:
+        return state.pickup_due - state.used
     return None if state.bar is None else state.bar - state.used
 
 
@@ -423,6 +442,7 @@ class Constraint:
         room = _room(state)
         key = (  # what _compute reads: the bar's room, not the meter and time used (fewer misses)
             room,
+            state.pickup_due is not None,
             state.unit,
             self._bar_bucket(state.bars),
             state.anacrusis is not None,
@@ -534,7 +554,7 @@ class Constraint:
         if s.tuplet_left > 0:
             return mask
         if element_done:
-            if s.last_note is not None and s.last in ("note", "length") and not s.decorated:
+            if s.last_note is not None and s.last in ("note", "length") and not s.decorated and s.pickup_due is None:
                 if room <= 1e-9 or room + 1e-9 >= float(s.unit) * self.min_length:
                     self._set(mask, "tie")
             half, partner = float(s.last_length) / 2, float(s.unit * s.written)
@@ -566,7 +586,7 @@ class Constraint:
             return
         if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
             i = self.by_token.get("|:")
-            if i is not None and s.last != "ending" and not s.repeat_open:
+            if i is not None and s.last != "ending" and not s.repeat_open and s.pickup_due is None:
                 mask[i] = True
             if s.last == "bar" and s.bars >= self.min_bars and not (s.repeat_open or s.ending or s.slur):
                 mask[self.eos] = True
@@ -581,14 +601,18 @@ class Constraint:
             allowed = {"|", "||", ":|", "|:", "::", "|]"}
         if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self.min_bars:
             allowed.add("|]")
+        if completes and not s.repeat_open and not s.repeated:
+            allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:
             allowed.discard("::")
-            if s.anacrusis is not None and not s.repeated:
-                allowed.discard(":|")  # a repeat back to the start would replay the anacrusis
+            if s.anacrusis is not None and not s.repeated and not completes:
+                allowed.discard(":|")  # a repeat back to the start would replay the anacrusis into a full bar
         if s.ending:
             allowed &= {"|", ":|", "::"}
+        if s.pickup_due is not None:
+            allowed &= {"|:"}  # the B part's pickup, then its repeat
         if s.bars + 1 < self.min_bars:
             allowed.discard("|]")
         for token in allowed:

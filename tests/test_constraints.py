@@ -1,5 +1,7 @@
 """Constrained sampling: whatever the network says, every tune it finishes has full bars."""
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,41 @@ def test_cached_masks_never_end_a_tune_too_early():
     for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] + ["G", "4"]:
         early.feed(token)
     assert constraint.mask(late)[2] and not constraint.mask(early)[2]
+
+
+FOLK_FORM = "T:a\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|a3 a2:|f|:g2f e2d|c3 d3|g2f e2d|c3 d3:|\n"
+
+
+def test_a_part_repeating_to_the_start_closes_short_and_the_b_part_opens_with_the_pickup():
+    """The commonest folk form: the A part's :| replays the anacrusis, so its last bar is short by
+    it, and the B part opens with a pickup of that length and |: (abc2midi carries the time over)."""
+    from melody.formats.abc_lexer import tune_tokens
+
+    assert check_tokens(list(tune_tokens(FOLK_FORM)), strict=True) == []
+    no_pickup = FOLK_FORM.replace(":|f|:", ":|")
+    assert "pickup into the next section" in check_tokens(list(tune_tokens(no_pickup)), strict=True)[0]
+    plain_bar = FOLK_FORM.replace(":|f|:", ":|f|")
+    assert "must open the next repeat" in check_tokens(list(tune_tokens(plain_bar)), strict=True)[0]
+
+    vocab = ["<pad>", "<bos>", "<eos>", "M:6/8", "L:1/8", "K:D", "A", "d", "f", "2", "3", "|", ":|", "|]", "|:"]
+    constraint = Constraint(vocab, min_bars=1)
+    state = TuneState(strict=True)
+    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
+    for token in ["M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2"]:
+        state.feed(token)
+    assert ":|" in allowed() and "|" not in allowed()  # 5/8 + the 1/8 anacrusis: back to the start
+    state.feed("d")
+    assert ":|" not in allowed() and "|" in allowed()  # a full bar would replay the anacrusis into it
+    for token in ["|", "d", "3", "d", "2", ":|"]:
+        state.feed(token)
+    assert allowed() == {"A", "d", "f", "<eos>"}  # the pickup (one eighth) or the end
+    state.feed("f")
+    assert allowed() == {"|:"}
+
+
+@needs_abc2midi
+def test_that_folk_form_passes_abc2midi_without_a_bar_warning(tmp_path):
+    path = tmp_path / "form.abc"
+    path.write_text("X:1\n" + FOLK_FORM)
+    result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60)
+    assert "time units" not in result.stdout + result.stderr and "Error" not in result.stdout + result.stderr
