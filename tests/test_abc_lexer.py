@@ -67,3 +67,11 @@ def test_every_sample_tune_reads_back_to_the_same_tokens():
         assert back[: len(tokens)] == tokens
         assert back[len(tokens) :] in ([], ["|]"])  # a tune that stops mid-line gets its closing bar line
     assert read >= 0.9 * len(tunes)
+
+
+def test_an_ending_after_a_double_bar_keeps_its_bracket():
+    """`|1` and `:|2` are fine shorthand, but abc2midi cannot read `||1`: that one is written `||[1`."""
+    tokens = ["M:2/4", "L:1/8", "K:G", "|:", "G", "4", "|", "d", "4", "||", "[1", "c", "4", ":|", "[2", "B", "4", "|]"]
+    text = tokens_to_abc(tokens)
+    assert "||[1 c4:|2" in text.replace("\n", " ")
+    assert tune_tokens(text.split("\n", 1)[1]) == tokens

@@ -250,8 +250,8 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     body = [token for token in tokens if token_kind(token) != "header"]
     for index, token in enumerate(body):
         kind = token_kind(token)
-        if kind == "ending" and line.endswith("|"):
-            line += token[1:]
+        if kind == "ending" and index and body[index - 1] in ("|", ":|"):
+            line += token[1:]  # |1 and :|2; after || or |] abc2midi needs the bracket: ||[1
         elif kind == "note" and line and line[-1] not in "|:[({-~.!+ " and token_kind(body[index - 1]) == "length":
             line += " " + token
         else:
