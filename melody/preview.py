@@ -55,7 +55,7 @@ def _fluidsynth_audio(midi, sample_rate: int, soundfont: Path) -> np.ndarray | N
         with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints when imported
             import fluidsynth  # noqa: F401  (pyfluidsynth; needs the libfluidsynth library)
 
-        return midi.fluidsynth(fs=sample_rate, sf2_path=str(soundfont))
+        return midi.fluidsynth(sample_rate, str(soundfont))  # 2nd place: sf2_path to 0.2.10, synthesizer after
     except (ImportError, OSError):
         pass
     program = shutil.which("fluidsynth")
