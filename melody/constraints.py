@@ -437,7 +437,10 @@ class Constraint:
 
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if len(state.header) < 3:
-            return self._with_banned(self.header_mask(len(state.header)))
+            key = ("header", len(state.header))
+            if key not in self._cache:
+                self._cache[key] = self._with_banned(self.header_mask(len(state.header)))
+            return self._cache[key]
         f = _float
         room = _room(state)
         key = (  # what _compute reads: the bar's room, not the meter and time used (fewer misses)
