@@ -7,13 +7,14 @@ import pytest
 from melody.formats.abc import read_abc_file
 from melody.formats.abc_lexer import (
     LexError,
+    explicit_repeat_starts,
     normalize_key,
     parse_length,
     token_kind,
     tokens_to_abc,
     tune_tokens,
 )
-from tests.conftest import FOLK_SAMPLE
+from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
 JIG = "T:Jig\nM:6/8\nL:1/8\nK:D mixolydian\n|:A|d2e f>ga|(3bag ~f2e|1 d3 d2:|2 d3-d2||\n"
 
@@ -75,3 +76,39 @@ def test_an_ending_after_a_double_bar_keeps_its_bracket():
     text = tokens_to_abc(tokens)
     assert "||[1 c4:|2" in text.replace("\n", " ")
     assert tune_tokens(text.split("\n", 1)[1]) == tokens
+
+
+IMPLIED_REPEATS = "M:2/4 L:1/8 K:G G4 | d4 :| c4 | B4 :| A4 || G4 | C4 :|".split()
+
+
+def test_repeats_that_only_a_later_close_implies_are_opened_explicitly():
+    assert explicit_repeat_starts(IMPLIED_REPEATS) == (
+        "M:2/4 L:1/8 K:G G4 | d4 :| |: c4 | B4 :| A4 || |: G4 | C4 :|".split()
+    )
+    opened = "M:2/4 L:1/8 K:G |: G4 | d4 :| |: c4 | B4 :|".split()
+    assert explicit_repeat_starts(opened) == opened  # the first :| goes back to the start: nothing implied
+    second_ending = "M:2/4 L:1/8 K:G |: G4 [1 d4 :| [2 c4 | B4 :|".split()
+    assert explicit_repeat_starts(second_ending) == second_ending  # no bar line to open it on
+
+
+def test_opened_repeats_play_the_same_notes():
+    from melody.formats.abc_player import tokens_to_score
+
+    assert tokens_to_score(explicit_repeat_starts(IMPLIED_REPEATS)) == tokens_to_score(IMPLIED_REPEATS)
+    assert len(tokens_to_score(IMPLIED_REPEATS).notes) == 13  # G d G d c B c B A G C G C
+
+
+@needs_abc2midi
+def test_opened_repeats_play_the_same_in_abc2midi_without_its_warnings(tmp_path):
+    import subprocess
+
+    def abc2midi(tokens, name):
+        path = tmp_path / f"{name}.abc"
+        path.write_text("X:1\n" + tokens_to_abc(tokens), encoding="utf-8")
+        run = subprocess.run(["abc2midi", str(path), "-o", str(tmp_path / f"{name}.mid")], capture_output=True, text=True)
+        return [line for line in run.stdout.splitlines() if "Warning" in line], (tmp_path / f"{name}.mid").read_bytes()
+
+    implied_warnings, implied_midi = abc2midi(IMPLIED_REPEATS, "implied")
+    opened_warnings, opened_midi = abc2midi(explicit_repeat_starts(IMPLIED_REPEATS), "opened")
+    assert any("Assuming repeat" in line for line in implied_warnings)
+    assert opened_warnings == [] and opened_midi == implied_midi

@@ -242,6 +242,32 @@ def token_kind(token: str) -> str:
     }[token]
 
 
+def explicit_repeat_starts(tokens: list[str]) -> list[str]:
+    """`tokens` with a `|:` opening each repeat that only a later `:|` implies. Folk ABC often writes
+    `A part :| B part :|`; abc2midi then plays B twice but warns "Assuming repeat" and "replacing
+    |: with double repeat", as the standard leaves that second repeat's start unsaid. Written out,
+    the same music reads without warnings. A repeat whose start would fall on a second ending is
+    left as it is (there the start is not a bar line we can name)."""
+    out: list[str] = []
+    repeat_open = closed_before = False
+    section_start: int | None = 0  # where the current section begins in `out`
+    for token in tokens:
+        if token == ":|" and not repeat_open and closed_before and section_start is not None:
+            if section_start < len(out) and out[section_start] != "|:":
+                out.insert(section_start, "|:")
+        if token_kind(token) == "ending" and section_start == len(out):
+            section_start = None
+        out.append(token)
+        if token in (":|", "::"):
+            repeat_open, closed_before = token == "::", True
+            section_start = len(out)
+        elif token == "|:":
+            repeat_open = True
+        elif token in ("||", "|]"):
+            section_start = len(out)
+    return out
+
+
 def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int = 4) -> str:
     """Canonical ABC text that spells `tokens`: header lines, then the body, a few bars per line."""
     header = {token[0]: token[2:] for token in tokens if token_kind(token) == "header"}

@@ -9,7 +9,7 @@ an unknown key, multi-bar rests) is skipped and counted when a corpus is read.
 from __future__ import annotations
 
 from melody.errors import VocabularyError
-from melody.formats.abc_lexer import LexError, tokens_to_abc, tune_tokens
+from melody.formats.abc_lexer import LexError, explicit_repeat_starts, tokens_to_abc, tune_tokens
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 
@@ -57,4 +57,4 @@ class AbcTokenizer(Tokenizer):
 
     def decode(self, ids: list[int]) -> str:
         specials = len(SPECIALS)
-        return tokens_to_abc([self.vocab[i] for i in ids if i >= specials])
+        return tokens_to_abc(explicit_repeat_starts([self.vocab[i] for i in ids if i >= specials]))
