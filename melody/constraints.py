@@ -41,6 +41,8 @@ ONE = Fraction(1)
 BROKEN_SHIFT = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}
 BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
 LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these notes longer
+ROLLS = frozenset({"~"})  # abc2midi plays a roll as grace notes, which need room: see TuneState.rolled
+SHORTEST_ROLLED = Fraction(3, 8)  # ... a written length of 1/4 unit or less is too short for them
 SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
 TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2}  # p notes in the time of q (simple meters)
 
@@ -121,6 +123,12 @@ class TuneState:
     tuplet_factor: Fraction = ONE
     chord: int = -1  # -1 outside a chord, else notes seen in it
     grace: int = -1
+    grace_units: Fraction = Fraction(0)  # written length of the open grace group, in units
+    grace_time: Fraction | None = None  # a closed grace group's time (abc2midi: a quarter of its
+    # written length), waiting for the note it leads into
+    host_need: Fraction | None = None  # strict: that note's written length must exceed this
+    roll_due: bool = False  # a roll decoration waits for its note
+    rolled: bool = False  # the last element is a rolled note (strict: no length under 3/8 unit)
     slur: int = 0
     tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
     bar_accidentals: dict[str, str] = field(default_factory=dict)  # accidentals written in this bar
@@ -149,6 +157,8 @@ class TuneState:
             if self.must_length != 1:
                 self._problem("broken rhythm between notes of different lengths")
             self.must_length = None
+        if self.host_need is not None and self.chord < 0 and kind not in ("length", "broken"):
+            self._judge_grace_host(self.written)
         handler = getattr(self, f"_feed_{kind}", None)
         if handler is not None:
             handler(token)
@@ -196,6 +206,7 @@ class TuneState:
             self.bar_accidentals[_pitch_key(token)] = _accidental(token)
         if self.grace >= 0:
             self.grace += 1
+            self.grace_units += 1
             return
         if self.chord >= 0:
             self.chord += 1
@@ -219,15 +230,23 @@ class TuneState:
         self.written = ONE
         self.plain = self.partner is None and self.tuplet_left == 0
         self.decorated = self.last == "deco"
+        self.rolled, self.roll_due = self.roll_due and self.chord < 0, False
         self.must_length, self.partner = self.partner, None
+        if self.grace_time is not None:  # this element is the grace notes' host
+            self.host_need, self.grace_time = self.grace_time / self.next_factor, None
 
     def _feed_length(self, token: str) -> None:
+        if self.grace >= 0 and self.last == "note":
+            self.grace_units += _length(token) - 1
+            return
         if self.last not in ("note", "rest", "chord_close") or self.grace >= 0:
             return
         if self.chord >= 0 and self.chord > 1:
             return
         value = _length(token)
         self.lengthened, self.written = True, value
+        if self.strict and self.rolled and value < SHORTEST_ROLLED:
+            self._problem("a roll on a note too short for abc2midi to play it (it cuts the roll off)")
         if self.must_length is not None:
             if value != self.must_length:
                 self._problem("broken rhythm between notes of different lengths")
@@ -241,6 +260,8 @@ class TuneState:
         self.used += self.last_length - self.last_scale
 
     def _feed_broken(self, token: str) -> None:
+        if self.host_need is not None:
+            self._judge_grace_host(self.written * (1 + BROKEN_SHIFT[token]))
         self.used += _times(self.last_length, BROKEN_SHIFT[token])
         self.next_factor = BROKEN_NEXT[token]
         self.after_broken = True
@@ -268,11 +289,22 @@ class TuneState:
             self._problem("a chord with no notes")
         self.chord = -1
 
+    def _feed_deco(self, token: str) -> None:
+        self.roll_due = self.roll_due or token in ROLLS
+
     def _feed_grace_open(self, token: str) -> None:
-        self.grace = 0
+        self.grace, self.grace_units = 0, Fraction(0)
 
     def _feed_grace_close(self, token: str) -> None:
         self.grace = -1
+        self.grace_time = self.grace_units / 4
+
+    def _judge_grace_host(self, written: Fraction) -> None:
+        """abc2midi gives each grace note a quarter of its written length, taken from the next note,
+        and cuts the group off (with a warning) when that is not shorter than the note as written."""
+        if self.strict and written <= self.host_need:
+            self._problem("grace notes as long as the note after them (abc2midi cuts them off)")
+        self.host_need = None
 
     def _feed_slur_open(self, token: str) -> None:
         self.slur += 1
@@ -350,6 +382,8 @@ class TuneState:
         """Problems of the whole tune, once it has ended."""
         if self.used == 0 and self.section_short is not None:
             self.section_short = None  # a short last bar is allowed
+        if self.host_need is not None:
+            self._judge_grace_host(self.written)
         if self.bar is not None and self.used > self.bar:
             self._problem(f"the last bar has {_beats(self.used)} where the meter wants {_beats(self.bar)}")
         if self.tie_to is not None:
@@ -407,9 +441,11 @@ class Constraint:
         self.pitch_keys = np.array([_pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
         self.min_length = min(self.min_length, 1.0)
+        self.host_lengths = np.unique(np.append(self.lengths[self.kinds == "length"], 1.0))  # sorted
         self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
         self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
+        self.rolls = [i for i in self.ids.get("deco", []) if vocab[i] in ROLLS]
         self.ids["safe_deco"] = np.setdiff1d(self.ids.get("deco", np.zeros(0, dtype=np.int64)), lengthening)
         self.by_token = {token: i for i, token in enumerate(vocab)}
         # the sampler writes only the plain tuplets, whose time (in units) no meter changes
@@ -473,6 +509,9 @@ class Constraint:
             state.plain,
             f(state.written),
             state.decorated,
+            f(state.host_need),
+            f(state.grace_units) if state.grace >= 0 else 0,
+            state.rolled,
         )
         cached = self._cache.get(key)
         if cached is None:
@@ -503,6 +542,38 @@ class Constraint:
             mask[ids] = value
 
     def _compute(self, s: TuneState) -> np.ndarray:
+        mask = self._compute_rules(s)
+        if s.host_need is not None and s.chord < 0:
+            self._grace_host_lengths(mask, s)
+        return mask
+
+    def _host_fits(self, s: TuneState, grace_units: float, room: float) -> bool:
+        """Whether the bar still has room for a host note longer than grace notes of this written
+        length take (a quarter of it, see TuneState._judge_grace_host)."""
+        fitting = self.host_lengths[self.host_lengths * float(s.unit) <= room + 1e-9]
+        return len(fitting) > 0 and fitting[-1] > grace_units / 4 + 1e-9
+
+    def _grace_host_lengths(self, mask: np.ndarray, s: TuneState) -> None:
+        """After grace notes, their host note must stay longer than them as written (see
+        TuneState._judge_grace_host): only lengths and broken rhythms that keep it so."""
+        need, written = float(s.host_need), float(s.written)
+        lengths = self.ids["length"]
+        if s.lengthened:
+            keep_lengths = np.zeros(0, dtype=lengths.dtype)
+        else:
+            keep_lengths = lengths[self.lengths[lengths] > need + 1e-9]
+            mask[lengths[self.lengths[lengths] <= need + 1e-9]] = False
+        broken = {token: written * float(1 + shift) > need + 1e-9 for token, shift in BROKEN_SHIFT.items()}
+        for token, fine in broken.items():
+            if not fine and token in self.by_token:
+                mask[self.by_token[token]] = False
+        if written <= need + 1e-9:  # as it stands the note is too short: lengthen it first
+            keep = np.zeros_like(mask)
+            keep[keep_lengths] = True
+            keep[[self.by_token[t] for t, fine in broken.items() if fine and t in self.by_token]] = True
+            mask &= keep
+
+    def _compute_rules(self, s: TuneState) -> np.ndarray:
         mask = np.zeros(len(self.vocab), dtype=bool)
         if s.finished:
             mask[self.eos] = True
@@ -510,14 +581,16 @@ class Constraint:
         room = float(_room(s)) if s.bar is not None else float("inf")
         element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
-            if s.grace < 4:
+            if s.grace < 4 and self._host_fits(s, float(s.grace_units) + 1, room):
                 self._set(mask, "note")
-            if s.grace > 0:
+            if s.grace > 0 and self._host_fits(s, float(s.grace_units), room):
                 self._set(mask, "grace_close")
             return mask
         if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
             lengths = self.lengths[self.ids["length"]]
             fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
+            if s.rolled:
+                fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
                 fits &= np.abs(lengths - float(s.must_length)) < 1e-9
                 if s.must_length != 1:
@@ -549,7 +622,9 @@ class Constraint:
             self._set(mask, "rest")
             if len(self.ids["safe_deco"]):
                 mask[self.ids["safe_deco"]] = True
-            if s.tuplet_left == 0 and not s.after_broken:
+                if room + 1e-9 < scale * float(SHORTEST_ROLLED):
+                    mask[self.rolls] = False  # no room for a note long enough to roll
+            if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
                 self._set(mask, "grace_open")
         if s.after_broken:
             self._set(mask, "deco", False)
