@@ -292,6 +292,7 @@ def _print_evaluation(result: dict) -> None:
         table.add_row("pass our checker", f"{samples['checker_pass']:.1%}")
         if "abc2midi_pass" in samples:
             table.add_row("pass abc2midi", f"{samples['abc2midi_pass']:.1%} (no error, no bar-length warning)")
+            table.add_row("abc2midi says nothing", f"{samples['abc2midi_silent']:.1%} (not even a warning)")
         table.add_row("copy 4+ / 8+ bars", f"{samples['copy_4_bars']:.1%} / {samples['copy_8_bars']:.1%}")
         music = samples.get("music")
         if music:

@@ -14,17 +14,26 @@ from melody.formats.abc import header_fields
 from melody.musicstats import compare, tune_stats
 
 
-def abc2midi_verdict(abc: str) -> str | None:
-    """None when abc2midi reads the tune with no error and no bar-length warning, else its first
-    complaint. Needs abc2midi on the PATH (Debian: abcmidi)."""
+def abc2midi_complaints(abc: str) -> list[str]:
+    """Every Error and Warning line abc2midi prints for the tune (its check mode, -c). Needs
+    abc2midi on the PATH (Debian: abcmidi)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "tune.abc"
         path.write_text(abc, encoding="utf-8")
         result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60, cwd=folder)
-    for line in (result.stdout + result.stderr).splitlines():
-        if "Error" in line or "time units" in line:
-            return line.strip()
-    return None
+    return [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line or "Warning" in line]
+
+
+def verdict(complaints: list[str]) -> str | None:
+    """The first complaint that makes the tune wrong (an error or a bar of the wrong length), or
+    None: other warnings (grace notes cut short, a repeat start assumed) leave it playable."""
+    return next((line for line in complaints if "Error" in line or "time units" in line), None)
+
+
+def abc2midi_verdict(abc: str) -> str | None:
+    """None when abc2midi reads the tune with no error and no bar-length warning, else its first
+    complaint."""
+    return verdict(abc2midi_complaints(abc))
 
 
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
@@ -38,8 +47,10 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
     verdicts = None
     if shutil.which("abc2midi"):
         with ThreadPoolExecutor(4) as pool:
-            verdicts = list(pool.map(abc2midi_verdict, texts))
+            complaints = list(pool.map(abc2midi_complaints, texts))
+        verdicts = [verdict(lines) for lines in complaints]
         report["abc2midi_pass"] = sum(v is None for v in verdicts) / count
+        report["abc2midi_silent"] = sum(not lines for lines in complaints) / count
         report["both_pass"] = sum(v is None and not p.problems for v, p in zip(verdicts, pieces)) / count
     generated = [s for s in map(tune_stats, texts) if s]
     reference = [s for s in map(tune_stats, held_out) if s]
