@@ -83,11 +83,13 @@ def _times(amount: int | Fraction, factor: Fraction) -> int | Fraction:
     return product.numerator if product.denominator == 1 else product
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _pitch_key(note: str) -> str:
     """Letter and octave of a note token."""
     return note.lstrip("_^=")
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _accidental(note: str) -> str:
     return note[: len(note) - len(note.lstrip("_^="))]
 

@@ -268,6 +268,7 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
     eos_mask[tokenizer.eos_id] = True
 
     active = list(range(config.count))
+    vocab, eos = tokenizer.vocab, tokenizer.eos_id  # read once: the loop below runs per tune per token
     inputs = torch.tensor([warm_up_ids(tokenizer) + prefix], device=device)  # (1, W + P)
     logits, state = network(inputs)  # (1, W + P, V): the start all rows share, fed once
     logits, state = logits[:, -1].expand(config.count, -1), repeat_state(state, config.count)
@@ -293,8 +294,9 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             elif row.free_line and (token == newline or not row.line_mode):
                 row.free_line = False
             row.ids.append(token)
-            row.advance()
-            if token != tokenizer.eos_id:
+            if row.segments:
+                row.advance()
+            if token != eos:
                 keep.append(slot)
                 next_ids.append(token)
         if not keep:
@@ -305,6 +307,6 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
             active = [active[slot] for slot in keep]
         logits, state = network.step(torch.tensor(next_ids, device=device), state)  # (B, V)
         if constraint is not None:  # on a GPU this overlaps the step's queued kernels
-            for index in active:
-                rows[index].state.feed(tokenizer.vocab[rows[index].ids[-1]])
+            for index, token in zip(active, next_ids):
+                rows[index].state.feed(vocab[token])
     return [row.ids for row in rows]
