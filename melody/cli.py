@@ -22,6 +22,7 @@ EXAMPLES = {
     "evaluate": """
         melody evaluate folk                            the shipped model on folk's held-out tunes
         melody evaluate folk --samples 200 --json       also judge 200 generated tunes
+        melody evaluate folk --samples 50 --html report.html   the same as a web page to keep
         melody evaluate runs/mine ~/tunes/""",
     "play": """
         melody play outputs/tune-1-in-g.mid                     piano roll, then play (or write a .wav)
@@ -162,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="score only tunes that pass the bar checker (default: as the model was trained)",
     )
     ev.add_argument("--no-baseline", action="store_true", help="skip the character n-gram baseline")
+    ev.add_argument(
+        "--html", default=None, metavar="FILE", help="also write the evaluation as a web page (histograms, every tune)"
+    )
 
     pl = command("play", "hear and see a piece: render to audio and play it, or write a .wav; piano roll")
     pl.add_argument("file", nargs="?", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")

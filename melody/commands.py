@@ -253,6 +253,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     corpus = args.corpus or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
     if args.samples and model.tokenizer.piece_kind != "abc":
         raise ConfigError("--samples judges ABC tunes; this model writes MIDI events")
+    if args.html:
+        _check_writable(Path(args.html))  # before the evaluation, not after minutes of it
     with counting_progress("reading corpus") as update:
         result = evaluate_model(
             model,
@@ -265,6 +267,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
             samples=args.samples,
             seed=args.seed,
         )
+    if args.html:
+        from melody.fileio import atomic_write_text
+        from melody.report import evaluation_html
+
+        atomic_write_text(args.html, evaluation_html(result))
+        result["html"] = str(Path(args.html))
+        if not args.json:
+            say(f"wrote {args.html}")
     if args.json:
         print_json(result)
         return 0
@@ -272,36 +282,34 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(path: Path) -> None:
+    import os
+
+    from melody.errors import OutputError
+
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the folder: {error.strerror}", str(folder)) from None
+    if path.is_dir() or not os.access(folder, os.W_OK):
+        raise OutputError("cannot write a file here", str(path))
+
+
 def _print_evaluation(result: dict) -> None:
     from rich.table import Table
 
     from melody.console import err
+    from melody.report import figures
 
     table = Table(title=f"evaluate {Path(result['model'] or '').name}", show_header=False)
-    table.add_row("held-out pieces", f"{result['pieces']} ({result['split']} split, clean: {result['clean']})")
-    table.add_row("bits per token", f"{result['bits_per_token']:.4f}")
-    if result["bits_per_char"] is not None:
-        table.add_row("bits per character", f"{result['bits_per_char']:.4f}")
-    if result.get("ngram_bits_per_char") is not None:
-        table.add_row("character 6-gram baseline", f"{result['ngram_bits_per_char']:.4f} bits per character")
-    samples = result.get("samples")
-    if samples:
-        table.add_row(
-            "generated tunes", f"{samples['count']} (seed {samples['seed']}, {samples['resampled']} resampled)"
-        )
-        table.add_row("pass our checker", f"{samples['checker_pass']:.1%}")
-        if "abc2midi_pass" in samples:
-            table.add_row("pass abc2midi", f"{samples['abc2midi_pass']:.1%} (no error, no bar-length warning)")
-            table.add_row("abc2midi says nothing", f"{samples['abc2midi_silent']:.1%} (not even a warning)")
-        table.add_row("copy 4+ / 8+ bars", f"{samples['copy_4_bars']:.1%} / {samples['copy_8_bars']:.1%}")
-        music = samples.get("music")
-        if music:
-            table.add_row("distance to held-out", f"{music['distance']:.3f} (0 = same statistics, 1 = disjoint)")
-            for name, row in music["statistics"].items():
-                if isinstance(row["generated"], dict):
-                    continue
-                shown = f"{row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
-                table.add_row(f"  {name.replace('_', ' ')}", shown)
+    for name, value in figures(result):
+        table.add_row(name, value)
+    music = (result.get("samples") or {}).get("music")
+    for name, row in (music or {}).get("statistics", {}).items():
+        if not isinstance(row["generated"], dict):
+            shown = f"{row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
+            table.add_row(f"  {name.replace('_', ' ')}", shown)
     err.print(table)
     if result["pieces_skipped_unknown_tokens"]:
         say(f"skipped {result['pieces_skipped_unknown_tokens']} pieces the model's tokens cannot spell")

@@ -66,8 +66,23 @@ def tv_distance(a: list, b: list) -> float:
     return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in set(ca) | set(cb))
 
 
+def histogram(a: list[float], b: list[float], bins: int = 12) -> dict:
+    """Both sets' shares in the same bins (edges from the smallest to the largest value of either),
+    so a report can draw them side by side."""
+    low, high = min(min(a), min(b)), max(max(a), max(b))
+    width = (high - low) / bins or 1.0
+    edges = [low + i * width for i in range(bins + 1)]
+
+    def shares(values: list[float]) -> list[float]:
+        counts = Counter(min(int((v - low) / width), bins - 1) for v in values)
+        return [counts[i] / len(values) for i in range(bins)]
+
+    return {"edges": edges, "generated": shares(a), "held_out": shares(b)}
+
+
 def compare(generated: list[dict], reference: list[dict]) -> dict:
-    """Means of each statistic in both sets, the distance per statistic and overall."""
+    """Means of each statistic in both sets (with a histogram of each number), the distance per
+    statistic and overall."""
     report: dict = {"statistics": {}}
     distances = []
     for name in NUMBERS:
@@ -78,6 +93,7 @@ def compare(generated: list[dict], reference: list[dict]) -> dict:
             "generated": sum(a) / len(a),
             "held_out": sum(b) / len(b),
             "distance": distance,
+            "histogram": histogram(a, b),
         }
     for name in CATEGORIES:
         a, b = [s[name] for s in generated], [s[name] for s in reference]

@@ -63,6 +63,7 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
     report["tunes"] = [
         {
             "title": piece.title,
+            "abc": piece.abc,
             "problems": piece.problems,
             "abc2midi": None if verdicts is None else verdicts[i],
             "longest_copied_bars": runs[i][0],

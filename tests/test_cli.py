@@ -1,3 +1,4 @@
+import html
 import json
 import shutil
 import subprocess
@@ -66,7 +67,10 @@ def test_abc_tokenizer_train_evaluate_with_samples_and_corpus_check(tmp_path, ca
     corpus = trained["corpus"]
     assert corpus["clean"] and corpus["unclean"] > 0  # the sample holds tunes with short bars
     assert corpus["train_pieces"] + corpus["val_pieces"] + corpus["unclean"] + corpus["untokenizable"] == 60
-    scored = run_json(capsys, ["evaluate", str(run), str(FOLK_SAMPLE), "--samples", "3", "--seed", "1"])
+    report = tmp_path / "reports" / "evaluation.html"
+    scored = run_json(
+        capsys, ["evaluate", str(run), str(FOLK_SAMPLE), "--samples", "3", "--seed", "1", "--html", str(report)]
+    )
     assert scored["tokenizer"] == "abc" and scored["bits_per_char"] < scored["bits_per_token"]
     assert scored["ngram_bits_per_char"] > 0
     samples = scored["samples"]
@@ -75,6 +79,10 @@ def test_abc_tokenizer_train_evaluate_with_samples_and_corpus_check(tmp_path, ca
     if shutil.which("abc2midi"):
         assert samples["abc2midi_silent"] <= samples["abc2midi_pass"] == 1.0
     assert set(samples["music"]["statistics"]) >= {"pitch_class_entropy", "bars", "key", "aabb"}
+    page = report.read_text(encoding="utf-8")
+    assert scored["html"] == str(report) and page.startswith("<!doctype html>") and page.count("<svg") == 5
+    for tune in samples["tunes"]:
+        assert tune["title"] in page and html.escape(tune["abc"]) in page
     check = run_json(capsys, ["corpus", str(FOLK_SAMPLE), "--check"])["check"]
     assert check["tunes"] == 60 and 0 < check["clean"] < 60
     assert check["files"][0]["clean_share"] == pytest.approx(check["clean"] / 60)
