@@ -12,8 +12,10 @@ token, which tokens may come next (`Constraint.mask`), so every bar it writes is
   anacrusis completes its last bar; the next section then opens with a pickup of the same length
   and ``|:`` (abc2midi carries the short bar's time into it);
 - a tie goes to the same pitch; a repeat ``|:`` is closed by ``:|`` before the tune ends;
-- ``<eos>`` comes only where a final bar line could, with nothing left open and at least
-  `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at the first chance.
+- a first ending closes (``:|``) within `MAX_ENDING_BARS` bars;
+- ``<eos>`` comes only where a final bar line could, with nothing left open and, in a metered tune,
+  at least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at the first
+  chance.
 
 The same rules, with the strict ones relaxed to what abc2midi and musicians accept (a short bar
 before a section end that completes the anacrusis), are what the checker reports.
@@ -43,6 +45,8 @@ BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
 LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these notes longer
 ROLLS = frozenset({"~"})  # abc2midi plays a roll as grace notes, which need room: see TuneState.rolled
 SHORTEST_ROLLED = Fraction(3, 8)  # ... a written length of 1/4 unit or less is too short for them
+MAX_ENDING_BARS = 4  # strict: a first ending closes within 4 bars (all but 5 of 332 in folk; the
+# model, once it forgot an ending was open, wrote on until the bar limit)
 SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
 TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2}  # p notes in the time of q (simple meters)
 
@@ -136,6 +140,7 @@ class TuneState:
     bar_accidentals: dict[str, str] = field(default_factory=dict)  # accidentals written in this bar
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
+    ending_bars: int = 0  # bars of that first ending so far
     repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
     second_due: bool = False  # a first ending was just closed: a second ending may start
     finished: bool = False
@@ -316,6 +321,7 @@ class TuneState:
 
     def _feed_ending(self, token: str) -> None:
         self.ending = token.startswith("[1")
+        self.ending_bars = 0
         self.second_due = False
 
     def _feed_bar(self, token: str) -> None:
@@ -336,6 +342,9 @@ class TuneState:
                     self.pickup_due = None
                 self.section_short = None
             self.bars += 1
+            self.ending_bars += self.ending
+        if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
+            self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars")
         self.used = 0
         self.bar_accidentals = {}
         if self.tie_to is not None and token != "|":
@@ -501,6 +510,7 @@ class Constraint:
             state.bar_accidentals.get(state.tie_to[0], "") if state.tie_to else "",
             state.repeat_open,
             state.ending,
+            state.ending and state.ending_bars + 1 >= MAX_ENDING_BARS,
             state.second_due,
             state.repeated,
             state.finished,
@@ -668,7 +678,7 @@ class Constraint:
             i = self.by_token.get("|:")
             if i is not None and s.last != "ending" and not s.repeat_open and s.pickup_due is None:
                 mask[i] = True
-            if s.last == "bar" and s.bars >= self.min_bars and not (s.repeat_open or s.ending or s.slur):
+            if s.last == "bar" and s.bars >= self._least_bars(s) and not (s.repeat_open or s.ending or s.slur):
                 mask[self.eos] = True
             return
         full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
@@ -679,7 +689,7 @@ class Constraint:
             allowed = {"|", "|:"}
         elif full:
             allowed = {"|", "||", ":|", "|:", "::", "|]"}
-        if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self.min_bars:
+        if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self._least_bars(s):
             allowed.add("|]")
         if completes and not s.repeat_open and not s.repeated:
             allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
@@ -690,10 +700,10 @@ class Constraint:
             if s.anacrusis is not None and not s.repeated and not completes:
                 allowed.discard(":|")  # a repeat back to the start would replay the anacrusis into a full bar
         if s.ending:
-            allowed &= {"|", ":|", "::"}
+            allowed &= {"|", ":|", "::"} if s.ending_bars + 1 < MAX_ENDING_BARS else {":|", "::"}
         if s.pickup_due is not None:
             allowed &= {"|:"}  # the B part's pickup, then its repeat
-        if s.bars + 1 < self.min_bars:
+        if s.bars + 1 < self._least_bars(s):
             allowed.discard("|]")
         for token in allowed:
             i = self.by_token.get(token)
@@ -701,6 +711,12 @@ class Constraint:
                 mask[i] = True
         if "|]" in allowed and s.tie_to is None and s.last != "tie" and not s.slur:
             mask[self.eos] = True  # the tune may end here; the decoder writes the closing |]
+
+    def _least_bars(self, s: TuneState) -> int:
+        """Bars before the tune may end. Free meter (M:none) tunes mark phrases, not bars, and most
+        in the corpus have fewer than 8 bar lines; holding them to min_bars made the model, which
+        wanted to end, write on."""
+        return self.min_bars if s.bar is not None else 1
 
     def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
         first, second = self.by_token.get("[1"), self.by_token.get("[2")

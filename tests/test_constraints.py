@@ -205,3 +205,39 @@ def test_masks_give_a_rolled_note_room_for_its_roll():
     for token in ["/2", "d", "/4"]:
         state.feed(token)
     assert "~" not in allowed()  # a quarter unit left: no note there is long enough to roll
+
+
+def test_a_first_ending_closes_within_four_bars():
+    from melody.constraints import MAX_ENDING_BARS
+    from melody.formats.abc_lexer import tune_tokens
+
+    def tune(ending_bars: int) -> list[str]:
+        body = "|:" + "d4|" * 8 + "[1 " + "c4|" * (ending_bars - 1) + "c4:|[2 B4|]"
+        return list(tune_tokens(f"M:2/4\nL:1/8\nK:G\n{body}\n"))
+
+    assert check_tokens(tune(MAX_ENDING_BARS), strict=True) == []
+    assert "first ending longer than 4 bars" in " ".join(check_tokens(tune(MAX_ENDING_BARS + 1), strict=True))
+    assert check_tokens(tune(MAX_ENDING_BARS + 1)) == []  # lenient: the corpus keeps its few long ones
+
+    vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "d", "4", "|", ":|", "|:", "[1"]
+    constraint = Constraint(vocab, min_bars=1)
+    state = TuneState(strict=True)
+    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
+    for token in ["M:2/4", "L:1/8", "K:G", "|:", "d", "4", "|", "[1"] + ["d", "4", "|"] * (MAX_ENDING_BARS - 1):
+        state.feed(token)
+    state.feed("d")
+    state.feed("4")
+    assert allowed() == {":|"}
+
+
+def test_a_free_meter_tune_may_end_before_min_bars():
+    """Most M:none tunes mark a few phrases with bar lines, not eight bars; a metered tune must
+    still reach min_bars."""
+    vocab = ["<pad>", "<bos>", "<eos>", "M:none", "M:2/4", "L:1/8", "K:G", "d", "4", "|", "|]"]
+    constraint = Constraint(vocab, min_bars=8)
+    for meter, can_end in (("M:none", True), ("M:2/4", False)):
+        state = TuneState(strict=True)
+        for token in [meter, "L:1/8", "K:G", "d", "4", "|", "d", "4"]:
+            state.feed(token)
+        allowed = {vocab[i] for i in np.flatnonzero(constraint.mask(state))}
+        assert ("|]" in allowed and "<eos>" in allowed) == can_end, meter
