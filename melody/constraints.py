@@ -453,6 +453,7 @@ class Constraint:
         self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
         self.min_length = min(self.min_length, 1.0)
         self.host_lengths = np.unique(np.append(self.lengths[self.kinds == "length"], 1.0))  # sorted
+        self.shortest_rollable = float(self.host_lengths[self.host_lengths >= float(SHORTEST_ROLLED) - 1e-9][0])
         self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
         self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
@@ -634,7 +635,7 @@ class Constraint:
             self._set(mask, "rest")
             if len(self.ids["safe_deco"]):
                 mask[self.ids["safe_deco"]] = True
-                if room + 1e-9 < scale * float(SHORTEST_ROLLED):
+                if room + 1e-9 < scale * self.shortest_rollable:
                     mask[self.rolls] = False  # no room for a note long enough to roll
             if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
                 self._set(mask, "grace_open")
