@@ -6,8 +6,9 @@ All runs sample the same model on the same machine in one process, and -n 1 and 
 alternating rounds, each figure the best round, so the ratio holds even when the machine is busy
 (these are shared machines). -n 1 is timed over as many single-tune calls as -n 64 samples tunes
 (seeds 1, 2, ...), since tunes differ in length: with a handful of singles the two sides' mean
-lengths differed by a third and the tunes/s ratio with them; the per-token ratio is printed too. `refeed` is the naive loop that runs the whole prefix through the
-network for every new token (what the state-carried sampler avoids).
+lengths differed by a third and the tunes/s ratio with them; the per-token ratio is printed too.
+`refeed` is the naive loop that runs the whole prefix through the network for every new token (what
+the state-carried sampler avoids).
 """
 
 from __future__ import annotations

@@ -42,14 +42,18 @@ def figures(result: dict) -> list[tuple[str, str]]:
         rows.append(("character 6-gram baseline", f"{result['ngram_bits_per_char']:.4f} bits per character"))
     samples = result.get("samples")
     if samples:
-        rows.append(("generated tunes", f"{samples['count']} (seed {samples['seed']}, {samples['resampled']} resampled)"))
+        rows.append(
+            ("generated tunes", f"{samples['count']} (seed {samples['seed']}, {samples['resampled']} resampled)")
+        )
         rows.append(("pass our checker", _percent(samples["checker_pass"])))
         if "abc2midi_pass" in samples:
             rows.append(("pass abc2midi", f"{_percent(samples['abc2midi_pass'])} (no error, no bar-length warning)"))
             rows.append(("abc2midi says nothing", f"{_percent(samples['abc2midi_silent'])} (not even a warning)"))
         rows.append(("copy 4+ / 8+ bars", f"{_percent(samples['copy_4_bars'])} / {_percent(samples['copy_8_bars'])}"))
         if samples.get("music"):
-            rows.append(("distance to held-out", f"{samples['music']['distance']:.3f} (0 = same statistics, 1 = disjoint)"))
+            rows.append(
+                ("distance to held-out", f"{samples['music']['distance']:.3f} (0 = same statistics, 1 = disjoint)")
+            )
     return rows
 
 
@@ -65,17 +69,17 @@ def histogram_svg(histogram: dict, width: int = 280, height: int = 150) -> str:
         ):
             tall = plot * values[i] / top
             x = i * slot + offset * slot / 2 + 1
-            bars.append(
-                f'<rect x="{x:.1f}" y="{plot - tall:.1f}" width="{slot / 2 - 2:.1f}" height="{tall:.1f}" fill="{colour}">'
-                f"<title>{values[i]:.1%}</title></rect>"
-            )
+            box = f'x="{x:.1f}" y="{plot - tall:.1f}" width="{slot / 2 - 2:.1f}" height="{tall:.1f}"'
+            bars.append(f'<rect {box} fill="{colour}"><title>{values[i]:.1%}</title></rect>')
     low, high = histogram["edges"][0], histogram["edges"][-1]
     labels = (
         f'<text x="0" y="{height - 6}" font-size="11">{low:.3g}</text>'
         f'<text x="{width}" y="{height - 6}" font-size="11" text-anchor="end">{high:.3g}</text>'
     )
     axis = f'<line x1="0" y1="{plot}" x2="{width}" y2="{plot}" stroke="#999"/>'
-    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(bars)}{axis}{labels}</svg>'
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(bars)}{axis}{labels}</svg>'
+    )
 
 
 def _statistics(music: dict) -> str:
@@ -83,12 +87,19 @@ def _statistics(music: dict) -> str:
     for name, row in music["statistics"].items():
         label = name.replace("_", " ")
         if "histogram" in row:
-            caption = f"{label}: {row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
-            charts.append(f"<figure>{histogram_svg(row['histogram'])}<figcaption>{escape(caption)}</figcaption></figure>")
+            caption = (
+                f"{label}: {row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
+            )
+            charts.append(
+                f"<figure>{histogram_svg(row['histogram'])}<figcaption>{escape(caption)}</figcaption></figure>"
+            )
         elif isinstance(row["generated"], dict):
             shown = lambda counts: ", ".join(f"{k} {v}" for k, v in counts.items())  # noqa: E731
             categories.append(
-                (f"{label} (distance {row['distance']:.2f})", f"{shown(row['generated'])}  |  held-out: {shown(row['held_out'])}")
+                (
+                    f"{label} (distance {row['distance']:.2f})",
+                    f"{shown(row['generated'])}  |  held-out: {shown(row['held_out'])}",
+                )
             )
     legend = (
         f'<p><span class="key" style="background:{GENERATED}"></span>generated'

@@ -21,7 +21,9 @@ def abc2midi_complaints(abc: str) -> list[str]:
         path = Path(folder) / "tune.abc"
         path.write_text(abc, encoding="utf-8")
         result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60, cwd=folder)
-    return [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line or "Warning" in line]
+    return [
+        line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line or "Warning" in line
+    ]
 
 
 def verdict(complaints: list[str]) -> str | None:

@@ -105,7 +105,9 @@ def test_opened_repeats_play_the_same_in_abc2midi_without_its_warnings(tmp_path)
     def abc2midi(tokens, name):
         path = tmp_path / f"{name}.abc"
         path.write_text("X:1\n" + tokens_to_abc(tokens), encoding="utf-8")
-        run = subprocess.run(["abc2midi", str(path), "-o", str(tmp_path / f"{name}.mid")], capture_output=True, text=True)
+        run = subprocess.run(
+            ["abc2midi", str(path), "-o", str(tmp_path / f"{name}.mid")], capture_output=True, text=True
+        )
         return [line for line in run.stdout.splitlines() if "Warning" in line], (tmp_path / f"{name}.mid").read_bytes()
 
     implied_warnings, implied_midi = abc2midi(IMPLIED_REPEATS, "implied")

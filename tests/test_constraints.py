@@ -26,6 +26,21 @@ def untrained_abc_model():
     return Model(SequenceModel(ModelConfig(len(tokenizer), "lstm", 8, 16, 1)), tokenizer)
 
 
+class Masked:
+    """A strict TuneState fed token by token, and the tokens the constraint's mask allows next."""
+
+    def __init__(self, vocab: list[str], min_bars: int = 1):
+        self.vocab, self.constraint, self.state = vocab, Constraint(vocab, min_bars=min_bars), TuneState(strict=True)
+
+    def feed(self, *tokens: str) -> "Masked":
+        for token in tokens:
+            self.state.feed(token)
+        return self
+
+    def allowed(self) -> set[str]:
+        return {self.vocab[i] for i in np.flatnonzero(self.constraint.mask(self.state))}
+
+
 def test_sampled_tunes_have_full_bars(untrained_abc_model):
     model = untrained_abc_model
     rows = sample_ids(model, SampleConfig(count=12, seed=1, max_tokens=600))
@@ -46,20 +61,16 @@ def test_unconstrained_sampling_breaks_bars(untrained_abc_model):
 
 def test_masks_follow_the_bar():
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "A", "2", "4", "|", "|]", ":|", "|:"]
-    constraint = Constraint(vocab, min_bars=1)
-    state = TuneState(strict=True)
-    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
-    assert allowed() == {"M:2/4"}
-    for token in ("M:2/4", "L:1/8", "K:G"):
-        state.feed(token)
-    assert "|" not in allowed() and "G" in allowed()  # no bar line before any note
-    for token in ("G", "2"):  # half the bar: notes, or a bar line that makes it an anacrusis
-        state.feed(token)
-    assert "<eos>" not in allowed() and "|" in allowed() and ":|" not in allowed()
-    state.feed("A")
-    assert "2" in allowed() and "4" not in allowed()  # A4 would overflow the bar
-    state.feed("2")
-    assert {"|", "<eos>"} <= allowed() and "G" not in allowed()  # full: the bar must end
+    tune = Masked(vocab)
+    assert tune.allowed() == {"M:2/4"}
+    tune.feed("M:2/4", "L:1/8", "K:G")
+    assert "|" not in tune.allowed() and "G" in tune.allowed()  # no bar line before any note
+    tune.feed("G", "2")  # half the bar: notes, or a bar line that makes it an anacrusis
+    assert "<eos>" not in tune.allowed() and "|" in tune.allowed() and ":|" not in tune.allowed()
+    tune.feed("A")
+    assert "2" in tune.allowed() and "4" not in tune.allowed()  # A4 would overflow the bar
+    tune.feed("2")
+    assert {"|", "<eos>"} <= tune.allowed() and "G" not in tune.allowed()  # full: the bar must end
 
 
 @needs_abc2midi
@@ -110,19 +121,14 @@ def test_a_part_repeating_to_the_start_closes_short_and_the_b_part_opens_with_th
     assert "must open the next repeat" in check_tokens(list(tune_tokens(plain_bar)), strict=True)[0]
 
     vocab = ["<pad>", "<bos>", "<eos>", "M:6/8", "L:1/8", "K:D", "A", "d", "f", "2", "3", "|", ":|", "|]", "|:"]
-    constraint = Constraint(vocab, min_bars=1)
-    state = TuneState(strict=True)
-    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
-    for token in ["M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2"]:
-        state.feed(token)
-    assert ":|" in allowed() and "|" not in allowed()  # 5/8 + the 1/8 anacrusis: back to the start
-    state.feed("d")
-    assert ":|" not in allowed() and "|" in allowed()  # a full bar would replay the anacrusis into it
-    for token in ["|", "d", "3", "d", "2", ":|"]:
-        state.feed(token)
-    assert allowed() == {"A", "d", "f", "<eos>"}  # the pickup (one eighth) or the end
-    state.feed("f")
-    assert allowed() == {"|:"}
+    tune = Masked(vocab).feed("M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2")
+    assert ":|" in tune.allowed() and "|" not in tune.allowed()  # 5/8 + the 1/8 anacrusis: back to the start
+    tune.feed("d")
+    assert ":|" not in tune.allowed() and "|" in tune.allowed()  # a full bar would replay the anacrusis into it
+    tune.feed("|", "d", "3", "d", "2", ":|")
+    assert tune.allowed() == {"A", "d", "f", "<eos>"}  # the pickup (one eighth) or the end
+    tune.feed("f")
+    assert tune.allowed() == {"|:"}
 
 
 @needs_abc2midi
@@ -174,37 +180,25 @@ def test_the_grace_rule_agrees_with_abc2midi(tmp_path):
 
 def test_masks_keep_grace_notes_shorter_than_a_host_that_fits_the_bar():
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:D", "d", "2", "3", "/2", ">", "<", "|", "{", "}"]
-    constraint = Constraint(vocab, min_bars=1)
-    state = TuneState(strict=True)
-    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
-    for token in ["M:2/4", "L:1/8", "K:D", "d", "2", "{", "d", "d", "d"]:
-        state.feed(token)
-    assert allowed() == {"d", "}"}  # two units left: a fourth grace note still leaves a host of 2
-    state.feed("d")
-    assert allowed() == {"}"}
-    for token in ["}", "d"]:
-        state.feed(token)
-    assert allowed() == {"2", ">"}  # a host of one unit is as long as four grace notes: lengthen it
-    state.feed("2")
-    assert "<" not in allowed() and "|" in allowed()
+    tune = Masked(vocab).feed("M:2/4", "L:1/8", "K:D", "d", "2", "{", "d", "d", "d")
+    assert tune.allowed() == {"d", "}"}  # two units left: a fourth grace note still leaves a host of 2
+    tune.feed("d")
+    assert tune.allowed() == {"}"}
+    tune.feed("}", "d")
+    assert tune.allowed() == {"2", ">"}  # a host of one unit is as long as four grace notes: lengthen it
+    tune.feed("2")
+    assert "<" not in tune.allowed() and "|" in tune.allowed()
 
-    state = TuneState(strict=True)
-    for token in ["M:2/4", "L:1/8", "K:D", "d", "3", "{", "d", "d", "d"]:
-        state.feed(token)
-    assert allowed() == {"}"}  # one unit left: at most three grace notes lead into it
+    tune = Masked(vocab).feed("M:2/4", "L:1/8", "K:D", "d", "3", "{", "d", "d", "d")
+    assert tune.allowed() == {"}"}  # one unit left: at most three grace notes lead into it
 
 
 def test_masks_give_a_rolled_note_room_for_its_roll():
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:D", "d", "3", "/2", "/4", "~", "|"]
-    constraint = Constraint(vocab, min_bars=1)
-    state = TuneState(strict=True)
-    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
-    for token in ["M:2/4", "L:1/8", "K:D", "d", "3", "~", "d"]:
-        state.feed(token)
-    assert "/2" in allowed() and "/4" not in allowed()
-    for token in ["/2", "d", "/4"]:
-        state.feed(token)
-    assert "~" not in allowed()  # a quarter unit left: no note there is long enough to roll
+    tune = Masked(vocab).feed("M:2/4", "L:1/8", "K:D", "d", "3", "~", "d")
+    assert "/2" in tune.allowed() and "/4" not in tune.allowed()
+    tune.feed("/2", "d", "/4")
+    assert "~" not in tune.allowed()  # a quarter unit left: no note there is long enough to roll
 
 
 def test_a_first_ending_closes_within_four_bars():
@@ -220,24 +214,15 @@ def test_a_first_ending_closes_within_four_bars():
     assert check_tokens(tune(MAX_ENDING_BARS + 1)) == []  # lenient: the corpus keeps its few long ones
 
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "d", "4", "|", ":|", "|:", "[1"]
-    constraint = Constraint(vocab, min_bars=1)
-    state = TuneState(strict=True)
-    allowed = lambda: {vocab[i] for i in np.flatnonzero(constraint.mask(state))}  # noqa: E731
-    for token in ["M:2/4", "L:1/8", "K:G", "|:", "d", "4", "|", "[1"] + ["d", "4", "|"] * (MAX_ENDING_BARS - 1):
-        state.feed(token)
-    state.feed("d")
-    state.feed("4")
-    assert allowed() == {":|"}
+    tune = Masked(vocab).feed("M:2/4", "L:1/8", "K:G", "|:", "d", "4", "|", "[1")
+    tune.feed(*["d", "4", "|"] * (MAX_ENDING_BARS - 1), "d", "4")
+    assert tune.allowed() == {":|"}
 
 
 def test_a_free_meter_tune_may_end_before_min_bars():
     """Most M:none tunes mark a few phrases with bar lines, not eight bars; a metered tune must
     still reach min_bars."""
     vocab = ["<pad>", "<bos>", "<eos>", "M:none", "M:2/4", "L:1/8", "K:G", "d", "4", "|", "|]"]
-    constraint = Constraint(vocab, min_bars=8)
     for meter, can_end in (("M:none", True), ("M:2/4", False)):
-        state = TuneState(strict=True)
-        for token in [meter, "L:1/8", "K:G", "d", "4", "|", "d", "4"]:
-            state.feed(token)
-        allowed = {vocab[i] for i in np.flatnonzero(constraint.mask(state))}
+        allowed = Masked(vocab, min_bars=8).feed(meter, "L:1/8", "K:G", "d", "4", "|", "d", "4").allowed()
         assert ("|]" in allowed and "<eos>" in allowed) == can_end, meter
