@@ -32,12 +32,6 @@ def verdict(complaints: list[str]) -> str | None:
     return next((line for line in complaints if "Error" in line or "time units" in line), None)
 
 
-def abc2midi_verdict(abc: str) -> str | None:
-    """None when abc2midi reads the tune with no error and no bar-length warning, else its first
-    complaint."""
-    return verdict(abc2midi_complaints(abc))
-
-
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
     from melody.generate import sample_pieces
     from melody.sample import SampleConfig

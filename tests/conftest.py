@@ -41,21 +41,15 @@ def tiny_run(tmp_path_factory) -> dict:
     return {"result": result, "run_dir": run_dir, "trainer": trainer, "corpus": corpus}
 
 
-def abc2midi_lines(abc_path: Path, tmp_path: Path, marker: str = "Error") -> list[str]:
-    """Lines in which Debian's abc2midi reports an Error (or another marker, such as Warning) for the
-    first tune of a file (with -o it converts only that one): our independent check that the ABC we
-    write is valid."""
+def abc2midi_errors(abc_path: Path, tmp_path: Path) -> list[str]:
+    """Lines in which Debian's abc2midi reports an Error for the first tune of a file (with -o it
+    converts only that one): our independent check that the ABC we write is valid."""
     import subprocess
 
     result = subprocess.run(
         ["abc2midi", str(abc_path), "-o", str(tmp_path / "check.mid")], capture_output=True, text=True, timeout=60
     )
-    return [line for line in (result.stdout + result.stderr).splitlines() if marker in line]
-
-
-def abc2midi_errors(abc_path: Path, tmp_path: Path) -> list[str]:
-    """The Error lines alone: corpus tunes may draw warnings that are not ours to mend."""
-    return abc2midi_lines(abc_path, tmp_path, "Error")
+    return [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
 
 
 needs_abc2midi = pytest.mark.skipif(
