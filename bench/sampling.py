@@ -43,7 +43,7 @@ def constraint_microseconds(model, pieces: list[list[int]]) -> float | None:
     """Microseconds per tune per token for the constraint alone (mask lookup and state update), the
     pieces fed side by side as the sampler does, masks already cached: on a GPU this Python work,
     not the network, is what each extra tune in a batch costs."""
-    from melody.constraints import TuneState
+    from melody.formats.abc_state import TuneState
     from melody.sample import _constraint
 
     tokenizer = model.tokenizer

@@ -228,7 +228,7 @@ def _constraint(tokenizer):
 
 
 def _fed_state(tokenizer, prefix: list[int]):
-    from melody.constraints import TuneState
+    from melody.formats.abc_state import TuneState
 
     state = TuneState(strict=True)
     for token in prefix:

@@ -2,11 +2,11 @@
 (`melody corpus --check`, `train --clean`), for resampling a character model's tunes and for
 `evaluate --samples`.
 
-Two layers: quick text checks for what abc2midi rejects most often in generated tunes (keys with
-unknown modes, stray characters, ties to nothing, a repeat never closed, a length slash with no
-note, a comma after a lowercase note, a decoration before nothing), then the timing of every bar
-against the meter, read from the tune's abc tokens by the same TuneState the constrained sampler
-uses (constraints.py), so what the sampler allows and what the checker passes agree. Timing comes
+Two layers: quick text checks for what abc2midi rejects in generated text that the tokens never
+see (keys with unknown modes, stray characters, a length slash with no note, a comma after a
+lowercase note, a decoration before nothing), then every bar, tie and repeat, read from the tune's
+abc tokens by the same TuneState (formats/abc_state.py) the constrained sampler reads, so what the
+sampler allows and what the checker passes agree. Timing comes
 from our own token reader rather than music21, which takes about 0.1 s per tune (a corpus check of
 the folk collections would take minutes, not seconds) and forgives short bars silently.
 """
@@ -16,22 +16,14 @@ from __future__ import annotations
 import re
 
 from melody.formats.abc import header_fields
+from melody.formats.abc_core import DECORATION_LETTERS, normalize_key
 
-MODES = {"", "m", "maj", "min", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc", "exp"}
-_KEY_RE = re.compile(r"^(?:none|HP|Hp|([A-G][#b]?)\s*([A-Za-z]*)\b)")
-_DECORATIONS = set(".~HLMOPSTuv")
-_ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\n") | _DECORATIONS
-_NOTE_RE = re.compile(r"[_^=]*([A-Ga-g])([,']*)[0-9/]*")
+_ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\ny") | DECORATION_LETTERS
+_DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
 
 
 def key_problem(value: str) -> str | None:
-    match = _KEY_RE.match(value.strip())
-    if not match:
-        return f"K:{value} is not a key"
-    mode = (match.group(2) or "").lower()
-    if match.group(1) and mode[:3] not in MODES and mode not in ("m",):
-        return f"K:{value} has an unknown mode"
-    return None
+    return None if normalize_key(value) is not None else f"K:{value} is not a key (or has an unknown mode)"
 
 
 def abc_problems(text: str) -> list[str]:
@@ -48,50 +40,21 @@ def abc_problems(text: str) -> list[str]:
     stray = sorted({ch for ch in music if ch not in _ALLOWED})
     if stray:
         problems.append("stray characters " + " ".join(repr(ch) for ch in stray))
-    problems += _tie_problems(music) + _repeat_problems(music)
     if re.search(r"(^|[\s|\[\](){}<>-])/", music):
         problems.append("a length slash with no note before it")
     if re.search(r"[a-g]'*,", music):
         problems.append("an octave-down comma after a lowercase note")
-    if re.search(r"[~.HLMOPSTuv](?=[\s|\]:)]|$)", music):
+    if re.search(_DECORATION_CLASS + r"(?=[\s|\]:)]|$)", music):
         problems.append("a decoration with no note after it")
     return problems
-
-
-def _tie_problems(music: str) -> list[str]:
-    """Each tie must reach a next note of the same letter and octave (chords are not checked)."""
-    if "[" in music.replace("[|", "").replace("[1", "").replace("[2", ""):
-        return []  # chords: leave ties to the fuller checker
-    notes = [(m.group(1), m.group(2), m.end()) for m in _NOTE_RE.finditer(music)]
-    problems = []
-    for index, (letter, octave, end) in enumerate(notes):
-        rest = music[end:]
-        if not rest.lstrip(" ").startswith("-"):
-            continue
-        following = notes[index + 1] if index + 1 < len(notes) else None
-        between = music[end : following[2] if following else len(music)]
-        if following is None or "z" in between or (following[0], following[1]) != (letter, octave):
-            problems.append(f"tie from {letter}{octave} to no note of the same pitch")
-    return problems
-
-
-def _repeat_problems(music: str) -> list[str]:
-    """A `|:` must be closed by a `:|` (or `::`) before the tune ends or another `|:` opens."""
-    open_repeat = False
-    for bar in re.findall(r":*\|+:*|::", music):
-        closes, opens = bar.startswith(":"), bar.endswith(":")
-        if opens and open_repeat and not closes:
-            return ["a repeat opened twice without closing"]
-        open_repeat = opens or (open_repeat and not closes)
-    return ["a repeat opened and never closed"] if open_repeat else []
 
 
 def tune_problems(text: str) -> list[str]:
     """Every problem of one canonical tune: the quick checks above, then bar by bar against the
     meter (an anacrusis, a final bar or section end that completes it, and endings are allowed;
     ``M:none`` tunes are free). Bar numbers count the first full bar as 1."""
-    from melody.constraints import check_tokens
     from melody.formats.abc_lexer import LexError, tune_tokens
+    from melody.formats.abc_state import check_tokens
 
     problems = abc_problems(text)
     try:

@@ -5,7 +5,8 @@ import pytest
 
 from melody.formats.abc import read_abc_file, tune_to_abc
 from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import key_signature, tokens_to_score
+from melody.formats.abc_core import key_signature
+from melody.formats.abc_player import tokens_to_score
 from melody.formats.midi import import_pretty_midi
 from melody.validate import tune_problems
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi

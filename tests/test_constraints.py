@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from melody.checkpoint import Model
-from melody.constraints import Constraint, TuneState, check_tokens
+from melody.constraints import Constraint
+from melody.formats.abc_state import TuneState, check_tokens
 from melody.formats.abc import read_abc_file
 from melody.generate import sample_pieces
 from melody.model import ModelConfig, SequenceModel
@@ -201,7 +202,7 @@ def test_masks_give_a_rolled_note_room_for_its_roll():
 
 
 def test_a_first_ending_closes_within_four_bars():
-    from melody.constraints import MAX_ENDING_BARS
+    from melody.formats.abc_state import MAX_ENDING_BARS
     from melody.formats.abc_lexer import tune_tokens
 
     def tune(ending_bars: int) -> list[str]:

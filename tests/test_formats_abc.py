@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 
 from melody.errors import InputError
+from melody.formats.abc_core import meter_fraction
 from melody.formats.abc import (
     abc_to_stream,
     header_fields,
-    meter_fraction,
     normalize_tune,
     read_abc_file,
     read_abc_text,

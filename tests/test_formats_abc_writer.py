@@ -3,7 +3,8 @@ from fractions import Fraction
 import pytest
 
 from melody.formats.abc import abc_to_stream, read_abc_file, tune_to_abc
-from melody.formats.abc_writer import estimate_key, length_text, score_to_abc, simple_lengths
+from melody.formats.abc_core import length_suffix
+from melody.formats.abc_writer import estimate_key, score_to_abc, simple_lengths
 from melody.formats.midi import midi_to_score
 from melody.formats.stream import stream_to_score
 from melody.score import Note, Score
@@ -84,7 +85,7 @@ def test_key_is_estimated_when_the_score_has_none():
 
 
 def test_lengths_are_written_the_abc_way():
-    assert [length_text(Fraction(x)) for x in ("1", "2", "1/2", "3/2", "1/4")] == ["", "2", "/2", "3/2", "/4"]
+    assert [length_suffix(Fraction(x)) for x in ("1", "2", "1/2", "3/2", "1/4")] == ["", "2", "/2", "3/2", "/4"]
     assert simple_lengths(Fraction(5, 2)) == [2, Fraction(1, 2)]
     assert simple_lengths(Fraction(7, 4)) == [Fraction(3, 2), Fraction(1, 4)]
 

@@ -1,7 +1,7 @@
 import pytest
 
 from melody.formats.abc import read_abc_file, tune_to_abc
-from melody.validate import abc_problems
+from melody.validate import abc_problems, tune_problems
 from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 HEADER = "T:t\nM:4/4\nL:1/8\nK:G\n"
@@ -12,8 +12,8 @@ HEADER = "T:t\nM:4/4\nL:1/8\nK:G\n"
     [
         ("T:t\nM:4/4\nL:1/8\nK:Gow\nGABc|\n", "unknown mode"),
         (HEADER + "GABc dádf|\n", "stray characters 'á'"),
-        (HEADER + "GABc- dBAG|\n", "tie from c"),
-        (HEADER + "GABc d2-|\n", "tie from d"),
+        (HEADER + "GABc- dBAG|\n", "tie to d, not to the same pitch"),
+        (HEADER + "GABc d2-|\n", "ends on a tie"),
         (HEADER + "|: GABc dBAG | GABc d4 |\n", "repeat opened and never closed"),
         (HEADER + "GA /B c4|\n", "length slash"),
         (HEADER + "GABc d,efg|\n", "comma after a lowercase note"),
@@ -21,7 +21,7 @@ HEADER = "T:t\nM:4/4\nL:1/8\nK:G\n"
     ],
 )
 def test_each_kind_of_problem_is_found(text, fragment):
-    assert any(fragment in problem for problem in abc_problems(text)), abc_problems(text)
+    assert any(fragment in problem for problem in tune_problems(text)), tune_problems(text)
 
 
 @pytest.mark.parametrize("key", ["G", "Dmix", "Ador", "Em", "F#m", "Bb", "G major", "A minor", "none", "D dorian"])

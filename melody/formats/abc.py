@@ -13,10 +13,10 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from melody.errors import InputError
+from melody.formats.abc_core import default_unit_length
 
 HEADER_ORDER = ("T", "M", "L", "K")
 MAX_ABC_BYTES = 64 * 2**20  # the whole of music21's folk corpus is 8 MB
@@ -59,29 +59,6 @@ def split_tunes(text: str) -> list[tuple[int, str]]:
         elif tunes:
             tunes[-1][1].append(line)
     return [(number, "\n".join(lines)) for number, lines in tunes]
-
-
-def default_unit_length(meter: str) -> str:
-    """ABC's rule when ``L:`` is missing: 1/16 for meters below 3/4, else 1/8."""
-    value = meter_fraction(meter)
-    return "1/16" if value is not None and value < Fraction(3, 4) else "1/8"
-
-
-def meter_fraction(meter: str) -> Fraction | None:
-    """Length of one bar in whole notes, or None for free meter (``none`` or unreadable)."""
-    meter = meter.strip()
-    if meter == "C":
-        return Fraction(4, 4)
-    if meter == "C|":
-        return Fraction(2, 2)
-    match = re.fullmatch(r"\(?([0-9+]+)\)?\s*/\s*([0-9]+)", meter)
-    if not match:
-        return None
-    numerator = sum(int(part) for part in match.group(1).split("+") if part)
-    denominator = int(match.group(2))
-    if numerator <= 0 or denominator <= 0:
-        return None
-    return Fraction(numerator, denominator)
 
 
 def _clean_body_line(line: str) -> str:

@@ -10,28 +10,22 @@ from __future__ import annotations
 
 import functools
 import re
-from fractions import Fraction
 
 from melody.formats.abc import header_fields
+from melody.formats.abc_core import (
+    BARS,
+    DECORATION_LETTERS,
+    LexError,
+    bar_token,
+    length_token,
+    normalize_key,
+    normalize_meter,
+    normalize_unit,
+    parse_length,
+)
 
 HEADER_TOKENS = ("M", "L", "K")  # the title is text, not music: the abc tokenizer leaves it out
-MODE_NAMES = {
-    "": "",
-    "maj": "",
-    "ion": "",
-    "m": "m",
-    "min": "m",
-    "aeo": "m",
-    "mix": "mix",
-    "dor": "dor",
-    "phr": "phr",
-    "lyd": "lyd",
-    "loc": "loc",
-}
-BARS = frozenset({"|", "||", "|]", "[|", "|:", ":|", "::"})
-DECORATION_LETTERS = frozenset(".~HLMOPSTuv")
-
-_KEY_RE = re.compile(r"^\s*([A-G])([#b]?)\s*([A-Za-z]*)")
+_DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
 _TOKEN_RE = re.compile(
     r"(?P<space>[ \t\n\\y]+)"
     r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
@@ -39,71 +33,12 @@ _TOKEN_RE = re.compile(
     r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
-    r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|[.~HLMOPSTuv])"
+    r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
     r"|(?P<note>[_^=]*[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
     r"|(?P<broken>[<>]{1,2})"
     r"|(?P<other>[-()\[\]{}])"
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
-
-
-class LexError(ValueError):
-    """The tune holds something the abc tokens cannot spell."""
-
-
-def normalize_key(value: str) -> str | None:
-    """``K:`` value in one spelling (``D``, ``Am``, ``Edor``, ``F#mix``), or None if it is no key."""
-    match = _KEY_RE.match(value)
-    if not match:
-        return None
-    tonic, accidental, mode = match.groups()
-    mode = MODE_NAMES.get(mode.lower()[:3] if len(mode) > 1 else mode.lower())
-    if mode is None:
-        return None
-    return f"{tonic}{accidental}{mode}"
-
-
-def normalize_meter(value: str) -> str | None:
-    value = value.replace(" ", "")
-    if value in ("C", "C|", "none"):
-        return value
-    return value if re.fullmatch(r"[0-9]+(\+[0-9]+)*/[0-9]+", value) else None
-
-
-def parse_length(text: str) -> Fraction:
-    """ABC length suffix as a multiple of the unit: ``2``, ``/`` = 1/2, ``//`` = 1/4, ``3/2``."""
-    match = re.fullmatch(r"([0-9]*)(/*)([0-9]*)", text)
-    if not match:
-        raise LexError(f"bad note length {text!r}")
-    numerator, slashes, denominator = match.groups()
-    top = int(numerator) if numerator else 1
-    if denominator:
-        bottom = int(denominator) * (2 ** (len(slashes) - 1) if len(slashes) > 1 else 1)
-        if not slashes:
-            raise LexError(f"bad note length {text!r}")
-    else:
-        bottom = 2 ** len(slashes)
-    if top == 0 or bottom == 0:
-        raise LexError(f"zero note length {text!r}")
-    return Fraction(top, bottom)
-
-
-def length_token(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"/{value.denominator}" if value.numerator == 1 else f"{value.numerator}/{value.denominator}"
-
-
-def bar_token(text: str) -> str:
-    """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``."""
-    left, right = text.startswith(":"), text.endswith(":")
-    if left and right:
-        return "::"
-    if left:
-        return ":|"
-    if right:
-        return "|:"
-    return text
 
 
 def tuplet_token(text: str) -> str:
@@ -118,9 +53,9 @@ def header_tokens(text: str) -> list[str]:
     meter = normalize_meter(fields.get("M", ""))
     if meter is None:
         raise LexError(f"meter M:{fields.get('M', '')} is not one the abc tokens know")
-    unit = fields.get("L", "").replace(" ", "")
-    if not re.fullmatch(r"1/[0-9]+", unit):
-        raise LexError(f"unit length L:{unit} is not 1/n")
+    unit = normalize_unit(fields.get("L", ""))
+    if unit is None:
+        raise LexError(f"unit length L:{fields.get('L', '')} is not 1/n")
     key = normalize_key(fields.get("K", ""))
     if key is None:
         raise LexError(f"key K:{fields.get('K', '')} is not one the abc tokens know")
@@ -139,7 +74,10 @@ def _field_token(field: str, value: str) -> str | None:
             raise LexError(f"meter M:{value} in the body is not one the abc tokens know")
         return f"[M:{meter}]"
     if field == "L":
-        return f"[L:{value.strip()}]"
+        unit = normalize_unit(value)
+        if unit is None:
+            raise LexError(f"unit length L:{value} in the body is not 1/n")
+        return f"[L:{unit}]"
     if field == "V":
         raise LexError("more than one voice")
     return None

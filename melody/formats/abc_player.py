@@ -11,40 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from melody.constraints import compound_meter, tuplet_ratio
-from melody.formats.abc import meter_fraction
-from melody.formats.abc_lexer import normalize_key, parse_length, token_kind
+from melody.formats.abc_core import (
+    BROKEN_SHIFT,
+    compound_meter,
+    key_signature,
+    meter_pair,
+    normalize_key,
+    note_pitch,
+    parse_length,
+    tuplet_ratio,
+)
+from melody.formats.abc_lexer import token_kind
 from melody.score import Note, Score
-
-LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1, "Bb": -2, "Eb": -3}
-MAJOR_FIFTHS |= {"Ab": -4, "Db": -5, "Gb": -6, "Cb": -7, "G#": 8, "D#": 9, "A#": 10, "E#": 11, "B#": 12, "Fb": -8}
-MODE_SHIFT = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5}
-SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"
-ACCIDENTALS = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
-
-
-def key_signature(key: str) -> dict[str, int]:
-    """Semitone shift of each letter in a key: ``D`` -> {F: +1, C: +1}."""
-    spelled = normalize_key(key) or "C"
-    tonic = spelled[:2] if len(spelled) > 1 and spelled[1] in "#b" else spelled[:1]
-    fifths = MAJOR_FIFTHS.get(tonic, 0) + MODE_SHIFT.get(spelled[len(tonic) :], 0)
-    fifths = max(-7, min(7, fifths))
-    if fifths >= 0:
-        return {letter: 1 for letter in SHARP_ORDER[:fifths]}
-    return {letter: -1 for letter in FLAT_ORDER[:-fifths]}
-
-
-def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[tuple[str, int], int]) -> int:
-    """MIDI pitch of a note token; an accidental holds for that letter and octave to the bar's end."""
-    body = token.lstrip("^_=")
-    accidental = token[: len(token) - len(body)]
-    letter = body[0].upper()
-    octave = (5 if body[0].islower() else 4) + body.count("'") - body.count(",")
-    if accidental:
-        bar_accidentals[(letter, octave)] = ACCIDENTALS.get(accidental, 0)
-    shift = bar_accidentals.get((letter, octave), signature.get(letter, 0))
-    return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
 
 
 @dataclass
@@ -111,7 +89,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             last_length += extra
             chord = -1
         elif kind == "broken":
-            shift = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}[token]
+            shift = BROKEN_SHIFT[token]
             extra = last_length * shift
             _lengthen(bar, last, extra)
             now += extra
@@ -206,13 +184,4 @@ def tokens_to_score(tokens: list[str]) -> Score:
             notes.append((begin, finish, pitch))
         offset += bar.length
     notes = [Note(float(start), float(end), pitch) for start, end, pitch in notes]
-    value = meter_fraction(meter)
-    pair = (value.numerator, value.denominator) if value is not None and meter not in ("C", "C|") else None
-    if meter == "C":
-        pair = (4, 4)
-    elif meter == "C|":
-        pair = (2, 2)
-    elif pair is not None and "/" in meter:
-        top, bottom = meter.split("/")
-        pair = (sum(int(p) for p in top.split("+")), int(bottom))
-    return Score(tuple(notes), meter=pair or (4, 4), key=normalize_key(key))
+    return Score(tuple(notes), meter=meter_pair(meter) or (4, 4), key=normalize_key(key))

@@ -11,62 +11,28 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+from melody.formats.abc_core import MAJOR_FIFTHS, MODE_FIFTHS, key_fifths, key_signature, length_suffix, normalize_key
 from melody.score import Note, Score
 
 STEPS_PER_BEAT = 12
 UNIT_STEPS = 6  # L:1/8 is half a quarter-note beat
 BARS_PER_LINE = 4
 LOWEST_WRITTEN = 12  # C,,,, (MIDI 12): music21 cannot read ABC notes an octave below it
-SHARP_KEYS = {
-    "C": 0,
-    "G": 1,
-    "D": 2,
-    "A": 3,
-    "E": 4,
-    "B": 5,
-    "F#": 6,
-    "C#": 7,
-    "F": -1,
-    "Bb": -2,
-    "Eb": -3,
-    "Ab": -4,
-    "Db": -5,
-    "Gb": -6,
-    "Cb": -7,
-}
-MINOR_OF = {
-    "Am": "C",
-    "Em": "G",
-    "Bm": "D",
-    "F#m": "A",
-    "C#m": "E",
-    "G#m": "B",
-    "D#m": "F#",
-    "A#m": "C#",
-    "Dm": "F",
-    "Gm": "Bb",
-    "Cm": "Eb",
-    "Fm": "Ab",
-    "Bbm": "Db",
-    "Ebm": "Gb",
-    "Abm": "Cb",
-}
-ORDER_OF_SHARPS = "FCGDAEB"
-LETTER_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
 FLAT_NAMES = ["C", "_D", "D", "_E", "E", "F", "_G", "G", "_A", "A", "_B", "B"]
 
 
-def key_signature(key: str) -> dict[str, int]:
-    """Letter -> alteration (+1 sharp, -1 flat) that the key signature gives."""
-    major = MINOR_OF.get(key, key)
-    count = SHARP_KEYS.get(major, 0)
-    letters = ORDER_OF_SHARPS[:count] if count > 0 else ORDER_OF_SHARPS[::-1][:-count]
-    return {letter: (1 if count > 0 else -1) for letter in letters}
+# the modes a folk tune is named in, by the scale degree (semitones above the major tonic) it ends on
+MODE_BY_FINAL = {0: "", 9: "m", 2: "dor", 7: "mix"}
+
+
+def _major_name(fifths: int) -> str:
+    return next(name for name, count in MAJOR_FIFTHS.items() if count == fifths)
 
 
 def estimate_key(score: Score) -> str:
-    """The major key (or its relative minor, if the music ends on it) whose scale holds the most notes."""
+    """The key signature whose scale holds the most notes, named in the mode of the final note when
+    that is a folk mode (``G``, ``Em``, ``Ador``, ``Dmix``), else as the major key."""
     if not score.notes:
         return "C"
     histogram = [0.0] * 12
@@ -74,23 +40,13 @@ def estimate_key(score: Score) -> str:
         histogram[note.pitch % 12] += note.duration
     scale = (0, 2, 4, 5, 7, 9, 11)
     best = max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in scale), -abs(tonic - 0)))
-    names = {SHARP_KEYS[k] * 7 % 12: k for k in SHARP_KEYS if abs(SHARP_KEYS[k]) <= 6}
-    major = names.get(best, "C")
-    last = max(score.notes, key=lambda n: (n.end, -n.pitch)).pitch % 12
-    if last == (best + 9) % 12:
-        return next((m for m, M in MINOR_OF.items() if M == major), major)
-    return major
-
-
-def length_text(units: Fraction) -> str:
-    """ABC length in L: units ('' for one unit, '3/2', '/2', ...)."""
-    if units == 1:
-        return ""
-    if units.denominator == 1:
-        return str(units.numerator)
-    if units.numerator == 1:
-        return "/" + str(units.denominator)
-    return f"{units.numerator}/{units.denominator}"
+    fifths = best * 7 % 12
+    fifths = fifths - 12 if fifths > 6 else fifths
+    final = (max(score.notes, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
+    mode = MODE_BY_FINAL.get(final, "")
+    if not mode:
+        return _major_name(fifths)
+    return _major_name(fifths - MODE_FIFTHS[mode]) + mode
 
 
 class _Speller:
@@ -98,7 +54,7 @@ class _Speller:
 
     def __init__(self, key: str):
         self.signature = key_signature(key)
-        self.names = FLAT_NAMES if SHARP_KEYS.get(MINOR_OF.get(key, key), 0) < 0 else SHARP_NAMES
+        self.names = FLAT_NAMES if key_fifths(key) < 0 else SHARP_NAMES
         self.bar: dict[tuple[str, int], int] = {}
 
     def new_bar(self) -> None:
@@ -205,11 +161,11 @@ def _sound(event: tuple, speller: _Speller, scale: Fraction = Fraction(1)) -> li
     units = Fraction(length, UNIT_STEPS) * scale
     parts = simple_lengths(units) if scale != 1 else [units]
     if pitches is None:
-        return ["z" + length_text(part) for part in parts]
+        return ["z" + length_suffix(part) for part in parts]
     names = [speller.name(p) for p in pitches]
     body = names[0] if len(names) == 1 else "[" + "".join(names) + "]"
     last = len(parts) - 1
-    return [body + length_text(part) + ("-" if tied or i < last else "") for i, part in enumerate(parts)]
+    return [body + length_suffix(part) + ("-" if tied or i < last else "") for i, part in enumerate(parts)]
 
 
 def _raise_below_range(note: Note) -> Note:
@@ -221,7 +177,7 @@ def _raise_below_range(note: Note) -> Note:
 
 def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
     """One ABC tune for a score: a header, then one V: block per voice (or none for a single voice)."""
-    key = score.key if score.key and MINOR_OF.get(score.key, score.key) in SHARP_KEYS else estimate_key(score)
+    key = normalize_key(score.key) if score.key and normalize_key(score.key) else estimate_key(score)
     bar_steps = int(Fraction(4 * score.meter[0], score.meter[1]) * STEPS_PER_BEAT)
     total_steps = max(1, round(score.duration * STEPS_PER_BEAT))
     total_steps = -(-total_steps // bar_steps) * bar_steps

@@ -1,0 +1,281 @@
+"""The rules that give ABC its meaning, written once: keys with modes and explicit accidentals,
+meters, unit lengths and note lengths, integer ticks, tuplets, broken rhythm, decorations, bar
+lines and the pitch of a note. The lexer, the player, the bar checker (abc_state.py) and the
+sampler's mask (constraints.py) all read these tables; none keeps a copy.
+
+Where the ABC 2.1 standard leaves room, abc2midi's reading wins: it is the referee for what a tune
+means (``K:HP`` sounds as D major, ``K:Dmix ^g`` adds G sharp to D mixolydian, tuplets of 5, 7
+and 9 notes depend on whether the meter is compound).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+
+
+class LexError(ValueError):
+    """The tune holds something the abc tokens cannot spell."""
+
+
+# ---- pitch ---------------------------------------------------------------------------------------
+LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+ACCIDENTAL_SHIFT = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"
+MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1, "Bb": -2, "Eb": -3}
+MAJOR_FIFTHS |= {"Ab": -4, "Db": -5, "Gb": -6, "Cb": -7, "G#": 8, "D#": 9, "A#": 10, "E#": 11, "B#": 12, "Fb": -8}
+# canonical mode -> fifths from the major key on the same tonic; "exp": only the accidentals given
+MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc": -5, "exp": 0}
+# a mode word counts by its first three letters, any case (ABC 2.1, 3.1.14)
+MODE_WORDS = {"maj": "", "ion": "", "m": "m", "min": "m", "aeo": "m", "mix": "mix", "dor": "dor", "phr": "phr"}
+MODE_WORDS |= {"lyd": "lyd", "loc": "loc", "exp": "exp"}
+MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian"}
+MODE_NAMES |= {"loc": "locrian", "exp": "explicit"}
+PIPE_KEYS = {"HP": "D", "Hp": "D"}  # Highland pipes: abc2midi sounds both as D major
+CLEF_WORDS = frozenset({"treble", "bass", "alto", "tenor", "perc", "none"})
+
+_TONIC_RE = re.compile(r"^\s*([A-G])([#b]?)")
+_KEY_ACCIDENTAL_RE = re.compile(r"^(\^\^|__|\^|_|=)([A-Ga-g])$")
+_NOTE_TOKEN_RE = re.compile(r"^(\^\^|__|\^|_|=)?([A-Ga-g])([,']*)")  # a length glued on is ignored
+
+
+@functools.lru_cache(maxsize=4096)
+def normalize_key(value: str) -> str | None:
+    """A ``K:`` value in one spelling (``D``, ``Am``, ``Edor``, ``F#mix``, ``Dmix ^g``), or None when
+    it names no key. Clefs and ``name=value`` settings are dropped; ``none`` is C with no signature."""
+    text = value.split("%", 1)[0].strip()
+    words = text.split()
+    if not words or words[0].lower() == "none":
+        return "C" if words else None
+    if words[0] in PIPE_KEYS:
+        return PIPE_KEYS[words[0]]
+    match = _TONIC_RE.match(text)
+    if not match:
+        return None
+    tonic = match.group(1) + match.group(2)
+    rest = text[match.end() :].split()
+    mode, extras = "", []
+    if rest and rest[0][:1].isalpha() and "=" not in rest[0]:
+        word = rest.pop(0)
+        glued = re.match(r"^([A-Za-z]+)(.*)$", word)
+        name, tail = glued.group(1), glued.group(2)
+        if name.lower() in CLEF_WORDS:
+            mode = ""
+        else:
+            mode = MODE_WORDS.get(name.lower() if len(name) == 1 else name.lower()[:3])
+            if mode is None:
+                return None
+        if tail:
+            rest.insert(0, tail)
+    for word in rest:
+        if "=" in word and not _KEY_ACCIDENTAL_RE.match(word):
+            continue  # clef=, middle=, transpose=...: not the key
+        if word.lower() in CLEF_WORDS:
+            continue
+        accidental = _KEY_ACCIDENTAL_RE.match(word)
+        if not accidental:
+            return None
+        extras.append(accidental.group(1) + accidental.group(2).lower())
+    return f"{tonic}{mode}" + "".join(f" {extra}" for extra in extras)
+
+
+def key_parts(key: str) -> tuple[str, str, list[str]]:
+    """(tonic, canonical mode, explicit accidentals) of a canonical key."""
+    head, *extras = key.split()
+    tonic = head[:2] if len(head) > 1 and head[1] in "#b" else head[:1]
+    return tonic, head[len(tonic) :], extras
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(key: str) -> tuple[tuple[str, int], ...]:
+    tonic, mode, extras = key_parts(normalize_key(key) or "C")
+    signature: dict[str, int] = {}
+    if mode != "exp":
+        fifths = max(-7, min(7, MAJOR_FIFTHS.get(tonic, 0) + MODE_FIFTHS.get(mode, 0)))
+        order = SHARP_ORDER if fifths >= 0 else FLAT_ORDER
+        signature = {letter: 1 if fifths > 0 else -1 for letter in order[: abs(fifths)]}
+    for extra in extras:
+        shift = ACCIDENTAL_SHIFT[extra[:-1]]
+        signature[extra[-1].upper()] = shift
+    return tuple((letter, shift) for letter, shift in signature.items() if shift)
+
+
+def key_signature(key: str) -> dict[str, int]:
+    """Semitone shift of each letter in a key: ``D`` -> {F: +1, C: +1}; ``Dmix ^g`` adds G: +1."""
+    return dict(_signature(key))
+
+
+def key_fifths(key: str) -> int:
+    """Sharps (positive) or flats (negative) of a key's signature, explicit accidentals aside."""
+    tonic, mode, _ = key_parts(normalize_key(key) or "C")
+    return max(-7, min(7, MAJOR_FIFTHS.get(tonic, 0) + MODE_FIFTHS.get(mode, 0)))
+
+
+def note_parts(token: str) -> tuple[str, str, int]:
+    """(accidental, letter, octave) of a note token; ``C`` is octave 4 (MIDI 60), ``c`` 5."""
+    match = _NOTE_TOKEN_RE.match(token)
+    if not match:
+        raise ValueError(f"not a note: {token!r}")
+    accidental, letter, marks = match.groups()  # more accidentals than two count as the first two
+    octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
+    return accidental or "", letter.upper(), octave
+
+
+def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[tuple[str, int], int]) -> int:
+    """MIDI pitch of a note token; an accidental holds for that letter and octave to the bar's end."""
+    accidental, letter, octave = note_parts(token)
+    if accidental:
+        bar_accidentals[(letter, octave)] = ACCIDENTAL_SHIFT[accidental]
+    shift = bar_accidentals.get((letter, octave), signature.get(letter, 0))
+    return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
+
+
+# ---- meter and unit length -----------------------------------------------------------------------
+_METER_RE = re.compile(r"\(?([0-9]+(?:\+[0-9]+)*)\)?/([0-9]+)")
+
+
+def normalize_meter(value: str) -> str | None:
+    """A ``M:`` value in one spelling (``6/8``, ``2+3/8``, ``C``, ``C|``, ``none``), or None."""
+    value = value.split("%", 1)[0].replace(" ", "")
+    if value in ("C", "C|", "none"):
+        return value
+    match = _METER_RE.fullmatch(value)
+    if not match or int(match.group(2)) == 0 or sum(int(p) for p in match.group(1).split("+")) == 0:
+        return None
+    return f"{match.group(1)}/{match.group(2)}"
+
+
+def meter_pair(meter: str) -> tuple[int, int] | None:
+    """(beats, beat value) of a meter: ``C`` is (4, 4), ``2+3/8`` is (5, 8); None for free meter."""
+    meter = normalize_meter(meter) or "none"
+    if meter == "C":
+        return 4, 4
+    if meter == "C|":
+        return 2, 2
+    match = _METER_RE.fullmatch(meter)
+    if not match:
+        return None
+    return sum(int(part) for part in match.group(1).split("+")), int(match.group(2))
+
+
+def meter_fraction(meter: str) -> Fraction | None:
+    """Length of one bar in whole notes, or None for free meter (``none`` or unreadable)."""
+    pair = meter_pair(meter)
+    return None if pair is None else Fraction(*pair)
+
+
+def compound_meter(meter: str) -> bool:
+    """6/8, 9/8, 12/8...: a written numerator that is a multiple of 3 above 3 (6/8 as a fraction
+    is 3/4, so this reads the text)."""
+    pair = meter_pair(meter)
+    return pair is not None and pair[0] % 3 == 0 and pair[0] > 3
+
+
+def default_unit_length(meter: str) -> str:
+    """ABC's rule when ``L:`` is missing: 1/16 for meters below 3/4, else 1/8."""
+    value = meter_fraction(meter)
+    return "1/16" if value is not None and value < Fraction(3, 4) else "1/8"
+
+
+def normalize_unit(value: str) -> str | None:
+    """A ``L:`` value as ``1/n`` (n a power of two up to 64), or None."""
+    value = value.split("%", 1)[0].replace(" ", "")
+    match = re.fullmatch(r"1/([0-9]+)", value)
+    if value == "1":
+        return "1/1"
+    if not match or int(match.group(1)) not in (1, 2, 4, 8, 16, 32, 64):
+        return None
+    return value
+
+
+# ---- lengths and time ----------------------------------------------------------------------------
+# Durations are integer ticks of a whole note: every unit length to 1/64, length to /16, broken
+# rhythm and tuplet of 2 to 9 notes divides it, so bar timing is int arithmetic (fast to add,
+# compare and hash). An odd duration that does not divide stays an exact Fraction of ticks.
+TICKS = 2**12 * 3**2 * 5 * 7
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_length(text: str) -> Fraction:
+    """ABC length suffix as a multiple of the unit: ``2``, ``/`` = 1/2, ``//`` = 1/4, ``3/2``."""
+    match = re.fullmatch(r"([0-9]*)(/*)([0-9]*)", text)
+    if not match:
+        raise LexError(f"bad note length {text!r}")
+    numerator, slashes, denominator = match.groups()
+    top = int(numerator) if numerator else 1
+    if denominator:
+        if not slashes:
+            raise LexError(f"bad note length {text!r}")
+        bottom = int(denominator) * (2 ** (len(slashes) - 1))
+    else:
+        bottom = 2 ** len(slashes)
+    if top == 0 or bottom == 0:
+        raise LexError(f"zero note length {text!r}")
+    return Fraction(top, bottom)
+
+
+def length_token(value: Fraction) -> str:
+    """The one spelling of a length in units: ``2``, ``/2``, ``3/2``; one unit is ``1``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"/{value.denominator}" if value.numerator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def length_suffix(value: Fraction) -> str:
+    """A length as written after a note: nothing for one unit, else its token."""
+    return "" if value == 1 else length_token(value)
+
+
+def ticks(value: Fraction) -> int | Fraction:
+    """Whole notes as ticks."""
+    return times(TICKS, value)
+
+
+def times(amount: int | Fraction, factor: Fraction) -> int | Fraction:
+    """amount * factor, an int whenever it divides (it almost always does)."""
+    if type(amount) is int:
+        whole, rest = divmod(amount * factor.numerator, factor.denominator)
+        if not rest:
+            return whole
+    product = amount * factor
+    return product.numerator if product.denominator == 1 else product
+
+
+# ---- tuplets, broken rhythm, decorations, bars ---------------------------------------------------
+TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}  # p notes in the time of q; 5, 7, 9 read the meter
+BROKEN_SHIFT = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}
+BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
+DECORATION_LETTERS = frozenset(".~HLMOPSTuv")
+LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these longer
+ROLLS = frozenset({"~"})  # abc2midi plays a roll as grace notes, which need room
+SHORTEST_ROLLED = Fraction(3, 8)  # ... a written length of 1/4 unit or less is too short for them
+BARS = frozenset({"|", "||", "|]", "[|", "|:", ":|", "::"})
+SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
+
+
+def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
+    """(notes, time factor) of a tuplet token ``(p:q:r``; q defaults by the ABC standard, which
+    for 5, 7 and 9 notes depends on whether the meter is compound (as abc2midi reads it)."""
+    parts = token[1:].split(":")
+    if not all(part.isdigit() or part == "" for part in parts) or not parts[0]:
+        return None
+    p = int(parts[0])
+    default_q = TUPLET_TIME.get(p, 3 if compound else 2)
+    q = int(parts[1]) if len(parts) > 1 and parts[1] else default_q
+    r = int(parts[2]) if len(parts) > 2 and parts[2] else p
+    if p < 2 or q < 1 or r < 1:
+        return None
+    return r, Fraction(q, p)
+
+
+def bar_token(text: str) -> str:
+    """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``."""
+    left, right = text.startswith(":"), text.endswith(":")
+    if left and right:
+        return "::"
+    if left:
+        return ":|"
+    if right:
+        return "|:"
+    return text
