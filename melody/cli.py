@@ -81,13 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     tr = command("train", "train a model on a built-in corpus or your own ABC files")
     tr.add_argument("corpus", nargs="*", help="files, folders or built-in names (folk)")
     tr.add_argument("--out", default=None, help="run folder (default: runs/<corpus>)")
-    tr.add_argument("--resume", default=None, metavar="RUN_DIR", help="carry on from a run folder")
+    tr.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="carry on from a run folder (its corpus, unless you name one; --max-minutes then means minutes more)",
+    )
+    tr.add_argument("--force", action="store_true", help="start anew in an --out folder that already holds a run")
     tr.add_argument(
         "--tokenizer",
-        default="char",
-        choices=["char", "abc", "midi"],
-        help="char: ABC characters (default); abc: musical ABC tokens (notes, lengths, bars); "
-        "midi: beat-quantized note events",
+        default="auto",
+        choices=["auto", "char", "abc", "midi"],
+        help="auto (default): abc for ABC corpora, midi for MIDI/MusicXML ones (a mix: the majority); "
+        "abc: musical ABC tokens (notes, lengths, bars); char: ABC characters; midi: beat-quantized note events",
     )
     tr.add_argument(
         "--clean",

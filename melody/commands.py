@@ -36,8 +36,16 @@ def run_train(args: argparse.Namespace) -> int:
     from melody.model import ModelConfig
     from melody.train import TrainConfig, Trainer, resume_trainer
 
+    if args.resume and not args.corpus:
+        _reuse_run_corpus(args)
     if not args.corpus:
         raise ConfigError("name a corpus to train on: a folder, a file or 'folk'")
+    run_dir = Path(args.resume or args.out or Path("runs") / Path(args.corpus[0]).name)
+    if not args.resume and not args.force and _holds_a_run(run_dir):
+        raise ConfigError(
+            f"{run_dir} already holds a trained run: --resume {run_dir} carries it on, --force starts it anew, "
+            "--out names another folder"
+        )
     corpus = _prepare(
         args.corpus,
         args.tokenizer,
@@ -47,8 +55,12 @@ def run_train(args: argparse.Namespace) -> int:
         decorations=not args.no_decorations,
     )
     _report_skipped(corpus.summary)
+    if args.tokenizer == "auto" and not args.json:
+        say(f"tokenizer: {corpus.summary['tokenizer']} ({corpus.summary['tokenizer_reason']}; --tokenizer chooses)")
+    if corpus.summary.get("multi_voice"):
+        say(f"{corpus.summary['multi_voice']} tunes have several voices: the abc tokens learn the first (the melody)")
     limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
-    if all(v is None for v in limits.values()):
+    if all(v is None for v in limits.values()) and not args.resume:
         limits["epochs"] = 20
     import contextlib
     import os
@@ -81,7 +93,8 @@ def run_train(args: argparse.Namespace) -> int:
                 log_every=args.log_every,
                 **limits,
             )
-            run_dir = args.out or str(Path("runs") / Path(args.corpus[0]).name)
+            if args.force:
+                (run_dir / "metrics.jsonl").unlink(missing_ok=True)  # a new run's log starts at step 0
             trainer = Trainer(corpus, model_config, config, run_dir, on_event)
         try:
             result = trainer.run()
@@ -103,6 +116,25 @@ def run_train(args: argparse.Namespace) -> int:
         )
         say(f"model: {result['checkpoint']}")
     return 0
+
+
+def _holds_a_run(run_dir: Path) -> bool:
+    return any((run_dir / name).exists() for name in ("train_state.pt", "best.safetensors", "last.safetensors"))
+
+
+def _reuse_run_corpus(args: argparse.Namespace) -> None:
+    """`train --resume RUN` with no corpus: the corpus and tokenizer settings the run was made with."""
+    from melody.checkpoint import load_model
+
+    model = load_model(args.resume)
+    recorded = model.training.get("corpus", {})
+    if not recorded.get("arguments"):
+        raise ConfigError(f"{args.resume} does not record its corpus; name it: melody train CORPUS --resume RUN")
+    args.corpus = recorded["arguments"]
+    args.tokenizer = model.tokenizer.name
+    args.clean = recorded.get("clean", args.clean)
+    args.val_fraction = recorded.get("val_fraction", args.val_fraction)
+    args.no_decorations = not model.tokenizer.settings().get("decorations", True)
 
 
 def run_corpus(args: argparse.Namespace) -> int:

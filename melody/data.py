@@ -19,13 +19,32 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 9
+CACHE_VERSION = 10
 
 
 def cache_dir() -> Path:
     """Where tokenized corpora live: $MELODY_CACHE, else ~/.cache/melody."""
     root = os.environ.get("MELODY_CACHE") or Path.home() / ".cache" / "melody"
     return Path(root) / "corpora"
+
+
+def choose_tokenizer(arguments: list[str], files: list[Path]) -> tuple[str, str]:
+    """`--tokenizer auto`: abc tokens for ABC corpora, midi events for MIDI and MusicXML corpora;
+    for a mix, the majority of the files. Returns (name, why)."""
+    from melody.corpus import ABC_SUFFIXES
+
+    if arguments and all(a in ("folk", "chorales") for a in arguments) and len(set(arguments)) == 1:
+        return ("abc", "the folk tunes are ABC") if arguments[0] == "folk" else ("midi", "the chorales are MusicXML")
+    abc = sum(path.suffix.lower() in ABC_SUFFIXES for path in files)
+    scores = len(files) - abc
+    if abc >= scores:
+        return "abc", f"{abc} of {len(files)} files are ABC"
+    return "midi", f"{scores} of {len(files)} files are MIDI or MusicXML"
+
+
+def piece_hash(piece) -> str:
+    """A short, stable fingerprint of a piece's content: what a model file records of its training data."""
+    return hashlib.sha1(piece_key(piece).encode("utf-8")).hexdigest()[:16]
 
 
 def is_validation(text: str, fraction: float) -> bool:
@@ -124,6 +143,9 @@ def prepare_corpus(
     With `clean`, ABC tunes that fail the bar checker are left out (and counted); tunes the
     tokenizer cannot spell are left out and counted too."""
     files = corpus_files(arguments)
+    chosen_because = "asked for"
+    if tokenizer_name == "auto":
+        tokenizer_name, chosen_because = choose_tokenizer(arguments, files)
     tokenizer = make_tokenizer(tokenizer_name, **({"decorations": decorations} if tokenizer_name == "abc" else {}))
     settings = {
         "tokenizer": tokenizer_name,
@@ -160,6 +182,11 @@ def prepare_corpus(
     train, train_offsets = _pack([tokenizer.encode(p) for p in train_pieces])
     val, val_offsets = _pack([tokenizer.encode(p) for p in val_pieces])
     summary = corpus.summary() | {
+        "tokenizer": tokenizer_name,
+        "tokenizer_reason": chosen_because,
+        "arguments": [a if a in ("folk", "chorales") else str(Path(a).resolve()) for a in arguments],
+        "train_hashes": [piece_hash(p) for p in train_pieces],
+        "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
         "train_tokens": int(train.size),
@@ -176,6 +203,12 @@ def prepare_corpus(
         save_tokenized(path, result)
     result.summary["cached"] = False
     return result
+
+
+def _voices(piece) -> int:
+    from melody.formats.abc_lexer import voice_count
+
+    return voice_count(piece) if isinstance(piece, str) else 1
 
 
 def shuffled_stream(flat: np.ndarray, offsets: np.ndarray, seed: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,36 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+MIN_WINDOW = 16  # tokens: shorter windows teach a recurrent network little
+
+
+def fit_to_corpus(config: TrainConfig, tokens: int, world: int = 1, progress=None) -> TrainConfig:
+    """The batch shape a corpus can fill: a corpus smaller than one step (`batch_size` rows of
+    `seq_len` + 1 tokens) trains on shorter windows, then fewer rows, and says so; one too small
+    for even `world` rows of 2 tokens is a one-line error."""
+    rows, seq_len = config.batch_size, config.seq_len
+    if tokens // rows >= seq_len + 1:
+        return config
+    seq_len = tokens // rows - 1
+    if seq_len < MIN_WINDOW:
+        rows = max(world, (tokens // (MIN_WINDOW + 1)) // world * world)
+        seq_len = min(config.seq_len, tokens // rows - 1)
+    if seq_len < 1:
+        raise ConfigError(
+            f"the corpus has {tokens} training tokens; one step needs at least {2 * world} "
+            f"({config.batch_size} rows of {config.seq_len + 1} by default): add music"
+        )
+    if progress:
+        progress(
+            {
+                "kind": "warning",
+                "message": f"small corpus ({tokens} training tokens): training on {rows} rows of {seq_len} tokens "
+                f"instead of {config.batch_size} of {config.seq_len}",
+            }
+        )
+    return replace(config, batch_size=rows, seq_len=seq_len)
+
+
 class _DeferredInterrupt:
     """Ctrl-C (SIGINT) during training only sets a flag; the loop stops at the next step boundary,
     so the checkpoint it saves is consistent (weights, optimizer, step and data position agree)."""
@@ -118,13 +148,14 @@ class Trainer:
         run_dir: str | Path,
         progress: Callable[[dict], None] | None = None,
     ):
-        self.corpus, self.config, self.run_dir = corpus, config, Path(run_dir)
+        self.corpus, self.run_dir = corpus, Path(run_dir)
+        self.rank, self.world, device_name = distributed.start(config.device)
+        self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
+        self.config = config = fit_to_corpus(config, int(corpus.train.size), self.world, self.progress)
         if config.transpose and not hasattr(corpus.tokenizer, "pitch_of"):
             raise ConfigError("--transpose needs a tokenizer with pitch tokens (--tokenizer midi)")
-        self.rank, self.world, device_name = distributed.start(config.device)
         if config.batch_size % self.world:
             raise ConfigError(f"--batch-size {config.batch_size} must divide among {self.world} processes")
-        self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
         self.device = pick_device(device_name)
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = SequenceModel(model_config).to(self.device)
@@ -230,7 +261,7 @@ class Trainer:
             "epochs": round(self.step / self.steps_per_epoch(), 3),
             "best_val_bits_per_token": None if math.isinf(self.best_val) else self.best_val,
             "minutes": round(self.elapsed / 60, 2),
-            "corpus": {k: v for k, v in self.corpus.summary.items() if k != "failed_files"},
+            "corpus": {k: v for k, v in self.corpus.summary.items() if k not in ("failed_files", "train_hashes")},
         }
 
     def save(self, val_bits: float | None) -> None:
@@ -240,7 +271,10 @@ class Trainer:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         dtype = SAVE_DTYPES[self.config.save_dtype]
-        training = self.summary() | {"train_config": self.config.to_dict()}
+        training = self.summary() | {
+            "train_config": self.config.to_dict(),
+            "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
+        }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:
             self.best_val = val_bits
@@ -298,9 +332,9 @@ class Trainer:
         try:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 logits, state = self.net(x, self.carry)  # (B, T, V)
-        except RuntimeError:
-            if not self.autocast:
-                raise
+        except RuntimeError as error:
+            if not self.autocast or not _no_bfloat16_kernel(error):
+                raise  # out of memory and every other failure is not ours to hide
             self.autocast = False  # this device's LSTM kernels have no bfloat16 version: float32 it is
             self.progress({"kind": "warning", "message": "no bfloat16 LSTM on this device; training in float32"})
             logits, state = self.net(x, self.carry)
@@ -348,6 +382,8 @@ class Trainer:
             rows = rows[self.rank * share : (self.rank + 1) * share]  # this rank's rows of the global batch
             rows_t = torch.from_numpy(rows.astype(np.int64)).to(self.device)
             count = windows_per_epoch(rows, cfg.seq_len)
+            if count == 0:  # fit_to_corpus makes room for one window; never spin on empty epochs
+                raise ConfigError(f"the corpus is too small for one window of {cfg.seq_len} tokens")
             if self.window_index == 0:
                 self.carry = None
             self.model.train()
@@ -373,6 +409,12 @@ class Trainer:
                 self.end_of_epoch()
                 eval_seconds += time.perf_counter() - eval_started
         return tokens, eval_seconds
+
+
+def _no_bfloat16_kernel(error: RuntimeError) -> bool:
+    """Whether an error says the device has no bfloat16 version of a kernel."""
+    text = str(error).lower()
+    return ("bfloat16" in text or "bf16" in text) and ("not implemented" in text or "not supported" in text)
 
 
 class _Meter:
@@ -404,9 +446,12 @@ class _Meter:
 
 
 def resume_trainer(corpus: TokenizedCorpus, run_dir: str | Path, progress=None, **overrides) -> Trainer:
-    """A Trainer carrying on from `run_dir/train_state.pt`; limits may be raised via overrides."""
+    """A Trainer carrying on from `run_dir/train_state.pt`; limits may be raised via overrides
+    (`max_minutes`: minutes more than the run has trained)."""
     state = load_train_state(Path(run_dir) / "train_state.pt")
     try:
+        if overrides.get("max_minutes") is not None:
+            overrides["max_minutes"] += json.loads(state["progress"])["elapsed"] / 60
         model_config = ModelConfig.from_dict(json.loads(state["model_config"]))
         config = TrainConfig.from_dict(json.loads(state["train_config"]) | overrides)
     except (KeyError, TypeError, json.JSONDecodeError) as error:

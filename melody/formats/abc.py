@@ -24,6 +24,7 @@ BODY_FIELDS_KEPT = frozenset("KMLV")  # fields that change how (or in which voic
 _FIELD_RE = re.compile(r"^([A-Za-z+]):\s*(.*)$")
 _SPACES_RE = re.compile(r"[ \t]+")
 _NOTE_RE = re.compile(r"[A-Ga-g]")
+_DECORATION_NAME_RE = re.compile(r"![^!\s|\[\]]{1,40}!")
 _QUOTED_RE = re.compile(r'"[^"\n]*"?')  # guitar chords and text annotations: not melody
 
 
@@ -50,7 +51,8 @@ def decode_abc_bytes(data: bytes) -> tuple[str, bool]:
 
 
 def split_tunes(text: str) -> list[tuple[int, str]]:
-    """Split a tunebook on ``X:`` lines. Returns (1-based line number, tune text) pairs."""
+    """Split a tunebook on ``X:`` lines (a blank line between tunes is not needed). Returns
+    (1-based line number, tune text) pairs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     tunes: list[tuple[int, list[str]]] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -61,6 +63,38 @@ def split_tunes(text: str) -> list[tuple[int, str]]:
     return [(number, "\n".join(lines)) for number, lines in tunes]
 
 
+def file_header(text: str) -> str:
+    """The tunebook's own fields, before its first ``X:`` (``M:``, ``L:``, ``R:``...): ABC applies
+    them to every tune that does not set its own."""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.startswith("X:"):
+            break
+        if _FIELD_RE.match(line.strip()) and line.strip()[0] not in "XTKVw":
+            lines.append(line.strip())
+    return "\n".join(lines)
+
+
+def legacy_line_breaks(line: str, always: bool = False) -> str:
+    """``!`` as the line break of older ABC (abc2win, ABC 1.6) becomes a space; ``!trill!`` and
+    other decorations stay. A ``!`` is a decoration's only when it pairs with the next one on its
+    line around a name (no space or bar line inside); ``I:linebreak !`` makes every ``!`` a break."""
+    if "!" not in line:
+        return line
+    if always:
+        return line.replace("!", " ")
+    out, position = [], 0
+    while position < len(line):
+        found = _DECORATION_NAME_RE.match(line, position) if line[position] == "!" else None
+        if found:
+            out.append(found.group(0))
+            position = found.end()
+            continue
+        out.append(" " if line[position] == "!" else line[position])
+        position += 1
+    return "".join(out)
+
+
 def _clean_body_line(line: str) -> str:
     if "%" in line:
         line = line[: line.index("%")]
@@ -68,12 +102,14 @@ def _clean_body_line(line: str) -> str:
     return _SPACES_RE.sub(" ", line).strip()
 
 
-def normalize_tune(raw: str) -> tuple[str | None, str]:
-    """Canonical text of one tune (without ``X:``), or (None, reason) when it cannot be used."""
+def normalize_tune(raw: str, book_header: str = "") -> tuple[str | None, str]:
+    """Canonical text of one tune (without ``X:``), or (None, reason) when it cannot be used.
+    `book_header`: the tunebook's fields before its first tune, which the tune's own override."""
     header: dict[str, str] = {}
     body: list[str] = []
     in_body = False
-    for line in raw.split("\n"):
+    bang_breaks = bool(re.search(r"^I:\s*linebreak\s.*!|\[I:\s*linebreak\s[^\]]*!", raw, re.M))
+    for line in (book_header + "\n" + raw if book_header else raw).split("\n"):
         if not in_body:
             stripped = line.strip()
             if not stripped or stripped.startswith("%"):
@@ -97,6 +133,7 @@ def normalize_tune(raw: str) -> tuple[str | None, str]:
             continue
         if line.lstrip().startswith("%"):
             continue
+        line = legacy_line_breaks(line, bang_breaks)
         match = _FIELD_RE.match(line.strip())
         if match and len(match.group(1)) == 1:
             if match.group(1) in BODY_FIELDS_KEPT:
@@ -135,8 +172,9 @@ def read_abc_text(text: str, source: str, latin1: bool = False) -> tuple[list[Ab
     """All usable tunes of one tunebook, and a count of the tunes dropped by reason."""
     tunes: list[AbcTune] = []
     dropped: dict[str, int] = {}
+    book_header = file_header(text)
     for line, raw in split_tunes(text):
-        canonical, reason = normalize_tune(raw)
+        canonical, reason = normalize_tune(raw, book_header)
         if canonical is None:
             dropped[reason] = dropped.get(reason, 0) + 1
         else:

@@ -122,12 +122,13 @@ def note_parts(token: str) -> tuple[str, str, int]:
     return accidental or "", letter.upper(), octave
 
 
-def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[tuple[str, int], int]) -> int:
-    """MIDI pitch of a note token; an accidental holds for that letter and octave to the bar's end."""
+def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[str, int]) -> int:
+    """MIDI pitch of a note token. An accidental holds to the bar's end for that letter in every
+    octave: abc2midi reads it so (``=C4 c2`` is two naturals), where ABC 2.1 says the same octave."""
     accidental, letter, octave = note_parts(token)
     if accidental:
-        bar_accidentals[(letter, octave)] = ACCIDENTAL_SHIFT[accidental]
-    shift = bar_accidentals.get((letter, octave), signature.get(letter, 0))
+        bar_accidentals[letter] = ACCIDENTAL_SHIFT[accidental]
+    shift = bar_accidentals.get(letter, signature.get(letter, 0))
     return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
 
 

@@ -39,6 +39,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<other>[-()\[\]{}])"
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
+_VOICE_RE = re.compile(r"^V:(.*)$|\[V:([^\]\n]*)\]", re.M)
 
 
 def tuplet_token(text: str) -> str:
@@ -78,29 +79,44 @@ def _field_token(field: str, value: str) -> str | None:
         if unit is None:
             raise LexError(f"unit length L:{value} in the body is not 1/n")
         return f"[L:{unit}]"
-    if field == "V":
-        raise LexError("more than one voice")
     return None
 
 
+def voice_count(body: str) -> int:
+    """How many voices a tune body has (``V:`` lines and ``[V:]`` fields; 1 without them)."""
+    values = [(found.group(1) or found.group(2) or "").split() for found in _VOICE_RE.finditer(body)]
+    names = {words[0] for words in values if words}
+    return max(1, len(names))
+
+
 def body_tokens(body: str, decorations: bool = True) -> list[str]:
-    """Tokens of a tune body. Raises LexError on anything the token set cannot spell."""
+    """Tokens of a tune body: of its first voice, the melody, when it has several (the tokens
+    spell one line of music). Raises LexError on anything the token set cannot spell."""
     tokens: list[str] = []
+    melody_voice = voice = None
     for line in body.split("\n"):
         match = _LINE_FIELD_RE.match(line.strip())
         if match:
-            token = _field_token(match.group(1), match.group(2))
-            if token:
+            if match.group(1) == "V":
+                voice = match.group(2).split()[0] if match.group(2).split() else ""
+                melody_voice = voice if melody_voice is None else melody_voice
+            elif voice == melody_voice and (token := _field_token(match.group(1), match.group(2))):
                 tokens.append(token)
             continue
         position = 0
         while position < len(line):
             found = _TOKEN_RE.match(line, position)
             if not found:
+                if voice != melody_voice:
+                    break  # another voice's line: not read
                 raise LexError(f"cannot read {line[position : position + 12]!r}")
             position = found.end()
             groups = found.groupdict()
-            if groups["space"] is not None or groups["skipfield"] is not None:
+            if groups["field"] is not None and groups["field"][1] == "V":
+                voice = groups["field"][3:-1].split()[0] if groups["field"][3:-1].split() else ""
+                melody_voice = voice if melody_voice is None else melody_voice
+                continue
+            if groups["space"] is not None or groups["skipfield"] is not None or voice != melody_voice:
                 continue
             if groups["field"] is not None:
                 field, value = groups["field"][1:-1].split(":", 1)

@@ -17,6 +17,7 @@ from melody.formats.abc_core import (
     key_signature,
     meter_pair,
     normalize_key,
+    note_parts,
     note_pitch,
     parse_length,
     tuplet_ratio,
@@ -45,6 +46,8 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
     last: list[int] = []  # indices in bar.notes of the last element (a note or a chord's notes)
     last_start, last_length, chord, grace, tie = now, Fraction(0), -1, False, False
     ending = None
+    held: dict[tuple[str, int], int] = {}  # letter and octave -> pitch of the last element's notes
+    tied: dict[tuple[str, int], int] = {}  # ... of the notes a tie holds over (their accidental carries)
     for index, token in enumerate(tokens):
         kind = token_kind(token)
         if kind == "header" or kind == "field":
@@ -61,8 +64,9 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             scale = unit * (tuplet_factor if tuplet_left else 1) * next_factor
             if chord > 0:  # later notes of a chord sound with the first
                 if kind == "note":
-                    pitch = note_pitch(token, signature, accidentals)
-                    bar.notes.append((last_start, last_start + last_length, pitch, False))
+                    pitch = _sounded(token, signature, accidentals, tied if tie else {})
+                    held[note_parts(token)[1:]] = pitch
+                    bar.notes.append((last_start, last_start + last_length, pitch, tie))
                     last.append(len(bar.notes) - 1)
                 continue
             next_factor = Fraction(1)
@@ -75,9 +79,10 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             now += last_length
             if chord == 0:
                 chord = 1
-            last = []
+            last, held = [], {}
             if kind == "note":
-                pitch = note_pitch(token, signature, accidentals)
+                pitch = _sounded(token, signature, accidentals, tied if tie else {})
+                held[note_parts(token)[1:]] = pitch
                 bar.notes.append((last_start, now, pitch, tie))
                 last = [len(bar.notes) - 1]
             tie = False
@@ -99,7 +104,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             if ratio:
                 tuplet_left, tuplet_factor = ratio
         elif kind == "tie":
-            tie = True
+            tie, tied = True, dict(held)
         elif kind == "chord_open":
             chord = 0
         elif kind == "chord_close":
@@ -125,6 +130,15 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
         bar.length, bar.ending = now, ending
         bars.append(bar)
     return bars, meter, key
+
+
+def _sounded(token: str, signature: dict, accidentals: dict, tied: dict[tuple[str, int], int]) -> int:
+    """A note's pitch; a note a tie reaches with no accidental of its own keeps the tied note's
+    accidental, across the bar line too (ABC 2.1, and abc2midi)."""
+    accidental, letter, octave = note_parts(token)
+    if not accidental and (letter, octave) in tied:
+        return tied[(letter, octave)]
+    return note_pitch(token, signature, accidentals)
 
 
 def _merge_bars(first: str, second: str) -> str:

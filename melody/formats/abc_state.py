@@ -164,8 +164,15 @@ class TuneState:
         key = pitch_key(token)
         return key, accidental(token) or self.bar_accidentals.get(key, "")
 
+    def _continues_tie(self, token: str) -> bool:
+        """The note a tie reaches: the same letter and octave, and no accidental of its own or the
+        one that sounds (a tied note's accidental carries over, as in abc2midi)."""
+        if token == "z" or pitch_key(token) != self.tie_to[0]:
+            return False
+        return not accidental(token) or self._sounding(token) == self.tie_to
+
     def _feed_note(self, token: str) -> None:
-        if self.tie_to is not None and self.chord < 0 and (token == "z" or self._sounding(token) != self.tie_to):
+        if self.tie_to is not None and self.chord < 0 and not self._continues_tie(token):
             self._problem(f"tie to {token}, not to the same pitch")
         if token != "z" and accidental(token):
             self.bar_accidentals[pitch_key(token)] = accidental(token)

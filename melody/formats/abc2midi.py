@@ -1,0 +1,127 @@
+"""abc2midi, the referee for what ABC means: its complaints about a tune, and the notes it plays,
+to hold our reading (abc_player.py) against. Needs abc2midi on the PATH (Debian: abcmidi).
+
+For the comparison abc2midi runs with grace notes, guitar chords and fermatas off (``-NGRA -NGUI
+-NFER``: our player leaves them out too) and without the tune's ``R:`` line (abc2midi swings
+hornpipes); ornaments (``~``, ``T``, ``!trill!``...), which it plays as extra notes, are left out
+of the text it reads, since our player sounds the written note alone.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+_ORNAMENT_RE = re.compile(r"!(?:trill|roll|turn|mordent|lowermordent|uppermordent|pralltriller|invertedturn)!|[~T]")
+_CHORD_SYMBOL_RE = re.compile(r'"[^"\n]*"')
+
+
+def abc2midi_complaints(abc: str) -> list[str]:
+    """Every Error and Warning line abc2midi prints for the tune (its check mode, -c)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tune.abc"
+        path.write_text(abc, encoding="utf-8")
+        result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60, cwd=folder)
+    return [
+        line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line or "Warning" in line
+    ]
+
+
+def referee_text(raw_tune: str) -> str:
+    """One tune as abc2midi should read it for a note-by-note comparison (see the module's note)."""
+    lines = []
+    in_body = False
+    for line in raw_tune.replace("\r\n", "\n").split("\n"):
+        if line.startswith("R:") and not in_body:
+            continue
+        if in_body and not re.match(r"^[A-Za-z]:", line):
+            line = _ORNAMENT_RE.sub("", _CHORD_SYMBOL_RE.sub("", line))
+        in_body = in_body or line.startswith("K:")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def abc2midi_notes(abc: str) -> tuple[list[tuple[Fraction, int]], list[str]] | None:
+    """(onset in quarter-note beats, pitch) of every note abc2midi plays in the first voice of the
+    first tune, sorted, and its complaints; None when it writes no MIDI."""
+    import mido
+
+    with tempfile.TemporaryDirectory() as folder:
+        path, out = Path(folder) / "tune.abc", Path(folder) / "tune.mid"
+        path.write_text(abc, encoding="utf-8")
+        result = subprocess.run(
+            ["abc2midi", str(path), "-NGRA", "-NGUI", "-NFER", "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=folder,
+        )
+        if not out.exists():
+            return None
+        midi = mido.MidiFile(str(out))
+    complaints = [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
+    complaints += [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Warning" in line]
+    for track in midi.tracks:
+        notes, now = [], 0
+        for message in track:
+            now += message.time
+            if message.type == "note_on" and message.velocity > 0:
+                notes.append((Fraction(now, midi.ticks_per_beat), message.note))
+        if notes:
+            return sorted(notes), complaints
+    return [], complaints
+
+
+def player_notes(tune_text: str) -> list[tuple[Fraction, int]]:
+    """(onset in quarter-note beats, pitch) of every note our player sounds in a canonical tune."""
+    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc_player import tokens_to_score
+
+    score = tokens_to_score(tune_tokens(tune_text))
+    return sorted((Fraction(note.start).limit_denominator(960), note.pitch) for note in score.notes)
+
+
+def _grid(notes: list[tuple[Fraction, int]]) -> list[tuple[int, int]]:
+    """Onsets on a grid of 1/96 beat: abc2midi writes whole MIDI ticks, so triplets round."""
+    return sorted((round(onset * 96), pitch) for onset, pitch in notes)
+
+
+def tune_agreement(raw: str, book_header: str = "") -> tuple[str, str]:
+    """Whether our player sounds what abc2midi plays for one tune of a tunebook: ("same", ""),
+    ("differs", where), ("unread", why) when we cannot read it, ("not played", "") when abc2midi
+    writes no note, or ("abc2midi error", its first error) when it plays the tune but calls it wrong."""
+    from melody.formats.abc import normalize_tune
+    from melody.formats.abc_core import LexError
+
+    theirs = abc2midi_notes(referee_text("X:1\n" + (book_header + "\n" if book_header else "") + raw))
+    if theirs is None or not theirs[0]:
+        return "not played", ""
+    errors = [line for line in theirs[1] if "Error" in line]
+    if errors:
+        return "abc2midi error", errors[0]
+    canonical, reason = normalize_tune(raw, book_header)
+    if canonical is None:
+        return "unread", reason
+    try:
+        ours = _grid(player_notes(canonical))
+    except (LexError, ValueError) as error:
+        return "unread", str(error)
+    expected = _grid(theirs[0])
+    if ours == expected:
+        return "same", ""
+    first = next((i for i, (a, b) in enumerate(zip(ours, expected)) if a != b), min(len(ours), len(expected)))
+    return "differs", f"{len(ours)} notes against {len(expected)}; first difference at note {first}"
+
+
+def agreement(book: str, workers: int = 4) -> list[tuple[str, str]]:
+    """`tune_agreement` of every tune in a tunebook's text."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from melody.formats.abc import file_header, split_tunes
+
+    header = file_header(book)
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda tune: tune_agreement(tune[1], header), split_tunes(book)))
