@@ -16,9 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
-from melody.formats.abc2midi import agreement  # noqa: E402
 from melody.formats.abc import decode_abc_bytes  # noqa: E402
-
+from melody.formats.abc2midi import agreement  # noqa: E402
 
 EXCLUDED = ("not played", "abc2midi error")
 

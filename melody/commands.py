@@ -236,7 +236,7 @@ def _read_primer(path: Path, kind: str, text: str | None):
 
 def run_generate(args: argparse.Namespace) -> int:
     from melody.checkpoint import load_model
-    from melody.generate import sample_pieces, write_pieces
+    from melody.generate import sample_with_reasons, write_pieces
     from melody.sample import SampleConfig
 
     model = load_model(args.model, args.device)
@@ -259,13 +259,28 @@ def run_generate(args: argparse.Namespace) -> int:
     )
     with counting_progress("sampling") as update:
         update(0, config.count)
-        pieces, resampled = sample_pieces(model, config, args.device)
-        written = write_pieces(pieces, args.out, force=args.force)
+        sampled = sample_with_reasons(model, config, args.device, update)
+        written = write_pieces(sampled.pieces, args.out, force=args.force)
         update(config.count, config.count)
+    resampled = sampled.resampled
+    for reason in sampled.dropped:  # on stderr with or without --json: a problem is never only in the JSON
+        say(f"[yellow]left out[/] {reason}")
+    for item in written:
+        if item["problems"]:
+            say(f"[yellow]{item['abc']}[/] still has problems: {'; '.join(item['problems'][:3])}")
     if args.preview:
         _preview_pieces(written, quiet=args.json)
     if args.json:
-        print_json({"model": model.path, "out": args.out, "seed": args.seed, "resampled": resampled, "pieces": written})
+        print_json(
+            {
+                "model": model.path,
+                "out": args.out,
+                "seed": args.seed,
+                "resampled": resampled,
+                "left_out": sampled.dropped,
+                "pieces": written,
+            }
+        )
         return 0
     for item in written:
         say(
@@ -273,7 +288,7 @@ def run_generate(args: argparse.Namespace) -> int:
             f"{item['abc']}  {item['midi']}"
         )
     if resampled:
-        say(f"[dim]{resampled} unreadable or too short pieces were resampled[/]")
+        say(f"[dim]{resampled} unreadable, too short or ill-formed pieces were resampled[/]")
     return 0
 
 

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from melody.checkpoint import Model
-from melody.errors import InputError, OutputError
+from melody.errors import InputError, MelodyError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
-from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
+from melody.formats.abc import header_fields, tune_to_abc
+from melody.formats.abc_core import LexError
+from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_player import tokens_to_score
 from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
-from melody.formats.stream import expand_repeats, stream_to_score
-from melody.sample import SampleConfig, sample_ids
+from melody.sample import SampleConfig, primer_title, sample_ids
 from melody.validate import tune_problems
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
@@ -44,14 +46,14 @@ def safe_name(title: str, limit: int = 60) -> str:
     return text
 
 
-def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -> Piece | None:
-    """A finished piece, or None when it is unreadable or too short (then it is resampled)."""
+def piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -> tuple[Piece | None, str]:
+    """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
+    any sequence a model emits ends one way or the other, never in an exception."""
     try:
         if tokenizer.piece_kind == "score":
             score = tokenizer.decode(ids)
             chosen = title or f"Piece {number} in {estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
-            abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
             problems = []
         else:
             text = tokenizer.decode(ids)
@@ -62,32 +64,37 @@ def _piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -
             problems = tune_problems(text)
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the tune reached --max-tokens")
-            score = _abc_score(text, abc)
+            score = tokens_to_score(tune_tokens(text))
         if len(score.notes) < MIN_NOTES:
-            return None
-        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems)
-    except InputError:
-        return None
+            return None, f"fewer than {MIN_NOTES} notes"
+        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems), ""
+    except (MelodyError, LexError) as error:
+        return None, getattr(error, "message", str(error))
 
 
-def _abc_score(text: str, abc: str):
-    """The notes of a tune: played from its abc tokens (milliseconds), or by music21 (seconds) when
-    the tokens cannot spell it."""
-    from melody.formats.abc_lexer import LexError, tune_tokens
-    from melody.formats.abc_player import tokens_to_score
-
-    try:
-        return tokens_to_score(tune_tokens(text))
-    except (LexError, ValueError, KeyError, ZeroDivisionError):
-        return stream_to_score(expand_repeats(abc_to_stream(abc)))
+def sample_pieces(model: Model, config: SampleConfig, device="cpu", progress=None) -> tuple[list[Piece], int]:
+    """Up to `config.count` pieces and how many were resampled: see `sample_with_reasons`."""
+    result = sample_with_reasons(model, config, device, progress)
+    return result.pieces, result.resampled
 
 
-def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[list[Piece], int]:
-    """`config.count` readable pieces. A piece music21 cannot read or play, too short, or with
-    well-formedness problems is resampled (bounded rounds, all of a round's failures in one batch);
-    if every round fails, the first readable one is kept with its problems listed.
-    Returns (pieces, resampled)."""
+@dataclass
+class SampleResult:
+    """What sampling gave: the pieces, how many were resampled, and why any were left out."""
+
+    pieces: list[Piece]
+    resampled: int
+    dropped: list[str] = field(default_factory=list)  # why each piece left out could not be written
+
+
+def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progress=None) -> SampleResult:
+    """`config.count` pieces. One we cannot play, too short, or with well-formedness problems is
+    resampled (bounded rounds, all of a round's failures in one batch); if every round fails, the
+    first readable one is kept with its problems listed, and one never readable is left out with
+    its reason. Raises InputError only when no piece at all could be written."""
     pieces: list[Piece | None] = [None] * config.count
+    reasons = [""] * config.count
+    title = config.title or primer_title(config)
     resampled = 0
     for round_number in range(RESAMPLE_ROUNDS + 1):
         missing = [i for i, p in enumerate(pieces) if p is None or p.problems]
@@ -97,16 +104,18 @@ def sample_pieces(model: Model, config: SampleConfig, device="cpu") -> tuple[lis
             resampled += len(missing)
         seed = None if config.seed is None else config.seed + 7919 * round_number
         batch = replace(config, count=len(missing), seed=seed)
-        for index, ids in zip(missing, sample_ids(model, batch, device)):
-            candidate = _piece_from_ids(model.tokenizer, ids, index + 1, config.title)
+        for index, ids in zip(missing, sample_ids(model, batch, device, progress)):
+            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title)
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate
-    if any(p is None for p in pieces):
+    kept = [p for p in pieces if p is not None]
+    if not kept:
         raise InputError(
-            f"the model wrote no readable piece in {RESAMPLE_ROUNDS + 1} tries for "
-            f"{sum(p is None for p in pieces)} of {config.count}; try a lower --temperature"
+            f"the model wrote no readable piece in {RESAMPLE_ROUNDS + 1} tries (last reason: {reasons[0]}); "
+            "try a lower --temperature or train longer"
         )
-    return pieces, resampled
+    dropped = [f"piece {i + 1}: {reasons[i]}" for i, p in enumerate(pieces) if p is None]
+    return SampleResult(kept, resampled, dropped)
 
 
 def free_stem(out_dir: Path, stem: str, taken: set[str], force: bool) -> str:

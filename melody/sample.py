@@ -119,9 +119,10 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
             tokens = header + (body_tokens(primer, tokenizer.decorations) if primer.strip() else [])
     except LexError as error:
         raise ConfigError(f"primer: {error}") from None
+    check_primer(tokens)
     unknown = [t for t in tokens if t not in tokenizer.index]
     if unknown:
-        raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known_headers(tokenizer))
+        raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known(tokenizer, unknown[0]))
     header = {t[0]: tokenizer.index[t] for t in tokens if t[:2] in ("M:", "L:", "K:")}
     if tokens and len(header) == len(tokens):  # only --meter/--key: the rest of the header is free
         return [[header[f]] if f in header else None for f in "MLK"]
@@ -130,9 +131,43 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     return [[tokenizer.index[t] for t in tokens]] if tokens else []
 
 
-def _known_headers(tokenizer) -> str:
-    headers = [t for t in tokenizer.vocab if t[:2] in ("M:", "K:")]
-    return " ".join(headers[:16])
+def check_primer(tokens: list[str]) -> None:
+    """A primer is music the model carries on: whatever is already wrong in it (a bar too long, a
+    chord inside a chord, a tie to another pitch) is a one-line error, not a tune written broken."""
+    from melody.formats.abc_state import check_tokens
+
+    problems = check_tokens(tokens, complete=False)
+    if problems:
+        raise ConfigError(f"primer: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+
+
+def _check_text_primer(primer: str) -> None:
+    """A character model's primer with a whole header is checked as the abc tokens read it."""
+    from melody.formats.abc_lexer import LexError, tune_tokens
+
+    primer = primer.replace("\r\n", "\n")
+    if "K:" not in primer:
+        return
+    canonical, reason = normalize_tune(primer.split("\n", 1)[1] if primer.startswith("X:") else primer)
+    if canonical is None:
+        raise ConfigError(f"primer: {reason}")
+    try:
+        check_primer(tune_tokens(canonical))
+    except LexError as error:
+        raise ConfigError(f"primer: {error}") from None
+
+
+def primer_title(config: SampleConfig) -> str | None:
+    """The primer's own T: line, which names the pieces when --title does not."""
+    match = re.search(r"^T:(.*)$", (config.primer or "").replace("\r\n", "\n"), re.M)
+    return match.group(1).strip() or None if match else None
+
+
+def _known(tokenizer, token: str) -> str:
+    """Tokens of the same kind as `token` that the model knows: meters for a meter, keys for a key."""
+    kind = token[:2] if token[:2] in ("M:", "L:", "K:") else None
+    known = [t for t in tokenizer.vocab if t[:2] == kind] if kind else [t for t in tokenizer.vocab if len(t) < 4]
+    return " ".join(known[:16])
 
 
 def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
@@ -142,6 +177,7 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     if tokenizer.piece_kind == "abc":
         if config.primer_score is not None:
             raise ConfigError("this model writes ABC text; give it an ABC primer")
+        _check_text_primer(config.primer or "")
         return [
             None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)
         ]
@@ -236,14 +272,15 @@ def _fed_state(tokenizer, prefix: list[int]):
     return state
 
 
-def sample_ids(model: Model, config: SampleConfig, device="cpu") -> list[list[int]]:
-    """Token ids of `config.count` pieces (without <bos>), sampled in one batch."""
+def sample_ids(model: Model, config: SampleConfig, device="cpu", progress=None) -> list[list[int]]:
+    """Token ids of `config.count` pieces (without <bos>), sampled in one batch. `progress(done,
+    total)` hears as pieces finish."""
     small = config.count * model.config.hidden_size <= 32 * 512
     with _threads(1 if small else torch.get_num_threads()), torch.no_grad():
-        return _sample_ids(model, config, device)
+        return _sample_ids(model, config, device, progress or (lambda done, total: None))
 
 
-def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
+def _sample_ids(model: Model, config: SampleConfig, device, progress) -> list[list[int]]:
     tokenizer, network = model.tokenizer, model.network.to(device).eval()
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
@@ -302,6 +339,7 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
         if not keep:
             break
         if len(keep) < len(active):  # finished pieces leave the batch and stop costing
+            progress(config.count - len(keep), config.count)
             kept = torch.tensor(keep, device=device)
             state = select_state(state, kept)
             active = [active[slot] for slot in keep]
@@ -309,4 +347,5 @@ def _sample_ids(model: Model, config: SampleConfig, device) -> list[list[int]]:
         if constraint is not None:  # on a GPU this overlaps the step's queued kernels
             for index, token in zip(active, next_ids):
                 rows[index].state.feed(vocab[token])
+    progress(config.count, config.count)
     return [row.ids for row in rows]

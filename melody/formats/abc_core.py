@@ -142,8 +142,11 @@ def normalize_meter(value: str) -> str | None:
     if value in ("C", "C|", "none"):
         return value
     match = _METER_RE.fullmatch(value)
-    if not match or int(match.group(2)) == 0 or sum(int(p) for p in match.group(1).split("+")) == 0:
+    if not match or sum(int(p) for p in match.group(1).split("+")) == 0:
         return None
+    denominator = int(match.group(2))
+    if denominator == 0 or denominator > 64 or denominator & (denominator - 1):
+        return None  # a beat value is a power of two (abc2midi and MIDI hold no other)
     return f"{match.group(1)}/{match.group(2)}"
 
 

@@ -35,7 +35,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
     r"|(?P<note>[_^=]*[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
-    r"|(?P<broken>[<>]{1,2})"
+    r"|(?P<broken><<?|>>?)"
     r"|(?P<other>[-()\[\]{}])"
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")

@@ -123,7 +123,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
                     ending = None
             elif bars:  # bar lines with nothing between (`:| |:`) are one
                 bars[-1].close = _merge_bars(bars[-1].close, token)
-            bar, accidentals, now = WrittenBar(), {}, Fraction(0)
+            bar, accidentals, now, last = WrittenBar(), {}, Fraction(0), []  # a broken rhythm does not reach back
         if kind != "length" and chord == -2 and kind != "chord_close":
             chord = -1
     if now > 0 or bar.notes:

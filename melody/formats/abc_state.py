@@ -254,6 +254,8 @@ class TuneState:
         self.tuplet_left, self.tuplet_factor = ratio
 
     def _feed_chord_open(self, token: str) -> None:
+        if self.chord >= 0:
+            self._problem("a chord inside a chord")
         self.chord = 0
 
     def _feed_chord_close(self, token: str) -> None:
@@ -391,9 +393,11 @@ def _beats(value: int | Fraction) -> str:
     return f"{Fraction(value) / TICKS} of a whole note"
 
 
-def check_tokens(tokens: list[str], strict: bool = False) -> list[str]:
-    """Problems of a whole tune given as abc tokens; an empty list means every bar is full."""
+def check_tokens(tokens: list[str], strict: bool = False, complete: bool = True) -> list[str]:
+    """Problems of a tune given as abc tokens; an empty list means every bar is full. A tune that
+    is not `complete` (a primer the model will carry on) may end anywhere: only what is already
+    wrong counts."""
     state = TuneState(strict=strict)
     for token in tokens:
         state.feed(token)
-    return state.close()
+    return state.close() if complete else state.problems

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
+from melody.formats.abc_core import key_fifths, key_parts, normalize_key
 from melody.score import Note, Score
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
@@ -32,13 +33,12 @@ def score_to_midi_bytes(score: Score) -> bytes:
     tempo = min(400.0, max(10.0, float(score.tempo)))  # values from a model or a file are clamped
     seconds_per_beat = 60.0 / tempo
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(score.meter[0], score.meter[1], 0))
-    if score.key:
-        name = score.key[:-1] + " minor" if score.key.endswith("m") else score.key + " Major"
-        try:
-            midi.key_signature_changes.append(pretty_midi.KeySignature(pretty_midi.key_name_to_key_number(name), 0))
-        except ValueError:
-            pass  # a mode pretty_midi cannot name (e.g. Dmix) is simply not written
+    numerator, denominator = score.meter
+    if 0 < numerator < 256 and 0 < denominator <= 128 and denominator & (denominator - 1) == 0:
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0))
+    # else: MIDI holds only meters over a power of two; the notes keep their times without one
+    if score.key and normalize_key(score.key):
+        midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(score.key), 0))
     tracks = [pretty_midi.Instrument(program=p, name=f"voice {i + 1}") for i, p in enumerate(score.programs)]
     for note in score.notes:
         if not 0 <= note.pitch <= 127 or note.voice >= len(tracks):
@@ -50,6 +50,15 @@ def score_to_midi_bytes(score: Score) -> bytes:
     buffer = io.BytesIO()
     midi.write(buffer)
     return buffer.getvalue()
+
+
+def _key_number(key: str) -> int:
+    """pretty_midi's key number (0-11 major, 12-23 minor) of the key's signature: a mode is written
+    as the major key with its signature (Dmix as G), a minor key as minor."""
+    fifths = key_fifths(key)
+    if key_parts(normalize_key(key))[1] == "m":
+        return (fifths * 7 + 9) % 12 + 12
+    return fifths * 7 % 12
 
 
 def write_midi(score: Score, path: str | Path) -> None:

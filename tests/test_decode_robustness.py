@@ -1,0 +1,46 @@
+"""Any token sequence a model can emit decodes into a written piece or a piece dropped with a
+reason, never a traceback: decode -> checker -> player -> ABC and MIDI writers, for every tokenizer."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from melody.formats.abc import read_abc_file
+from melody.generate import piece_from_ids
+from melody.score import Note, Score
+from melody.tokenizers import make_tokenizer
+from tests.conftest import FOLK_SAMPLE
+
+
+def _fitted(name: str):
+    tokenizer = make_tokenizer(name)
+    if name == "midi":
+        scores = [
+            Score((Note(0, 1, 60), Note(1, 2.5, 64, voice=1), Note(3, 4, 67)), meter=(3, 4), programs=(0, 40)),
+            Score((Note(0, 0.5, 72), Note(0.5, 1, 71)), meter=(6, 8)),
+        ]
+        return tokenizer.fit(scores)
+    tunes = [tune.text for tune in read_abc_file(FOLK_SAMPLE)[0]]
+    tunes.append("T:odd\nM:4/4\nL:1/8\nK:Dmix ^g\n(5ABcde (3:2:4ABcd [CEG]>[DFA] {g}A2 ~B2|[M:3/4]A6|]\n")
+    return tokenizer.fit(tunes)
+
+
+TOKENIZERS = {name: _fitted(name) for name in ("char", "abc", "midi")}
+
+
+@pytest.mark.parametrize("name", sorted(TOKENIZERS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_token_stream_is_written_or_dropped_with_a_reason(name, data):
+    tokenizer = TOKENIZERS[name]
+    size = len(tokenizer.vocab)
+    ids = data.draw(st.lists(st.integers(min_value=3, max_value=size - 1), min_size=0, max_size=300))
+    if name == "abc":  # a model's header comes first, as the sampler forces it
+        header = [i for i, token in enumerate(tokenizer.vocab) if token[:2] in ("M:", "L:", "K:")]
+        ids = data.draw(st.lists(st.sampled_from(header), min_size=0, max_size=3)) + ids
+    piece, reason = piece_from_ids(tokenizer, ids + [tokenizer.eos_id], 1, None)
+    assert (piece is None) != (reason == ""), (piece, reason)
+    if piece is not None:
+        assert piece.midi[:4] == b"MThd" and piece.abc.startswith("X:1\n")
