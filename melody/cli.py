@@ -155,9 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("corpus", nargs="*", help="files, folders or built-in names (default: folk, or chorales)")
     ev.add_argument(
         "--split",
-        default="val",
-        choices=["val", "all"],
-        help="val: the corpus's held-out split (default); all: every tune",
+        default="auto",
+        choices=["auto", "val", "all"],
+        help="val: the corpus's held-out split; all: every tune; auto (default): val on the model's own "
+        "training corpus, all on any other",
     )
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--samples", type=int, default=0, metavar="N", help="also generate N tunes and judge them")

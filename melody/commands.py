@@ -297,7 +297,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from melody.evaluate import evaluate_model
 
     model = load_model(args.model, args.device)
-    corpus = args.corpus or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
+    recorded = model.training.get("corpus", {}).get("arguments")
+    corpus = args.corpus or recorded or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
     if args.samples and model.tokenizer.piece_kind != "abc":
         raise ConfigError("--samples judges ABC tunes; this model writes MIDI events")
     if args.html:

@@ -48,7 +48,7 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
-    pieces, unclean = corpus.pieces, 0
+    pieces, unclean = corpus.pieces, None
     if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
         from melody.validate import clean_tunes
 
@@ -57,10 +57,23 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
     return [p for p, v in zip(pieces, is_val) if not v], [p for p, v in zip(pieces, is_val) if v], unclean
 
 
+def default_split(model, corpus_arguments: list[str]) -> str:
+    """"val" on the corpus the model was trained on (its held-out split), "all" on any other: a
+    file the run never saw is held out as a whole."""
+    from pathlib import Path
+
+    builtin = ("folk", "chorales")
+    asked = sorted(a if a in builtin else str(Path(a).resolve()) for a in corpus_arguments)
+    recorded = model.training.get("corpus", {}).get("arguments")
+    if recorded is None:
+        return "val" if all(a in builtin for a in corpus_arguments) else "all"
+    return "val" if asked == sorted(recorded) else "all"
+
+
 def evaluate_model(
     model,
     corpus_arguments: list[str],
-    split: str = "val",
+    split: str = "auto",
     device="cpu",
     progress=None,
     clean: bool | None = None,
@@ -77,8 +90,12 @@ def evaluate_model(
     total bits by the characters of the canonical ABC text, so char and abc models compare."""
     from melody.errors import InputError, VocabularyError
 
+    from melody.data import piece_hash
+
+    split = default_split(model, corpus_arguments) if split == "auto" else split
     train, val, unclean = split_pieces(model, corpus_arguments, clean, progress)
     pieces = train + val if split == "all" else val
+    trained_on = set(model.training.get("train_hashes", []))
     ids, skipped, characters, scored = [], 0, 0, []
     for piece in pieces:
         try:
@@ -95,9 +112,10 @@ def evaluate_model(
         "tokenizer": model.tokenizer.name,
         "corpus": corpus_arguments,
         "split": split,
-        "clean": unclean > 0,
-        "left_out_by_checker": unclean,
+        "clean": unclean is not None,  # whether the bar checker ran (and left out `left_out_by_checker`)
+        "left_out_by_checker": unclean or 0,
         "pieces": len(scored),
+        "pieces_in_training_data": sum(piece_hash(p) in trained_on for p in scored) if trained_on else None,
         "pieces_skipped_unknown_tokens": skipped,
         "tokens": count,
         "bits_per_token": bits / count,

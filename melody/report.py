@@ -36,6 +36,8 @@ def figures(result: dict) -> list[tuple[str, str]]:
         ("held-out pieces", f"{result['pieces']} ({result['split']} split, clean: {result['clean']})"),
         ("bits per token", f"{result['bits_per_token']:.4f}"),
     ]
+    if result.get("pieces_in_training_data") is not None:
+        rows.insert(1, ("of them in the training data", str(result["pieces_in_training_data"])))
     if result.get("bits_per_char") is not None:
         rows.append(("bits per character", f"{result['bits_per_char']:.4f}"))
     if result.get("ngram_bits_per_char") is not None:

@@ -33,6 +33,7 @@ class Score:
     key: str | None = None  # e.g. "G", "Em", as in ABC's K: field
     programs: tuple[int, ...] = (0,)  # General MIDI program per voice
     dropped: dict = field(default_factory=dict, compare=False)  # what a reader left out, and why
+    pickup: float = 0.0  # beats of anacrusis before the first bar line (0: the music starts on one)
 
     def __post_init__(self):
         object.__setattr__(self, "notes", tuple(sorted(self.notes)))
@@ -66,3 +67,43 @@ class Score:
     @property
     def voices(self) -> int:
         return len(self.programs)
+
+    def melody(self) -> Score:
+        """The voice that carries the tune, alone: of the voices that are mostly one note at a time,
+        the highest on average (a melody over a chord or bass track); the highest of all else."""
+        voices = sorted({n.voice for n in self.notes})
+        if len(voices) < 2:
+            return self
+
+        def rank(voice: int) -> tuple[bool, float]:
+            notes = [n for n in self.notes if n.voice == voice]
+            overlapping = sum(b.start < a.end - 1e-6 for a, b in zip(notes, notes[1:]))
+            return overlapping <= 0.1 * len(notes), sum(n.pitch for n in notes) / len(notes)
+
+        chosen = max(voices, key=rank)
+        notes = tuple(replace(n, voice=0) for n in self.notes if n.voice == chosen)
+        program = self.programs[chosen] if chosen < len(self.programs) else 0
+        return replace(self, notes=notes, programs=(program,))
+
+    def with_pickup(self) -> Score:
+        """This score with `pickup` found from the notes, when they say so: music that ends a beat
+        or more past a bar line has a full last bar and a pickup of that length (a played-out folk
+        tune with its anacrusis); music whose longer notes fall on the bar lines only when the bar
+        lines move has a pickup that moves them."""
+        bar, end = float(self.bar_beats), self.duration
+        if self.pickup or not self.notes or bar <= 0:
+            return self
+        grid = 0.5  # an eighth note: the finest pickup looked for
+        over = round(end % bar, 6)
+        if over >= grid - 1e-6 and bar - over > 1e-6 and self.notes[0].start < 1e-6:
+            return replace(self, pickup=over)
+
+        def downbeat_weight(pickup: float) -> float:
+            return sum(n.duration for n in self.notes if abs((n.start - pickup) % bar) < 1e-6)
+
+        plain = downbeat_weight(0.0)
+        candidates = [k * grid for k in range(1, int(bar / grid)) if k * grid < bar - 1e-6]
+        best = max(candidates, key=downbeat_weight, default=0.0)
+        if best and downbeat_weight(best) > 1.5 * plain + 1e-6:
+            return replace(self, pickup=best)
+        return self

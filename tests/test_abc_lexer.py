@@ -49,10 +49,12 @@ def test_keys(key, spelled):
     assert normalize_key(key) == spelled
 
 
-def test_unknown_key_and_second_voice_are_refused():
+def test_unknown_key_is_refused_and_a_second_voice_is_left_out():
     assert normalize_key("H") is None
-    with pytest.raises(LexError):
-        tune_tokens("T:x\nM:4/4\nL:1/8\nK:C\n[V:1] CDEF|\n")
+    assert normalize_key("G clef=bass") == "G" and normalize_key("D Mixolydian ^g") == "Dmix ^g"
+    assert normalize_key("HP") == "D" and normalize_key("none") == "C" and normalize_key("A minor") == "Am"
+    two_voices = "T:x\nM:4/4\nL:1/8\nK:C\n[V:1] CDEF GABc|\n[V:2] C,4 G,4|\nV:1\nc4 G4|]\nV:2\nC,8|]\n"
+    assert tune_tokens(two_voices)[3:] == ["C", "D", "E", "F", "G", "A", "B", "c", "|", "c", "4", "G", "4", "|]"]
 
 
 def test_every_sample_tune_reads_back_to_the_same_tokens():

@@ -104,6 +104,16 @@ def _voice_events(notes: list[Note], bar_steps: int, total_steps: int) -> list[l
     return bars
 
 
+def _as_anacrusis(bars: list[list[tuple]], shift: int) -> list[list[tuple]]:
+    """Bars whose first one is a pickup: the rest before it is not written, nor the rests after
+    the music's end, so the pickup and the short last bar make one bar, as folk tunes are written."""
+    first = [event for event in bars[0] if not (event[2] is None and event[0] < shift)]
+    last = list(bars[-1]) if len(bars) > 1 else first
+    while len(last) > 1 and last[-1][2] is None:
+        last.pop()
+    return [first] + bars[1:-1] + [last] if len(bars) > 1 else [last]
+
+
 def _cut(bars, start: int, end: int, pitches, bar_steps: int) -> None:
     """Add one sound or rest to the bars, split (and tied, for notes) at bar lines, and at beats
     when it starts or ends off the quarter-beat grid, so such pieces fit in one tuplet."""
@@ -179,6 +189,11 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
     """One ABC tune for a score: a header, then one V: block per voice (or none for a single voice)."""
     key = normalize_key(score.key) if score.key and normalize_key(score.key) else estimate_key(score)
     bar_steps = int(Fraction(4 * score.meter[0], score.meter[1]) * STEPS_PER_BEAT)
+    pickup_steps = round(score.pickup * STEPS_PER_BEAT)
+    shift = bar_steps - pickup_steps if 0 < pickup_steps < bar_steps else 0  # the pickup ends bar 0
+    if shift:
+        moved = shift / STEPS_PER_BEAT
+        score = replace(score, notes=tuple(replace(n, start=n.start + moved, end=n.end + moved) for n in score.notes))
     total_steps = max(1, round(score.duration * STEPS_PER_BEAT))
     total_steps = -(-total_steps // bar_steps) * bar_steps
     lines = [
@@ -195,6 +210,8 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
         if len(voices) > 1:
             body.append(f"V:{voice + 1}")
         bars = _voice_events([n for n in score.notes if n.voice == voice], bar_steps, total_steps)
+        if shift:
+            bars = _as_anacrusis(bars, shift)
         speller = _Speller(key)
         texts = [_bar_text(events, speller) for events in bars]
         for start in range(0, len(texts), BARS_PER_LINE):
