@@ -58,7 +58,7 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
 
 
 def default_split(model, corpus_arguments: list[str]) -> str:
-    """"val" on the corpus the model was trained on (its held-out split), "all" on any other: a
+    """ "val" on the corpus the model was trained on (its held-out split), "all" on any other: a
     file the run never saw is held out as a whole."""
     from pathlib import Path
 
@@ -88,9 +88,8 @@ def evaluate_model(
     Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
     Pieces the tokenizer cannot spell are counted, not hidden. Per-character figures divide the
     total bits by the characters of the canonical ABC text, so char and abc models compare."""
-    from melody.errors import InputError, VocabularyError
-
     from melody.data import piece_hash
+    from melody.errors import InputError, VocabularyError
 
     split = default_split(model, corpus_arguments) if split == "auto" else split
     train, val, unclean = split_pieces(model, corpus_arguments, clean, progress)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from melody.formats.abc import header_fields
+from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import DECORATION_LETTERS, normalize_key
 
 _ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\ny") | DECORATION_LETTERS
@@ -34,7 +34,7 @@ def abc_problems(text: str) -> list[str]:
         return ["no K: field"]
     if (problem := key_problem(fields["K"])) is not None:
         problems.append(problem)
-    body = text.split("\nK:", 1)[1].split("\n", 1)[1] if "\n" in text.split("\nK:", 1)[1] else ""
+    body = tune_body(text)
     lines = [line for line in body.split("\n") if not re.match(r"^[A-Za-z]:", line)]
     music = "\n".join(re.sub(r"\[[A-Za-z]:[^\]]*\]|![^!\n]*!", " ", line) for line in lines)
     stray = sorted({ch for ch in music if ch not in _ALLOWED})

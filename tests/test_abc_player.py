@@ -4,8 +4,8 @@ the same notes abc2midi plays, where it is installed."""
 import pytest
 
 from melody.formats.abc import read_abc_file, tune_to_abc
-from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_core import key_signature
+from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_player import tokens_to_score
 from melody.formats.midi import import_pretty_midi
 from melody.validate import tune_problems

@@ -7,8 +7,8 @@ import pytest
 
 from melody.checkpoint import Model
 from melody.constraints import Constraint
-from melody.formats.abc_state import TuneState, check_tokens
 from melody.formats.abc import read_abc_file
+from melody.formats.abc_state import TuneState, check_tokens
 from melody.generate import sample_pieces
 from melody.model import ModelConfig, SequenceModel
 from melody.sample import SampleConfig, sample_ids
@@ -202,8 +202,8 @@ def test_masks_give_a_rolled_note_room_for_its_roll():
 
 
 def test_a_first_ending_closes_within_four_bars():
-    from melody.formats.abc_state import MAX_ENDING_BARS
     from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc_state import MAX_ENDING_BARS
 
     def tune(ending_bars: int) -> list[str]:
         body = "|:" + "d4|" * 8 + "[1 " + "c4|" * (ending_bars - 1) + "c4:|[2 B4|]"

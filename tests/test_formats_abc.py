@@ -3,7 +3,6 @@ from pathlib import Path
 import pytest
 
 from melody.errors import InputError
-from melody.formats.abc_core import meter_fraction
 from melody.formats.abc import (
     abc_to_stream,
     header_fields,
@@ -13,6 +12,7 @@ from melody.formats.abc import (
     split_tunes,
     tune_to_abc,
 )
+from melody.formats.abc_core import meter_fraction
 from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 

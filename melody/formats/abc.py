@@ -168,6 +168,18 @@ def header_fields(text: str) -> dict[str, str]:
     return fields
 
 
+def tune_body(text: str) -> str:
+    """The body of a canonical tune: every line after its header's ``K:`` line ("" without one)."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        match = _FIELD_RE.match(line.strip())
+        if not match:
+            return ""
+        if match.group(1) == "K":
+            return "\n".join(lines[index + 1 :])
+    return ""
+
+
 def read_abc_text(text: str, source: str, latin1: bool = False) -> tuple[list[AbcTune], dict[str, int]]:
     """All usable tunes of one tunebook, and a count of the tunes dropped by reason."""
     tunes: list[AbcTune] = []

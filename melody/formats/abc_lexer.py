@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from melody.formats.abc import header_fields
+from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import (
     BARS,
     DECORATION_LETTERS,
@@ -34,7 +34,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
-    r"|(?P<note>[_^=]*[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
+    r"|(?P<note>(?:\^\^|__|\^|_|=)?[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
     r"|(?P<broken><<?|>>?)"
     r"|(?P<other>[-()\[\]{}])"
 )
@@ -154,7 +154,7 @@ def tune_tokens(text: str, decorations: bool = True) -> list[str]:
 @functools.lru_cache(maxsize=32768)
 def _cached_tune_tokens(text: str, decorations: bool) -> tuple[str, ...]:
     head = header_tokens(text)
-    body = text.split("\nK:", 1)[1].split("\n", 1)[1] if "\n" in text.split("\nK:", 1)[1] else ""
+    body = tune_body(text)
     tokens = body_tokens(body, decorations)
     if not any(token_kind(token) == "note" for token in tokens):
         raise LexError("no notes")
