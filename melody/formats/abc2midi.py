@@ -85,8 +85,9 @@ def player_notes(tune_text: str) -> list[tuple[Fraction, int]]:
 
 
 def _grid(notes: list[tuple[Fraction, int]]) -> list[tuple[int, int]]:
-    """Onsets on a grid of 1/96 beat: abc2midi writes whole MIDI ticks, so triplets round."""
-    return sorted((round(onset * 96), pitch) for onset, pitch in notes)
+    """Onsets on a grid of 1/48 beat: abc2midi writes whole MIDI ticks (triplets round) and sounds
+    a chord's notes a tick or two apart."""
+    return sorted((round(onset * 48), pitch) for onset, pitch in notes)
 
 
 def tune_agreement(raw: str, book_header: str = "") -> tuple[str, str]:

@@ -170,10 +170,10 @@ def meter_fraction(meter: str) -> Fraction | None:
 
 
 def compound_meter(meter: str) -> bool:
-    """6/8, 9/8, 12/8...: a written numerator that is a multiple of 3 above 3 (6/8 as a fraction
-    is 3/4, so this reads the text)."""
+    """Whether tuplets of 5, 7 and 9 notes take the time of 3 (else of 2): abc2midi reads so every
+    meter whose numerator divides by 3 (3/4 and 3/8 too, not only 6/8, 9/8, 12/8)."""
     pair = meter_pair(meter)
-    return pair is not None and pair[0] % 3 == 0 and pair[0] > 3
+    return pair is not None and pair[0] % 3 == 0
 
 
 def default_unit_length(meter: str) -> str:
