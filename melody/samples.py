@@ -4,26 +4,12 @@ musically like the held-out tunes (musicstats.py), and not copied from the train
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from melody.copying import BarIndex
 from melody.formats.abc import header_fields
+from melody.formats.abc2midi import abc2midi_complaints
 from melody.musicstats import compare, tune_stats
-
-
-def abc2midi_complaints(abc: str) -> list[str]:
-    """Every Error and Warning line abc2midi prints for the tune (its check mode, -c). Needs
-    abc2midi on the PATH (Debian: abcmidi)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "tune.abc"
-        path.write_text(abc, encoding="utf-8")
-        result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60, cwd=folder)
-    return [
-        line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line or "Warning" in line
-    ]
 
 
 def verdict(complaints: list[str]) -> str | None:

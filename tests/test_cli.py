@@ -53,7 +53,7 @@ def test_generated_tunes_parse_and_their_midi_holds_at_least_16_notes(generated)
 
 @needs_abc2midi
 def test_abc2midi_accepts_all_eight_with_every_bar_full(generated):
-    from melody.samples import abc2midi_complaints
+    from melody.formats.abc2midi import abc2midi_complaints
 
     for piece in generated["pieces"]:
         assert piece["problems"] == []

@@ -77,7 +77,7 @@ def test_masks_follow_the_bar():
 @needs_abc2midi
 def test_generated_abc_passes_abc2midi_without_a_warning(untrained_abc_model):
     """Random weights write grace notes and rolls on short notes, odd repeats and every bar line."""
-    from melody.samples import abc2midi_complaints
+    from melody.formats.abc2midi import abc2midi_complaints
 
     pieces, _ = sample_pieces(untrained_abc_model, SampleConfig(count=8, seed=2, max_tokens=600))
     for piece in pieces:
@@ -171,7 +171,7 @@ def test_grace_notes_must_be_shorter_than_their_host_as_abc2midi_reads_them(bar)
 
 @needs_abc2midi
 def test_the_grace_rule_agrees_with_abc2midi():
-    from melody.samples import abc2midi_complaints
+    from melody.formats.abc2midi import abc2midi_complaints
 
     for bar, cut in GRACE_HOSTS.items():
         complaints = abc2midi_complaints(f"X:1\nM:2/4\nL:1/8\nK:D\n{bar}|\n")
