@@ -12,6 +12,9 @@ stays on `F.linear` too: that is a matrix-vector product, which MKL does not rep
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import torch
 import torch.nn.functional as F
 
@@ -24,6 +27,12 @@ def _onednn_ops():
     except (AttributeError, RuntimeError):
         pass
     return None
+
+
+@functools.cache
+def _say_fallback(why: str) -> None:
+    """Once per process, so a torch upgrade cannot make batched sampling slower unseen."""
+    warnings.warn(f"oneDNN-packed sampling weights unavailable ({why}); using plain matmuls", stacklevel=3)
 
 
 class PackedLinear:
@@ -41,14 +50,16 @@ class PackedLinear:
         if not self._tried:
             self._tried = True
             ops = _onednn_ops()
+            if ops is None:
+                _say_fallback("this torch has no mkldnn linear ops")
             if ops is not None and self.weight.device.type == "cpu":
                 reorder, self._linear = ops
                 try:
                     packed = reorder(self.weight)
                     self._linear(torch.zeros(2, self.weight.shape[1]), packed, self.bias, "none", [], "")
                     self._packed = packed
-                except (RuntimeError, TypeError):  # an op whose signature changed: plain matmuls
-                    pass
+                except (RuntimeError, TypeError) as error:  # an op whose signature changed: plain matmuls
+                    _say_fallback(f"{type(error).__name__}: {str(error)[:80]}")
         return self._packed
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
