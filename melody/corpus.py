@@ -87,6 +87,11 @@ def find_files(argument: str) -> list[Path]:
     raise InputError(f"no such file or folder, and not a built-in corpus ({', '.join(BUILTIN_CORPORA)})", argument)
 
 
+def corpus_arguments(arguments: list[str]) -> list[str]:
+    """Corpus arguments as a run records them: built-in names as they are, paths made absolute."""
+    return [a if a in BUILTIN_CORPORA else str(Path(a).resolve()) for a in arguments]
+
+
 def files_fingerprint(files: list[Path]) -> str:
     """A hash of the files' names and contents: the corpus part of the cache key."""
     digest = hashlib.sha256()

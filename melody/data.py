@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.corpus import corpus_files, files_fingerprint, load_corpus, piece_key
+from melody.corpus import corpus_arguments, corpus_files, files_fingerprint, load_corpus, piece_key
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
@@ -28,13 +28,11 @@ def cache_dir() -> Path:
     return Path(root) / "corpora"
 
 
-def choose_tokenizer(arguments: list[str], files: list[Path]) -> tuple[str, str]:
+def choose_tokenizer(files: list[Path]) -> tuple[str, str]:
     """`--tokenizer auto`: abc tokens for ABC corpora, midi events for MIDI and MusicXML corpora;
     for a mix, the majority of the files. Returns (name, why)."""
     from melody.corpus import ABC_SUFFIXES
 
-    if arguments and all(a in ("folk", "chorales") for a in arguments) and len(set(arguments)) == 1:
-        return ("abc", "the folk tunes are ABC") if arguments[0] == "folk" else ("midi", "the chorales are MusicXML")
     abc = sum(path.suffix.lower() in ABC_SUFFIXES for path in files)
     scores = len(files) - abc
     if abc >= scores:
@@ -145,7 +143,7 @@ def prepare_corpus(
     files = corpus_files(arguments)
     chosen_because = "asked for"
     if tokenizer_name == "auto":
-        tokenizer_name, chosen_because = choose_tokenizer(arguments, files)
+        tokenizer_name, chosen_because = choose_tokenizer(files)
     tokenizer = make_tokenizer(tokenizer_name, **({"decorations": decorations} if tokenizer_name == "abc" else {}))
     settings = {
         "tokenizer": tokenizer_name,
@@ -184,7 +182,7 @@ def prepare_corpus(
     summary = corpus.summary() | {
         "tokenizer": tokenizer_name,
         "tokenizer_reason": chosen_because,
-        "arguments": [a if a in ("folk", "chorales") else str(Path(a).resolve()) for a in arguments],
+        "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
         "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),

@@ -60,14 +60,13 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
 def default_split(model, corpus_arguments: list[str]) -> str:
     """ "val" on the corpus the model was trained on (its held-out split), "all" on any other: a
     file the run never saw is held out as a whole."""
-    from pathlib import Path
+    from melody.corpus import BUILTIN_CORPORA
+    from melody.corpus import corpus_arguments as recorded_form
 
-    builtin = ("folk", "chorales")
-    asked = sorted(a if a in builtin else str(Path(a).resolve()) for a in corpus_arguments)
     recorded = model.training.get("corpus", {}).get("arguments")
     if recorded is None:
-        return "val" if all(a in builtin for a in corpus_arguments) else "all"
-    return "val" if asked == sorted(recorded) else "all"
+        return "val" if all(a in BUILTIN_CORPORA for a in corpus_arguments) else "all"
+    return "val" if sorted(recorded_form(corpus_arguments)) == sorted(recorded) else "all"
 
 
 def evaluate_model(

@@ -10,7 +10,7 @@ from pathlib import Path
 from melody.checkpoint import Model
 from melody.errors import InputError, MelodyError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
-from melody.formats.abc import header_fields, tune_to_abc
+from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
 from melody.formats.abc_core import LexError
 from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_player import tokens_to_score
@@ -54,6 +54,7 @@ def piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) ->
             score = tokenizer.decode(ids)
             chosen = title or f"Piece {number} in {estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
+            abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
             problems = []
         else:
             text = tokenizer.decode(ids)

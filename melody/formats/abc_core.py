@@ -30,8 +30,6 @@ MODE_FIFTHS = {"": 0, "m": -3, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "loc":
 # a mode word counts by its first three letters, any case (ABC 2.1, 3.1.14)
 MODE_WORDS = {"maj": "", "ion": "", "m": "m", "min": "m", "aeo": "m", "mix": "mix", "dor": "dor", "phr": "phr"}
 MODE_WORDS |= {"lyd": "lyd", "loc": "loc", "exp": "exp"}
-MODE_NAMES = {"": "major", "m": "minor", "dor": "dorian", "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian"}
-MODE_NAMES |= {"loc": "locrian", "exp": "explicit"}
 PIPE_KEYS = {"HP": "D", "Hp": "D"}  # Highland pipes: abc2midi sounds both as D major
 CLEF_WORDS = frozenset({"treble", "bass", "alto", "tenor", "perc", "none"})
 
