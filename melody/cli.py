@@ -71,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")
+    gen.add_argument("--type", default=None, help="tune type (R:), e.g. reel, jig, hornpipe, polka, waltz, song")
+    gen.add_argument(
+        "--form",
+        default=None,
+        help="parts: AABB, AB, AABBCC, ABAC...; free: none (default: the type's usual form, AABB for dances)",
+    )
+    gen.add_argument("--part-bars", type=int, default=None, help="bars of each part (default 8)")
+    gen.add_argument(
+        "--cadence",
+        default=None,
+        choices=["tonic", "free"],
+        help="tonic: each part and the tune end on the tonic (default with a form, songs aside)",
+    )
     gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     gen.add_argument(
         "--preview",
@@ -88,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="carry on from a run folder (its corpus, unless you name one; --max-minutes then means minutes more)",
     )
     tr.add_argument("--force", action="store_true", help="start anew in an --out folder that already holds a run")
+    tr.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL",
+        help="start from a trained model's weights (fine-tune, e.g. folk on your own tunes; its sizes are kept)",
+    )
     tr.add_argument(
         "--tokenizer",
         default="auto",

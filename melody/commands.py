@@ -72,9 +72,19 @@ def run_train(args: argparse.Namespace) -> int:
                 corpus, args.resume, on_event, **{k: v for k, v in limits.items() if v is not None}
             )
         else:
-            model_config = ModelConfig(
-                len(corpus.tokenizer), args.cell, args.embed_dim, args.hidden_size, args.layers, args.dropout
-            )
+            source = None
+            if args.init_from:
+                from melody.checkpoint import load_model
+
+                source = load_model(args.init_from)
+                sizes = source.config
+                model_config = ModelConfig(
+                    len(corpus.tokenizer), sizes.cell, sizes.embed_dim, sizes.hidden_size, sizes.num_layers, args.dropout
+                )
+            else:
+                model_config = ModelConfig(
+                    len(corpus.tokenizer), args.cell, args.embed_dim, args.hidden_size, args.layers, args.dropout
+                )
             config = TrainConfig(
                 seq_len=args.seq_len,
                 batch_size=args.batch_size,
@@ -91,11 +101,18 @@ def run_train(args: argparse.Namespace) -> int:
                 compile=args.compile,
                 checkpoint_every=args.checkpoint_every,
                 log_every=args.log_every,
+                init_from=source.path if source else None,
                 **limits,
             )
             if args.force:
                 (run_dir / "metrics.jsonl").unlink(missing_ok=True)  # a new run's log starts at step 0
             trainer = Trainer(corpus, model_config, config, run_dir, on_event)
+            if source is not None:
+                from melody.train import warm_start
+
+                carried = warm_start(trainer.model, source.network, source.tokenizer.vocab, corpus.tokenizer.vocab)
+                if not args.json:
+                    say(f"starting from {source.path}: {carried} of {len(corpus.tokenizer)} tokens carried over")
         try:
             result = trainer.run()
         except KeyboardInterrupt:
@@ -255,6 +272,10 @@ def run_generate(args: argparse.Namespace) -> int:
         key=args.key,
         meter=args.meter,
         title=args.title,
+        tune_type=args.type,
+        form=args.form,
+        part_bars=args.part_bars,
+        cadence=args.cadence,
         primer_score=primer_score,
     )
     with counting_progress("sampling") as update:

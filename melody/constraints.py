@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from melody.formats.abc_core import (
+    ACCIDENTAL_SHIFT,
     BROKEN_SHIFT,
     LENGTHENING_DECORATIONS,
     ROLLS,
@@ -31,7 +32,17 @@ from melody.formats.abc_core import (
     tuplet_ratio,
 )
 from melody.formats.abc_lexer import token_kind
-from melody.formats.abc_state import MAX_ENDING_BARS, TuneState, accidental, as_float, pitch_key, room_left
+from melody.formats.abc_state import (
+    MAX_ENDING_BARS,
+    TuneState,
+    accidental,
+    as_float,
+    closes_to_start,
+    key_tonic,
+    letter,
+    pitch_key,
+    room_left,
+)
 from melody.tokenizers.base import SPECIALS
 
 
@@ -53,6 +64,8 @@ class Constraint:
                 self.lengths[i] = float(parse_length(token))
         self.accidentals = np.array([accidental(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.pitch_keys = np.array([pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.letters = np.array([letter(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.shifts = np.array([ACCIDENTAL_SHIFT.get(a, 99) for a in self.accidentals])  # 99: none written
         self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
         self.min_length = min(self.min_length, 1.0)
         self.host_lengths = np.unique(np.append(self.lengths[self.kinds == "length"], 1.0))  # sorted
@@ -68,13 +81,18 @@ class Constraint:
         self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
-    def header_mask(self, position: int) -> np.ndarray:
-        """Header tokens come first, in the order meter, unit, key."""
+    def header_mask(self, fed: str, metered: bool = False) -> np.ndarray:
+        """Header tokens come first, in the order type, meter, unit, key (`fed`: the fields so far).
+        A model that knows tune types always names one: the form and cadence follow from it. A tune
+        with a form is `metered`: its parts are counted in bars."""
         mask = np.zeros(len(self.vocab), dtype=bool)
-        prefix = "MLK"[position] + ":"
-        for i in self.ids.get("header", []):
-            if self.vocab[i].startswith(prefix):
-                mask[i] = True
+        headers = self.ids.get("header", [])
+        knows_types = any(self.vocab[i].startswith("R:") for i in headers)
+        order = "RMLK" if knows_types else "MLK"
+        following = order[0] if not fed else order[min(order.index(fed[-1]) + 1, len(order) - 1)]
+        for i in headers:
+            if self.vocab[i].startswith(following + ":"):
+                mask[i] = not (metered and self.vocab[i] == "M:none")
         return mask
 
     def mask(self, state: TuneState) -> np.ndarray:
@@ -87,10 +105,11 @@ class Constraint:
         return self._cached(state)[1]
 
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
-        if len(state.header) < 3:
-            key = ("header", len(state.header))
+        if not state.header or state.header[-1][0] != "K":
+            fed = "".join(token[0] for token in state.header)
+            key = ("header", fed, state.form is not None)
             if key not in self._cache:
-                self._cache[key] = self._with_banned(self.header_mask(len(state.header)))
+                self._cache[key] = self._with_banned(self.header_mask(fed, metered=state.form is not None))
             return self._cache[key]
         f = as_float
         room = room_left(state)
@@ -111,7 +130,6 @@ class Constraint:
             state.grace,
             state.slur,
             state.tie_to,
-            state.bar_accidentals.get(state.tie_to[0], "") if state.tie_to else "",
             state.repeat_open,
             state.ending,
             state.ending and state.ending_bars + 1 >= MAX_ENDING_BARS,
@@ -128,6 +146,7 @@ class Constraint:
             f(state.host_need),
             f(state.grace_units) if state.grace >= 0 else 0,
             state.rolled,
+            self._form_key(state, room),
         )
         cached = self._cache.get(key)
         if cached is None:
@@ -135,6 +154,28 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
+
+    @staticmethod
+    def _form_key(s: TuneState, room) -> tuple | None:
+        """What the form rules read: where the part stands, how it must close, the tonic."""
+        if s.form is None:
+            return None
+        need = s.part_need()
+        sections = s.form.sections
+        following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
+        return (
+            s.form,
+            s.form_done,
+            min(need, 2),
+            s.part_bars_done == 0,
+            s.section < len(sections) and sections[s.section][1],
+            following,
+            closes_to_start(s),
+            s.bar is not None and s.anacrusis == s.bar - s.used,
+            s.last_tonic,
+            key_tonic(s.key)[:2],
+            s.tonic_shift_now(),
+        )
 
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
@@ -191,9 +232,10 @@ class Constraint:
 
     def _compute_rules(self, s: TuneState) -> np.ndarray:
         mask = np.zeros(len(self.vocab), dtype=bool)
-        if s.finished:
+        if s.finished or s.form_done:
             mask[self.eos] = True
             return mask
+        cadence = self._cadence_bar(s)
         room = float(room_left(s)) if s.bar is not None else float("inf")
         element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
@@ -207,6 +249,11 @@ class Constraint:
             fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
             if s.rolled:
                 fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
+            if cadence and not s.last_tonic:  # not the part's last note: leave room for the tonic
+                fits &= float(s.last_scale) * (lengths - 1) < room - 1e-9
+                if room <= 1e-9:
+                    mask[self.ids["length"][fits]] = True
+                    return mask
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
                 fits &= np.abs(lengths - float(s.must_length)) < 1e-9
                 if s.must_length != 1:
@@ -220,11 +267,10 @@ class Constraint:
         note_fits = room + 1e-9 >= scale * (1.0 if s.tuplet_left > 0 else self.min_length)
         if s.last in ("tie",) or s.tie_to is not None:
             if note_fits:
-                key, sounding = s.tie_to
+                key, sounding = s.tie_to  # the tied note: no accidental (it carries over), or the same
                 notes = self.ids["note"]
-                carried = s.bar_accidentals.get(key, "")
                 written = self.accidentals[notes]
-                same = (self.pitch_keys[notes] == key) & (np.where(written != "", written, carried) == sounding)
+                same = (self.pitch_keys[notes] == key) & ((written == "") | (written == sounding))
                 mask[notes[same]] = True
             if room <= 1e-9 and "|" in self.by_token:
                 mask[self.by_token["|"]] = True  # a tie crosses a plain bar line only
@@ -232,10 +278,14 @@ class Constraint:
         if s.last in ("deco", "grace_close"):
             if note_fits:
                 self._set(mask, "note")
+                if cadence:
+                    self._cadence_notes(mask, s, room, scale)
             return mask
         if note_fits:
             self._set(mask, "note")
             self._set(mask, "rest")
+            if cadence:
+                self._cadence_notes(mask, s, room, scale)
             if len(self.ids["safe_deco"]):
                 mask[self.ids["safe_deco"]] = True
                 if room + 1e-9 < scale * self.shortest_rollable:
@@ -249,10 +299,13 @@ class Constraint:
             return mask
         if element_done:
             if s.last_note is not None and s.last in ("note", "length") and not s.decorated and s.pickup_due is None:
-                if room <= 1e-9 or room + 1e-9 >= float(s.unit) * self.min_length:
+                part_end = s.form is not None and s.part_need() == 1  # no tie across a part's end
+                if cadence and not s.last_tonic:
+                    pass  # a tie would hold a note that is not the tonic into the part's end
+                elif (room <= 1e-9 and not part_end) or room + 1e-9 >= float(s.unit) * self.min_length:
                     self._set(mask, "tie")
             half, partner = float(s.last_length) / 2, float(s.unit * s.written)
-            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None:
+            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
                 if ">" in self.by_token and room - half + 1e-9 >= partner / 2:
                     mask[self.by_token[">"]] = True
                 if "<" in self.by_token and room + half + 1e-9 >= partner * 1.5:
@@ -267,7 +320,7 @@ class Constraint:
         self._set_bars(mask, s, room)
         if s.last == "bar":
             self._set_endings(mask, s)
-        if s.bars >= self.max_bars:  # long enough: end (or close the open repeat) at the first chance
+        if s.bars >= self.max_bars and s.form is None:  # long enough: end (or close the open repeat) at the first chance
             closing = [i for i in (self.eos, self.by_token.get(":|"), self.by_token.get("|]")) if i is not None]
             if mask[closing].any():
                 keep = np.zeros_like(mask)
@@ -281,13 +334,14 @@ class Constraint:
         if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
             i = self.by_token.get("|:")
             if i is not None and s.last != "ending" and not s.repeat_open and s.pickup_due is None:
-                mask[i] = True
+                mask[i] = s.form is None or (s.part_bars_done == 0 and s.form.sections[s.section][1])
             if s.last == "bar" and s.bars >= self._least_bars(s) and not (s.repeat_open or s.ending or s.slur):
-                mask[self.eos] = True
+                mask[self.eos] = s.form is None
             return
         full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
         anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
-        completes = s.anacrusis is not None and abs(float(s.anacrusis) - room) <= 1e-9
+        real_room = room + float(s.anacrusis) if closes_to_start(s) else room  # the bar's own room
+        completes = s.anacrusis is not None and abs(float(s.anacrusis) - real_room) <= 1e-9
         allowed: set[str] = set()
         if anacrusis:
             allowed = {"|", "|:"}
@@ -309,6 +363,8 @@ class Constraint:
             allowed &= {"|:"}  # the B part's pickup, then its repeat
         if s.bars + 1 < self._least_bars(s):
             allowed.discard("|]")
+        if s.form is not None and s.bar is not None:
+            allowed = self._form_bars(s, allowed, counted=not anacrusis and s.pickup_due is None)
         for token in allowed:
             i = self.by_token.get(token)
             if i is not None:
@@ -319,10 +375,54 @@ class Constraint:
     def _least_bars(self, s: TuneState) -> int:
         """Bars before the tune may end. Free meter (M:none) tunes mark phrases, not bars, and most
         in the corpus have fewer than 8 bar lines; holding them to min_bars made the model, which
-        wanted to end, write on."""
-        return self.min_bars if s.bar is not None else 1
+        wanted to end, write on. A tune with a form ends where its form does."""
+        return self.min_bars if s.bar is not None and s.form is None else 1
+
+    # ---- form ------------------------------------------------------------------------------
+    @staticmethod
+    def _cadence_bar(s: TuneState) -> bool:
+        """Whether this is the last bar of a part that must close on the tonic."""
+        return (
+            s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
+        )
+
+    def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
+        """In a part's last bar, a note that may fill the bar must be the tonic (so must the note
+        before a rest that does); a chord is not written there."""
+        self._set(mask, "chord_open", False)
+        shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
+        if room - shortest > 1e-9:
+            return  # room for more after it, at its shortest
+        tonic, shift, _signature = key_tonic(s.key)
+        notes = self.ids["note"]
+        sounding = np.where(self.shifts[notes] != 99, self.shifts[notes], s.tonic_shift_now())
+        mask[notes[(self.letters[notes] != tonic) | (sounding != shift)]] = False
+        if not s.last_tonic:
+            self._set(mask, "rest", False)
+
+    @staticmethod
+    def _form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
+        """The bar lines a form allows: inside a part a plain bar line, at its end the part's own
+        close (``:|`` for a repeated part, ``||`` before the next, ``|]`` at the tune's end), and
+        only after the tonic when the form asks for a cadence."""
+        sections = s.form.sections
+        repeated = sections[s.section][1]
+        if not counted:  # the anacrusis or a pickup: not a bar of the part
+            return allowed if repeated else allowed - {"|:"}
+        if s.part_need() > 1:
+            return allowed & {"|"}
+        following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
+        if repeated:
+            ends = {":|", "::"} if following else {":|"}
+        else:
+            ends = {"||"} if following is not None else {"|]"}
+        if s.form.cadence and not s.last_tonic:
+            return set()
+        return allowed & ends
 
     def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
+        if s.form is not None:
+            return  # a part with a form has no endings: each plays its bars as written
         first, second = self.by_token.get("[1"), self.by_token.get("[2")
         if first is not None and s.repeat_open and not s.ending:
             mask[first] = True

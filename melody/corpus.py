@@ -19,6 +19,8 @@ from melody.score import Score
 ABC_SUFFIXES = (".abc",)
 SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".mxl", ".musicxml")
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk")
+# the style of the built-in collections, for tunes whose R: names no type (all of Essen's songs)
+COLLECTION_STYLES = {"essenFolksong": "song", "oneills1850": "dance", "ryansMammoth": "dance"}
 BUILTIN_CORPORA = ("folk", "chorales")
 PARALLEL_FROM = 8  # files of scores; below this, worker start-up costs more than it saves
 
@@ -69,6 +71,12 @@ def _builtin_files(name: str) -> list[Path]:
     return found
 
 
+def collection_style(path: Path) -> str | None:
+    """"song" or "dance" for a file of a built-in folk collection, None for any other file."""
+    style = COLLECTION_STYLES.get(path.parent.name)
+    return style if style and path.parent.parent == music21_corpus_dir() else None
+
+
 def find_files(argument: str) -> list[Path]:
     """Files of a corpus argument, sorted so every run sees them in the same order."""
     if argument in BUILTIN_CORPORA:
@@ -116,7 +124,7 @@ def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int], list[str]]
     from melody.formats.abc import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
 
     if path.suffix.lower() in ABC_SUFFIXES:
-        tunes, dropped = read_abc_file(path)
+        tunes, dropped = read_abc_file(path, collection_style(path))
         notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
         if kind == "abc":
             return [tune.text for tune in tunes], dropped, notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from melody.checkpoint import Model
@@ -12,11 +13,12 @@ from melody.errors import InputError, MelodyError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
 from melody.formats.abc_core import LexError
-from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_form import form_problems
+from melody.formats.abc_lexer import tune_tokens, tune_type
 from melody.formats.abc_player import tokens_to_score
 from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
-from melody.sample import SampleConfig, primer_title, sample_ids
+from melody.sample import SampleConfig, form_plan, primer_title, sample_ids
 from melody.validate import tune_problems
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
@@ -46,9 +48,12 @@ def safe_name(title: str, limit: int = 60) -> str:
     return text
 
 
-def piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) -> tuple[Piece | None, str]:
+def piece_from_ids(
+    tokenizer, ids: list[int], number: int, title: str | None, plan_for=None
+) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
-    any sequence a model emits ends one way or the other, never in an exception."""
+    any sequence a model emits ends one way or the other, never in an exception. `plan_for(type)`:
+    the form a tune of that type was asked to have, checked as its problems are."""
     try:
         if tokenizer.piece_kind == "score":
             score = tokenizer.decode(ids)
@@ -65,7 +70,11 @@ def piece_from_ids(tokenizer, ids: list[int], number: int, title: str | None) ->
             problems = tune_problems(text)
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the tune reached --max-tokens")
-            score = tokens_to_score(tune_tokens(text))
+            tokens = tune_tokens(text)
+            plan = plan_for(tune_type(tokens)) if plan_for and tokenizer.name == "abc" else None
+            if plan is not None:
+                problems += form_problems(tokens, plan)
+            score = tokens_to_score(tokens)
         if len(score.notes) < MIN_NOTES:
             return None, f"fewer than {MIN_NOTES} notes"
         return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems), ""
@@ -105,8 +114,9 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
             resampled += len(missing)
         seed = None if config.seed is None else config.seed + 7919 * round_number
         batch = replace(config, count=len(missing), seed=seed)
+        plan_for = partial(form_plan, config) if config.constrained else None
         for index, ids in zip(missing, sample_ids(model, batch, device, progress)):
-            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title)
+            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title, plan_for)
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate
     kept = [p for p in pieces if p is not None]

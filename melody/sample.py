@@ -17,6 +17,8 @@ import torch
 from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
+from melody.formats.abc_core import TUNE_TYPES, normalize_type, tune_style
+from melody.formats.abc_form import DEFAULT_PART_BARS, FormPlan, default_plan, parse_form
 from melody.model import repeat_state, select_state
 from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS
@@ -48,6 +50,10 @@ class SampleConfig:
     key: str | None = None
     meter: str | None = None
     title: str | None = None
+    tune_type: str | None = None  # abc tokens: the R: type, e.g. reel (its usual form follows)
+    form: str | None = None  # abc tokens: parts, e.g. AABB; "free": none; None: the type's usual form
+    part_bars: int | None = None  # bars of each part (default 8)
+    cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
     constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (constraints.py)
 
@@ -60,10 +66,33 @@ class SampleConfig:
             raise ConfigError("--top-k must be >= 0 and --top-p in (0, 1]")
         if self.max_tokens < 1:
             raise ConfigError("--max-tokens must be at least 1")
-        for name in ("key", "meter", "title"):
+        if self.tune_type is not None and normalize_type(self.tune_type) is None:
+            known = ", ".join(sorted(set(TUNE_TYPES.values())))
+            raise ConfigError(f"--type {self.tune_type!r} is not a tune type melody knows: {known}")
+        if self.cadence not in (None, "tonic", "free"):
+            raise ConfigError("--cadence must be tonic or free")
+        if self.form not in (None, "free"):
+            parse_form(self.form, self.part_bars or DEFAULT_PART_BARS)  # a bad spelling is a ConfigError now
+        elif self.part_bars is not None and not 1 <= self.part_bars <= 64:
+            raise ConfigError("--part-bars must be between 1 and 64")
+        for name in ("key", "meter", "title", "tune_type"):
             value = getattr(self, name)
             if value is not None and ("\n" in value or not value.strip()):
                 raise ConfigError(f"--{name} must be one non-empty line")
+
+
+def form_plan(config: SampleConfig, tune_type: str | None) -> FormPlan | None:
+    """The form a tune of this type must have: --form, else the type's usual form (none for songs,
+    airs and untyped tunes, or with --form free). The cadence is on the tonic unless --cadence free,
+    or the tune is a song and --cadence does not ask for it."""
+    if config.form == "free":
+        return None
+    cadence = None if config.cadence is None else config.cadence == "tonic"
+    if config.form is None:
+        return default_plan(tune_type, config.part_bars, cadence)
+    if cadence is None:
+        cadence = tune_style(tune_type) != "song"
+    return parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
 
 
 def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
@@ -80,7 +109,7 @@ def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
     if "K:" in primer:
         raise ConfigError("give header fields either in the primer or with --key/--meter/--title, not both")
     segments: list[tuple[str, bool]] = []
-    for field in HEADER_ORDER:
+    for field in (field for field in HEADER_ORDER if field != "R"):  # character models write no type
         value = chosen.get(field)
         segments.append((f"{field}:{value.strip()}\n" if value else f"{field}:", False))
         if not value:
@@ -93,19 +122,22 @@ def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
 def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     """For the abc tokenizer: forced header tokens for --meter/--key, then the primer's tokens.
     Free header tokens are left to the model (the constraint keeps them in order)."""
-    from melody.formats.abc_lexer import LexError, body_tokens, normalize_key, normalize_meter, tune_tokens
+    from melody.formats.abc_lexer import LexError, body_tokens, normalize_key, normalize_meter, token_kind, tune_tokens
 
     primer = (config.primer or "").replace("\r\n", "\n")
+    knows_types = any(token.startswith("R:") for token in tokenizer.vocab)
+    if config.tune_type and not knows_types:
+        raise ConfigError("this model does not know tune types (it was trained without R: tokens); leave out --type")
     try:
         if "K:" in primer:
             canonical, reason = normalize_tune(primer.split("\n", 1)[1] if primer.startswith("X:") else primer)
             if canonical is None:
                 raise ConfigError(f"primer: {reason}")
-            if config.key or config.meter:
-                raise ConfigError("give header fields either in the primer or with --key/--meter, not both")
+            if config.key or config.meter or config.tune_type:
+                raise ConfigError("give header fields either in the primer or with --type/--key/--meter, not both")
             tokens = tune_tokens(canonical, tokenizer.decorations)
         else:
-            header = []
+            header = [f"R:{normalize_type(config.tune_type)}"] if config.tune_type else []
             for name, value, normal in (("M", config.meter, normalize_meter), ("K", config.key, normalize_key)):
                 if value:
                     spelled = normal(value)
@@ -123,10 +155,10 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     unknown = [t for t in tokens if t not in tokenizer.index]
     if unknown:
         raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known(tokenizer, unknown[0]))
-    header = {t[0]: tokenizer.index[t] for t in tokens if t[:2] in ("M:", "L:", "K:")}
-    if tokens and len(header) == len(tokens):  # only --meter/--key: the rest of the header is free
-        return [[header[f]] if f in header else None for f in "MLK"]
-    if tokens and [t[:2] for t in tokens[:3]] != ["M:", "L:", "K:"]:
+    header = {t[0]: tokenizer.index[t] for t in tokens if token_kind(t) == "header"}
+    if tokens and len(header) == len(tokens):  # only --type/--meter/--key: the rest of the header is free
+        return [[header[f]] if f in header else None for f in ("RMLK" if knows_types else "MLK")]
+    if tokens and [t[:2] for t in tokens if not t.startswith("R:")][:3] != ["M:", "L:", "K:"]:
         raise ConfigError("a primer for this model starts with its M:, L: and K: fields")
     return [[tokenizer.index[t] for t in tokens]] if tokens else []
 
@@ -165,7 +197,7 @@ def primer_title(config: SampleConfig) -> str | None:
 
 def _known(tokenizer, token: str) -> str:
     """Tokens of the same kind as `token` that the model knows: meters for a meter, keys for a key."""
-    kind = token[:2] if token[:2] in ("M:", "L:", "K:") else None
+    kind = token[:2] if token[:2] in ("R:", "M:", "L:", "K:") else None
     known = [t for t in tokenizer.vocab if t[:2] == kind] if kind else [t for t in tokenizer.vocab if len(t) < 4]
     return " ".join(known[:16])
 
@@ -174,6 +206,8 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     """The plan in token ids: forced id lists, None for a free line (ABC text) or a free token."""
     if tokenizer.name == "abc":
         return _abc_token_plan(config, tokenizer)
+    if config.tune_type or config.form not in (None, "free") or config.cadence or config.part_bars:
+        raise ConfigError("only models of abc tokens know tune types and forms; leave out --type, --form and --cadence")
     if tokenizer.piece_kind == "abc":
         if config.primer_score is not None:
             raise ConfigError("this model writes ABC text; give it an ABC primer")
@@ -263,10 +297,12 @@ def _constraint(tokenizer):
     return cached
 
 
-def _fed_state(tokenizer, prefix: list[int]):
+def _fed_state(tokenizer, prefix: list[int], config: SampleConfig):
+    from functools import partial
+
     from melody.formats.abc_state import TuneState
 
-    state = TuneState(strict=True)
+    state = TuneState(strict=True, form=form_plan(config, None), form_for_type=partial(form_plan, config))
     for token in prefix:
         state.feed(tokenizer.vocab[token])
     return state
@@ -295,7 +331,7 @@ def _sample_ids(model: Model, config: SampleConfig, device, progress) -> list[li
             [list(s) if s is not None else None for s in plan],
             prefix,
             line_mode=tokenizer.name != "abc",
-            state=_fed_state(tokenizer, prefix) if constraint else None,
+            state=_fed_state(tokenizer, prefix, config) if constraint else None,
         )
         for _ in range(config.count)
     ]

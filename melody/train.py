@@ -49,6 +49,7 @@ class TrainConfig:
     transpose: int = 0  # random transposition of training pieces by up to this many semitones
     precision: str = "auto"  # auto = float32 (measured faster for these LSTMs); bfloat16: autocast
     compile: bool = False  # torch.compile the network (the LSTM itself is one fused kernel already)
+    init_from: str | None = None  # the model whose weights training starts from (fine-tuning)
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -443,6 +444,28 @@ class _Meter:
         }
         self.__init__(self.loss.device)
         return record
+
+
+def warm_start(network: SequenceModel, source: SequenceModel, source_vocab: list[str], vocab: list[str]) -> int:
+    """Start `network` from a trained model's weights: the recurrent layers as they are, the token
+    rows of the embedding and output layer token by token, so a vocabulary that grew (new tune
+    types, a user's new keys) keeps all the old model knew. Returns how many tokens carried over."""
+    if (network.config.cell, network.config.embed_dim, network.config.hidden_size, network.config.num_layers) != (
+        source.config.cell,
+        source.config.embed_dim,
+        source.config.hidden_size,
+        source.config.num_layers,
+    ):
+        raise ConfigError("--init-from: the model's cell and sizes differ from this run's; leave those flags out")
+    network.rnn.load_state_dict(source.rnn.state_dict())
+    where = {token: i for i, token in enumerate(source_vocab)}
+    shared = [(i, where[token]) for i, token in enumerate(vocab) if token in where]
+    new, old = (torch.tensor(ids, dtype=torch.long) for ids in zip(*shared))
+    with torch.no_grad():
+        network.embed.weight[new] = source.embed.weight[old].to(network.embed.weight)
+        network.head.weight[new] = source.head.weight[old].to(network.head.weight)
+        network.head.bias[new] = source.head.bias[old].to(network.head.bias)
+    return len(shared)
 
 
 def resume_trainer(corpus: TokenizedCorpus, run_dir: str | Path, progress=None, **overrides) -> Trainer:

@@ -38,7 +38,7 @@ ABc  \t def|
 """
     text, reason = normalize_tune(raw)
     assert reason == ""
-    assert text == "T:First title\nM:6/8\nL:1/8\nK:D\nA2B c2d|e2f g3|\nABc def|\n"
+    assert text == "T:First title\nR:jig\nM:6/8\nL:1/8\nK:D\nA2B c2d|e2f g3|\nABc def|\n"
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_primer_text_starts_every_piece(model):
 
 def test_primer_with_a_full_header_is_made_canonical():
     segments = primer_segments(SampleConfig(primer="X:3\nT: A tune\nR: reel\nM: 4/4\nK: G\nGABc|"))
-    assert segments == [("T:A tune\nM:4/4\nL:1/8\nK:G\nGABc|\n", False)]
+    assert segments == [("T:A tune\nR:reel\nM:4/4\nL:1/8\nK:G\nGABc|\n", False)]
     with pytest.raises(ConfigError, match="not both"):
         primer_segments(SampleConfig(primer="M:4/4\nK:G\n", key="D"))
 

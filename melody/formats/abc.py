@@ -1,7 +1,8 @@
 """ABC text: split tunebooks into tunes, bring each tune to one canonical form, read it with music21.
 
 The canonical form is what the character model learns and writes, so it is kept small and regular:
-four header lines in a fixed order (``T: M: L: K:``, no ``X:``: the writer numbers tunes), then the
+four header lines in a fixed order (``T: M: L: K:``, no ``X:``: the writer numbers tunes; ``R:`` after
+``T:`` when the tune's type is known, in one spelling: ``R:reel``, ``R:slip jig``, ``R:song``), then the
 body with comments, lyrics, annotations, chord symbols and non-musical fields removed and runs of spaces collapsed.
 """
 
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from melody.errors import InputError
-from melody.formats.abc_core import default_unit_length
+from melody.formats.abc_core import default_unit_length, normalize_type
 
-HEADER_ORDER = ("T", "M", "L", "K")
+HEADER_ORDER = ("T", "R", "M", "L", "K")  # R: (the tune type) only where it is known
 MAX_ABC_BYTES = 64 * 2**20  # the whole of music21's folk corpus is 8 MB
 BODY_FIELDS_KEPT = frozenset("KMLV")  # fields that change how (or in which voice) the notes that follow sound
 _FIELD_RE = re.compile(r"^([A-Za-z+]):\s*(.*)$")
@@ -102,9 +103,10 @@ def _clean_body_line(line: str) -> str:
     return _SPACES_RE.sub(" ", line).strip()
 
 
-def normalize_tune(raw: str, book_header: str = "") -> tuple[str | None, str]:
+def normalize_tune(raw: str, book_header: str = "", default_type: str | None = None) -> tuple[str | None, str]:
     """Canonical text of one tune (without ``X:``), or (None, reason) when it cannot be used.
-    `book_header`: the tunebook's fields before its first tune, which the tune's own override."""
+    `book_header`: the tunebook's fields before its first tune, which the tune's own override.
+    `default_type`: the type of a tune whose ``R:`` names none we know (a collection's style)."""
     header: dict[str, str] = {}
     body: list[str] = []
     in_body = False
@@ -122,6 +124,8 @@ def normalize_tune(raw: str, book_header: str = "") -> tuple[str | None, str]:
                 continue  # voice declarations before K:; the body's V: lines say where each voice goes
             if field == "T" and "T" in header:
                 continue  # keep the first title only
+            if field == "R":
+                value = normalize_type(value) or header.get("R", "")
             if field in HEADER_ORDER:
                 header[field] = value
             if field == "K":
@@ -151,7 +155,8 @@ def normalize_tune(raw: str, book_header: str = "") -> tuple[str | None, str]:
     header.setdefault("T", "Untitled")
     header["T"] = header["T"] or "Untitled"
     header.setdefault("L", default_unit_length(header["M"]))
-    lines = [f"{field}:{header[field]}" for field in HEADER_ORDER] + body
+    header["R"] = header.get("R") or default_type or ""
+    lines = [f"{field}:{header[field]}" for field in HEADER_ORDER if header.get(field)] + body
     return "\n".join(lines) + "\n", ""
 
 
@@ -180,13 +185,15 @@ def tune_body(text: str) -> str:
     return ""
 
 
-def read_abc_text(text: str, source: str, latin1: bool = False) -> tuple[list[AbcTune], dict[str, int]]:
+def read_abc_text(
+    text: str, source: str, latin1: bool = False, default_type: str | None = None
+) -> tuple[list[AbcTune], dict[str, int]]:
     """All usable tunes of one tunebook, and a count of the tunes dropped by reason."""
     tunes: list[AbcTune] = []
     dropped: dict[str, int] = {}
     book_header = file_header(text)
     for line, raw in split_tunes(text):
-        canonical, reason = normalize_tune(raw, book_header)
+        canonical, reason = normalize_tune(raw, book_header, default_type)
         if canonical is None:
             dropped[reason] = dropped.get(reason, 0) + 1
         else:
@@ -194,7 +201,7 @@ def read_abc_text(text: str, source: str, latin1: bool = False) -> tuple[list[Ab
     return tunes, dropped
 
 
-def read_abc_file(path: str | Path) -> tuple[list[AbcTune], dict[str, int]]:
+def read_abc_file(path: str | Path, default_type: str | None = None) -> tuple[list[AbcTune], dict[str, int]]:
     """Read one ``.abc`` file. Raises InputError when the file holds no usable tune at all."""
     path = Path(path)
     try:
@@ -210,7 +217,7 @@ def read_abc_file(path: str | Path) -> tuple[list[AbcTune], dict[str, int]]:
     text, latin1 = decode_abc_bytes(data)
     if not text.strip():
         raise InputError("empty file", str(path))
-    tunes, dropped = read_abc_text(text, str(path), latin1)
+    tunes, dropped = read_abc_text(text, str(path), latin1, default_type)
     if not tunes:
         if not dropped:
             raise InputError("no tunes found (an ABC tune starts with an X: line)", str(path))

@@ -191,6 +191,34 @@ def normalize_unit(value: str) -> str | None:
     return value
 
 
+# ---- tune types ----------------------------------------------------------------------------------
+# ``R:`` spellings in the wild -> one type; "dance" and "song" stand for a tune whose collection is
+# known but whose type is not. A type's style says which of the two musics it belongs to.
+TUNE_TYPES = {
+    "reel": "reel", "jig": "jig", "double jig": "jig", "single jig": "jig", "slip jig": "slip jig",
+    "slipjig": "slip jig", "hop jig": "slip jig", "hornpipe": "hornpipe", "clog": "hornpipe",
+    "polka": "polka", "slide": "slide", "waltz": "waltz", "march": "march", "strathspey": "strathspey",
+    "fling": "fling", "highland fling": "fling", "barndance": "barndance", "barn dance": "barndance",
+    "schottische": "barndance", "mazurka": "mazurka", "set dance": "set dance", "air": "air",
+    "slow air": "air", "planxty": "air", "song": "song", "dance": "dance",
+}  # fmt: skip
+SONG_TYPES = frozenset({"air", "song"})
+
+
+def normalize_type(value: str) -> str | None:
+    """An ``R:`` value as one of the TUNE_TYPES (``Slip-Jig`` -> ``slip jig``), or None."""
+    words = re.sub(r"[^a-z]+", " ", value.split("%", 1)[0].lower()).strip()
+    words = re.sub(r"s$", "", words) if words not in TUNE_TYPES else words  # "reels", "jigs"
+    return TUNE_TYPES.get(words) or TUNE_TYPES.get(words.replace(" ", ""))
+
+
+def tune_style(tune_type: str | None) -> str | None:
+    """"song" or "dance" for a known type, None for none."""
+    if tune_type is None:
+        return None
+    return "song" if tune_type in SONG_TYPES else "dance"
+
+
 # ---- lengths and time ----------------------------------------------------------------------------
 # Durations are integer ticks of a whole note: every unit length to 1/64, length to /16, broken
 # rhythm and tuplet of 2 to 9 notes divides it, so bar timing is int arithmetic (fast to add,

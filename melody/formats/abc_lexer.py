@@ -20,11 +20,13 @@ from melody.formats.abc_core import (
     length_token,
     normalize_key,
     normalize_meter,
+    normalize_type,
     normalize_unit,
     parse_length,
 )
 
-HEADER_TOKENS = ("M", "L", "K")  # the title is text, not music: the abc tokenizer leaves it out
+HEADER_TOKENS = ("R", "M", "L", "K")  # the title is text, not music: the abc tokenizer leaves it out
+HEADER_PREFIXES = tuple(f"{field}:" for field in HEADER_TOKENS)
 _DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
 _TOKEN_RE = re.compile(
     r"(?P<space>[ \t\n\\y]+)"
@@ -60,7 +62,8 @@ def header_tokens(text: str) -> list[str]:
     key = normalize_key(fields.get("K", ""))
     if key is None:
         raise LexError(f"key K:{fields.get('K', '')} is not one the abc tokens know")
-    return [f"M:{meter}", f"L:{unit}", f"K:{key}"]
+    tune_type = normalize_type(fields.get("R", ""))
+    return ([f"R:{tune_type}"] if tune_type else []) + [f"M:{meter}", f"L:{unit}", f"K:{key}"]
 
 
 def _field_token(field: str, value: str) -> str | None:
@@ -146,7 +149,7 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
 
 
 def tune_tokens(text: str, decorations: bool = True) -> list[str]:
-    """Header tokens (meter, unit, key) then body tokens of one canonical tune. Tokenizing, the
+    """Header tokens (type where known, meter, unit, key) then body tokens of one canonical tune. Tokenizing, the
     checker, the player and the statistics all read the same tune: it is cut once and remembered."""
     return list(_cached_tune_tokens(text, decorations))
 
@@ -161,12 +164,17 @@ def _cached_tune_tokens(text: str, decorations: bool) -> tuple[str, ...]:
     return tuple(head + tokens)
 
 
+def tune_type(tokens: list[str]) -> str | None:
+    """The type a tune's ``R:`` token names, or None."""
+    return next((token[2:] for token in tokens[:1] if token.startswith("R:")), None)
+
+
 @functools.lru_cache(maxsize=1 << 16)  # the sampler asks for every token of every tune: 0.1 us, not 2
 def token_kind(token: str) -> str:
     """What a token is: header, field, bar, ending, tuplet, deco, note, rest, length, broken, tie,
     chord_open, chord_close, grace_open, grace_close, slur_open, slur_close."""
     first = token[0]
-    if token[:2] in ("M:", "L:", "K:"):
+    if token[:2] in HEADER_PREFIXES:
         return "header"
     if first == "[" and len(token) > 2 and token[2] == ":":
         return "field"
@@ -226,7 +234,8 @@ def explicit_repeat_starts(tokens: list[str]) -> list[str]:
 def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int = 4) -> str:
     """Canonical ABC text that spells `tokens`: header lines, then the body, a few bars per line."""
     header = {token[0]: token[2:] for token in tokens if token_kind(token) == "header"}
-    lines = [f"T:{title}", f"M:{header.get('M', '4/4')}", f"L:{header.get('L', '1/8')}", f"K:{header.get('K', 'C')}"]
+    lines = [f"T:{title}"] + ([f"R:{header['R']}"] if "R" in header else [])
+    lines += [f"M:{header.get('M', '4/4')}", f"L:{header.get('L', '1/8')}", f"K:{header.get('K', 'C')}"]
     line, bars = "", 0
     body = [token for token in tokens if token_kind(token) != "header"]
     for index, token in enumerate(body):

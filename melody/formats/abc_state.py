@@ -21,23 +21,28 @@ The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) co
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from melody.formats.abc_core import (
     BROKEN_NEXT,
+    ACCIDENTAL_SHIFT,
     BROKEN_SHIFT,
     ROLLS,
     SECTION_ENDS,
     SHORTEST_ROLLED,
     TICKS,
     compound_meter,
+    key_parts,
+    key_signature,
     meter_fraction,
     parse_length,
     ticks,
     times,
     tuplet_ratio,
 )
+from melody.formats.abc_form import FormPlan
 from melody.formats.abc_lexer import token_kind
 
 ONE = Fraction(1)
@@ -54,6 +59,21 @@ def pitch_key(note: str) -> str:
 @functools.lru_cache(maxsize=1 << 12)
 def accidental(note: str) -> str:
     return note[: len(note) - len(note.lstrip("_^="))]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def letter(note: str) -> str:
+    """The note's letter, upper case: an accidental holds for that letter in every octave of the
+    bar, as abc2midi reads it."""
+    return note.lstrip("_^=")[0].upper()
+
+
+@functools.lru_cache(maxsize=256)
+def key_tonic(key: str) -> tuple[str, int, int]:
+    """(letter, semitone shift) of a key's tonic, the final of its mode, and the shift its
+    signature gives that letter: ``F#m`` -> (F, 1, 1); ``Dmix`` -> (D, 0, 0)."""
+    tonic, _mode, _extras = key_parts(key)
+    return tonic[0], {"#": 1, "b": -1}.get(tonic[1:], 0), key_signature(key).get(tonic[0], 0)
 
 
 @dataclass
@@ -95,7 +115,14 @@ class TuneState:
     rolled: bool = False  # the last element is a rolled note (strict: no length under 3/8 unit)
     slur: int = 0
     tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
-    bar_accidentals: dict[str, str] = field(default_factory=dict)  # accidentals written in this bar
+    bar_accidentals: dict[str, str] = field(default_factory=dict)  # letter -> accidental written in this bar
+    key: str = "C"
+    last_tonic: bool = False  # the last note sounded (rests aside) is the key's tonic
+    form: FormPlan | None = None  # strict: the parts the tune must have (abc_form.py)
+    form_for_type: Callable[[str | None], FormPlan | None] | None = None  # the form once R: names the type
+    section: int = 0  # the part being written, an index into form.sections
+    part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)
+    form_done: bool = False  # every part is written: the tune ends
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
     ending_bars: int = 0  # bars of that first ending so far
@@ -135,7 +162,11 @@ class TuneState:
 
     def _feed_header(self, token: str) -> None:
         self.header.append(token)
-        if token.startswith("M:"):
+        if token.startswith("R:") and self.form_for_type is not None:
+            self.form = self.form_for_type(token[2:])
+        elif token.startswith("K:"):
+            self.key = token[2:]
+        elif token.startswith("M:"):
             self._set_meter(token[2:])
         elif token.startswith("L:"):
             self.unit = ticks(Fraction(token[2:]))
@@ -147,7 +178,9 @@ class TuneState:
 
     def _feed_field(self, token: str) -> None:
         field_name, value = token[1], token[3:-1]
-        if field_name == "M":
+        if field_name == "K":
+            self.key = value
+        elif field_name == "M":
             self._set_meter(value)
         elif field_name == "L":
             try:
@@ -161,8 +194,19 @@ class TuneState:
 
     def _sounding(self, token: str) -> tuple[str, str]:
         """A note's letter+octave and its accidental as sounded (written, or carried in the bar)."""
-        key = pitch_key(token)
-        return key, accidental(token) or self.bar_accidentals.get(key, "")
+        return pitch_key(token), accidental(token) or self.bar_accidentals.get(letter(token), "")
+
+    def tonic_shift_now(self) -> int:
+        """The shift the tonic's letter has at this point of the bar (an accidental, or the key)."""
+        tonic, _shift, signature = key_tonic(self.key)
+        carried = self.bar_accidentals.get(tonic)
+        return ACCIDENTAL_SHIFT[carried] if carried else signature
+
+    def _is_tonic(self, token: str) -> bool:
+        tonic, shift, _signature = key_tonic(self.key)
+        if letter(token) != tonic:
+            return False
+        return (ACCIDENTAL_SHIFT[accidental(token)] if accidental(token) else self.tonic_shift_now()) == shift
 
     def _continues_tie(self, token: str) -> bool:
         """The note a tie reaches: the same letter and octave, and no accidental of its own or the
@@ -174,8 +218,10 @@ class TuneState:
     def _feed_note(self, token: str) -> None:
         if self.tie_to is not None and self.chord < 0 and not self._continues_tie(token):
             self._problem(f"tie to {token}, not to the same pitch")
+        if token != "z" and self.grace < 0 and self.chord <= 0:
+            self.last_tonic = self._is_tonic(token)
         if token != "z" and accidental(token):
-            self.bar_accidentals[pitch_key(token)] = accidental(token)
+            self.bar_accidentals[letter(token)] = accidental(token)
         if self.grace >= 0:
             self.grace += 1
             self.grace_units += 1
@@ -293,6 +339,7 @@ class TuneState:
 
     def _feed_bar(self, token: str) -> None:
         bar, used = self.bar, self.used
+        pickup, first = self.pickup_due is not None, self.bars == 0 and self.anacrusis is None
         if self.chord >= 0 or self.grace >= 0:
             self._problem("a bar line inside a chord or grace notes")
         if self.last in ("deco", "tuplet", "broken", "slur_open"):
@@ -310,6 +357,8 @@ class TuneState:
                 self.section_short = None
             self.bars += 1
             self.ending_bars += self.ending
+            if self.form is not None and not pickup and not (first and self.anacrusis is not None):
+                self._count_part_bar()  # the anacrusis and a pickup are not bars of a part
         if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
             self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars")
         self.used = 0
@@ -326,6 +375,18 @@ class TuneState:
                 self._problem("a repeat opened twice")
             self.repeat_open = True
         self.finished = token == "|]" and self.strict
+
+    def _count_part_bar(self) -> None:
+        """One more bar of the part being written; the part ends at form.part_bars, the tune after
+        its last part."""
+        self.part_bars_done += 1
+        if self.part_bars_done >= self.form.part_bars:
+            self.section, self.part_bars_done = self.section + 1, 0
+            self.form_done = self.section >= len(self.form.sections)
+
+    def part_need(self) -> int:
+        """Bars still to write in the current part, this one included (0 once the form is done)."""
+        return 0 if self.form is None or self.form_done else self.form.part_bars - self.part_bars_done
 
     def _check_short_bar(self, token: str, used: int | Fraction, bar: int | Fraction) -> None:
         """A short bar is fine as the anacrusis, as the bar that completes it at the end, and (for
@@ -382,11 +443,26 @@ def as_float(value: Fraction | None) -> float | None:
 
 
 def room_left(state: TuneState) -> int | Fraction | None:
-    """Time left in the current bar (negative when overfull), or in the pickup that is due; None in
-    free meter."""
+    """Time left in the current bar (negative when overfull), or in the pickup that is due, or
+    before the ``:|`` that closes a part by going back to the anacrusis; None in free meter."""
     if state.pickup_due is not None:
         return state.pickup_due - state.used
-    return None if state.bar is None else state.bar - state.used
+    if state.bar is None:
+        return None
+    return state.bar - state.used - (state.anacrusis if closes_to_start(state) else 0)
+
+
+def closes_to_start(state: TuneState) -> bool:
+    """Strict, with a form: this bar ends a repeated first part with ``:|`` back to the start, so
+    it is short by the anacrusis, which completes it when played again."""
+    return (
+        state.form is not None
+        and state.part_need() == 1
+        and bool(state.anacrusis)
+        and not state.repeat_open
+        and not state.repeated
+        and state.form.sections[state.section][1]
+    )
 
 
 def _beats(value: int | Fraction) -> str:

@@ -1,0 +1,184 @@
+"""The form of a tune: its parts, their length in bars, the length played, and the note it ends on;
+and the form a sampler is asked to keep (`FormPlan`).
+
+A part is a section between repeat and double bars. Bars are counted as a musician counts them: a
+full bar is one, the anacrusis and the pickup into a part are not bars, the short last bar that
+the pickup completes is one, and a second ending is not counted again. A part "closes on the tonic"
+when its last note is the tonic of the key, or the final of its mode (``K:Ador``: A).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from melody.errors import ConfigError
+from melody.formats.abc_core import (
+    ACCIDENTAL_SHIFT,
+    LETTER_SEMITONES,
+    SECTION_ENDS,
+    key_parts,
+    key_signature,
+    note_parts,
+    normalize_key,
+    tune_style,
+)
+from melody.formats.abc_lexer import token_kind
+
+# a dance type's usual form: two parts of 8 bars, each played twice
+DEFAULT_FORMS = {"reel": "AABB", "jig": "AABB", "hornpipe": "AABB", "polka": "AABB", "slide": "AABB"}
+DEFAULT_FORMS |= {"slip jig": "AABB", "march": "AABB", "strathspey": "AABB", "barndance": "AABB"}
+DEFAULT_FORMS |= {"fling": "AABB", "waltz": "AABB", "mazurka": "AABB"}
+DEFAULT_PART_BARS = 8
+_FORM_RE = re.compile(r"(?:([A-Z])\1)+|[A-Z]+")
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    """Parts in order, each (letter, repeated), how many bars each has, and whether each part and
+    the tune close on the tonic. Frozen, so it can be part of the sampler's mask cache key."""
+
+    sections: tuple[tuple[str, bool], ...]
+    part_bars: int = DEFAULT_PART_BARS
+    cadence: bool = True
+
+    @property
+    def name(self) -> str:
+        return "".join(letter * (2 if repeated else 1) for letter, repeated in self.sections)
+
+
+def parse_form(text: str, part_bars: int = DEFAULT_PART_BARS, cadence: bool = True) -> FormPlan:
+    """A FormPlan from a spelling like ``AABB`` (every part repeated) or ``ABAC`` (none repeated)."""
+    form = text.strip().upper()
+    if not _FORM_RE.fullmatch(form):
+        raise ConfigError(
+            f"--form {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
+        )
+    if not 1 <= part_bars <= 64:
+        raise ConfigError("--part-bars must be between 1 and 64")
+    repeated = len(form) > 1 and all(form[i] == form[i + 1] for i in range(0, len(form), 2))
+    letters = form[::2] if repeated else form
+    return FormPlan(tuple((letter, repeated) for letter in letters), part_bars, cadence)
+
+
+def default_plan(tune_type: str | None, part_bars: int | None = None, cadence: bool | None = None) -> FormPlan | None:
+    """The usual form of a type (reel: AABB of 8 bars, closing on the tonic), or None: songs, airs
+    and tunes of no known type have no one form."""
+    form = DEFAULT_FORMS.get(tune_type or "")
+    if form is None:
+        return None
+    dance = tune_style(tune_type) == "dance"
+    return parse_form(form, part_bars or DEFAULT_PART_BARS, dance if cadence is None else cadence)
+
+
+def tonic_pitch_class(key: str) -> int:
+    """Pitch class of the key's tonic, the final of its mode (``Dmix``: D; ``F#m``: F#)."""
+    tonic, _mode, _extras = key_parts(normalize_key(key) or "C")
+    shift = {"#": 1, "b": -1}.get(tonic[1:], 0)
+    return (LETTER_SEMITONES[tonic[0]] + shift) % 12
+
+
+@dataclass(frozen=True)
+class TuneForm:
+    """What `tune_form` measures of one tune."""
+
+    parts: tuple[float, ...]  # bars of each part
+    repeated: tuple[bool, ...]
+    final_tonic: bool | None  # None: no note
+
+    @property
+    def played_bars(self) -> float:
+        return sum(bars * (2 if again else 1) for bars, again in zip(self.parts, self.repeated))
+
+    @property
+    def whole_phrases(self) -> bool:
+        """Every part is a whole number of 4-bar phrases."""
+        return bool(self.parts) and all(_whole(bars, 4) for bars in self.parts)
+
+    @property
+    def whole_8_bar_phrases(self) -> bool:
+        """The tune as played is a whole number of 8-bar phrases."""
+        return _whole(self.played_bars, 8)
+
+    @property
+    def name(self) -> str:
+        """``AABB``, ``AB``, ``AAB``...: a letter per part, twice when it repeats."""
+        return "".join(chr(65 + i) * (2 if again else 1) for i, again in enumerate(self.repeated[:26]))
+
+
+def _whole(bars: float, phrase: int) -> bool:
+    return bars >= phrase and abs(bars / phrase - round(bars / phrase)) < 1e-9
+
+
+def tune_form(tokens: list[str]) -> TuneForm:
+    """Parts, their bars and the final note of a tune given as abc tokens (see the module doc)."""
+    from melody.formats.abc_state import TuneState
+
+    state = TuneState()
+    parts: list[float] = []
+    repeated: list[bool] = []
+    full = short = 0.0  # the open part's full bars, and its short bars (in bars)
+    leading = True  # no full bar yet in this part: a short bar now is a pickup
+    ending, first_ending_bars, second_ending_bars = None, 0, 0  # ending: None, "first" or "second"
+    key, bar_shifts, last_pitch = "C", {}, None
+
+    def close(again: bool) -> None:
+        nonlocal full, short, leading
+        if full or short:
+            parts.append(full + short)
+            repeated.append(again)
+        full = short = 0.0
+        leading = True
+
+    ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
+    for token in list(tokens) + (["|]"] if ends_open else []):  # a tune with no closing bar line ends one
+        kind = token_kind(token)
+        if kind in ("header", "field") and token.lstrip("[").startswith("K:"):
+            key = token.lstrip("[").rstrip("]")[2:]
+        elif kind == "note" and state.grace < 0 and state.chord <= 0:
+            accidental, letter, _octave = note_parts(token)
+            if accidental:
+                bar_shifts[letter] = ACCIDENTAL_SHIFT[accidental]
+            shift = bar_shifts.get(letter, key_signature(key).get(letter, 0))
+            last_pitch = (LETTER_SEMITONES[letter] + shift, key)
+        elif kind == "ending":
+            ending = "first" if token.startswith("[1") else "second"
+            first_ending_bars = 0 if ending == "first" else first_ending_bars
+            second_ending_bars = 0
+        elif kind == "bar":
+            bar_shifts = {}
+            if state.used > 0 and ending == "second":  # played instead of the first: not counted again
+                second_ending_bars += 1
+                if second_ending_bars >= first_ending_bars:
+                    ending = None
+            elif state.used > 0:
+                if state.bar is None or state.used >= state.bar:
+                    full, leading = full + 1, False
+                elif not leading or token in SECTION_ENDS:
+                    short += 1  # a short last bar: the next pickup (or the anacrusis) completes it
+                first_ending_bars += ending == "first"
+            if token in SECTION_ENDS:
+                close(token in (":|", "::"))
+                ending = None
+            elif token == "|:":
+                ending = None
+                if full:
+                    close(False)
+        state.feed(token)
+    close(False)
+    final = None if last_pitch is None else last_pitch[0] % 12 == tonic_pitch_class(last_pitch[1])
+    return TuneForm(tuple(parts), tuple(repeated), final)
+
+
+def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:
+    """How a tune (abc tokens) misses the form it was asked for; empty when it has it."""
+    form = tune_form(tokens)
+    wanted = tuple(again for _letter, again in plan.sections)
+    problems = []
+    if form.repeated != wanted or any(bars != plan.part_bars for bars in form.parts):
+        written = " ".join(f"{bars:g}{'x2' if again else ''}" for bars, again in zip(form.parts, form.repeated))
+        problems.append(f"form: parts of {written or 'no'} bars where {plan.name} of {plan.part_bars} was asked")
+    if plan.cadence and not form.final_tonic:
+        problems.append("form: the tune does not end on the tonic")
+    return problems
