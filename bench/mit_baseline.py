@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from melody.evaluate import stream_bits
+from melody.model import stream_bits
 
 
 class MitModel(nn.Module):

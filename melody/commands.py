@@ -79,7 +79,12 @@ def run_train(args: argparse.Namespace) -> int:
                 source = load_model(args.init_from)
                 sizes = source.config
                 model_config = ModelConfig(
-                    len(corpus.tokenizer), sizes.cell, sizes.embed_dim, sizes.hidden_size, sizes.num_layers, args.dropout
+                    len(corpus.tokenizer),
+                    sizes.cell,
+                    sizes.embed_dim,
+                    sizes.hidden_size,
+                    sizes.num_layers,
+                    args.dropout,
                 )
             else:
                 model_config = ModelConfig(
@@ -315,7 +320,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from melody.checkpoint import load_model
-    from melody.evaluate import evaluate_model
+    from melody.evaluation.evaluate import evaluate_model
 
     model = load_model(args.model, args.device)
     recorded = model.training.get("corpus", {}).get("arguments")
@@ -337,8 +342,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     if args.html:
+        from melody.evaluation.report import evaluation_html
         from melody.fileio import atomic_write_text
-        from melody.report import evaluation_html
 
         atomic_write_text(args.html, evaluation_html(result))
         result["html"] = str(Path(args.html))
@@ -369,16 +374,16 @@ def _print_evaluation(result: dict) -> None:
     from rich.table import Table
 
     from melody.console import err
-    from melody.report import figures
+    from melody.evaluation.report import FORM_FIGURES, figures, versus
 
     table = Table(title=f"evaluate {Path(result['model'] or '').name}", show_header=False)
     for name, value in figures(result):
         table.add_row(name, value)
     music = (result.get("samples") or {}).get("music")
+    shown_above = {name for name, _label in FORM_FIGURES}
     for name, row in (music or {}).get("statistics", {}).items():
-        if not isinstance(row["generated"], dict):
-            shown = f"{row['generated']:.2f} vs {row['held_out']:.2f} held-out (distance {row['distance']:.2f})"
-            table.add_row(f"  {name.replace('_', ' ')}", shown)
+        if not isinstance(row["generated"], dict) and name not in shown_above:
+            table.add_row(f"  {name.replace('_', ' ')}", versus(row))
     err.print(table)
     if result["pieces_skipped_unknown_tokens"]:
         say(f"skipped {result['pieces_skipped_unknown_tokens']} pieces the model's tokens cannot spell")

@@ -320,7 +320,9 @@ class Constraint:
         self._set_bars(mask, s, room)
         if s.last == "bar":
             self._set_endings(mask, s)
-        if s.bars >= self.max_bars and s.form is None:  # long enough: end (or close the open repeat) at the first chance
+        if (
+            s.bars >= self.max_bars and s.form is None
+        ):  # long enough: end (or close the open repeat) at the first chance
             closing = [i for i in (self.eos, self.by_token.get(":|"), self.by_token.get("|]")) if i is not None]
             if mask[closing].any():
                 keep = np.zeros_like(mask)

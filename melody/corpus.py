@@ -72,7 +72,7 @@ def _builtin_files(name: str) -> list[Path]:
 
 
 def collection_style(path: Path) -> str | None:
-    """"song" or "dance" for a file of a built-in folk collection, None for any other file."""
+    """ "song" or "dance" for a file of a built-in folk collection, None for any other file."""
     style = COLLECTION_STYLES.get(path.parent.name)
     return style if style and path.parent.parent == music21_corpus_dir() else None
 

@@ -51,6 +51,12 @@ def is_validation(text: str, fraction: float) -> bool:
     return bucket < fraction
 
 
+def train_val_split(pieces: list, fraction: float) -> tuple[list, list]:
+    """(train, validation) pieces: the one split training and evaluation share."""
+    is_val = [is_validation(piece_key(piece), fraction) for piece in pieces]
+    return [p for p, v in zip(pieces, is_val) if not v], [p for p, v in zip(pieces, is_val) if v]
+
+
 @dataclass
 class TokenizedCorpus:
     """Token ids of the train and validation pieces, each framed by <bos> ... <eos>."""
@@ -171,9 +177,7 @@ def prepare_corpus(
     untokenizable, pieces = len(pieces) - len(usable), usable
     if not pieces:
         raise InputError("no piece passed the checks (try --no-clean)", ", ".join(arguments))
-    is_val = [is_validation(piece_key(piece), val_fraction) for piece in pieces]
-    train_pieces = [p for p, v in zip(pieces, is_val) if not v]
-    val_pieces = [p for p, v in zip(pieces, is_val) if v]
+    train_pieces, val_pieces = train_val_split(pieces, val_fraction)
     if not train_pieces:
         train_pieces, val_pieces = val_pieces, []
     tokenizer.fit(pieces)

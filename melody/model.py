@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from melody.cpu_matmul import PackedLinear
+from melody.data import stream_rows
 from melody.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -129,3 +133,26 @@ def select_state(state: State, rows: torch.Tensor) -> State:
     if isinstance(state, tuple):
         return tuple(s[:, rows] for s in state)
     return state[:, rows]
+
+
+@torch.no_grad()
+def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device) -> tuple[float, int]:
+    """Total bits and token count for predicting `stream`, state carried across windows.
+
+    The stream is cut into at most `batch_size` contiguous rows; every token but each row's first
+    is predicted once, so the figure hardly depends on the window length."""
+    was_training = model.training
+    model.eval()
+    rows_count = max(1, min(batch_size, stream.size // 256))
+    rows = torch.from_numpy(stream_rows(stream, rows_count).astype(np.int64)).to(device)  # (B, L)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    state = None
+    for start in range(0, rows.shape[1] - 1, seq_len):
+        x = rows[:, start : start + seq_len]
+        y = rows[:, start + 1 : start + seq_len + 1]
+        x = x[:, : y.shape[1]]
+        logits, state = model(x, state)  # (B, T, V)
+        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").double()
+    model.train(was_training)
+    count = rows.shape[0] * (rows.shape[1] - 1)
+    return total.item() / math.log(2), count

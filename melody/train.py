@@ -20,8 +20,7 @@ from melody import distributed
 from melody.checkpoint import load_train_state, save_model_file, save_train_state
 from melody.data import TokenizedCorpus, shuffled_stream, stream_rows, transposed, window, windows_per_epoch
 from melody.errors import ConfigError, ModelFileError
-from melody.evaluate import stream_bits
-from melody.model import ModelConfig, SequenceModel, detach_state
+from melody.model import ModelConfig, SequenceModel, detach_state, stream_bits
 
 SCHEDULES = ("cosine", "plateau", "constant")
 SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

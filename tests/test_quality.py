@@ -1,9 +1,9 @@
 """The yardsticks of `melody evaluate`: the n-gram baseline, musical statistics, copying."""
 
-from melody.copying import BarIndex, bar_keys
+from melody.evaluation.baseline import CharNgram, ngram_bits_per_char
+from melody.evaluation.copying import BarIndex, bar_keys
+from melody.evaluation.statistics import compare, ks_distance, tune_stats, tv_distance
 from melody.formats.abc import read_abc_file
-from melody.musicstats import compare, ks_distance, tune_stats, tv_distance
-from melody.ngram import CharNgram, ngram_bits_per_char
 from tests.conftest import FOLK_SAMPLE
 
 TUNES = [t.text for t in read_abc_file(FOLK_SAMPLE)[0]]
@@ -24,7 +24,7 @@ def test_ngram_probabilities_sum_to_one():
 
 def test_statistics_of_a_tune():
     stats = tune_stats("T:a\nM:2/4\nL:1/8\nK:G\n|:GABc|d2B2:||:g2d2|B4:|\n")
-    assert stats["bars"] == 4 and stats["aabb"] and stats["key"] == "G" and stats["meter"] == "2/4"
+    assert stats["bars"] == 4 and stats["form"] == "AABB" and stats["key"] == "G" and stats["meter"] == "2/4"
     assert stats["pitch_range"] == 79 - 67 and stats["scale_consistency"] == 1.0
 
 

@@ -213,7 +213,7 @@ def normalize_type(value: str) -> str | None:
 
 
 def tune_style(tune_type: str | None) -> str | None:
-    """"song" or "dance" for a known type, None for none."""
+    """ "song" or "dance" for a known type, None for none."""
     if tune_type is None:
         return None
     return "song" if tune_type in SONG_TYPES else "dance"

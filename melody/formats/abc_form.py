@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 
 from melody.errors import ConfigError
 from melody.formats.abc_core import (
@@ -20,8 +19,8 @@ from melody.formats.abc_core import (
     SECTION_ENDS,
     key_parts,
     key_signature,
-    note_parts,
     normalize_key,
+    note_parts,
     tune_style,
 )
 from melody.formats.abc_lexer import token_kind

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from melody.formats.abc_core import (
-    BROKEN_NEXT,
     ACCIDENTAL_SHIFT,
+    BROKEN_NEXT,
     BROKEN_SHIFT,
     ROLLS,
     SECTION_ENDS,

@@ -2,36 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import torch
-from torch.nn import functional as F
 
-from melody.data import stream_rows
-
-
-@torch.no_grad()
-def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device) -> tuple[float, int]:
-    """Total bits and token count for predicting `stream`, state carried across windows.
-
-    The stream is cut into at most `batch_size` contiguous rows; every token but each row's first
-    is predicted once, so the figure hardly depends on the window length."""
-    was_training = model.training
-    model.eval()
-    rows_count = max(1, min(batch_size, stream.size // 256))
-    rows = torch.from_numpy(stream_rows(stream, rows_count).astype(np.int64)).to(device)  # (B, L)
-    total = torch.zeros((), dtype=torch.float64, device=device)
-    state = None
-    for start in range(0, rows.shape[1] - 1, seq_len):
-        x = rows[:, start : start + seq_len]
-        y = rows[:, start + 1 : start + seq_len + 1]
-        x = x[:, : y.shape[1]]
-        logits, state = model(x, state)  # (B, T, V)
-        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").double()
-    model.train(was_training)
-    count = rows.shape[0] * (rows.shape[1] - 1)
-    return total.item() / math.log(2), count
+from melody.model import stream_bits
 
 
 def trained_clean(model) -> bool:
@@ -43,8 +16,8 @@ def trained_clean(model) -> bool:
 def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, progress=None):
     """(train pieces, validation pieces, pieces dropped by the checker) of a corpus, split as the
     model's training split it: same validation share, same checker setting unless told."""
-    from melody.corpus import load_corpus, piece_key
-    from melody.data import is_validation
+    from melody.corpus import load_corpus
+    from melody.data import train_val_split
 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
@@ -53,8 +26,8 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
         from melody.validate import clean_tunes
 
         pieces, unclean = clean_tunes(pieces)
-    is_val = [is_validation(piece_key(p), fraction) for p in pieces]
-    return [p for p, v in zip(pieces, is_val) if not v], [p for p, v in zip(pieces, is_val) if v], unclean
+    train, val = train_val_split(pieces, fraction)
+    return train, val, unclean
 
 
 def default_split(model, corpus_arguments: list[str]) -> str:
@@ -82,7 +55,7 @@ def evaluate_model(
 ) -> dict:
     """Bits per token and per character of `model` on a corpus's held-out split (or all of it),
     beside a character n-gram fitted on the training split; with `samples`, also the quality of
-    that many generated tunes (samples.py).
+    that many generated tunes (judging.py).
 
     Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
     Pieces the tokenizer cannot spell are counted, not hidden. Per-character figures divide the
@@ -120,11 +93,11 @@ def evaluate_model(
         "bits_per_char": bits / characters if characters else None,
     }
     if baseline and characters and split == "val":
-        from melody.ngram import ngram_bits_per_char
+        from melody.evaluation.baseline import ngram_bits_per_char
 
         result["ngram_bits_per_char"] = ngram_bits_per_char(train, scored)
     if samples:
-        from melody.samples import judge_samples
+        from melody.evaluation.judging import judge_samples
 
         result["samples"] = judge_samples(model, samples, seed, train, val, device)
     return result

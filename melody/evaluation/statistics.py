@@ -1,9 +1,12 @@
 """Musical statistics of ABC tunes, and how far apart two sets of tunes are in them.
 
 Per tune: pitch-class entropy, scale consistency (the best share of notes inside one major or
-minor scale), pitch range, notes per bar, length in bars, key, meter, and whether it has an
-AABB-like form (two repeated parts). Between two sets: the Kolmogorov-Smirnov distance (0..1) of
-each number and the total-variation distance (0..1) of each category, and their mean.
+minor scale), pitch range, notes per bar, bars as written and as played (repeats played out), key,
+meter, form (``AABB``, ``AB``: formats/abc_form.py), and three yes/no figures: every part a whole
+number of 4-bar phrases, the tune as played a whole number of 8-bar phrases, the last note the
+tonic. Between two sets: the Kolmogorov-Smirnov distance (0..1) of each number (part lengths
+pooled over all parts), the total-variation distance (0..1) of each category, the difference of
+each yes/no share, and their mean.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from melody.formats.abc_form import tune_form
 from melody.formats.abc_lexer import LexError, tune_tokens
 from melody.formats.abc_player import written_bars
 
-NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars")
-CATEGORIES = ("key", "meter", "aabb")
+NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars", "played_bars")
+POOLED = ("part_bars",)  # one value per part, not per tune
+CATEGORIES = ("key", "meter", "form")
+SHARES = ("whole_4_bar_parts", "whole_8_bar_phrases", "ends_on_tonic")
 MAJOR, MINOR = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
 SCALES = [frozenset((tonic + step) % 12 for step in steps) for steps in (MAJOR, MINOR) for tonic in range(12)]
 
@@ -33,7 +39,7 @@ def tune_stats(text: str) -> dict | None:
     classes = Counter(p % 12 for p in pitches)
     entropy = -sum(n / len(pitches) * math.log2(n / len(pitches)) for n in classes.values())
     in_scale = max(sum(n for pc, n in classes.items() if pc in scale) for scale in SCALES) / len(pitches)
-    repeats = sum(token in (":|", "::") for token in tokens)
+    form = tune_form(tokens)
     return {
         "pitch_class_entropy": entropy,
         "scale_consistency": in_scale,
@@ -42,7 +48,12 @@ def tune_stats(text: str) -> dict | None:
         "bars": len(bars),
         "key": key,
         "meter": meter,
-        "aabb": repeats >= 2,
+        "played_bars": form.played_bars,
+        "part_bars": list(form.parts),
+        "form": form.name,
+        "whole_4_bar_parts": form.whole_phrases,
+        "whole_8_bar_phrases": form.whole_8_bar_phrases,
+        "ends_on_tonic": bool(form.final_tonic),
     }
 
 
@@ -85,8 +96,13 @@ def compare(generated: list[dict], reference: list[dict]) -> dict:
     statistic and overall."""
     report: dict = {"statistics": {}}
     distances = []
-    for name in NUMBERS:
-        a, b = [s[name] for s in generated], [s[name] for s in reference]
+    for name in NUMBERS + POOLED:
+        if name in POOLED:
+            a, b = [v for s in generated for v in s[name]], [v for s in reference for v in s[name]]
+        else:
+            a, b = [s[name] for s in generated], [s[name] for s in reference]
+        if not a or not b:
+            continue
         distance = ks_distance(a, b)
         distances.append(distance)
         report["statistics"][name] = {
@@ -99,7 +115,11 @@ def compare(generated: list[dict], reference: list[dict]) -> dict:
         a, b = [s[name] for s in generated], [s[name] for s in reference]
         distance = tv_distance(a, b)
         distances.append(distance)
-        top = lambda values: dict(Counter(values).most_common(4))  # noqa: E731
+        top = lambda values: {k: n / len(values) for k, n in Counter(values).most_common(4)}  # noqa: E731
         report["statistics"][name] = {"generated": top(a), "held_out": top(b), "distance": distance}
+    for name in SHARES:
+        a, b = sum(s[name] for s in generated) / len(generated), sum(s[name] for s in reference) / len(reference)
+        distances.append(abs(a - b))
+        report["statistics"][name] = {"generated": a, "held_out": b, "distance": abs(a - b), "share": True}
     report["distance"] = sum(distances) / len(distances)
     return report

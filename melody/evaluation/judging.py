@@ -1,15 +1,15 @@
 """How good are a model's tunes? Generate N and judge them: well-formed (our checker, abc2midi),
-musically like the held-out tunes (musicstats.py), and not copied from the training tunes."""
+musically like the held-out tunes (statistics.py), and not copied from the training tunes."""
 
 from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
-from melody.copying import BarIndex
+from melody.evaluation.copying import BarIndex
+from melody.evaluation.statistics import compare, tune_stats
 from melody.formats.abc import header_fields
 from melody.formats.abc2midi import abc2midi_complaints
-from melody.musicstats import compare, tune_stats
 
 
 def verdict(complaints: list[str]) -> str | None:
@@ -34,7 +34,8 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
         report["abc2midi_pass"] = sum(v is None for v in verdicts) / count
         report["abc2midi_silent"] = sum(not lines for lines in complaints) / count
         report["both_pass"] = sum(v is None and not p.problems for v, p in zip(verdicts, pieces)) / count
-    generated = [s for s in map(tune_stats, texts) if s]
+    stats = [tune_stats(text) for text in texts]
+    generated = [s for s in stats if s]
     reference = [s for s in map(tune_stats, held_out) if s]
     if generated and reference:
         report["music"] = compare(generated, reference)
@@ -48,9 +49,22 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
             "abc": piece.abc,
             "problems": piece.problems,
             "abc2midi": None if verdicts is None else verdicts[i],
+            "form": _form(stats[i]),
             "longest_copied_bars": runs[i][0],
             "nearest_training_tune": header_fields(train[runs[i][1]]).get("T") if runs[i][1] is not None else None,
         }
         for i, piece in enumerate(pieces)
     ]
     return report
+
+
+def _form(stats: dict | None) -> dict | None:
+    """What a tune's statistics say of its form, for the report."""
+    if stats is None:
+        return None
+    return {
+        "name": stats["form"],
+        "parts": stats["part_bars"],
+        "played_bars": stats["played_bars"],
+        "ends_on_tonic": stats["ends_on_tonic"],
+    }
