@@ -19,7 +19,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 11
+CACHE_VERSION = 12
 
 
 def cache_dir() -> Path:
@@ -188,6 +188,7 @@ def prepare_corpus(
         "tokenizer_reason": chosen_because,
         "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
+        "titles": title_model(train_pieces),
         "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
@@ -205,6 +206,16 @@ def prepare_corpus(
         save_tokenized(path, result)
     result.summary["cached"] = False
     return result
+
+
+def title_model(pieces: list) -> dict | None:
+    """The title model (titles.py) of ABC pieces' titles and types, as a dict; None for scores."""
+    from melody.formats.abc import header_fields
+    from melody.titles import TitleModel
+
+    fields = [header_fields(piece) for piece in pieces if isinstance(piece, str)]
+    model = TitleModel.fit([(found.get("T", ""), found.get("R")) for found in fields])
+    return model.to_dict() if model else None
 
 
 def _voices(piece) -> int:

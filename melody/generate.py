@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from melody.formats.abc_player import tokens_to_score
 from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.sample import SampleConfig, form_plan, primer_title, sample_ids
+from melody.titles import TitleModel
 from melody.validate import tune_problems
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
@@ -49,11 +51,12 @@ def safe_name(title: str, limit: int = 60) -> str:
 
 
 def piece_from_ids(
-    tokenizer, ids: list[int], number: int, title: str | None, plan_for=None
+    tokenizer, ids: list[int], number: int, title: str | None, plan_for=None, namer=None
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
     any sequence a model emits ends one way or the other, never in an exception. `plan_for(type)`:
-    the form a tune of that type was asked to have, checked as its problems are."""
+    the form a tune of that type was asked to have, checked as its problems are; `namer(type)`:
+    a title in the corpus's idiom for a tune the model names none."""
     try:
         if tokenizer.piece_kind == "score":
             score = tokenizer.decode(ids)
@@ -64,8 +67,8 @@ def piece_from_ids(
         else:
             text = tokenizer.decode(ids)
             fields = header_fields(text)
-            named = fields.get("T") if tokenizer.name == "char" else f"Tune {number} in {fields.get('K', 'C')}"
-            chosen = title or named or "Untitled"
+            named = fields.get("T") if tokenizer.name == "char" else None
+            chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
             abc = tune_to_abc(text, number, chosen)
             problems = tune_problems(text)
             if ids and ids[-1] != tokenizer.eos_id:
@@ -105,6 +108,7 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
     pieces: list[Piece | None] = [None] * config.count
     reasons = [""] * config.count
     title = config.title or primer_title(config)
+    titles = TitleModel.from_dict(model.training.get("titles"))
     resampled = 0
     for round_number in range(RESAMPLE_ROUNDS + 1):
         missing = [i for i, p in enumerate(pieces) if p is None or p.problems]
@@ -114,9 +118,11 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
             resampled += len(missing)
         seed = None if config.seed is None else config.seed + 7919 * round_number
         batch = replace(config, count=len(missing), seed=seed)
+        title_seed = seed if seed is not None else random.randrange(2**31)
         plan_for = partial(form_plan, config) if config.constrained else None
         for index, ids in zip(missing, sample_ids(model, batch, device, progress)):
-            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title, plan_for)
+            namer = partial(titles.title, title_seed * 1000 + index) if titles else None
+            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title, plan_for, namer)
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate
     kept = [p for p in pieces if p is not None]

@@ -261,7 +261,9 @@ class Trainer:
             "epochs": round(self.step / self.steps_per_epoch(), 3),
             "best_val_bits_per_token": None if math.isinf(self.best_val) else self.best_val,
             "minutes": round(self.elapsed / 60, 2),
-            "corpus": {k: v for k, v in self.corpus.summary.items() if k not in ("failed_files", "train_hashes")},
+            "corpus": {
+                k: v for k, v in self.corpus.summary.items() if k not in ("failed_files", "train_hashes", "titles")
+            },
         }
 
     def save(self, val_bits: float | None) -> None:
@@ -274,6 +276,7 @@ class Trainer:
         training = self.summary() | {
             "train_config": self.config.to_dict(),
             "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
+            "titles": self.corpus.summary.get("titles"),  # the title model (titles.py), for ABC corpora
         }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:

@@ -30,7 +30,7 @@ DEFAULT_FORMS = {"reel": "AABB", "jig": "AABB", "hornpipe": "AABB", "polka": "AA
 DEFAULT_FORMS |= {"slip jig": "AABB", "march": "AABB", "strathspey": "AABB", "barndance": "AABB"}
 DEFAULT_FORMS |= {"fling": "AABB", "waltz": "AABB", "mazurka": "AABB"}
 DEFAULT_PART_BARS = 8
-_FORM_RE = re.compile(r"(?:([A-Z])\1)+|[A-Z]+")
+_FORM_RE = re.compile(r"[A-Z]+")
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,15 @@ class FormPlan:
 def parse_form(text: str, part_bars: int = DEFAULT_PART_BARS, cadence: bool = True) -> FormPlan:
     """A FormPlan from a spelling like ``AABB`` (every part repeated) or ``ABAC`` (none repeated)."""
     form = text.strip().upper()
-    if not _FORM_RE.fullmatch(form):
+    paired = len(form) % 2 == 0 and all(form[i] == form[i + 1] for i in range(0, len(form), 2))
+    doubled = any(a == b for a, b in zip(form, form[1:]))
+    if not _FORM_RE.fullmatch(form) or (doubled and not paired):
         raise ConfigError(
             f"--form {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
         )
     if not 1 <= part_bars <= 64:
         raise ConfigError("--part-bars must be between 1 and 64")
-    repeated = len(form) > 1 and all(form[i] == form[i + 1] for i in range(0, len(form), 2))
+    repeated = doubled and paired
     letters = form[::2] if repeated else form
     return FormPlan(tuple((letter, repeated) for letter in letters), part_bars, cadence)
 

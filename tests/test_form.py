@@ -1,0 +1,167 @@
+"""Form: parts counted as a musician counts them, tune types as header tokens, and sampling that
+writes the asked form, every part of the asked length, closing on the tonic."""
+
+import random
+
+import numpy as np
+import pytest
+
+from melody.checkpoint import Model
+from melody.constraints import Constraint
+from melody.errors import ConfigError
+from melody.formats.abc import normalize_tune, read_abc_file
+from melody.formats.abc_core import normalize_type
+from melody.formats.abc_form import default_plan, form_problems, parse_form, tune_form
+from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_state import TuneState, check_tokens
+from melody.generate import sample_with_reasons
+from melody.model import ModelConfig, SequenceModel
+from melody.sample import SampleConfig
+from melody.tokenizers.abc_tokens import AbcTokenizer
+from tests.conftest import FOLK_SAMPLE
+
+REEL = """X:1
+T:The Test Reel
+R:Reel
+M:4/4
+L:1/8
+K:D
+A|:d2fd AdFA|d2fd e2ce|d2fd AdFA|Bcde f2ec|
+d2fd AdFA|d2fd e2ce|dcde fedc|BAGF E2D:|
+|:fgaf gefd|e2ce gece|fgaf gefd|ecdB A2AB|
+fgaf gefd|e2ce gece|[1 dcde fedc|BAGF E2D2:|[2 dcde fedc|BAGF E2D2|]
+"""
+
+
+def form_of(text: str):
+    canonical, _ = normalize_tune(text)
+    return tune_form(tune_tokens(canonical))
+
+
+def test_parts_merge_the_anacrusis_and_count_a_second_ending_once():
+    form = form_of(REEL)
+    assert form.parts == (8, 8) and form.repeated == (True, True) and form.name == "AABB"
+    assert form.played_bars == 32 and form.whole_phrases and form.whole_8_bar_phrases
+    assert form.final_tonic  # D in D major
+
+
+def test_a_song_without_repeats_is_one_part_and_its_last_note_is_judged():
+    song = "X:2\nT:Song\nM:3/4\nL:1/4\nK:Ador\nE|A2B|c2B|A2G|E2E|A2B|c2d|e2d|c2B|A2G|E2G|A3|A2|]\n"
+    form = form_of(song)
+    assert form.name == "A" and form.parts == (12,) and form.final_tonic  # A, the final of A dorian
+    assert form_of(song.replace("A2|]", "B2|]")).final_tonic is False
+
+
+@pytest.mark.parametrize("spelling, expected", [("Slip-Jig", "slip jig"), ("reels", "reel"), ("Double Jig", "jig")])
+def test_type_spellings_become_one_token(spelling, expected):
+    assert normalize_type(spelling) == expected
+    text, _ = normalize_tune(REEL.replace("R:Reel", f"R:{spelling}"))
+    assert tune_tokens(text)[:2] == [f"R:{expected}", "M:4/4"]
+
+
+def test_an_unknown_type_is_left_out_and_a_collection_style_fills_in():
+    text, _ = normalize_tune(REEL.replace("R:Reel", "R:???"))
+    assert "R:" not in text
+    text, _ = normalize_tune(REEL.replace("R:Reel", "R:???"), default_type="dance")
+    assert tune_tokens(text)[0] == "R:dance"
+
+
+def test_form_spellings():
+    assert parse_form("AABB").sections == (("A", True), ("B", True))
+    assert parse_form("abac", part_bars=4).sections == (("A", False), ("B", False), ("A", False), ("C", False))
+    for bad in ("AAB", "A1", ""):
+        with pytest.raises(ConfigError):
+            parse_form(bad)
+    assert default_plan("reel").name == "AABB" and default_plan("song") is None
+
+
+def _random_walk(vocab: list[str], state: TuneState, seed: int, limit: int = 900) -> list[str] | None:
+    """Tokens drawn uniformly among those the mask allows: the worst network there is. None when the
+    walk ends at a dead end (the sampler would then draw the tune again)."""
+    constraint, rng, tokens = Constraint(vocab), random.Random(seed), []
+    for _ in range(limit):
+        allowed = np.flatnonzero(constraint.mask(state))
+        if not len(allowed):
+            return None
+        token = vocab[rng.choice(allowed.tolist())]
+        if token == "<eos>":
+            return tokens
+        tokens.append(token)
+        state.feed(token)
+    return None
+
+
+@pytest.fixture(scope="module")
+def typed_vocab() -> list[str]:
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    texts = [tune.text for tune in tunes] + [normalize_tune(REEL)[0]]
+    return AbcTokenizer().fit(texts).vocab
+
+
+@pytest.mark.parametrize("form", ["AABB", "AB", "AABBCC", "ABAC"])
+def test_masked_random_walks_have_the_asked_form_and_close_on_the_tonic(typed_vocab, form):
+    plan = parse_form(form, part_bars=4)
+    finished = 0
+    for seed in range(30):
+        tokens = _random_walk(typed_vocab, TuneState(strict=True, form=plan), seed)
+        if tokens is None:
+            continue
+        finished += 1
+        assert check_tokens(tokens, strict=True) == []
+        assert form_problems(tokens, plan) == [], " ".join(tokens)
+    assert finished >= 20  # dead ends are rare: the sampler redraws those
+
+
+def test_cached_masks_equal_fresh_ones(typed_vocab):
+    """The mask cache keys on the part of the state the rules read: a cached mask is the mask."""
+    plan = parse_form("AABB", part_bars=4)
+    cached, fresh = Constraint(typed_vocab), Constraint(typed_vocab)
+    rng = random.Random(5)
+    for round_number in range(12):
+        state = TuneState(strict=True, form=plan if round_number % 2 else None)
+        for _ in range(400):
+            mask = cached.mask(state)
+            fresh._cache.clear()
+            assert np.array_equal(mask, fresh.mask(state))
+            allowed = np.flatnonzero(mask)
+            if not len(allowed) or typed_vocab[allowed[0]] == "<eos>" and len(allowed) == 1:
+                break
+            token = typed_vocab[rng.choice([i for i in allowed.tolist() if typed_vocab[i] != "<eos>"] or [2])]
+            if token == "<eos>":
+                break
+            state.feed(token)
+
+
+@pytest.fixture(scope="module")
+def typed_model(typed_vocab) -> Model:
+    import torch
+
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer(typed_vocab)
+    return Model(SequenceModel(ModelConfig(len(tokenizer), "lstm", 8, 16, 1)), tokenizer)
+
+
+def test_generate_with_a_type_writes_its_usual_form(typed_model):
+    result = sample_with_reasons(typed_model, SampleConfig(count=6, seed=2, tune_type="reel", part_bars=4))
+    assert len(result.pieces) == 6
+    for piece in result.pieces:
+        tokens = tune_tokens(piece.abc)
+        assert tokens[0] == "R:reel" and "R:reel" in piece.abc
+        assert form_problems(tokens, parse_form("AABB", 4)) == [] and not piece.problems
+
+
+def test_models_without_types_say_so(tiny_run):
+    import torch
+
+    tunes, _ = read_abc_file(FOLK_SAMPLE)
+    untyped = AbcTokenizer().fit([tune.text for tune in tunes])
+    assert not any(token.startswith("R:") for token in untyped.vocab)
+    torch.manual_seed(0)
+    model = Model(SequenceModel(ModelConfig(len(untyped), "lstm", 8, 16, 1)), untyped)
+    with pytest.raises(ConfigError, match="does not know tune types"):
+        sample_with_reasons(model, SampleConfig(count=1, tune_type="reel"))
+    characters = Model(tiny_run["trainer"].model, tiny_run["corpus"].tokenizer)
+    with pytest.raises(ConfigError, match="only models of abc tokens"):
+        sample_with_reasons(characters, SampleConfig(count=1, form="AABB"))
+    with pytest.raises(ConfigError, match="not a tune type"):
+        SampleConfig(tune_type="bossa nova")
