@@ -325,8 +325,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.device)
     recorded = model.training.get("corpus", {}).get("arguments")
     corpus = args.corpus or recorded or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
-    if args.samples and model.tokenizer.piece_kind != "abc":
-        raise ConfigError("--samples judges ABC tunes; this model writes MIDI events")
     if args.html:
         _check_writable(Path(args.html))  # before the evaluation, not after minutes of it
     with counting_progress("reading corpus") as update:
@@ -374,13 +372,13 @@ def _print_evaluation(result: dict) -> None:
     from rich.table import Table
 
     from melody.console import err
-    from melody.evaluation.report import FORM_FIGURES, figures, versus
+    from melody.evaluation.report import FORM_FIGURES, SCORE_FIGURES, figures, versus
 
     table = Table(title=f"evaluate {Path(result['model'] or '').name}", show_header=False)
     for name, value in figures(result):
         table.add_row(name, value)
     music = (result.get("samples") or {}).get("music")
-    shown_above = {name for name, _label in FORM_FIGURES}
+    shown_above = {name for name, _label in FORM_FIGURES + SCORE_FIGURES}
     for name, row in (music or {}).get("statistics", {}).items():
         if not isinstance(row["generated"], dict) and name not in shown_above:
             table.add_row(f"  {name.replace('_', ' ')}", versus(row))

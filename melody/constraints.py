@@ -28,6 +28,7 @@ from melody.formats.abc_core import (
     LENGTHENING_DECORATIONS,
     ROLLS,
     SHORTEST_ROLLED,
+    TYPE_METERS,
     parse_length,
     tuplet_ratio,
 )
@@ -81,18 +82,22 @@ class Constraint:
         self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
-    def header_mask(self, fed: str, metered: bool = False) -> np.ndarray:
-        """Header tokens come first, in the order type, meter, unit, key (`fed`: the fields so far).
-        A model that knows tune types always names one: the form and cadence follow from it. A tune
-        with a form is `metered`: its parts are counted in bars."""
+    def header_mask(
+        self, fed: str, metered: bool = False, tune_type: str | None = None, type_required: bool = False
+    ) -> np.ndarray:
+        """Header tokens come first, in the order type (where the model knows types and the tune has
+        one, or must: `type_required`), meter, unit, key (`fed`: the fields so far). A tune with a
+        form is `metered`: its parts are counted in bars; some types take only some meters."""
         mask = np.zeros(len(self.vocab), dtype=bool)
         headers = self.ids.get("header", [])
-        knows_types = any(self.vocab[i].startswith("R:") for i in headers)
-        order = "RMLK" if knows_types else "MLK"
-        following = order[0] if not fed else order[min(order.index(fed[-1]) + 1, len(order) - 1)]
+        order = "RMLK"
+        following = ("R" if type_required else "RM") if not fed else order[min(order.index(fed[-1]) + 1, 3)]
+        meters = TYPE_METERS.get(tune_type or "")
         for i in headers:
-            if self.vocab[i].startswith(following + ":"):
-                mask[i] = not (metered and self.vocab[i] == "M:none")
+            token = self.vocab[i]
+            if token[0] in following and token[1] == ":":
+                meter_fits = token[0] != "M" or not meters or token[2:] in meters
+                mask[i] = meter_fits and not (metered and token == "M:none")
         return mask
 
     def mask(self, state: TuneState) -> np.ndarray:
@@ -107,9 +112,11 @@ class Constraint:
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if not state.header or state.header[-1][0] != "K":
             fed = "".join(token[0] for token in state.header)
-            key = ("header", fed, state.form is not None)
+            tune_type = state.header[0][2:] if fed[:1] == "R" else None
+            key = ("header", fed, state.form is not None, tune_type, state.type_required)
             if key not in self._cache:
-                self._cache[key] = self._with_banned(self.header_mask(fed, metered=state.form is not None))
+                mask = self.header_mask(fed, state.form is not None, tune_type, state.type_required)
+                self._cache[key] = self._with_banned(mask)
             return self._cache[key]
         f = as_float
         room = room_left(state)
@@ -249,9 +256,9 @@ class Constraint:
             fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
             if s.rolled:
                 fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
-            if cadence and not s.last_tonic:  # not the part's last note: leave room for the tonic
-                fits &= float(s.last_scale) * (lengths - 1) < room - 1e-9
-                if room <= 1e-9:
+            if cadence and not s.last_tonic:  # not the part's last note: leave the tonic a unit at least
+                fits &= float(s.last_scale) * (lengths - 1) <= room - float(s.unit) + 1e-9
+                if room < float(s.unit) - 1e-9:
                     mask[self.ids["length"][fits]] = True
                     return mask
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
@@ -389,12 +396,13 @@ class Constraint:
         )
 
     def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
-        """In a part's last bar, a note that may fill the bar must be the tonic (so must the note
-        before a rest that does); a chord is not written there."""
+        """In a part's last bar, a note that would leave the tonic less than a unit must be the
+        tonic itself (so must the note before a rest that fills the bar); no chord is written there.
+        A unit, not less: a cadence squeezed into a sixteenth is no cadence."""
         self._set(mask, "chord_open", False)
         shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
-        if room - shortest > 1e-9:
-            return  # room for more after it, at its shortest
+        if room - shortest >= float(s.unit) - 1e-9:
+            return  # a unit left after it, at its shortest
         tonic, shift, _signature = key_tonic(s.key)
         notes = self.ids["note"]
         sounding = np.where(self.shifts[notes] != 99, self.shifts[notes], s.tonic_shift_now())

@@ -189,6 +189,7 @@ def prepare_corpus(
         "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
         "titles": title_model(train_pieces),
+        "forms": forms_of(train_pieces, tokenizer),
         "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
@@ -218,6 +219,17 @@ def title_model(pieces: list) -> dict | None:
     return model.to_dict() if model else None
 
 
+def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
+    """The training tunes' forms per type (formats/abc_form.py), for abc-token models: the sampler
+    draws each tune's form from them when none is asked for."""
+    if tokenizer.name != "abc":
+        return None
+    from melody.formats.abc_form import form_table
+    from melody.formats.abc_lexer import tune_tokens
+
+    return form_table([tune_tokens(piece, tokenizer.decorations) for piece in pieces])
+
+
 def _voices(piece) -> int:
     from melody.formats.abc_lexer import voice_count
 
@@ -244,6 +256,10 @@ def transposed(flat: np.ndarray, offsets: np.ndarray, tokenizer, max_shift: int,
     per_token = np.repeat(shifts, np.diff(offsets))
     moved = flat.copy()
     moved[is_pitch] = pitch_ids[pitches[is_pitch] + per_token[is_pitch]]
+    if getattr(tokenizer, "key_ids", None) is not None:  # the key moves with the notes
+        keys = tokenizer.key_of[flat]
+        is_key = keys >= 0
+        moved[is_key] = tokenizer.key_ids[(keys[is_key] % 12 + per_token[is_key]) % 12 + 12 * (keys[is_key] // 12)]
     return moved
 
 

@@ -15,11 +15,11 @@ from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
 from melody.formats.abc_core import LexError
 from melody.formats.abc_form import form_problems
-from melody.formats.abc_lexer import tune_tokens, tune_type
+from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_player import tokens_to_score
 from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
-from melody.sample import SampleConfig, form_plan, primer_title, sample_ids
+from melody.sample import SampleConfig, primer_title, sample_rows
 from melody.titles import TitleModel
 from melody.validate import tune_problems
 
@@ -51,11 +51,11 @@ def safe_name(title: str, limit: int = 60) -> str:
 
 
 def piece_from_ids(
-    tokenizer, ids: list[int], number: int, title: str | None, plan_for=None, namer=None
+    tokenizer, ids: list[int], number: int, title: str | None, plan=None, namer=None
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
-    any sequence a model emits ends one way or the other, never in an exception. `plan_for(type)`:
-    the form a tune of that type was asked to have, checked as its problems are; `namer(type)`:
+    any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
+    the tune was held to, checked as its problems are; `namer(type)`:
     a title in the corpus's idiom for a tune the model names none."""
     try:
         if tokenizer.piece_kind == "score":
@@ -74,8 +74,7 @@ def piece_from_ids(
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the tune reached --max-tokens")
             tokens = tune_tokens(text)
-            plan = plan_for(tune_type(tokens)) if plan_for and tokenizer.name == "abc" else None
-            if plan is not None:
+            if plan is not None and tokenizer.name == "abc":
                 problems += form_problems(tokens, plan)
             score = tokens_to_score(tokens)
         if len(score.notes) < MIN_NOTES:
@@ -119,10 +118,10 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
         seed = None if config.seed is None else config.seed + 7919 * round_number
         batch = replace(config, count=len(missing), seed=seed)
         title_seed = seed if seed is not None else random.randrange(2**31)
-        plan_for = partial(form_plan, config) if config.constrained else None
-        for index, ids in zip(missing, sample_ids(model, batch, device, progress)):
+        for index, row in zip(missing, sample_rows(model, batch, device, progress)):
             namer = partial(titles.title, title_seed * 1000 + index) if titles else None
-            candidate, reasons[index] = piece_from_ids(model.tokenizer, ids, index + 1, title, plan_for, namer)
+            plan = row.plan if config.constrained else None
+            candidate, reasons[index] = piece_from_ids(model.tokenizer, row.ids, index + 1, title, plan, namer)
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate
     kept = [p for p in pieces if p is not None]

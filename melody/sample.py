@@ -7,6 +7,7 @@ text that the model writes. Header fields the user did not choose are free lines
 
 from __future__ import annotations
 
+import random
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
 from melody.formats.abc_core import TUNE_TYPES, normalize_type, tune_style
-from melody.formats.abc_form import DEFAULT_PART_BARS, FormPlan, default_plan, parse_form
+from melody.formats.abc_form import DEFAULT_PART_BARS, FormPlan, default_plan, draw_plan, parse_form
 from melody.model import repeat_state, select_state
 from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS
@@ -81,18 +82,23 @@ class SampleConfig:
                 raise ConfigError(f"--{name} must be one non-empty line")
 
 
-def form_plan(config: SampleConfig, tune_type: str | None) -> FormPlan | None:
-    """The form a tune of this type must have: --form, else the type's usual form (none for songs,
-    airs and untyped tunes, or with --form free). The cadence is on the tonic unless --cadence free,
-    or the tune is a song and --cadence does not ask for it."""
+def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = None, rng=None) -> FormPlan | None:
+    """The form a tune of this type must have: --form; else, for a type asked with --type, its usual
+    form (none for songs and airs); else, when the model keeps its corpus's forms (`table`), one
+    drawn as that corpus has them for the type (`rng`); else the type's usual form. None: free.
+    The cadence is on the tonic unless --cadence free, or the tune is a song and --cadence does
+    not ask for it."""
     if config.form == "free":
         return None
     cadence = None if config.cadence is None else config.cadence == "tonic"
-    if config.form is None:
-        return default_plan(tune_type, config.part_bars, cadence)
-    if cadence is None:
-        cadence = tune_style(tune_type) != "song"
-    return parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
+    if config.form is not None:
+        if cadence is None:
+            cadence = tune_style(tune_type) != "song"
+        return parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
+    entry = (table or {}).get(tune_type or "")
+    if entry is not None and rng is not None and not config.tune_type and config.part_bars is None:
+        return draw_plan(entry, rng, cadence)
+    return default_plan(tune_type, config.part_bars, cadence)
 
 
 def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
@@ -289,51 +295,81 @@ def _threads(count: int):
 
 
 def _constraint(tokenizer):
-    from melody.constraints import Constraint
-
+    """The mask that keeps this tokenizer's pieces well-formed: bars for abc tokens, declared
+    voices for events; None for characters."""
     cached = getattr(tokenizer, "_constraint", None)
-    if cached is None:
+    if cached is None and tokenizer.name == "abc":
+        from melody.constraints import Constraint
+
         cached = tokenizer._constraint = Constraint(tokenizer.vocab)
+    elif cached is None and tokenizer.piece_kind == "score":
+        from melody.event_constraint import EventConstraint
+
+        cached = tokenizer._constraint = EventConstraint(tokenizer.vocab)
     return cached
 
 
-def _fed_state(tokenizer, prefix: list[int], config: SampleConfig):
+def _fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict | None, rng, type_required: bool):
+    """A row's constraint state after the shared prefix; an ABC tune's form waits for its type."""
     from functools import partial
 
+    from melody.event_constraint import EventState
     from melody.formats.abc_state import TuneState
 
-    state = TuneState(strict=True, form=form_plan(config, None), form_for_type=partial(form_plan, config))
+    if tokenizer.piece_kind == "score":
+        state = EventState()
+    else:
+        plan_for = partial(form_plan, config, table=forms, rng=rng)
+        state = TuneState(strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required)
     for token in prefix:
         state.feed(tokenizer.vocab[token])
     return state
 
 
+@dataclass
+class SampledRow:
+    """One sampled piece: its ids (without <bos>), and the form its tune was held to (abc tokens)."""
+
+    ids: list[int]
+    plan: FormPlan | None = None
+
+
 def sample_ids(model: Model, config: SampleConfig, device="cpu", progress=None) -> list[list[int]]:
     """Token ids of `config.count` pieces (without <bos>), sampled in one batch. `progress(done,
     total)` hears as pieces finish."""
+    return [row.ids for row in sample_rows(model, config, device, progress)]
+
+
+def sample_rows(model: Model, config: SampleConfig, device="cpu", progress=None) -> list[SampledRow]:
+    """`sample_ids` with the form each tune was held to."""
     small = config.count * model.config.hidden_size <= 32 * 512
     with _threads(1 if small else torch.get_num_threads()), torch.no_grad():
-        return _sample_ids(model, config, device, progress or (lambda done, total: None))
+        return _sample_rows(model, config, device, progress or (lambda done, total: None))
 
 
-def _sample_ids(model: Model, config: SampleConfig, device, progress) -> list[list[int]]:
+def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[SampledRow]:
     tokenizer, network = model.tokenizer, model.network.to(device).eval()
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
     newline = tokenizer.index.get("\n")
     plan = primer_plan(config, tokenizer)
+    type_required = tokenizer.name == "abc" and len(plan) == 4 and plan[0] is None  # a free R: slot
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
-    constraint = _constraint(tokenizer) if config.constrained and tokenizer.name == "abc" else None
+    constraint = _constraint(tokenizer) if config.constrained else None
+    forms = model.training.get("forms")  # the corpus's forms per type, when the model keeps them
+    base = (config.seed if config.seed is not None else random.randrange(2**31)) * 100_003
     rows = [
         _Row(
             [list(s) if s is not None else None for s in plan],
             prefix,
             line_mode=tokenizer.name != "abc",
-            state=_fed_state(tokenizer, prefix, config) if constraint else None,
+            state=_fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
+            if constraint
+            else None,
         )
-        for _ in range(config.count)
+        for row in range(config.count)
     ]
     banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
     banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
@@ -384,4 +420,4 @@ def _sample_ids(model: Model, config: SampleConfig, device, progress) -> list[li
             for index, token in zip(active, next_ids):
                 rows[index].state.feed(vocab[token])
     progress(config.count, config.count)
-    return [row.ids for row in rows]
+    return [SampledRow(row.ids, getattr(row.state, "form", None)) for row in rows]

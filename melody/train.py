@@ -137,6 +137,9 @@ class _DeferredInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
+KEPT_APART = ("failed_files", "train_hashes", "titles", "forms")  # not in the model file's corpus summary
+
+
 class Trainer:
     """Owns the model, optimizer and data position; `run()` trains until a limit and checkpoints."""
 
@@ -261,9 +264,7 @@ class Trainer:
             "epochs": round(self.step / self.steps_per_epoch(), 3),
             "best_val_bits_per_token": None if math.isinf(self.best_val) else self.best_val,
             "minutes": round(self.elapsed / 60, 2),
-            "corpus": {
-                k: v for k, v in self.corpus.summary.items() if k not in ("failed_files", "train_hashes", "titles")
-            },
+            "corpus": {k: v for k, v in self.corpus.summary.items() if k not in KEPT_APART},
         }
 
     def save(self, val_bits: float | None) -> None:
@@ -277,6 +278,7 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
             "titles": self.corpus.summary.get("titles"),  # the title model (titles.py), for ABC corpora
+            "forms": self.corpus.summary.get("forms"),  # the training tunes' forms per type (abc tokens)
         }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:

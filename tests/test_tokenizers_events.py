@@ -59,3 +59,42 @@ def test_vocabulary_is_fixed_and_travels_through_a_dict():
     assert EventTokenizer().vocab == EventTokenizer().fit([]).vocab
     again = tokenizer_from_dict(EventTokenizer(velocity=False).to_dict())
     assert again.velocity is False and not any(t.startswith("VEL_") for t in again.vocab)
+
+
+def test_the_key_is_a_header_token_that_moves_with_transposition():
+    import numpy as np
+
+    from melody.data import transposed
+
+    score = Score((Note(0, 1, 64), Note(1, 2, 67), Note(2, 4, 71)), key="Em")
+    ids = TOKENIZER.encode(score)
+    assert "KEY_4_minor" in [TOKENIZER.vocab[i] for i in ids]
+    assert TOKENIZER.decode(ids).key == "Em"
+    flat, offsets = np.array(ids), np.array([0, len(ids)])
+    for seed in range(6):
+        moved = [TOKENIZER.vocab[i] for i in transposed(flat, offsets, TOKENIZER, 5, seed)]
+        shift = int(moved[moved.index("DUR_12") - 1][6:]) - 64  # the first pitch's move
+        assert f"KEY_{(4 + shift) % 12}_minor" in moved
+
+
+def test_a_model_from_before_key_tokens_still_encodes():
+    old = EventTokenizer([t for t in TOKENIZER.vocab if not t.startswith("KEY_")])
+    assert not old.keys and old.key_ids is None
+    assert old.decode(old.encode(Score((Note(0, 1, 60),), key="G"))).notes[0].pitch == 60
+
+
+def test_sampled_pieces_play_only_the_voices_their_header_declares():
+    import torch
+
+    from melody.checkpoint import Model
+    from melody.model import ModelConfig, SequenceModel
+    from melody.sample import SampleConfig, sample_ids
+
+    torch.manual_seed(0)
+    model = Model(SequenceModel(ModelConfig(len(TOKENIZER), "lstm", 8, 16, 1)), TOKENIZER)
+    for ids in sample_ids(model, SampleConfig(count=8, seed=1, max_tokens=120)):
+        tokens = [TOKENIZER.vocab[i] for i in ids]
+        header = tokens[: tokens.index("BAR")] if "BAR" in tokens else tokens
+        declared = max(1, sum(t.startswith("PROGRAM_") for t in header))
+        assert all(int(t[2:]) < declared for t in tokens if t.startswith("V_"))
+        assert not any(t.startswith("PROGRAM_") for t in tokens[len(header) :])

@@ -96,7 +96,11 @@ def evaluate_model(
         from melody.evaluation.baseline import ngram_bits_per_char
 
         result["ngram_bits_per_char"] = ngram_bits_per_char(train, scored)
-    if samples:
+    if samples and model.tokenizer.piece_kind == "score":
+        from melody.evaluation.judging import judge_score_samples
+
+        result["samples"] = judge_score_samples(model, samples, seed, val or train, device)
+    elif samples:
         from melody.evaluation.judging import judge_samples
 
         result["samples"] = judge_samples(model, samples, seed, train, val, device)

@@ -68,3 +68,18 @@ def _form(stats: dict | None) -> dict | None:
         "played_bars": stats["played_bars"],
         "ends_on_tonic": stats["ends_on_tonic"],
     }
+
+
+def judge_score_samples(model, count: int, seed: int, held_out: list, device="cpu") -> dict:
+    """For a model of scores (the event tokenizer): N generated pieces against the held-out ones in
+    voices, in-scale share, pitch classes and voice ranges (score_statistics.py)."""
+    from melody.evaluation.score_statistics import compare_scores, score_stats
+    from melody.sample import SampleConfig, sample_ids
+
+    ids = sample_ids(model, SampleConfig(count=count, seed=seed), device)
+    generated = [s for s in (score_stats(model.tokenizer.decode(row)) for row in ids) if s]
+    reference = [s for s in map(score_stats, held_out) if s]
+    report: dict = {"count": count, "seed": seed, "resampled": 0, "kind": "score"}
+    if generated and reference:
+        report["music"] = compare_scores(generated, reference)
+    return report

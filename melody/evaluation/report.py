@@ -54,18 +54,26 @@ def figures(result: dict) -> list[tuple[str, str]]:
         rows.append(
             ("generated tunes", f"{samples['count']} (seed {samples['seed']}, {samples['resampled']} resampled)")
         )
-        rows.append(("pass our checker", _percent(samples["checker_pass"])))
+        if "checker_pass" in samples:
+            rows.append(("pass our checker", _percent(samples["checker_pass"])))
         if "abc2midi_pass" in samples:
             rows.append(("pass abc2midi", f"{_percent(samples['abc2midi_pass'])} (no error, no bar-length warning)"))
             rows.append(("abc2midi says nothing", f"{_percent(samples['abc2midi_silent'])} (not even a warning)"))
-        rows.append(("copy 4+ / 8+ bars", f"{_percent(samples['copy_4_bars'])} / {_percent(samples['copy_8_bars'])}"))
+        if "copy_4_bars" in samples:
+            copies = f"{_percent(samples['copy_4_bars'])} / {_percent(samples['copy_8_bars'])}"
+            rows.append(("copy 4+ / 8+ bars", copies))
         music = samples.get("music")
         if music:
             rows.append(("distance to held-out", f"{music['distance']:.3f} (0 = same statistics, 1 = disjoint)"))
-            for name, label in FORM_FIGURES:
+            for name, label in FORM_FIGURES + SCORE_FIGURES:
                 row = music["statistics"].get(name)
                 if row:
                     rows.append((label, versus(row)))
+            for voice, sides in music.get("voice_ranges", {}).items():
+                shown = lambda side: f"{side[0]:g}-{side[1]:g}" if side else "none"  # noqa: E731
+                rows.append(
+                    (f"{voice} range (MIDI)", f"{shown(sides['generated'])} vs {shown(sides['held_out'])} held-out")
+                )
     return rows
 
 
@@ -75,6 +83,7 @@ FORM_FIGURES = (
     ("ends_on_tonic", "ends on the tonic"),
     ("played_bars", "bars played"),
 )
+SCORE_FIGURES = (("voices", "voices"), ("in_scale", "notes in the key's scale"))
 
 
 def versus(row: dict) -> str:
@@ -208,7 +217,7 @@ def evaluation_html(result: dict) -> str:
     samples = result.get("samples")
     if samples and samples.get("music"):
         parts.append(_statistics(samples["music"]))
-    if samples:
+    if samples and samples.get("tunes"):
         parts.append(_tunes(samples["tunes"]))
     parts.append("</body></html>\n")
     return "".join(parts)

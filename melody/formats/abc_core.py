@@ -203,6 +203,7 @@ TUNE_TYPES = {
     "slow air": "air", "planxty": "air", "song": "song", "dance": "dance",
 }  # fmt: skip
 SONG_TYPES = frozenset({"air", "song"})
+TYPE_METERS = {"hornpipe": frozenset({"2/4", "4/4", "C"})}  # abc2midi refuses a hornpipe in any other
 
 
 def normalize_type(value: str) -> str | None:

@@ -23,7 +23,7 @@ from melody.formats.abc_core import (
     note_parts,
     tune_style,
 )
-from melody.formats.abc_lexer import token_kind
+from melody.formats.abc_lexer import token_kind, tune_type
 
 # a dance type's usual form: two parts of 8 bars, each played twice
 DEFAULT_FORMS = {"reel": "AABB", "jig": "AABB", "hornpipe": "AABB", "polka": "AABB", "slide": "AABB"}
@@ -183,3 +183,44 @@ def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:
     if plan.cadence and not form.final_tonic:
         problems.append("form: the tune does not end on the tonic")
     return problems
+
+
+def form_table(token_lists: list[list[str]]) -> dict:
+    """The forms of a corpus per tune type ("" for untyped tunes), as a model file keeps them so
+    the sampler can draw a tune's form as the corpus has them: for each type, the plans a FormPlan
+    can spell as [parts, repeated, bars per part, tunes], the tunes of any other form, and the share
+    that end on the tonic."""
+    table: dict[str, dict] = {}
+    for tokens in token_lists:
+        form = tune_form(tokens)
+        entry = table.setdefault(tune_type(tokens) or "", {"plans": {}, "other": 0, "tonic": 0, "tunes": 0})
+        entry["tunes"] += 1
+        entry["tonic"] += bool(form.final_tonic)
+        metered = "M:none" not in tokens[:4]  # a free-meter tune's bar lines mark phrases, not bars
+        uniform = metered and form.parts and len(set(form.parts)) == 1 and len(set(form.repeated)) == 1
+        if uniform and form.parts[0] == int(form.parts[0]) and len(form.parts) <= 8:
+            key = (len(form.parts), form.repeated[0], int(form.parts[0]))
+            entry["plans"][key] = entry["plans"].get(key, 0) + 1
+        else:
+            entry["other"] += 1
+    return {
+        kind: {
+            "plans": [[*key, count] for key, count in sorted(entry["plans"].items())],
+            "other": entry["other"],
+            "tonic": entry["tonic"] / entry["tunes"],
+        }
+        for kind, entry in table.items()
+    }
+
+
+def draw_plan(entry: dict, rng, cadence: bool | None = None) -> FormPlan | None:
+    """A form for one tune, drawn as often as the corpus has it (None for the tunes of a form a plan
+    cannot spell: the model then writes freely); it closes on the tonic as often as the corpus
+    does, unless `cadence` says."""
+    weights = [count for *_, count in entry["plans"]] + [entry["other"]]
+    choice = rng.choices(range(len(weights)), weights=weights)[0] if sum(weights) else len(weights) - 1
+    if choice == len(entry["plans"]):
+        return None
+    parts, repeated, part_bars, _count = entry["plans"][choice]
+    tonic = rng.random() < entry["tonic"] if cadence is None else cadence
+    return FormPlan(tuple((chr(65 + i), bool(repeated)) for i in range(parts)), part_bars, tonic)

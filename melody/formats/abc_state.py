@@ -123,6 +123,7 @@ class TuneState:
     section: int = 0  # the part being written, an index into form.sections
     part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)
     form_done: bool = False  # every part is written: the tune ends
+    type_required: bool = False  # strict: the header names a type (R:) first
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
     ending_bars: int = 0  # bars of that first ending so far

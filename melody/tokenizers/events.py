@@ -1,6 +1,9 @@
 """Beat-quantized MIDI events: a vocabulary a causal model can learn and a decoder cannot break.
 
-A piece is ``<bos> METER_n_d TEMPO_t PROGRAM_p... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
+A piece is ``<bos> METER_n_d TEMPO_t KEY_k_mode PROGRAM_p... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
+one PROGRAM per voice, so the header says how many voices the piece has; the key (its tonic's pitch
+class, major or minor: the piece's own, else the best-fitting scale) moves with the pitches when
+training transposes a piece, so the model always knows which scale it is in.
 time moves only forward (bars, then positions inside a bar, in steps of 1/12 beat so sixteenths
 and triplets both survive); a note is a pitch followed by its duration. Velocity and voice are
 sticky: written only when they change. Decoding accepts any sequence: a pitch without a duration
@@ -21,6 +24,8 @@ MAX_VOICES = 8
 NUMERATORS, DENOMINATORS = range(1, 13), (2, 4, 8, 16)
 TEMPO_STEP, TEMPOS = 8, range(40, 249, 8)
 VELOCITY_BINS = 8  # 128 / 8 = 16 velocities per bin
+MODES = ("major", "minor")
+TONIC_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 DEFAULT_VELOCITY = 90
 
 
@@ -33,7 +38,22 @@ def bin_velocity(index: int) -> int:
     return index * (128 // VELOCITY_BINS) + 128 // VELOCITY_BINS // 2
 
 
-def _vocabulary(velocity: bool) -> list[str]:
+def key_token(key: str) -> str:
+    """``KEY_7_major`` for G, ``KEY_4_minor`` for Em: modes whose third is minor count as minor."""
+    from melody.formats.abc_core import MODE_FIFTHS, key_parts, normalize_key
+    from melody.formats.abc_form import tonic_pitch_class
+
+    _tonic, mode, _extras = key_parts(normalize_key(key) or "C")
+    return f"KEY_{tonic_pitch_class(key)}_{'minor' if MODE_FIFTHS.get(mode, 0) < -1 else 'major'}"
+
+
+def key_name(token: str) -> str:
+    """The ABC key a KEY token stands for: ``KEY_4_minor`` -> ``Em``."""
+    _, tonic, mode = token.split("_")
+    return TONIC_NAMES[int(tonic)] + ("m" if mode == "minor" else "")
+
+
+def _vocabulary(velocity: bool, keys: bool = True) -> list[str]:
     tokens = ["BAR"]
     tokens += [f"METER_{n}_{d}" for n in NUMERATORS for d in DENOMINATORS]
     tokens += [f"TEMPO_{t}" for t in TEMPOS]
@@ -45,6 +65,8 @@ def _vocabulary(velocity: bool) -> list[str]:
     tokens += [f"DUR_{d}" for d in range(1, MAX_DURATION + 1)]
     if velocity:
         tokens += [f"VEL_{v}" for v in range(VELOCITY_BINS)]
+    if keys:
+        tokens += [f"KEY_{tonic}_{mode}" for tonic in range(12) for mode in MODES]
     return list(SPECIALS) + sorted(tokens)
 
 
@@ -52,9 +74,10 @@ class EventTokenizer(Tokenizer):
     name = "midi"
     piece_kind = "score"
 
-    def __init__(self, vocab: list[str] | None = None, velocity: bool = True):
+    def __init__(self, vocab: list[str] | None = None, velocity: bool = True, keys: bool = True):
         self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)
-        super().__init__(vocab or _vocabulary(self.velocity))
+        self.keys = keys if vocab is None else any(t.startswith("KEY_") for t in vocab)  # older models: none
+        super().__init__(vocab or _vocabulary(self.velocity, self.keys))
 
     @property
     def pitch_of(self):
@@ -64,6 +87,26 @@ class EventTokenizer(Tokenizer):
         return np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in self.vocab], dtype=np.int64)
 
     @property
+    def key_of(self):
+        """(V,) array: tonic pitch class + 12 for minor of each KEY_ token, -1 for every other."""
+        import numpy as np
+
+        def index(token: str) -> int:
+            _, tonic, mode = token.split("_")
+            return int(tonic) + 12 * MODES.index(mode)
+
+        return np.array([index(t) if t.startswith("KEY_") else -1 for t in self.vocab], dtype=np.int64)
+
+    @property
+    def key_ids(self):
+        """(24,) array: the id of each key (tonic + 12 for minor), or None without key tokens."""
+        import numpy as np
+
+        if not self.keys:
+            return None
+        return np.array([self.index[f"KEY_{k % 12}_{MODES[k // 12]}"] for k in range(24)], dtype=np.int64)
+
+    @property
     def pitch_ids(self):
         """(128,) array: the id of PITCH_p for each MIDI pitch p."""
         import numpy as np
@@ -71,7 +114,7 @@ class EventTokenizer(Tokenizer):
         return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
 
     def settings(self) -> dict:
-        return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity}
+        return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity, "keys": self.keys}
 
     def fit(self, pieces) -> EventTokenizer:
         return self  # the vocabulary is fixed by the settings, so every corpus shares it
@@ -102,6 +145,10 @@ class EventTokenizer(Tokenizer):
         bar_steps = int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
         tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
         tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"]
+        if self.keys:
+            from melody.formats.abc_writer import estimate_key
+
+            tokens.append(key_token(score.key or estimate_key(score)))
         tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
         bar, position, voice, velocity = -1, None, 0, None
         for note in score.notes:
@@ -126,7 +173,7 @@ class EventTokenizer(Tokenizer):
         return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
 
     def decode(self, ids: list[int]) -> Score:
-        meter, tempo, programs = (4, 4), 120.0, []
+        meter, tempo, programs, key = (4, 4), 120.0, [], None
         bar_steps = 4 * STEPS_PER_BEAT
         bar, position, voice, velocity = 0, 0, 0, bin_velocity(velocity_bin(DEFAULT_VELOCITY))
         seen_bar, pending, notes = False, None, []
@@ -152,6 +199,8 @@ class EventTokenizer(Tokenizer):
                 meter, bar_steps = (numerator, denominator), int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
             elif kind == "TEMPO" and not seen_bar:
                 tempo = float(value)
+            elif kind == "KEY" and not seen_bar:
+                key = key_name(token)
             elif kind == "PROGRAM" and not seen_bar and len(programs) < MAX_VOICES:
                 programs.append(int(value))
             elif kind == "POS" and int(value) < bar_steps:
@@ -173,4 +222,4 @@ class EventTokenizer(Tokenizer):
         close_pending()
         voices = max([n.voice for n in notes], default=0) + 1
         programs = (programs + [0] * voices)[: max(voices, len(programs))]
-        return Score(tuple(notes), tempo, meter, None, tuple(programs))
+        return Score(tuple(notes), tempo, meter, key, tuple(programs))
