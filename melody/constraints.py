@@ -28,6 +28,7 @@ from melody.formats.abc_core import (
     LENGTHENING_DECORATIONS,
     ROLLS,
     SHORTEST_ROLLED,
+    SWUNG_TYPES,
     TYPE_METERS,
     parse_length,
     tuplet_ratio,
@@ -154,6 +155,7 @@ class Constraint:
             f(state.grace_units) if state.grace >= 0 else 0,
             state.rolled,
             self._form_key(state, room),
+            state.header[0][2:] in SWUNG_TYPES,
         )
         cached = self._cache.get(key)
         if cached is None:
@@ -209,6 +211,9 @@ class Constraint:
         mask = self._compute_rules(s)
         if s.host_need is not None and s.chord < 0:
             self._grace_host_lengths(mask, s)
+        if s.header[0][2:] in SWUNG_TYPES:
+            self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration or a written
+            self._set(mask, "broken", False)  # broken rhythm throws its pairs out ("Cannot apply...")
         return mask
 
     def _host_fits(self, s: TuneState, grace_units: float, room: float) -> bool:

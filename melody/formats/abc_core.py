@@ -204,6 +204,7 @@ TUNE_TYPES = {
 }  # fmt: skip
 SONG_TYPES = frozenset({"air", "song"})
 TYPE_METERS = {"hornpipe": frozenset({"2/4", "4/4", "C"})}  # abc2midi refuses a hornpipe in any other
+SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
 
 
 def normalize_type(value: str) -> str | None:
