@@ -93,3 +93,19 @@ def test_resuming_with_another_corpus_is_refused(tiny_run, tmp_path):
     other.write_text("X:1\nT:x\nM:4/4\nL:1/8\nK:G\nGABc dedB|GABc d4|\n")
     with pytest.raises(ModelFileError, match="another vocabulary"):
         resume_trainer(prepare_corpus([str(other)], val_fraction=0.0), tiny_run["run_dir"])
+
+
+def test_warm_start_keeps_what_the_model_knew_token_by_token():
+    import torch
+
+    from melody.model import ModelConfig, SequenceModel
+    from melody.train import warm_start
+
+    torch.manual_seed(0)
+    old_vocab, new_vocab = ["<pad>", "<bos>", "<eos>", "a", "b"], ["<pad>", "<bos>", "<eos>", "R:reel", "a", "b"]
+    source = SequenceModel(ModelConfig(len(old_vocab), "lstm", 4, 8, 1))
+    target = SequenceModel(ModelConfig(len(new_vocab), "lstm", 4, 8, 1))
+    assert warm_start(target, source, old_vocab, new_vocab) == 5
+    assert torch.equal(target.embed.weight[4], source.embed.weight[3])  # "a" moved one row down
+    assert torch.equal(target.head.bias[5], source.head.bias[4])
+    assert torch.equal(target.rnn.weight_hh_l0, source.rnn.weight_hh_l0)
