@@ -15,7 +15,7 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-_ORNAMENT_RE = re.compile(r"!(?:trill|roll|turn|mordent|lowermordent|uppermordent|pralltriller|invertedturn)!|[~T]")
+_ORNAMENT_RE = re.compile(r"!(?:trill|roll|turn|mordent|lowermordent|uppermordent|pralltriller|invertedturn)!|[~TR]")
 _CHORD_SYMBOL_RE = re.compile(r'"[^"\n]*"')
 
 

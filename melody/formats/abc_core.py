@@ -278,9 +278,11 @@ def times(amount: int | Fraction, factor: Fraction) -> int | Fraction:
 TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}  # p notes in the time of q; 5, 7, 9 read the meter
 BROKEN_SHIFT = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}
 BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
-DECORATION_LETTERS = frozenset(".~HLMOPSTuv")
+DECORATION_LETTERS = frozenset(".~HLMOPRSTsuv")
+# the other letters ABC 2.1 keeps for user-defined symbols (U:): abc2midi ignores them, with a warning
+RESERVED_LETTERS = frozenset("IJKNQUVWhijklmnopqrtw")
 LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these longer
-ROLLS = frozenset({"~"})  # abc2midi plays a roll as grace notes, which need room
+ROLLS = frozenset({"~", "R"})  # abc2midi plays a roll as grace notes, which need room
 SHORTEST_ROLLED = Fraction(3, 8)  # ... a written length of 1/4 unit or less is too short for them
 BARS = frozenset({"|", "||", "|]", "[|", "|:", ":|", "::"})
 SECTION_ENDS = frozenset({":|", "||", "|]", "::"})

@@ -15,6 +15,7 @@ from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import (
     BARS,
     DECORATION_LETTERS,
+    RESERVED_LETTERS,
     LexError,
     bar_token,
     length_token,
@@ -36,6 +37,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
+    r"|(?P<reserved>[" + "".join(sorted(RESERVED_LETTERS)) + "])"
     r"|(?P<note>(?:\^\^|__|\^|_|=)?[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
     r"|(?P<broken><<?|>>?)"
     r"|(?P<other>[-()\[\]{}])"
@@ -119,7 +121,9 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                 voice = groups["field"][3:-1].split()[0] if groups["field"][3:-1].split() else ""
                 melody_voice = voice if melody_voice is None else melody_voice
                 continue
-            if groups["space"] is not None or groups["skipfield"] is not None or voice != melody_voice:
+            if groups["space"] is not None or groups["skipfield"] is not None or groups["reserved"] is not None:
+                continue  # spacing, fields that are not music, user-defined symbols with no meaning here
+            if voice != melody_voice:
                 continue
             if groups["field"] is not None:
                 field, value = groups["field"][1:-1].split(":", 1)

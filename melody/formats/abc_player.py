@@ -157,9 +157,10 @@ def _lengthen(bar: WrittenBar, indices: list[int], extra: Fraction) -> None:
 
 
 def _played_order(bars: list[WrittenBar]) -> list[int]:
-    """Bar indices as played: a :| goes back to the last |: (or section start) once; first
-    endings are skipped the second time through."""
-    order, i, start, jumped_from = [], 0, 0, None
+    """Bar indices as played: a :| goes back once to the last |: or :|, else to the tune's start;
+    first endings are skipped the second time through. A double bar starts a repeat only once a
+    repeat has closed before it: abc2midi then assumes one there (ABC 2.1 leaves it unsaid)."""
+    order, i, start, jumped_from, closed_before = [], 0, 0, None, False
     while i < len(bars):
         bar = bars[i]
         second_time = jumped_from is not None and i <= jumped_from
@@ -171,8 +172,9 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
             jumped_from, i = i, start
             continue
         if jumped_from is not None and i >= jumped_from:
-            jumped_from, start = None, i + 1
-        if bar.close in ("|:", "||", "|]", "::") and jumped_from is None:
+            jumped_from, start, closed_before = None, i + 1, True
+        opens = bar.close in ("|:", "::") or (bar.close in ("||", "|]") and closed_before)
+        if opens and jumped_from is None:
             start = i + 1
         i += 1
         if len(order) > 4 * len(bars):
