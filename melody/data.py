@@ -190,6 +190,7 @@ def prepare_corpus(
         "train_hashes": [piece_hash(p) for p in train_pieces],
         "titles": title_model(train_pieces),
         "forms": forms_of(train_pieces, tokenizer),
+        "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
         "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
@@ -228,6 +229,16 @@ def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
     from melody.formats.abc_lexer import tune_tokens
 
     return form_table([tune_tokens(piece, tokenizer.decorations) for piece in pieces])
+
+
+def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
+    """For event models with key tokens: the training pieces' pitch classes relative to their key,
+    per mode (event_constraint.py), which the sampler keeps to."""
+    if not getattr(tokenizer, "keys", False):
+        return None
+    from melody.event_constraint import pitch_class_shares
+
+    return pitch_class_shares(pieces, tokenizer.key_of_score)
 
 
 def _voices(piece) -> int:

@@ -13,7 +13,7 @@ from melody.checkpoint import Model
 from melody.errors import InputError, MelodyError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, header_fields, tune_to_abc
-from melody.formats.abc_core import LexError
+from melody.formats.abc_core import LexError, normalize_type
 from melody.formats.abc_form import form_problems
 from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_player import tokens_to_score
@@ -51,12 +51,13 @@ def safe_name(title: str, limit: int = 60) -> str:
 
 
 def piece_from_ids(
-    tokenizer, ids: list[int], number: int, title: str | None, plan=None, namer=None
+    tokenizer, ids: list[int], number: int, title: str | None, plan=None, namer=None, tune_type: str | None = None
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
     any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
     the tune was held to, checked as its problems are; `namer(type)`:
-    a title in the corpus's idiom for a tune the model names none."""
+    a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
+    written in the R: field where the model, never having seen it, wrote its style."""
     try:
         if tokenizer.piece_kind == "score":
             score = tokenizer.decode(ids)
@@ -66,6 +67,8 @@ def piece_from_ids(
             problems = []
         else:
             text = tokenizer.decode(ids)
+            if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in
+                text = re.sub(r"^R:.*$", f"R:{tune_type}", text, count=1, flags=re.M)
             fields = header_fields(text)
             named = fields.get("T") if tokenizer.name == "char" else None
             chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
@@ -121,7 +124,9 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
         for index, row in zip(missing, sample_rows(model, batch, device, progress)):
             namer = partial(titles.title, title_seed * 1000 + index) if titles else None
             plan = row.plan if config.constrained else None
-            candidate, reasons[index] = piece_from_ids(model.tokenizer, row.ids, index + 1, title, plan, namer)
+            candidate, reasons[index] = piece_from_ids(
+                model.tokenizer, row.ids, index + 1, title, plan, namer, normalize_type(config.tune_type or "")
+            )
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate
     kept = [p for p in pieces if p is not None]

@@ -18,7 +18,7 @@ import torch
 from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
-from melody.formats.abc_core import TUNE_TYPES, normalize_type, tune_style
+from melody.formats.abc_core import TUNE_TYPES, USUAL_METERS, normalize_type, tune_style
 from melody.formats.abc_form import DEFAULT_PART_BARS, FormPlan, default_plan, draw_plan, parse_form
 from melody.model import repeat_state, select_state
 from melody.score import Note, Score
@@ -90,6 +90,7 @@ def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = 
     not ask for it."""
     if config.form == "free":
         return None
+    tune_type = normalize_type(config.tune_type or "") or tune_type  # the type asked for, if any
     cadence = None if config.cadence is None else config.cadence == "tonic"
     if config.form is not None:
         if cadence is None:
@@ -143,8 +144,10 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
                 raise ConfigError("give header fields either in the primer or with --type/--key/--meter, not both")
             tokens = tune_tokens(canonical, tokenizer.decorations)
         else:
-            header = [f"R:{normalize_type(config.tune_type)}"] if config.tune_type else []
-            for name, value, normal in (("M", config.meter, normalize_meter), ("K", config.key, normalize_key)):
+            header, meter = [f"R:{normalize_type(config.tune_type)}"] if config.tune_type else [], config.meter
+            if header and header[0] not in tokenizer.index:  # a type it never saw: its style, in its meter
+                header, meter = [f"R:{tune_style(header[0][2:])}"], meter or USUAL_METERS.get(header[0][2:])
+            for name, value, normal in (("M", meter, normalize_meter), ("K", config.key, normalize_key)):
                 if value:
                     spelled = normal(value)
                     if spelled is None:
@@ -294,9 +297,10 @@ def _threads(count: int):
         torch.set_num_threads(before)
 
 
-def _constraint(tokenizer):
-    """The mask that keeps this tokenizer's pieces well-formed: bars for abc tokens, declared
-    voices for events; None for characters."""
+def _constraint(model: Model):
+    """The mask that keeps this model's pieces well-formed: bars for abc tokens, declared voices
+    and key for events; None for characters."""
+    tokenizer = model.tokenizer
     cached = getattr(tokenizer, "_constraint", None)
     if cached is None and tokenizer.name == "abc":
         from melody.constraints import Constraint
@@ -305,7 +309,7 @@ def _constraint(tokenizer):
     elif cached is None and tokenizer.piece_kind == "score":
         from melody.event_constraint import EventConstraint
 
-        cached = tokenizer._constraint = EventConstraint(tokenizer.vocab)
+        cached = tokenizer._constraint = EventConstraint(tokenizer.vocab, model.training.get("pitch_classes"))
     return cached
 
 
@@ -357,7 +361,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
-    constraint = _constraint(tokenizer) if config.constrained else None
+    constraint = _constraint(model) if config.constrained else None
     forms = model.training.get("forms")  # the corpus's forms per type, when the model keeps them
     base = (config.seed if config.seed is not None else random.randrange(2**31)) * 100_003
     rows = [

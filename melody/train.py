@@ -137,7 +137,8 @@ class _DeferredInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
-KEPT_APART = ("failed_files", "train_hashes", "titles", "forms")  # not in the model file's corpus summary
+# kept beside the corpus summary in a model file, not inside it
+KEPT_APART = ("failed_files", "train_hashes", "titles", "forms", "pitch_classes")
 
 
 class Trainer:
@@ -279,6 +280,7 @@ class Trainer:
             "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
             "titles": self.corpus.summary.get("titles"),  # the title model (titles.py), for ABC corpora
             "forms": self.corpus.summary.get("forms"),  # the training tunes' forms per type (abc tokens)
+            "pitch_classes": self.corpus.summary.get("pitch_classes"),  # per mode, for event models
         }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:

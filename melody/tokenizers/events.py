@@ -86,6 +86,14 @@ class EventTokenizer(Tokenizer):
 
         return np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in self.vocab], dtype=np.int64)
 
+    @staticmethod
+    def key_of_score(score: Score) -> tuple[int, str]:
+        """(tonic pitch class, mode) of a score: its own key, else the best-fitting scale."""
+        from melody.formats.abc_writer import estimate_key
+
+        _, tonic, mode = key_token(score.key or estimate_key(score)).split("_")
+        return int(tonic), mode
+
     @property
     def key_of(self):
         """(V,) array: tonic pitch class + 12 for minor of each KEY_ token, -1 for every other."""
@@ -146,9 +154,8 @@ class EventTokenizer(Tokenizer):
         tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
         tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"]
         if self.keys:
-            from melody.formats.abc_writer import estimate_key
-
-            tokens.append(key_token(score.key or estimate_key(score)))
+            tonic, mode = self.key_of_score(score)
+            tokens.append(f"KEY_{tonic}_{mode}")
         tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
         bar, position, voice, velocity = -1, None, 0, None
         for note in score.notes:
