@@ -101,20 +101,20 @@ def histogram_svg(histogram: dict, width: int = 300, height: int = 160) -> str:
     bins' range written under them."""
     bins = len(histogram["generated"])
     top = max(histogram["generated"] + histogram["held_out"]) or 1.0
-    left, plot = 34, height - 24
+    left, top_pad, plot = 34, 8, height - 24
     slot = (width - left) / bins
     bars = []
     for i in range(bins):
         for offset, (values, colour) in enumerate(
             ((histogram["generated"], GENERATED), (histogram["held_out"], HELD_OUT))
         ):
-            tall = plot * values[i] / top
+            tall = (plot - top_pad) * values[i] / top
             x = left + i * slot + offset * slot / 2 + 1
             box = f'x="{x:.1f}" y="{plot - tall:.1f}" width="{max(slot / 2 - 2, 1):.1f}" height="{tall:.1f}"'
             bars.append(f'<rect {box} fill="{colour}"><title>{values[i]:.1%}</title></rect>')
     ticks = []
     for fraction in (0, 0.5, 1):
-        y = plot - plot * fraction
+        y = plot - (plot - top_pad) * fraction
         ticks.append(
             f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#999"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{top * fraction:.0%}</text>'
@@ -126,7 +126,7 @@ def histogram_svg(histogram: dict, width: int = 300, height: int = 160) -> str:
     )
     axes = (
         f'<line x1="{left}" y1="{plot}" x2="{width}" y2="{plot}" stroke="#999"/>'
-        f'<line x1="{left}" y1="0" x2="{left}" y2="{plot}" stroke="#999"/>'
+        f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{plot}" stroke="#999"/>'
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
@@ -144,7 +144,7 @@ def _statistics(music: dict) -> str:
                 f"<figure>{histogram_svg(row['histogram'])}<figcaption>{escape(caption)}</figcaption></figure>"
             )
         elif row.get("share"):
-            rows.append((label, versus(row)))
+            continue  # the yes/no figures stand in the table at the top
         else:
             shown = lambda shares: ", ".join(f"{k} {v:.0%}" for k, v in shares.items())  # noqa: E731
             sides = f"{shown(row['generated'])}  |  held-out: {shown(row['held_out'])}"
