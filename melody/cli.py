@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 import textwrap
 
+from melody import __version__
 from melody.errors import MelodyError
 
 EXAMPLES = {
@@ -38,10 +41,38 @@ EXAMPLES = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest command or flag when one is mistyped."""
+
+    def error(self, message: str):
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'?([\w-]+)'?", match.group(2))
+            message += _did_you_mean(match.group(1), choices)
+        super().error(message)
+
+
+def _did_you_mean(word: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _unknown_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]) -> None:
+    """A mistyped flag: the command's own usage line and the closest flag it has (argparse alone
+    answers with the top-level usage and no hint)."""
+    sub = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    command = sub.choices[args.command]
+    flags = [flag for action in command._actions for flag in action.option_strings]
+    unknown = [extra for extra in extras if extra.startswith("-")] or extras
+    hints = [f"{extra}{_did_you_mean(extra.split('=')[0], flags)}" for extra in unknown]
+    command.error("unrecognized arguments: " + ", ".join(hints))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="melody", description="Learn and write music with recurrent networks.")
+    parser = Parser(prog="melody", description="Learn and write music with recurrent networks.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"melody {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         epilog = "examples:" + textwrap.indent(textwrap.dedent(EXAMPLES.get(name, "")), "  ")
@@ -223,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unknown_flags(parser, args, extras)
     from melody import commands  # heavy imports (torch) only after --help has been answered
 
     try:

@@ -169,3 +169,30 @@ def test_help_lists_commands_with_examples():
 def test_generate_with_a_key_alone(tmp_path, capsys):
     pieces = run_json(capsys, ["generate", "-n", "2", "--seed", "4", "--out", str(tmp_path), "--key", "Dmix"])["pieces"]
     assert [p["key"] for p in pieces] == ["Dmix", "Dmix"] and all(not p["problems"] for p in pieces)
+
+
+def test_version_and_suggestions_for_mistyped_commands_and_flags(capsys):
+    from melody import __version__
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["genrate"])
+    assert exited.value.code == 2 and "did you mean generate?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["generate", "--temprature", "0.8"])
+    err = capsys.readouterr().err
+    assert "melody generate: error" in err and "did you mean --temperature?" in err
+    assert "usage: melody generate" in err  # the command's own usage, not the top level's
+
+
+def test_doctor_names_the_missing_piece(monkeypatch):
+    from melody import doctor
+
+    monkeypatch.setattr(doctor, "_module", lambda name: name != "sounddevice")
+    assert "pip install sounddevice" in doctor._audio_advice()
+    monkeypatch.setattr(doctor, "_library", lambda name: False)
+    monkeypatch.setattr(doctor, "_module", lambda name: True)
+    assert doctor._fluidsynth_advice().startswith("apt-get install fluidsynth")
+    assert "Windows" in doctor._fluidsynth_advice() and "brew" in doctor.PORTAUDIO
