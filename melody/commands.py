@@ -408,12 +408,9 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_play(args: argparse.Namespace) -> int:
-    import tempfile
-
     from melody.console import err
     from melody.convert import read_score
-    from melody.formats.midi import write_midi
-    from melody.preview import output_device, piano_roll, render, wav_bytes
+    from melody.preview import output_device, piano_roll
 
     if args.list_ports:
         return _list_ports(args.json)
@@ -423,6 +420,46 @@ def run_play(args: argparse.Namespace) -> int:
     score, title = read_score(source, args.tune)
     if args.port:
         return _stream_to_port(score, args.port)
+    summary = {"file": str(source), "title": title, "notes": len(score.notes), "wav": None, "played": False}
+    if args.png or args.svg:
+        from melody.pictures import piano_roll_png, score_svg
+
+        summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
+        abc = _tune_text(source, args.tune) if args.svg and source.suffix.lower() == ".abc" else None
+        summary["svg"] = str(score_svg(score, args.svg, title, abc)) if args.svg else None
+        for path in (summary["png"], summary["svg"]):
+            if path:
+                say(f"wrote {path}")
+    device = None if args.no_audio else output_device()
+    pictures_only = (args.png or args.svg) and not (args.wav or args.no_audio or device)
+    if not args.no_roll and not args.json:
+        seconds = score.duration * 60 / score.tempo
+        err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
+        err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
+    if pictures_only:  # no sound device and no --wav: the pictures were what was asked for
+        say("[dim]no sound device: not played (--wav FILE writes the audio)[/]")
+    else:
+        _render_and_play(score, source, args, device, summary)
+    if args.json:
+        print_json(summary)
+    return 0
+
+
+def _tune_text(source: Path, number: int) -> str:
+    """The text of tune `number` of an ABC file (its canonical form)."""
+    from melody.formats.abc import read_abc_file
+
+    tunes, _dropped = read_abc_file(source)
+    return tunes[min(number, len(tunes)) - 1].text
+
+
+def _render_and_play(score, source: Path, args: argparse.Namespace, device, summary: dict) -> None:
+    """Render the audio; play it on the device, and write a .wav when asked or when there is none."""
+    import tempfile
+
+    from melody.formats.midi import write_midi
+    from melody.preview import render, wav_bytes
+
     with tempfile.TemporaryDirectory() as folder:
         midi_path = source if source.suffix.lower() in (".mid", ".midi") else Path(folder) / "piece.mid"
         if midi_path != source:
@@ -434,24 +471,7 @@ def run_play(args: argparse.Namespace) -> int:
             "pip install pyfluidsynth)[/]"
         )
     seconds = audio.size / args.sample_rate
-    summary = {
-        "file": str(source),
-        "title": title,
-        "notes": len(score.notes),
-        "seconds": round(seconds, 3),
-        "renderer": renderer,
-        "wav": None,
-        "played": False,
-    }
-    if args.png or args.svg:
-        from melody.pictures import piano_roll_png, score_svg
-
-        summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
-        summary["svg"] = str(score_svg(score, args.svg, title)) if args.svg else None
-    if not args.no_roll and not args.json:
-        err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
-        err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
-    device = None if args.no_audio else output_device()
+    summary |= {"seconds": round(seconds, 3), "renderer": renderer}
     if args.wav or not device:
         from melody.fileio import atomic_write_bytes
 
@@ -462,9 +482,6 @@ def run_play(args: argparse.Namespace) -> int:
     if device:
         _play(audio, args.sample_rate)
         summary["played"] = True
-    if args.json:
-        print_json(summary)
-    return 0
 
 
 def _play(audio, sample_rate: int) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from melody.errors import ConfigError, InputError
 from melody.fileio import atomic_write_bytes
 from melody.formats.midi import import_pretty_midi
-from melody.score import Score
+from melody.score import Score, bar_lines, pitch_name
 
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "~/.fluidsynth/default_sound_font.sf2")
 RENDERERS = ("auto", "fluidsynth", "sine")
@@ -156,34 +156,26 @@ def write_wav(
     }
 
 
-def piano_roll(score: Score, width: int = 100, max_rows: int = 24) -> list[str]:
-    """Lines of a piano roll that fit `width` columns: pitch rows (high at the top), time columns,
-    '|' at bar lines, '#' where a note sounds. Wide pitch ranges share rows."""
+def piano_roll(score: Score, width: int = 100) -> list[str]:
+    """Lines of a piano roll that fit `width` columns: one row per semitone over the piece's range
+    (high at the top, named in its key), time columns, '|' at bar lines (after the pickup), '#'
+    where a note sounds."""
     if not score.notes:
         return ["(no notes)"]
     low, high = min(n.pitch for n in score.notes), max(n.pitch for n in score.notes)
-    per_row = max(1, -(-(high - low + 1) // max_rows))
-    rows = (high - low) // per_row + 1
     label = 5
     columns = width - label - 1
     beats = max(score.duration, 1e-9)
     per_column = beats / columns
-    grid = [[" "] * columns for _ in range(rows)]
-    bar = float(score.bar_beats)
-    for column in range(columns):
-        start = column * per_column
-        if int(start // bar) != int((start + per_column) // bar) or column == 0:
-            for row in grid:
-                row[column] = "|"
+    grid = [[" "] * columns for _ in range(high - low + 1)]
+    for line in bar_lines(score):
+        column = min(columns - 1, int(line / per_column + 1e-9))
+        for row in grid:
+            row[column] = "|"
     for note in score.notes:
-        row = (high - note.pitch) // per_row
+        row = high - note.pitch
         first = int(note.start / per_column)
         last = max(first, int(min(note.end, beats) / per_column - 1e-9))
         for column in range(first, min(last + 1, columns)):
             grid[row][column] = "#"
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    lines = []
-    for index, row in enumerate(grid):
-        pitch = high - index * per_row
-        lines.append(f"{names[pitch % 12]}{pitch // 12 - 1}".rjust(label) + " " + "".join(row))
-    return lines
+    return [pitch_name(high - index, score.key).rjust(label) + " " + "".join(row) for index, row in enumerate(grid)]

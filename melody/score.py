@@ -10,6 +10,24 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 MIDI_PITCHES = range(0, 128)
+SHARP_SPELLING = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+
+
+def pitch_name(pitch: int, key: str | None = None) -> str:
+    """``F#4``, or ``Gb4`` in a flat key: the name a musician reads for a MIDI pitch in `key`."""
+    from melody.formats.abc_core import key_fifths
+
+    names = FLAT_SPELLING if key and key_fifths(key) < 0 else SHARP_SPELLING
+    return f"{names[pitch % 12]}{pitch // 12 - 1}"
+
+
+def bar_lines(score: Score) -> list[float]:
+    """Beats where bar lines fall: after the pickup, then every bar to the end."""
+    bar = float(score.bar_beats)
+    first = score.pickup if score.pickup else 0.0
+    count = int(max(score.duration - first, 0) // bar) + 1 if bar > 0 else 0
+    return [first + k * bar for k in range(count)]
 
 
 @dataclass(frozen=True, order=True)

@@ -74,8 +74,20 @@ def test_play_without_audio_never_needs_a_device(tmp_path):
 def test_piano_roll_fits_in_100_columns_and_marks_bars():
     score, _ = read_score(DATA / "bwv1.6.mid")
     lines = piano_roll(score, width=100)
-    assert 2 < len(lines) <= 24 and all(len(line) <= 100 for line in lines)
+    pitches = [n.pitch for n in score.notes]
+    assert len(lines) == max(pitches) - min(pitches) + 1  # one semitone per row
+    assert all(len(line) <= 100 for line in lines)
     assert all("|" in line for line in lines) and any("#" in line for line in lines)
+
+
+def test_piano_roll_names_rows_in_the_key_and_draws_bars_after_the_pickup():
+    from melody.score import Note, Score
+
+    notes = (Note(0, 1, 70), Note(1, 5, 67), Note(5, 9, 65))  # a one-beat pickup, then two bars
+    lines = piano_roll(Score(notes, key="Bb", pickup=1.0), width=46)
+    assert lines[0].split()[0] == "Bb4" and len(lines) == 6
+    bars = [i for i, ch in enumerate(lines[1]) if ch == "|"]  # A4: no note hides a bar line
+    assert len(bars) == 3 and bars[0] > 6  # at beats 1, 5 and 9, not at 0
 
 
 def test_soundfont_search_order(tmp_path, monkeypatch):
@@ -100,7 +112,7 @@ def test_piano_roll_png_and_engraved_svg_with_one_staff_per_voice(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert 600 <= width <= 3000 and 200 <= height <= 2000
-    svg = ElementTree.parse(score_svg(score, tmp_path / "score.svg", title)).getroot()
+    svg = ElementTree.parse(score_svg(score, tmp_path / "score.svg", title)).getroot()  # one document
     assert svg.tag.endswith("svg")
     first_measure = next(e for e in svg.iter() if e.get("class", "").split()[:1] == ["measure"])
     staves = [e for e in first_measure.iter() if e.get("class", "").split()[:1] == ["staff"]]
@@ -129,3 +141,41 @@ def test_doctor_names_every_part_with_an_install_hint(capsys):
     names = {row["name"] for row in rows}
     assert {"SoundFont", "abc2midi", "verovio (--svg)", "matplotlib (--png)", "audio device"} <= names
     assert all(row["ok"] or row["install"] for row in rows)
+
+
+THIRTY_TWO_BARS = "X:1\nT:Thirty-two Bars\nM:4/4\nL:1/8\nK:G\n" + "".join(
+    f"|:{'CDEF GABc|dcBA GFED|C2E2 G2c2|'}B2G2 E2C2:|\n" if i % 2 == 0 else "G4 A4|B8|c4 B4|A8|\n" for i in range(8)
+)
+
+
+def test_a_32_bar_tune_engraves_4_bars_a_system_and_renders(tmp_path):
+    import re
+    import subprocess
+
+    from melody.pictures import score_svg
+
+    source = tmp_path / "t32.abc"
+    source.write_text(THIRTY_TWO_BARS)
+    score, title = read_score(source)
+    svg = score_svg(score, tmp_path / "t32.svg", title, source.read_text()).read_text()
+    width = float(re.search(r'width="([0-9.]+)px"', svg).group(1))
+    systems = [part.count('class="measure') for part in svg.split('class="system"')[1:]]
+    assert width <= 1400 and [count for count in systems if count] == [4] * 8
+    assert "Thirty-two Bars" in svg and svg.count('href="#E044') >= 8  # title and repeat dots (SMuFL E044) kept
+    if shutil.which("rsvg-convert"):
+        png = tmp_path / "t32.png"
+        subprocess.run(["rsvg-convert", str(tmp_path / "t32.svg"), "-o", str(png)], check=True)
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_play_with_pictures_says_where_and_writes_no_wav_unasked(tmp_path, monkeypatch, capsys):
+    import melody.preview as preview
+    from melody.cli import main
+
+    monkeypatch.setattr(preview, "output_device", lambda: None)
+    source = tmp_path / "t32.abc"
+    source.write_text(THIRTY_TWO_BARS)
+    assert main(["play", str(source), "--png", str(tmp_path / "r.png"), "--svg", str(tmp_path / "s.svg")]) == 0
+    err = capsys.readouterr().err
+    assert str(tmp_path / "r.png") in err and str(tmp_path / "s.svg") in err
+    assert not list(tmp_path.glob("*.wav"))

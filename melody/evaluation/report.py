@@ -185,22 +185,14 @@ def _tunes(tunes: list[dict]) -> str:
 
 
 def _engraver():
-    """ABC -> SVG sheet music with verovio (melody[score]), or None without it."""
+    """ABC -> SVG sheet music (pictures.AbcEngraver), or None without verovio (melody[score])."""
+    from melody.errors import ConfigError
+    from melody.pictures import AbcEngraver
+
     try:
-        import verovio
-    except ImportError:
+        return AbcEngraver().svg
+    except ConfigError:
         return None
-    verovio.enableLog(verovio.LOG_OFF)  # it prints its doubts about slurs to stderr
-    toolkit = verovio.toolkit()
-    toolkit.setOptions({"inputFrom": "abc", "adjustPageHeight": True, "header": "none", "footer": "none"})
-    toolkit.setOptions({"pageWidth": 1800, "scale": 35})
-
-    def engrave(abc: str) -> str:
-        if not abc or not toolkit.loadData(abc):
-            return ""
-        return "".join(toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1))
-
-    return engrave
 
 
 def evaluation_html(result: dict) -> str:

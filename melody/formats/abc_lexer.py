@@ -240,10 +240,11 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     header = {token[0]: token[2:] for token in tokens if token_kind(token) == "header"}
     lines = [f"T:{title}"] + ([f"R:{header['R']}"] if "R" in header else [])
     lines += [f"M:{header.get('M', '4/4')}", f"L:{header.get('L', '1/8')}", f"K:{header.get('K', 'C')}"]
-    line, bars = "", 0
+    line, bars, music = "", 0, False  # music: notes since the last bar line counted
     body = [token for token in tokens if token_kind(token) != "header"]
     for index, token in enumerate(body):
         kind = token_kind(token)
+        music = music or kind in ("note", "rest")
         if kind == "ending" and index and body[index - 1] in ("|", ":|"):
             line += token[1:]  # |1 and :|2; after || or |] abc2midi needs the bracket: ||[1
         elif kind == "note" and line and line[-1] not in "|:[({-~.!+ " and token_kind(body[index - 1]) == "length":
@@ -254,7 +255,10 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
         if kind == "bar" or (kind == "ending" and line[-1].isdigit()):
             if following is not None and token_kind(following) == "ending":
                 continue
-            bars += 1
+            if not music:  # a |: before any music, or the |: after a :|, closes no bar
+                line += " " if following is not None else ""
+                continue
+            bars, music = bars + 1, False
             if bars % bars_per_line == 0 and following is not None:
                 lines.append(line)
                 line = ""
