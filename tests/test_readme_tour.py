@@ -1,0 +1,97 @@
+"""Every command of README.md's tour runs, so the README cannot rot.
+
+The commands are read from the README itself ("## A tour" up to "## The shipped models") and run
+through the CLI in a sandbox that holds the files they name (`tune.abc`, `song.mid`, `~/tunes/`...),
+made from our fixtures. Only sizes change: training stops after 2 steps on a tiny network (the
+sizes of `--init-from` and `--resume` runs aside), `--samples` judges 2 tunes, and the shipped
+model is evaluated on a fixture file rather than all of folk. Training comes first and conversions
+next, so the files later commands use exist, as they would for a reader who has followed along.
+"""
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from melody.cli import main
+from melody.formats.abc import read_abc_file
+from melody.validate import clean_tunes
+from tests.conftest import DATA, FOLK_SAMPLE, TINY_TRAIN_FLAGS
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+CLEAN_FAILURES = {"--port"}  # no MIDI port here: a one-line error is the right answer
+
+
+def tour_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    tour = text[text.index("## A tour") : text.index("## The shipped models")]
+    return [re.sub(r"\s+# .*$", "", line).strip() for line in tour.splitlines() if line.startswith("melody ")]
+
+
+def sandbox(root: Path) -> dict[str, str]:
+    """The files the tour names, and what its paths stand for here."""
+    tunes, midi = root / "tunes", root / "midi"
+    tunes.mkdir()
+    midi.mkdir()
+    shutil.copy(FOLK_SAMPLE, tunes / "book.abc")
+    for name in ("bwv66.6", "bwv1.6"):
+        shutil.copy(DATA / f"{name}.mid", midi / f"{name}.mid")
+    shutil.copy(FOLK_SAMPLE, root / "book.abc")
+    clean, _unclean = clean_tunes([tune.text for tune in read_abc_file(FOLK_SAMPLE)[0]])
+    first_tune = "X:1\n" + clean[0]
+    (root / "tune.abc").write_text(first_tune, encoding="utf-8")
+    (root / "new_tunes.abc").write_text(first_tune, encoding="utf-8")
+    (root / "my_start.abc").write_text("T:Start\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|", encoding="utf-8")
+    shutil.copy(DATA / "bwv66.6.mid", root / "song.mid")
+    shutil.copy(DATA / "bwv10.7.mid", root / "start.mid")
+    return {"~/tunes/": str(tunes), "~/midi/": str(midi), "chorales": str(midi)}
+
+
+def runnable(command: str, places: dict[str, str]) -> list[str]:
+    """The command's arguments, sized for a test (see the module's doc)."""
+    words = shlex.split(command)[1:]
+    if words[0] != "train":  # "chorales" names the built-in corpus to train, the shipped model elsewhere
+        places = {name: place for name, place in places.items() if name.startswith("~")}
+    words = [places.get(word, word) for word in words]
+    if words[0] == "train":
+        if "--max-minutes" in words:
+            at = words.index("--max-minutes")
+            words[at : at + 2] = []
+        words += ["--max-steps", "2"]
+        if "--resume" not in words and "--init-from" not in words:
+            words += [*TINY_TRAIN_FLAGS, "--hidden-size", "16"]
+    if "--samples" in words:
+        words[words.index("--samples") + 1] = "2"
+    if words[:2] == ["evaluate", "folk"]:
+        words.insert(2, str(FOLK_SAMPLE))
+    return words
+
+
+def test_readme_has_a_tour():
+    commands = tour_commands()
+    assert len(commands) >= 30 and {c.split()[1] for c in commands} >= {"generate", "train", "play", "evaluate"}
+
+
+def test_every_tour_command_runs(tmp_path, monkeypatch, capsys):
+    import melody.preview as preview
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(preview, "output_device", lambda: None)  # never make a sound in a test
+    places = sandbox(tmp_path)
+    commands = tour_commands()
+    order = sorted(commands, key=lambda c: (c.split()[1] != "train", c.split()[1] != "convert"))
+    for command in order:
+        argv = runnable(command, places)
+        code = main(argv)
+        err = capsys.readouterr().err
+        if CLEAN_FAILURES & set(argv):
+            assert code == 1 and "error" in err and "Traceback" not in err, command
+        else:
+            assert code == 0, f"{command}\n{err[-2000:]}"
+
+
+@pytest.mark.parametrize("line", ["melody play tune.mid --port x  # a comment", "melody doctor"])
+def test_comments_are_not_arguments(line):
+    assert "#" not in " ".join(runnable(re.sub(r"\s+# .*$", "", line), {}))
