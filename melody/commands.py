@@ -388,10 +388,10 @@ def _print_evaluation(result: dict) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from melody.convert import read_score, write_score
+    from melody.convert import read_score, tune_abc, write_score
 
     score, title = read_score(args.input, args.tune)
-    path = write_score(score, args.output, title, force=args.force)
+    path = write_score(score, args.output, title, force=args.force, abc=tune_abc(args.input, args.tune))
     summary = {
         "input": args.input,
         "output": str(path),
@@ -409,7 +409,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def run_play(args: argparse.Namespace) -> int:
     from melody.console import err
-    from melody.convert import read_score
+    from melody.convert import read_score, tune_abc
     from melody.preview import output_device, piano_roll
 
     if args.list_ports:
@@ -425,8 +425,7 @@ def run_play(args: argparse.Namespace) -> int:
         from melody.pictures import piano_roll_png, score_svg
 
         summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
-        abc = _tune_text(source, args.tune) if args.svg and source.suffix.lower() == ".abc" else None
-        summary["svg"] = str(score_svg(score, args.svg, title, abc)) if args.svg else None
+        summary["svg"] = str(score_svg(score, args.svg, title, tune_abc(source, args.tune))) if args.svg else None
         for path in (summary["png"], summary["svg"]):
             if path:
                 say(f"wrote {path}")
@@ -443,14 +442,6 @@ def run_play(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     return 0
-
-
-def _tune_text(source: Path, number: int) -> str:
-    """The text of tune `number` of an ABC file (its canonical form)."""
-    from melody.formats.abc import read_abc_file
-
-    tunes, _dropped = read_abc_file(source)
-    return tunes[min(number, len(tunes)) - 1].text
 
 
 def _render_and_play(score, source: Path, args: argparse.Namespace, device, summary: dict) -> None:

@@ -1,25 +1,32 @@
-"""Convert between ABC, MIDI and MusicXML, always through a Score so every pair works the same way."""
+"""Convert between ABC, MIDI and MusicXML. A tune read from ABC goes to notation (ABC, MusicXML) from
+its own ABC, so its pickup, repeats, endings and ornaments stay; everything else goes through a
+Score (notes played out), written with the pickup the notes show."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from melody.errors import ConfigError, InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
-from melody.formats.abc import abc_to_stream, read_abc_file, tune_to_abc
+from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_abc
+from melody.formats.abc_core import LexError
+from melody.formats.abc_lexer import printable_abc, tune_tokens, voice_count
+from melody.formats.abc_player import bars_to_score, tokens_to_score
 from melody.formats.abc_writer import score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
-from melody.formats.stream import expand_repeats, stream_to_score
+from melody.formats.stream import expand_repeats, stream_to_bars, stream_to_score, tempo_of
 from melody.score import Score
 
 ABC, MIDI, MUSICXML = (".abc",), (".mid", ".midi"), (".xml", ".mxl", ".musicxml")
 
 
 def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
-    """The music of a file as a Score (repeats played out), and its title."""
+    """The music of a file as a Score (repeats played out, the pickup kept), and its title. A tune of
+    one voice is read by our own player, as abc2midi plays it; others by music21."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in ABC:
@@ -27,6 +34,11 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
         if not 1 <= tune <= len(tunes):
             raise InputError(f"no tune number {tune}; the file holds {len(tunes)} usable tunes", str(path))
         chosen = tunes[tune - 1]
+        if voice_count(tune_body(chosen.text)) == 1:  # our player: abc2midi's reading, pickup included
+            try:
+                return tokens_to_score(tune_tokens(chosen.text)), chosen.title
+            except LexError:
+                pass  # music21 may still read what the abc tokens cannot spell
         stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
         return stream_to_score(expand_repeats(stream)), chosen.title
     if suffix in MIDI:
@@ -40,30 +52,66 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
                 stream = converter.parse(str(path))
             except Exception as error:  # music21 raises many types on bad MusicXML
                 raise InputError(f"music21 cannot read this MusicXML: {str(error)[:120]}", str(path)) from None
-        title = stream.metadata.title if stream.metadata and stream.metadata.title else path.stem
+        title = (stream.metadata.bestTitle if stream.metadata else None) or path.stem  # work or movement title
+        written = stream_to_bars(stream)  # a tune: played out by our player, as its ABC would be
+        if written is not None:
+            return replace(bars_to_score(*written), tempo=tempo_of(stream.flatten())), title
         return stream_to_score(expand_repeats(stream)), title
     raise ConfigError(f"cannot read {suffix or 'files without a suffix'}; use .abc, .mid or .musicxml", str(path))
 
 
-def write_score(score: Score, path: str | Path, title: str = "Untitled", force: bool = False) -> Path:
-    """Write a Score in the format its suffix names; never overwrites unless forced."""
+def write_score(
+    score: Score, path: str | Path, title: str = "Untitled", force: bool = False, abc: str | None = None
+) -> Path:
+    """Write a Score in the format its suffix names; never overwrites unless forced. `abc`: the
+    tune's own ABC, which ABC and MusicXML are written from when given."""
     path = Path(path)
     suffix = path.suffix.lower()
     if path.exists() and not force:
         raise OutputError("file exists; use --force to overwrite it", str(path))
+    notation = abc if abc is not None else score_to_abc(score.with_pickup(), title)
     if suffix in ABC:
-        atomic_write_text(path, score_to_abc(score, title))
+        atomic_write_text(path, printable_abc(notation, title) if abc is not None else notation)
     elif suffix in MIDI:
         atomic_write_bytes(path, score_to_midi_bytes(score))
     elif suffix in (".xml", ".musicxml"):
-        stream = abc_to_stream(score_to_abc(score, title))
+        stream = keep_short_bars(abc_to_stream(notation))
         fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, suffix=".musicxml")
         os.close(fd)
         try:
             stream.write("musicxml", fp=tmp)
-            atomic_write_bytes(path, Path(tmp).read_bytes())
+            atomic_write_bytes(path, pickup_marked(Path(tmp).read_bytes()))
         finally:
             Path(tmp).unlink(missing_ok=True)
     else:
         raise ConfigError(f"cannot write {suffix or 'files without a suffix'}; use .abc, .mid or .musicxml", str(path))
     return path
+
+
+def keep_short_bars(stream):
+    """The stream with each short bar (the last bar of a part that the anacrusis completes) marked
+    as short, where music21 would otherwise fill it with a rest on writing and shift every bar
+    after it."""
+    parts = list(stream.parts) if hasattr(stream, "parts") and stream.parts else [stream]
+    for part in parts:
+        for measure in list(part.getElementsByClass("Measure"))[1:]:
+            missing = measure.barDuration.quarterLength - measure.highestTime
+            if missing > 0 and measure.highestTime > 0:
+                measure.paddingRight = missing
+    return stream
+
+
+def pickup_marked(xml: bytes) -> bytes:
+    """MusicXML whose measure 0 (a pickup, as music21 numbers it) says it is implicit, so notation
+    programs number the first full bar 1 and do not count the pickup as a bar."""
+    return xml.replace(b'<measure implicit="no" number="0"', b'<measure implicit="yes" number="0"', 1)
+
+
+def tune_abc(path: str | Path, tune: int = 1) -> str | None:
+    """The ABC of tune `tune` of an ABC file (canonical, with X:), or None for other files."""
+    path = Path(path)
+    if path.suffix.lower() not in ABC:
+        return None
+    tunes, _ = read_abc_file(path)
+    chosen = tunes[min(max(tune, 1), len(tunes)) - 1]
+    return tune_to_abc(chosen.text, tune, chosen.title)

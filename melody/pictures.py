@@ -76,24 +76,11 @@ class AbcEngraver:
         return self.toolkit.renderToSVG(1)
 
 
-def printable_abc(tune_text: str, title: str) -> str:
-    """A tune laid out for print: its music 4 bars a line (the abc tokens, so pickups, repeats,
-    endings and ornaments stay), with its title and its composer, source and tempo lines."""
-    from melody.formats.abc import header_fields, normalize_tune, tune_to_abc
-    from melody.formats.abc_lexer import explicit_repeat_starts, tokens_to_abc, tune_tokens
-
-    fields = header_fields(tune_text)
-    canonical, _reason = normalize_tune(tune_text.split("\n", 1)[1] if tune_text.startswith("X:") else tune_text)
-    laid_out = tokens_to_abc(explicit_repeat_starts(tune_tokens(canonical or tune_text)), title)
-    extra = "".join(f"{name}:{fields[name]}\n" for name in ("C", "S", "O", "Q") if fields.get(name))
-    text = tune_to_abc(laid_out, 1, title)
-    return text.replace("\nK:", f"\n{extra}K:", 1) if extra else text
-
-
 def score_svg(score: Score, path: str | Path, title: str = "Untitled", abc: str | None = None) -> Path:
     """Sheet music of the whole piece as one SVG file, 4 bars a system. A tune (one voice, or
     `abc`, the ABC it came from) is engraved from ABC, which keeps its pickup, repeats and
     ornaments; a piece of several voices from MusicXML, one staff per voice."""
+    from melody.formats.abc_lexer import printable_abc
     from melody.formats.abc_writer import score_to_abc
 
     voices = len({note.voice for note in score.notes})

@@ -269,3 +269,16 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     if line:
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def printable_abc(tune_text: str, title: str) -> str:
+    """A tune laid out for print: its music 4 bars a line (the abc tokens, so pickups, repeats,
+    endings and ornaments stay), with its title and its composer, source and tempo lines."""
+    from melody.formats.abc import normalize_tune, tune_to_abc
+
+    fields = header_fields(tune_text)
+    canonical, _reason = normalize_tune(tune_text.split("\n", 1)[1] if tune_text.startswith("X:") else tune_text)
+    laid_out = tokens_to_abc(explicit_repeat_starts(tune_tokens(canonical or tune_text)), title)
+    extra = "".join(f"{name}:{fields[name]}\n" for name in ("C", "S", "O", "Q") if fields.get(name))
+    text = tune_to_abc(laid_out, 1, title)
+    return text.replace("\nK:", f"\n{extra}K:", 1) if extra else text

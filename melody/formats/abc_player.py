@@ -15,6 +15,7 @@ from melody.formats.abc_core import (
     BROKEN_SHIFT,
     compound_meter,
     key_signature,
+    meter_fraction,
     meter_pair,
     normalize_key,
     note_parts,
@@ -184,7 +185,13 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
 
 def tokens_to_score(tokens: list[str]) -> Score:
     """The sounding notes of a tune given as abc tokens (repeats played out), in quarter-note beats."""
-    bars, meter, key = written_bars(tokens)
+    return bars_to_score(*written_bars(tokens))
+
+
+def bars_to_score(bars: list[WrittenBar], meter: str, key: str | None) -> Score:
+    """The sounding notes of written bars, repeats and endings played out as abc2midi plays them, in
+    quarter-note beats; a short first bar is the pickup. ABC (written_bars) and MusicXML
+    (formats/stream.py) both come here, so both play a tune the same way."""
     notes, sounding, offset = [], {}, Fraction(0)  # sounding: pitch -> index of its note ending latest
     for index in _played_order(bars):
         bar = bars[index]
@@ -200,4 +207,7 @@ def tokens_to_score(tokens: list[str]) -> Score:
             notes.append((begin, finish, pitch))
         offset += bar.length
     notes = [Note(float(start), float(end), pitch) for start, end, pitch in notes]
-    return Score(tuple(notes), meter=meter_pair(meter) or (4, 4), key=normalize_key(key))
+    full = meter_fraction(meter)
+    short_first = bool(bars) and full is not None and 0 < bars[0].length < full and len(bars) > 1
+    pickup = float(4 * bars[0].length) if short_first else 0.0  # the anacrusis, in beats
+    return Score(tuple(notes), meter=meter_pair(meter) or (4, 4), key=normalize_key(key or ""), pickup=pickup)

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from melody.formats.abc_core import MAJOR_FIFTHS, MODE_FIFTHS, key_fifths, key_signature, length_suffix, normalize_key
+from melody.formats.abc_core import (
+    LETTER_SEMITONES,
+    MAJOR_FIFTHS,
+    MODE_FIFTHS,
+    key_fifths,
+    key_parts,
+    key_signature,
+    length_suffix,
+    normalize_key,
+)
 from melody.score import Note, Score
 
 STEPS_PER_BEAT = 12
@@ -54,7 +63,15 @@ class _Speller:
 
     def __init__(self, key: str):
         self.signature = key_signature(key)
-        self.names = FLAT_NAMES if key_fifths(key) < 0 else SHARP_NAMES
+        self.names = list(FLAT_NAMES if key_fifths(key) < 0 else SHARP_NAMES)
+        tonic, mode, _extras = key_parts(normalize_key(key) or "C")
+        if MODE_FIFTHS.get(mode, 0) < -1:  # a minor mode raises its 6th and 7th: ^F in G minor, not _G
+            letters = "CDEFGAB"
+            for step in (5, 6):
+                letter = letters[(letters.index(tonic[0]) + step) % 7]
+                alter = self.signature.get(letter, 0)
+                if alter <= 0:
+                    self.names[(LETTER_SEMITONES[letter] + alter + 1) % 12] = ("^" if alter == 0 else "") + letter
         self.bar: dict[tuple[str, int], int] = {}
 
     def new_bar(self) -> None:

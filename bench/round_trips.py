@@ -1,0 +1,98 @@
+"""Round trips through our converters, tune by tune: ABC -> MusicXML -> ABC and ABC -> MIDI -> ABC.
+
+    python bench/round_trips.py [--limit 200] [--show 3]
+
+For each clean tune (music21's folk collections and tests/data), the ABC that comes back is
+compared with the one that went in, both played by our player: the same meter, the same pickup (so
+every bar line falls in the same place) and the same notes (onset, pitch and duration, on a grid of
+1/48 beat). Repeats are compared played out: MusicXML keeps them, but our ABC writer writes a Score,
+which holds notes as played (see the closing note of issue 15). MIDI carries no bar lines: the meter
+comes from its time signature and the pickup from the notes (Score.with_pickup).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from melody.convert import read_score, write_score  # noqa: E402
+from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
+from melody.errors import MelodyError  # noqa: E402
+from melody.formats.abc import read_abc_file, tune_to_abc  # noqa: E402
+from melody.formats.abc_core import TICKS, LexError, meter_pair  # noqa: E402
+from melody.formats.abc_lexer import tune_tokens  # noqa: E402
+from melody.formats.abc_player import tokens_to_score  # noqa: E402
+from melody.formats.abc_state import TuneState  # noqa: E402
+from melody.validate import clean_tunes  # noqa: E402
+
+
+def shape(abc: str) -> tuple:
+    """(meter, pickup in beats, notes on a 1/48-beat grid) of a tune as our player plays it."""
+    from melody.formats.abc import normalize_tune
+
+    canonical, _ = normalize_tune(abc.split("\n", 1)[1] if abc.startswith("X:") else abc)
+    tokens = tune_tokens(canonical)
+    state = TuneState()
+    for token in tokens:
+        state.feed(token)
+    pickup = Fraction(state.anacrusis or 0) / TICKS * 4
+    notes = tuple((round(n.start * 48), n.pitch, round(n.duration * 48)) for n in tokens_to_score(tokens).notes)
+    meter = meter_pair(next(t for t in tokens if t.startswith("M:"))[2:])  # C and 4/4 are one meter
+    return meter, pickup, notes
+
+
+def trip(job: tuple[str, str]) -> tuple[str, str]:
+    """("same" | "pickup" | "meter" | "notes" | "failed", how) for one tune and one middle format."""
+    text, middle = job
+    with tempfile.TemporaryDirectory() as folder:
+        source, there, back = (Path(folder) / name for name in ("in.abc", f"mid{middle}", "back.abc"))
+        source.write_text(tune_to_abc(text), encoding="utf-8")
+        try:
+            score, title = read_score(source)
+            write_score(score, there, title, abc=tune_to_abc(text) if middle != ".mid" else None)
+            score, title = read_score(there)
+            write_score(score, back, title)
+            ours, theirs = shape(tune_to_abc(text)), shape(back.read_text(encoding="utf-8"))
+        except (MelodyError, LexError, StopIteration) as error:
+            return "failed", str(error)[:80]
+    if ours[0] != theirs[0]:
+        return "meter", f"{ours[0]} came back as {theirs[0]}"
+    if ours[1] != theirs[1]:
+        return "pickup", f"{ours[1]} beats came back as {theirs[1]}"
+    if ours[2] != theirs[2]:
+        return "notes", f"{len(ours[2])} notes, {len(theirs[2])} back"
+    return "same", ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=200, help="tunes per collection (0: all)")
+    parser.add_argument("--show", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parent.parent
+    books = {name: sorted((music21_corpus_dir() / name).glob("*.abc")) for name in FOLK_COLLECTIONS}
+    books["tests/data"] = sorted((root / "tests" / "data").glob("*.abc"))
+    with ProcessPoolExecutor() as pool:
+        for name, files in books.items():
+            tunes = [tune.text for path in files for tune in read_abc_file(path)[0]]
+            tunes, _unclean = clean_tunes(tunes)
+            tunes = tunes[: args.limit] if args.limit else tunes
+            for middle in (".musicxml", ".mid"):
+                verdicts = list(pool.map(trip, [(text, middle) for text in tunes], chunksize=8))
+                counts = Counter(verdict for verdict, _ in verdicts)
+                share = counts["same"] / max(1, len(verdicts))
+                same = f"{counts['same']} of {len(verdicts)} ({share:.1%})"
+                print(f"{name} ABC -> {middle[1:]} -> ABC: {same} {dict(counts)}")
+                for verdict, how in [v for v in verdicts if v[0] != "same"][: args.show]:
+                    print(f"    {verdict}: {how}")
+
+
+if __name__ == "__main__":
+    main()
