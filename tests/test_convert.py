@@ -39,3 +39,62 @@ def test_cli_convert_refuses_to_overwrite_and_names_bad_tunes(tmp_path, capsys):
         read_score(tmp_path / "x.txt")
     with pytest.raises(OutputError):
         write_score(read_score(out)[0], out)
+
+
+BLACK_EYED = """X:1
+T:Black Eyed Susan
+M:6/8
+L:1/8
+K:G
+D|:G2B d2B|c2A F2A|G2B d2g|fed cAF:|
+|:g2d B2G|c2e dBG|1 ABc d2B:|2 ABc d3||
+"""
+
+
+def test_abc_to_musicxml_keeps_the_pickup_repeats_endings_and_title(tmp_path):
+    import warnings
+
+    from music21 import converter
+
+    from melody.convert import tune_abc
+
+    source = tmp_path / "susan.abc"
+    source.write_text(BLACK_EYED)
+    score, title = read_score(source)
+    assert score.pickup == 0.5  # the anacrusis D, as abc2midi reads it
+    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=tune_abc(source))
+    text = xml.read_text()
+    assert '<measure implicit="yes" number="0"' in text and text.count("<repeat") == 4 and text.count("<ending") >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = converter.parse(str(xml))
+    measures = list(parsed.parts[0].getElementsByClass("Measure"))
+    assert measures[0].duration.quarterLength == 0.5 and measures[1].duration.quarterLength == 3.0
+    assert parsed.metadata.bestTitle == "Black Eyed Susan"
+    back, back_title = read_score(xml)
+    assert back_title == "Black Eyed Susan" and back.pickup == 0.5
+    assert [(n.start, n.pitch) for n in back.notes] == [(n.start, n.pitch) for n in score.notes]
+
+
+def test_verovio_reads_our_musicxml_with_a_pickup(tmp_path):
+    pytest.importorskip("verovio")
+    import verovio
+
+    from melody.convert import tune_abc
+
+    source = tmp_path / "susan.abc"
+    source.write_text(BLACK_EYED)
+    score, title = read_score(source)
+    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=tune_abc(source))
+    toolkit = verovio.toolkit()
+    assert toolkit.loadData(xml.read_text())
+    svg = toolkit.renderToSVG(1)
+    assert svg.count('class="measure') >= 9  # the pickup, 8 bars and the second ending
+
+
+def test_a_minor_key_spells_its_leading_tone_with_a_sharp():
+    from melody.formats.abc_writer import score_to_abc
+    from melody.score import Note, Score
+
+    abc = score_to_abc(Score((Note(0, 1, 67), Note(1, 2, 66), Note(2, 3, 64), Note(3, 4, 67)), key="Gm"), "t")
+    assert "^F" in abc and "_G" not in abc and "=E" in abc
