@@ -69,13 +69,16 @@ def write_score(
     suffix = path.suffix.lower()
     if path.exists() and not force:
         raise OutputError("file exists; use --force to overwrite it", str(path))
-    notation = abc if abc is not None else score_to_abc(score.with_pickup(), title)
+    # a tune's own ABC, laid out again so a line never breaks inside a bar (music21 would reset
+    # accidentals there, where abc2midi does not); else our writer's ABC of the Score
+    notation = printable_abc(abc, title) if abc is not None else score_to_abc(score.with_pickup(), title)
     if suffix in ABC:
-        atomic_write_text(path, printable_abc(notation, title) if abc is not None else notation)
+        atomic_write_text(path, notation)
     elif suffix in MIDI:
         atomic_write_bytes(path, score_to_midi_bytes(score))
     elif suffix in (".xml", ".musicxml"):
-        stream = keep_short_bars(abc_to_stream(notation))
+        named = printable_abc(abc, title, named_decorations=True) if abc is not None else notation
+        stream = keep_short_bars(abc_to_stream(named))
         fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, suffix=".musicxml")
         os.close(fd)
         try:

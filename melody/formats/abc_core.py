@@ -283,6 +283,10 @@ TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}  # p notes in the time of q; 5, 7, 
 BROKEN_SHIFT = {">": Fraction(1, 2), ">>": Fraction(3, 4), "<": Fraction(-1, 2), "<<": Fraction(-3, 4)}
 BROKEN_NEXT = {token: 1 - shift for token, shift in BROKEN_SHIFT.items()}
 DECORATION_LETTERS = frozenset(".~HLMOPRSTsuv")
+# the letters' names in ABC 2.1 (4.14): for readers that know the names better than the letters
+DECORATION_NAMES = {"~": "!roll!", "R": "!roll!", "H": "!fermata!", "L": "!accent!", "M": "!lowermordent!"}
+DECORATION_NAMES |= {"O": "!coda!", "P": "!uppermordent!", "S": "!segno!", "T": "!trill!", "u": "!upbow!"}
+DECORATION_NAMES |= {"v": "!downbow!", "s": "!slide!"}
 # the other letters ABC 2.1 keeps for user-defined symbols (U:): abc2midi ignores them, with a warning
 RESERVED_LETTERS = frozenset("IJKNQUVWhijklmnopqrtw")
 LENGTHENING_DECORATIONS = frozenset({"H", "!fermata!", "!invertedfermata!"})  # abc2midi holds these longer

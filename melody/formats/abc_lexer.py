@@ -15,6 +15,7 @@ from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import (
     BARS,
     DECORATION_LETTERS,
+    DECORATION_NAMES,
     RESERVED_LETTERS,
     LexError,
     bar_token,
@@ -23,6 +24,7 @@ from melody.formats.abc_core import (
     normalize_meter,
     normalize_type,
     normalize_unit,
+    note_parts,
     parse_length,
 )
 
@@ -271,14 +273,48 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     return "\n".join(lines) + "\n"
 
 
-def printable_abc(tune_text: str, title: str) -> str:
+def explicit_accidentals(tokens: list[str]) -> list[str]:
+    """`tokens` with the accidental a note inherits (from earlier in its bar, for its letter in every
+    octave, or over a tie from the bar before) written on the note itself: the same music, for
+    readers such as music21 that do not carry accidentals through a bar."""
+    out: list[str] = []
+    carried: dict[str, str] = {}  # letter -> accidental written earlier in the bar
+    last: tuple[str, int, str] | None = None  # the last note: letter, octave, accidental
+    tied: tuple[str, int, str] | None = None  # the note a tie holds over
+    for token in tokens:
+        kind = token_kind(token)
+        if kind == "bar":
+            carried = {}
+        elif kind == "tie":
+            tied = last
+        elif kind == "note":
+            accidental, letter, octave = note_parts(token)
+            if not accidental and tied and tied[:2] == (letter, octave) and tied[2]:
+                accidental = tied[2]
+            elif not accidental:
+                accidental = carried.get(letter, "")
+            if accidental and not token.startswith(accidental):
+                token = accidental + token
+            if accidental:
+                carried[letter] = accidental
+            last, tied = (letter, octave, accidental), None
+        out.append(token)
+    return out
+
+
+def printable_abc(tune_text: str, title: str, named_decorations: bool = False) -> str:
     """A tune laid out for print: its music 4 bars a line (the abc tokens, so pickups, repeats,
-    endings and ornaments stay), with its title and its composer, source and tempo lines."""
+    endings and ornaments stay), with its title and its composer, source and tempo lines.
+    `named_decorations`: ``!trill!`` for ``T``, ``!fermata!`` for ``H``... (music21 drops the note
+    after an ``H``), and every inherited accidental written out (explicit_accidentals)."""
     from melody.formats.abc import normalize_tune, tune_to_abc
 
     fields = header_fields(tune_text)
     canonical, _reason = normalize_tune(tune_text.split("\n", 1)[1] if tune_text.startswith("X:") else tune_text)
-    laid_out = tokens_to_abc(explicit_repeat_starts(tune_tokens(canonical or tune_text)), title)
+    tokens = explicit_repeat_starts(tune_tokens(canonical or tune_text))
+    if named_decorations:
+        tokens = explicit_accidentals([DECORATION_NAMES.get(token, token) for token in tokens])
+    laid_out = tokens_to_abc(tokens, title)
     extra = "".join(f"{name}:{fields[name]}\n" for name in ("C", "S", "O", "Q") if fields.get(name))
     text = tune_to_abc(laid_out, 1, title)
     return text.replace("\nK:", f"\n{extra}K:", 1) if extra else text

@@ -35,7 +35,11 @@ def score_to_midi_bytes(score: Score) -> bytes:
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     numerator, denominator = score.meter
     if 0 < numerator < 256 and 0 < denominator <= 128 and denominator & (denominator - 1) == 0:
-        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0))
+        pickup = _pickup_signature(score.pickup, denominator)
+        if pickup is not None:  # a pickup bar of its own meter, as notation programs write one
+            midi.time_signature_changes.append(pretty_midi.TimeSignature(*pickup, 0))
+        start = score.pickup * seconds_per_beat if pickup is not None else 0
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, start))
     # else: MIDI holds only meters over a power of two; the notes keep their times without one
     if score.key and normalize_key(score.key):
         midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(score.key), 0))
@@ -50,6 +54,18 @@ def score_to_midi_bytes(score: Score) -> bytes:
     buffer = io.BytesIO()
     midi.write(buffer)
     return buffer.getvalue()
+
+
+def _pickup_signature(pickup: float, denominator: int) -> tuple[int, int] | None:
+    """The meter of a bar `pickup` beats long (0.5 in 6/8: 1/8), or None for no pickup or one no
+    meter spells (a power-of-two denominator up to 64)."""
+    if pickup <= 0:
+        return None
+    for unit in (denominator, 8, 16, 32, 64):
+        count = pickup * unit / 4
+        if unit >= denominator and abs(count - round(count)) < 1e-9 and round(count) >= 1:
+            return round(count), unit
+    return None
 
 
 def _key_number(key: str) -> int:
@@ -67,7 +83,8 @@ def write_midi(score: Score, path: str | Path) -> None:
 
 def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     """Read a type 0 or 1 MIDI file. Each non-drum instrument becomes a voice; drums are dropped
-    (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones."""
+    (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones; a first
+    bar in a shorter meter of its own is the pickup."""
     pretty_midi = import_pretty_midi()
 
     path = Path(path)
@@ -88,10 +105,17 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     resolution = midi.resolution
     _, tempi = midi.get_tempo_changes()
     tempo = round(float(tempi[0]), 3) if len(tempi) and 10 <= tempi[0] <= 400 else 120.0  # undo µs rounding
-    meter = (4, 4)
-    if midi.time_signature_changes:
-        first = midi.time_signature_changes[0]
+    meter, pickup = (4, 4), 0.0
+    signatures = midi.time_signature_changes
+    if signatures:
+        first = signatures[0]
         meter = (first.numerator, first.denominator)
+        if len(signatures) > 1:  # a short first bar in a meter of its own, then the tune's: a pickup
+            second = signatures[1]
+            bar = 4 * first.numerator / first.denominator
+            at = midi.time_to_tick(second.time) / resolution
+            if abs(at - bar) < 1e-6 and bar < 4 * second.numerator / second.denominator:
+                meter, pickup = (second.numerator, second.denominator), bar
     notes, programs, dropped = [], [], {}
     for instrument in midi.instruments:
         if instrument.is_drum and not keep_drums:
@@ -112,4 +136,4 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     if midi.key_signature_changes:
         number = midi.key_signature_changes[0].key_number
         key = pretty_midi.key_number_to_key_name(number).replace(" Major", "").replace(" minor", "m")
-    return Score(tuple(notes), tempo, meter, key, tuple(programs), dropped)
+    return Score(tuple(notes), tempo, meter, key, tuple(programs), dropped, pickup)
