@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from melody.errors import ConfigError, InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc_core import LexError
-from melody.formats.abc_lexer import printable_abc, tune_tokens, voice_count
+from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count
 from melody.formats.abc_player import bars_to_score, tokens_to_score
 from melody.formats.abc_writer import score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
@@ -36,9 +37,14 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
         chosen = tunes[tune - 1]
         if voice_count(tune_body(chosen.text)) == 1:  # our player: abc2midi's reading, pickup included
             try:
-                return tokens_to_score(tune_tokens(chosen.text)), chosen.title
+                tokens = tune_tokens(chosen.text)
             except LexError:
-                pass  # music21 may still read what the abc tokens cannot spell
+                tokens = None  # music21 may still read what the abc tokens cannot spell
+            if tokens is not None:
+                kinds = Counter(token_kind(token) for token in tokens)
+                if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
+                    raise InputError(f"tune {tune}: a chord or grace notes with no closing bracket", str(path))
+                return tokens_to_score(tokens), chosen.title
         stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
         return stream_to_score(expand_repeats(stream)), chosen.title
     if suffix in MIDI:
