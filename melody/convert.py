@@ -89,7 +89,8 @@ def write_score(
         os.close(fd)
         try:
             stream.write("musicxml", fp=tmp)
-            atomic_write_bytes(path, pickup_marked(Path(tmp).read_bytes()))
+            xml = Path(tmp).read_bytes()
+            atomic_write_bytes(path, pickup_marked(xml) if _starts_short(stream) else xml)
         finally:
             Path(tmp).unlink(missing_ok=True)
     else:
@@ -108,6 +109,13 @@ def keep_short_bars(stream):
             if missing > 0 and measure.highestTime > 0:
                 measure.paddingRight = missing
     return stream
+
+
+def _starts_short(stream) -> bool:
+    """Whether the first measure is shorter than a bar: a pickup."""
+    part = stream.parts[0] if hasattr(stream, "parts") and stream.parts else stream
+    measures = list(part.getElementsByClass("Measure"))
+    return len(measures) > 1 and 0 < measures[0].highestTime < measures[0].barDuration.quarterLength
 
 
 def pickup_marked(xml: bytes) -> bytes:

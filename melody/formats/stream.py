@@ -33,14 +33,14 @@ def _key(flat) -> str | None:
 
 
 def _pickup(part) -> float:
-    """Beats of the pickup: the first measure when it is shorter than a bar (music21 pads it on the
-    left, and numbers it 0)."""
+    """Beats of the pickup: the first measure when it is shorter than a bar (music21 numbers a first
+    measure 0 for other reasons too, so its number does not say)."""
     measures = list(part.getElementsByClass("Measure"))
     if not measures:
         return 0.0
     first = measures[0]
-    padding = float(first.paddingLeft or 0)
-    return float(first.duration.quarterLength) if padding > 0 or first.number == 0 else 0.0
+    length, bar = float(first.duration.quarterLength), float(first.barDuration.quarterLength)
+    return length if 0 < length < bar and len(measures) > 1 else 0.0
 
 
 def stream_to_bars(stream):
