@@ -1,6 +1,7 @@
 """Convert between ABC, MIDI and MusicXML. A tune read from ABC goes to notation (ABC, MusicXML) from
 its own ABC, so its pickup, repeats, endings and ornaments stay; everything else goes through a
-Score (notes played out), written with the pickup the notes show."""
+Score (notes played out), written with its pickup: the one its source has, or for MIDI the one
+the notes show."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
                 return tokens_to_score(tokens), chosen.title
         stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
         return stream_to_score(expand_repeats(stream)), chosen.title
-    if suffix in MIDI:
-        return midi_to_score(path), path.stem
+    if suffix in MIDI:  # MIDI has no bar lines: a pickup our writer did not mark is guessed from the notes
+        return midi_to_score(path).with_pickup(), path.stem
     if suffix in MUSICXML:
         from music21 import converter
 
@@ -77,7 +78,7 @@ def write_score(
         raise OutputError("file exists; use --force to overwrite it", str(path))
     # a tune's own ABC, laid out again so a line never breaks inside a bar (music21 would reset
     # accidentals there, where abc2midi does not); else our writer's ABC of the Score
-    notation = printable_abc(abc, title) if abc is not None else score_to_abc(score.with_pickup(), title)
+    notation = printable_abc(abc, title) if abc is not None else score_to_abc(score, title)
     if suffix in ABC:
         atomic_write_text(path, notation)
     elif suffix in MIDI:

@@ -144,7 +144,7 @@ def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int], list[str]]
         return [score], dict(score.dropped), []
     from melody.formats.abc_writer import score_to_abc
 
-    text, reason = normalize_tune(score_to_abc(score.melody().with_pickup(), title))  # a tune is one line
+    text, reason = normalize_tune(score_to_abc(score.melody(), title))  # a tune is one line
     return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
 
 

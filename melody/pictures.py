@@ -85,7 +85,7 @@ def score_svg(score: Score, path: str | Path, title: str = "Untitled", abc: str 
 
     voices = len({note.voice for note in score.notes})
     if abc is not None or voices <= 1:
-        text = printable_abc(abc if abc is not None else score_to_abc(score.with_pickup(), title), title)
+        text = printable_abc(abc if abc is not None else score_to_abc(score, title), title)
         svg = AbcEngraver().svg(text)
         if not svg:
             raise ConfigError("verovio could not engrave this tune")
