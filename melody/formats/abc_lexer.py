@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
+from fractions import Fraction
 
 from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import (
     BARS,
+    BROKEN_NEXT,
+    BROKEN_SHIFT,
     DECORATION_LETTERS,
     DECORATION_NAMES,
     RESERVED_LETTERS,
@@ -302,18 +305,62 @@ def explicit_accidentals(tokens: list[str]) -> list[str]:
     return out
 
 
+def explicit_rhythm(tokens: list[str]) -> list[str]:
+    """`tokens` with each broken rhythm (``A>B``) written as the lengths it stands for
+    (``A3/2 B/2``): the same music, for readers such as music21 that lose ``>`` next to slurs and
+    decorations."""
+    items: list[list[str]] = []  # an element (note, rest or chord, with its length) or one token
+    chord = grace = False
+    for token in tokens:
+        kind = token_kind(token)
+        if kind == "length" and items and items[-1][0] == "element":
+            items[-1].append(token)
+            continue
+        if chord:
+            items[-1].append(token)
+            chord = kind != "chord_close"
+            continue
+        grace = (grace or kind == "grace_open") and kind != "grace_close"
+        if kind in ("note", "rest") and not grace or kind == "chord_open":
+            items.append(["element", token])
+            chord = kind == "chord_open"
+        else:
+            items.append(["token", token])
+    factors = [Fraction(1)] * len(items)
+    last = None  # index of the last element
+    waiting = None  # the factor the next element takes
+    for index, (what, *body) in enumerate(items):
+        if what == "element":
+            if waiting is not None:
+                factors[index], waiting = waiting, None
+            last = index
+        elif token_kind(body[0]) == "broken" and last is not None:
+            factors[last] *= 1 + BROKEN_SHIFT[body[0]]
+            waiting, last = BROKEN_NEXT[body[0]], None
+    out: list[str] = []
+    for (what, *body), factor in zip(items, factors):
+        if what == "token":
+            if token_kind(body[0]) != "broken":
+                out += body
+            continue
+        length = parse_length(body[-1]) if token_kind(body[-1]) == "length" else Fraction(1)
+        music = body[:-1] if token_kind(body[-1]) == "length" else body
+        out += music + ([length_token(length * factor)] if length * factor != 1 else [])
+    return out
+
+
 def printable_abc(tune_text: str, title: str, named_decorations: bool = False) -> str:
     """A tune laid out for print: its music 4 bars a line (the abc tokens, so pickups, repeats,
     endings and ornaments stay), with its title and its composer, source and tempo lines.
     `named_decorations`: ``!trill!`` for ``T``, ``!fermata!`` for ``H``... (music21 drops the note
-    after an ``H``), and every inherited accidental written out (explicit_accidentals)."""
+    after an ``H``), every inherited accidental and broken rhythm written out (for music21)."""
     from melody.formats.abc import normalize_tune, tune_to_abc
 
     fields = header_fields(tune_text)
     canonical, _reason = normalize_tune(tune_text.split("\n", 1)[1] if tune_text.startswith("X:") else tune_text)
     tokens = explicit_repeat_starts(tune_tokens(canonical or tune_text))
     if named_decorations:
-        tokens = explicit_accidentals([DECORATION_NAMES.get(token, token) for token in tokens])
+        tokens = explicit_rhythm(explicit_accidentals([DECORATION_NAMES.get(token, token) for token in tokens]))
     laid_out = tokens_to_abc(tokens, title)
     extra = "".join(f"{name}:{fields[name]}\n" for name in ("C", "S", "O", "Q") if fields.get(name))
     text = tune_to_abc(laid_out, 1, title)

@@ -62,6 +62,7 @@ def stream_to_bars(stream):
         for measure in bracket.getSpannedElements():
             endings[id(measure)] = int(str(bracket.number).split(",")[0] or 1)
     bars = []
+    measures = [m for m in measures if m.highestTime > 0]  # an empty measure between two double bars
     for index, measure in enumerate(measures):
         written = WrittenBar(length=Fraction(measure.duration.quarterLength).limit_denominator(960) / 4)
         for element in measure.flatten().notes:
