@@ -1,7 +1,6 @@
 """Convert between ABC, MIDI and MusicXML. A tune read from ABC goes to notation (ABC, MusicXML) from
 its own ABC, so its pickup, repeats, endings and ornaments stay; everything else goes through a
-Score (notes played out), written with its pickup: the one its source has, or for MIDI the one
-the notes show."""
+Score (notes played out), written with the pickup its source has."""
 
 from __future__ import annotations
 
@@ -48,8 +47,8 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
                 return tokens_to_score(tokens), chosen.title
         stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
         return stream_to_score(expand_repeats(stream)), chosen.title
-    if suffix in MIDI:  # MIDI has no bar lines: a pickup our writer did not mark is guessed from the notes
-        return midi_to_score(path).with_pickup(), path.stem
+    if suffix in MIDI:
+        return midi_to_score(path), path.stem
     if suffix in MUSICXML:
         from music21 import converter
 

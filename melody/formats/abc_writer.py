@@ -70,7 +70,7 @@ class _Speller:
             for step in (5, 6):
                 letter = letters[(letters.index(tonic[0]) + step) % 7]
                 alter = self.signature.get(letter, 0)
-                if alter <= 0:
+                if alter < 0 or (alter == 0 and letter not in "BE"):  # B# and E# left as C and F
                     self.names[(LETTER_SEMITONES[letter] + alter + 1) % 12] = ("^" if alter == 0 else "") + letter
         self.bar: dict[tuple[str, int], int] = {}
 
@@ -81,7 +81,7 @@ class _Speller:
         spelled = self.names[pitch % 12]
         letter = spelled[-1]
         alter = {"^": 1, "_": -1}.get(spelled[0], 0)
-        octave = pitch // 12 - 5  # MIDI 60 (middle C) is ABC "C"
+        octave = (pitch - alter - LETTER_SEMITONES[letter]) // 12 - 5  # MIDI 60 is ABC "C"; B#3 is C4
         carried = self.bar.get((letter, octave))
         accidental = ""
         # Written whenever it differs from the key signature, even if an earlier note in the bar

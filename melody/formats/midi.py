@@ -84,7 +84,8 @@ def write_midi(score: Score, path: str | Path) -> None:
 def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     """Read a type 0 or 1 MIDI file. Each non-drum instrument becomes a voice; drums are dropped
     (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones; a first
-    bar in a shorter meter of its own is the pickup."""
+    bar in a shorter meter of its own is the pickup (a file with no time signature at all gets the
+    pickup its notes show)."""
     pretty_midi = import_pretty_midi()
 
     path = Path(path)
@@ -136,4 +137,5 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     if midi.key_signature_changes:
         number = midi.key_signature_changes[0].key_number
         key = pretty_midi.key_number_to_key_name(number).replace(" Major", "").replace(" minor", "m")
-    return Score(tuple(notes), tempo, meter, key, tuple(programs), dropped, pickup)
+    score = Score(tuple(notes), tempo, meter, key, tuple(programs), dropped, pickup)
+    return score if signatures else score.with_pickup()  # no time signature: the notes say where bars fall
