@@ -1,7 +1,8 @@
 """Score -> ABC text. music21 reads ABC but cannot write it, so this part is ours.
 
-Each voice is written on a grid of 1/12 beat with L:1/8: notes and rests with lengths relative to
-L:, notes split at bar lines and tied, accidentals relative to the key and carried within a bar,
+Each voice is written on a grid of 1/24 beat (32nd notes and triplets) with L:1/8: notes and
+rests with lengths relative to L:, notes split at bar lines and tied, accidentals relative to the
+key and carried within a bar,
 triplets where a beat's onsets fall on thirds, a bar line per the meter, a line break every
 four bars, and one ``V:`` block per voice.
 """
@@ -23,8 +24,8 @@ from melody.formats.abc_core import (
 )
 from melody.score import Note, Score
 
-STEPS_PER_BEAT = 12
-UNIT_STEPS = 6  # L:1/8 is half a quarter-note beat
+STEPS_PER_BEAT = 24  # 32nd notes and triplets of eighths both land on it
+UNIT_STEPS = 12  # L:1/8 is half a quarter-note beat
 BARS_PER_LINE = 4
 LOWEST_WRITTEN = 12  # C,,,, (MIDI 12): music21 cannot read ABC notes an octave below it
 SHARP_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
@@ -182,8 +183,8 @@ def simple_lengths(units: Fraction) -> list[Fraction]:
 
 
 def _sound(event: tuple, speller: _Speller, scale: Fraction = Fraction(1)) -> list[str]:
-    """One note, chord or rest (tied pieces inside a tuplet). On the 1/12-beat grid every length
-    is a multiple of 1/4 unit inside a (3:2 tuplet and of 1/2 unit outside one."""
+    """One note, chord or rest (tied pieces inside a tuplet). On the 1/24-beat grid every length
+    is a multiple of 1/4 unit outside a (3:2 tuplet and of 1/8 unit inside one."""
     _, length, pitches, tied = event
     units = Fraction(length, UNIT_STEPS) * scale
     parts = simple_lengths(units) if scale != 1 else [units]
