@@ -310,7 +310,8 @@ def run_generate(args: argparse.Namespace) -> int:
         return 0
     for item in written:
         say(
-            f"{item['title']}  [dim]{item['key']} {item['meter']}, {item['notes']} notes[/]  "
+            f"{item['title']}  [dim]{item['type'] + ', ' if item['type'] else ''}{item['key']} {item['meter']}, "
+            f"{item['notes']} notes[/]  "
             f"{item['abc']}  {item['midi']}"
         )
     if resampled:

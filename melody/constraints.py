@@ -94,6 +94,8 @@ class Constraint:
         order = "RMLK"
         following = ("R" if type_required else "RM") if not fed else order[min(order.index(fed[-1]) + 1, 3)]
         meters = TYPE_METERS.get(tune_type or "")
+        if meters and not any(f"M:{meter}" in self.by_token for meter in meters):
+            meters = None  # the model never saw this type's meters: any it knows will do
         for i in headers:
             token = self.vocab[i]
             if token[0] in following and token[1] == ":":

@@ -172,6 +172,7 @@ def write_pieces(pieces: list[Piece], out_dir: str | Path, force: bool = False) 
                 "notes": piece.notes,
                 "key": fields.get("K"),
                 "meter": fields.get("M"),
+                "type": fields.get("R"),
                 "problems": piece.problems,
             }
         )

@@ -18,7 +18,7 @@ import torch
 from melody.checkpoint import Model
 from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc import HEADER_ORDER, normalize_tune
-from melody.formats.abc_core import TUNE_TYPES, USUAL_METERS, normalize_type, tune_style
+from melody.formats.abc_core import TUNE_TYPES, TYPE_METERS, normalize_type, tune_style
 from melody.formats.abc_form import DEFAULT_PART_BARS, FormPlan, default_plan, draw_plan, parse_form
 from melody.model import repeat_state, select_state
 from melody.score import Note, Score
@@ -146,7 +146,8 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
         else:
             header, meter = [f"R:{normalize_type(config.tune_type)}"] if config.tune_type else [], config.meter
             if header and header[0] not in tokenizer.index:  # a type it never saw: its style, in its meter
-                header, meter = [f"R:{tune_style(header[0][2:])}"], meter or USUAL_METERS.get(header[0][2:])
+                usual = TYPE_METERS.get(header[0][2:], (None,))[0]
+                header, meter = [f"R:{tune_style(header[0][2:])}"], meter or usual
             for name, value, normal in (("M", meter, normalize_meter), ("K", config.key, normalize_key)):
                 if value:
                     spelled = normal(value)

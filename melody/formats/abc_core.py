@@ -203,11 +203,11 @@ TUNE_TYPES = {
     "slow air": "air", "planxty": "air", "song": "song", "dance": "dance",
 }  # fmt: skip
 SONG_TYPES = frozenset({"air", "song"})
-TYPE_METERS = {"hornpipe": frozenset({"2/4", "4/4", "C"})}  # abc2midi refuses a hornpipe in any other
-# a type's usual meter: for a type a model never saw, its style's token in this meter stands in
-USUAL_METERS = {"reel": "4/4", "jig": "6/8", "slip jig": "9/8", "hornpipe": "4/4", "polka": "2/4"}
-USUAL_METERS |= {"slide": "12/8", "waltz": "3/4", "march": "2/4", "strathspey": "4/4", "fling": "4/4"}
-USUAL_METERS |= {"barndance": "4/4", "mazurka": "3/4", "set dance": "6/8"}
+# the meters a type is written in, its usual one first (a hornpipe only in those abc2midi plays it in)
+TYPE_METERS = {"reel": ("4/4", "C|", "C", "2/2"), "jig": ("6/8",), "slip jig": ("9/8",), "slide": ("12/8",)}
+TYPE_METERS |= {"hornpipe": ("4/4", "C", "2/4"), "polka": ("2/4",), "waltz": ("3/4",), "mazurka": ("3/4",)}
+TYPE_METERS |= {"march": ("2/4", "6/8", "4/4", "C"), "strathspey": ("4/4", "C"), "fling": ("4/4", "C")}
+TYPE_METERS |= {"barndance": ("4/4", "C"), "set dance": ("6/8", "2/4", "4/4")}
 SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
 
 
