@@ -116,3 +116,12 @@ def test_opened_repeats_play_the_same_in_abc2midi_without_its_warnings(tmp_path)
     opened_warnings, opened_midi = abc2midi(explicit_repeat_starts(IMPLIED_REPEATS), "opened")
     assert any("Assuming repeat" in line for line in implied_warnings)
     assert opened_warnings == [] and opened_midi == implied_midi
+
+
+def test_a_chord_takes_its_length_after_the_bracket():
+    from melody.formats.abc_player import tokens_to_score
+
+    tokens = body_tokens("[CE]2 D|")
+    assert tokens == ["[", "C", "E", "]", "2", "D", "|"]
+    notes = tokens_to_score(["M:2/4", "L:1/8", "K:C", *tokens]).notes
+    assert [(n.start, n.end) for n in notes] == [(0.0, 1.0), (0.0, 1.0), (1.0, 1.5)]

@@ -45,7 +45,8 @@ _TOKEN_RE = re.compile(
     r"|(?P<reserved>[" + "".join(sorted(RESERVED_LETTERS)) + "])"
     r"|(?P<note>(?:\^\^|__|\^|_|=)?[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
     r"|(?P<broken><<?|>>?)"
-    r"|(?P<other>[-()\[\]{}])"
+    r"|(?P<chordclose>\])(?P<chordlength>[0-9]*/*[0-9]*)"
+    r"|(?P<other>[-()\[{}])"
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
 _VOICE_RE = re.compile(r"^V:(.*)$|\[V:([^\]\n]*)\]", re.M)
@@ -146,6 +147,10 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
             elif groups["deco"] is not None:
                 if decorations:
                     tokens.append(groups["deco"])
+            elif groups["chordclose"] is not None:
+                tokens.append("]")
+                if groups["chordlength"] and parse_length(groups["chordlength"]) != 1:
+                    tokens.append(length_token(parse_length(groups["chordlength"])))  # ABC 2.1: [CE]2
             elif groups["note"] is not None:
                 tokens.append("z" if groups["note"] == "x" else groups["note"])
                 if groups["length"]:
