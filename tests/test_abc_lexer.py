@@ -7,6 +7,7 @@ import pytest
 from melody.formats.abc import read_abc_file
 from melody.formats.abc_lexer import (
     LexError,
+    body_tokens,
     explicit_repeat_starts,
     normalize_key,
     parse_length,
