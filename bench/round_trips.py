@@ -4,7 +4,8 @@
 
 For each clean tune (music21's folk collections and tests/data), the ABC that comes back is
 compared with the one that went in, both played by our player: the same meter, the same pickup (so
-every bar line falls in the same place) and the same notes (onset, pitch and duration, on a grid of
+every bar line falls in the same place; times are counted from the first note, as a rest that opens
+a pickup is silence a reader may leave out) and the same notes (onset, pitch and duration, on a grid of
 1/48 beat). Tunes in free meter (M:none) are counted apart: neither format keeps it. Repeats are
 compared played out: MusicXML keeps them, but our ABC writer writes a Score,
 which holds notes as played (see the closing note of issue 15). MIDI carries no bar lines: the meter
@@ -43,8 +44,11 @@ def shape(abc: str) -> tuple:
     state = TuneState()
     for token in tokens:
         state.feed(token)
-    pickup = Fraction(state.anacrusis or 0) / TICKS * 4
-    notes = tuple((round(n.start * 48), n.pitch, round(n.duration * 48)) for n in tokens_to_score(tokens).notes)
+    notes = tokens_to_score(tokens).notes
+    first = Fraction(notes[0].start).limit_denominator(960) if notes else Fraction(0)
+    # times from the first note: a rest that opens the pickup (zA|) is silence, not music
+    pickup = Fraction(state.anacrusis or 0) / TICKS * 4 - first
+    notes = tuple((round((n.start - first) * 48), n.pitch, round(n.duration * 48)) for n in notes)
     meter = meter_pair(next(t for t in tokens if t.startswith("M:"))[2:])  # C and 4/4 are one meter
     return meter, pickup, notes
 
