@@ -30,6 +30,7 @@ from melody.formats.abc_core import (
     SHORTEST_ROLLED,
     SWUNG_TYPES,
     TYPE_METERS,
+    key_tonic,
     parse_length,
     tuplet_ratio,
 )
@@ -40,7 +41,6 @@ from melody.formats.abc_state import (
     accidental,
     as_float,
     closes_to_start,
-    key_tonic,
     letter,
     pitch_key,
     room_left,

@@ -104,6 +104,14 @@ def key_signature(key: str) -> dict[str, int]:
     return dict(_signature(key))
 
 
+@functools.lru_cache(maxsize=256)
+def key_tonic(key: str) -> tuple[str, int, int]:
+    """(letter, semitone shift) of a key's tonic, the final of its mode, and the shift its
+    signature gives that letter: ``F#m`` -> (F, 1, 1); ``Dmix`` -> (D, 0, 0)."""
+    tonic, _mode, _extras = key_parts(key)
+    return tonic[0], {"#": 1, "b": -1}.get(tonic[1:], 0), key_signature(key).get(tonic[0], 0)
+
+
 def key_fifths(key: str) -> int:
     """Sharps (positive) or flats (negative) of a key's signature, explicit accidentals aside."""
     tonic, mode, _ = key_parts(normalize_key(key) or "C")

@@ -17,8 +17,8 @@ from melody.formats.abc_core import (
     ACCIDENTAL_SHIFT,
     LETTER_SEMITONES,
     SECTION_ENDS,
-    key_parts,
     key_signature,
+    key_tonic,
     normalize_key,
     note_parts,
     tune_style,
@@ -75,9 +75,8 @@ def default_plan(tune_type: str | None, part_bars: int | None = None, cadence: b
 
 def tonic_pitch_class(key: str) -> int:
     """Pitch class of the key's tonic, the final of its mode (``Dmix``: D; ``F#m``: F#)."""
-    tonic, _mode, _extras = key_parts(normalize_key(key) or "C")
-    shift = {"#": 1, "b": -1}.get(tonic[1:], 0)
-    return (LETTER_SEMITONES[tonic[0]] + shift) % 12
+    letter, shift, _signature = key_tonic(normalize_key(key) or "C")
+    return (LETTER_SEMITONES[letter] + shift) % 12
 
 
 @dataclass(frozen=True)

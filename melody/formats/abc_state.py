@@ -34,8 +34,7 @@ from melody.formats.abc_core import (
     SHORTEST_ROLLED,
     TICKS,
     compound_meter,
-    key_parts,
-    key_signature,
+    key_tonic,
     meter_fraction,
     parse_length,
     ticks,
@@ -66,14 +65,6 @@ def letter(note: str) -> str:
     """The note's letter, upper case: an accidental holds for that letter in every octave of the
     bar, as abc2midi reads it."""
     return note.lstrip("_^=")[0].upper()
-
-
-@functools.lru_cache(maxsize=256)
-def key_tonic(key: str) -> tuple[str, int, int]:
-    """(letter, semitone shift) of a key's tonic, the final of its mode, and the shift its
-    signature gives that letter: ``F#m`` -> (F, 1, 1); ``Dmix`` -> (D, 0, 0)."""
-    tonic, _mode, _extras = key_parts(key)
-    return tonic[0], {"#": 1, "b": -1}.get(tonic[1:], 0), key_signature(key).get(tonic[0], 0)
 
 
 @dataclass
