@@ -15,13 +15,16 @@ EXAMPLES = {
     "generate": """
         melody generate -n 4                         4 folk tunes from the shipped model into outputs/
         melody generate --key Dmix --meter 6/8 --title "Morning Jig" --seed 3
+        melody generate -n 10 --type reel                ten reels: AABB, 8 bars a part, ending on the tonic
+        melody generate --type jig --form AABBCC --part-bars 8
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
         melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files
         melody generate -n 3 --preview               see and hear what came out""",
     "train": """
         melody train folk --out runs/folk --max-minutes 30        the built-in folk collections
         melody train ~/tunes/ --out runs/mine --epochs 10 --hidden-size 256
-        melody train ~/tunes/ --resume runs/mine --max-minutes 60  carry on where it stopped""",
+        melody train ~/tunes/ --resume runs/mine --max-minutes 60  carry on where it stopped
+        melody train ~/tunes/ --init-from folk --out runs/fine --max-minutes 10  fine-tune the shipped model""",
     "evaluate": """
         melody evaluate folk                            the shipped model on folk's held-out tunes
         melody evaluate folk --samples 200 --json       also judge 200 generated tunes
