@@ -15,7 +15,7 @@ EXAMPLES = {
     "generate": """
         melody generate -n 4                         4 folk tunes from the shipped model into outputs/
         melody generate --key Dmix --meter 6/8 --title "Morning Jig" --seed 3
-        melody generate -n 10 --type reel                ten reels: AABB, 8 bars a part, ending on the tonic
+        melody generate -n 10 --type reel            ten reels: AABB, 8 bars a part, ending on the tonic
         melody generate --type jig --form AABBCC --part-bars 8
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
         melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files
