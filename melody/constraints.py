@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from melody.form_mask import cadence_bar, form_bars, form_key
 from melody.formats.abc_core import (
     ACCIDENTAL_SHIFT,
     BROKEN_SHIFT,
@@ -156,7 +157,7 @@ class Constraint:
             f(state.host_need),
             f(state.grace_units) if state.grace >= 0 else 0,
             state.rolled,
-            self._form_key(state, room),
+            form_key(state),
             state.header[0][2:] in SWUNG_TYPES,
         )
         cached = self._cache.get(key)
@@ -165,28 +166,6 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
-
-    @staticmethod
-    def _form_key(s: TuneState, room) -> tuple | None:
-        """What the form rules read: where the part stands, how it must close, the tonic."""
-        if s.form is None:
-            return None
-        need = s.part_need()
-        sections = s.form.sections
-        following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
-        return (
-            s.form,
-            s.form_done,
-            min(need, 2),
-            s.part_bars_done == 0,
-            s.section < len(sections) and sections[s.section][1],
-            following,
-            closes_to_start(s),
-            s.bar is not None and s.anacrusis == s.bar - s.used,
-            s.last_tonic,
-            key_tonic(s.key)[:2],
-            s.tonic_shift_now(),
-        )
 
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
@@ -249,7 +228,7 @@ class Constraint:
         if s.finished or s.form_done:
             mask[self.eos] = True
             return mask
-        cadence = self._cadence_bar(s)
+        cadence = cadence_bar(s)
         room = float(room_left(s)) if s.bar is not None else float("inf")
         element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
@@ -380,7 +359,7 @@ class Constraint:
         if s.bars + 1 < self._least_bars(s):
             allowed.discard("|]")
         if s.form is not None and s.bar is not None:
-            allowed = self._form_bars(s, allowed, counted=not anacrusis and s.pickup_due is None)
+            allowed = form_bars(s, allowed, counted=not anacrusis and s.pickup_due is None)
         for token in allowed:
             i = self.by_token.get(token)
             if i is not None:
@@ -394,14 +373,7 @@ class Constraint:
         wanted to end, write on. A tune with a form ends where its form does."""
         return self.min_bars if s.bar is not None and s.form is None else 1
 
-    # ---- form ------------------------------------------------------------------------------
-    @staticmethod
-    def _cadence_bar(s: TuneState) -> bool:
-        """Whether this is the last bar of a part that must close on the tonic."""
-        return (
-            s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
-        )
-
+    # ---- form (the rules that read only the state live in form_mask.py) ------------------
     def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
         """In a part's last bar, a note that would leave the tonic less than a unit must be the
         tonic itself (so must the note before a rest that fills the bar); no chord is written there.
@@ -416,26 +388,6 @@ class Constraint:
         mask[notes[(self.letters[notes] != tonic) | (sounding != shift)]] = False
         if not s.last_tonic:
             self._set(mask, "rest", False)
-
-    @staticmethod
-    def _form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
-        """The bar lines a form allows: inside a part a plain bar line, at its end the part's own
-        close (``:|`` for a repeated part, ``||`` before the next, ``|]`` at the tune's end), and
-        only after the tonic when the form asks for a cadence."""
-        sections = s.form.sections
-        repeated = sections[s.section][1]
-        if not counted:  # the anacrusis or a pickup: not a bar of the part
-            return allowed if repeated else allowed - {"|:"}
-        if s.part_need() > 1:
-            return allowed & {"|"}
-        following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
-        if repeated:
-            ends = {":|", "::"} if following else {":|"}
-        else:
-            ends = {"||"} if following is not None else {"|]"}
-        if s.form.cadence and not s.last_tonic:
-            return set()
-        return allowed & ends
 
     def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
         if s.form is not None:
