@@ -389,10 +389,10 @@ def _print_evaluation(result: dict) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from melody.convert import read_score, tune_abc, write_score
+    from melody.convert import read_notation, write_score
 
-    score, title = read_score(args.input, args.tune)
-    path = write_score(score, args.output, title, force=args.force, abc=tune_abc(args.input, args.tune))
+    score, title, abc = read_notation(args.input, args.tune)
+    path = write_score(score, args.output, title, force=args.force, abc=abc)
     summary = {
         "input": args.input,
         "output": str(path),
@@ -410,7 +410,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def run_play(args: argparse.Namespace) -> int:
     from melody.console import err
-    from melody.convert import read_score, tune_abc
+    from melody.convert import read_notation
     from melody.preview import output_device, piano_roll
 
     if args.list_ports:
@@ -418,7 +418,7 @@ def run_play(args: argparse.Namespace) -> int:
     if not args.file:
         raise ConfigError("name a file to play (or --list-ports)")
     source = Path(args.file)
-    score, title = read_score(source, args.tune)
+    score, title, abc = read_notation(source, args.tune)
     if args.port:
         return _stream_to_port(score, args.port)
     summary = {"file": str(source), "title": title, "notes": len(score.notes), "wav": None, "played": False}
@@ -426,7 +426,7 @@ def run_play(args: argparse.Namespace) -> int:
         from melody.pictures import piano_roll_png, score_svg
 
         summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
-        summary["svg"] = str(score_svg(score, args.svg, title, tune_abc(source, args.tune))) if args.svg else None
+        summary["svg"] = str(score_svg(score, args.svg, title, abc)) if args.svg else None
         for path in (summary["png"], summary["svg"]):
             if path:
                 say(f"wrote {path}")

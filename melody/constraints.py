@@ -13,7 +13,8 @@ what the sampler allows and what the checker passes agree. From it the mask allo
 - ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at
   least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at once.
 
-Masks are cached by `MaskKey`, the part of the state they read.
+Masks are cached by the part of the state they read (`Constraint._cached`); the form rules that
+read only the state are in form_mask.py.
 """
 
 from __future__ import annotations

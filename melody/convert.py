@@ -28,25 +28,41 @@ ABC, MIDI, MUSICXML = (".abc",), (".mid", ".midi"), (".xml", ".mxl", ".musicxml"
 def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
     """The music of a file as a Score (repeats played out, the pickup kept), and its title. A tune of
     one voice is read by our own player, as abc2midi plays it; others by music21."""
+    score, title, _abc = read_notation(path, tune)
+    return score, title
+
+
+def read_notation(path: str | Path, tune: int = 1) -> tuple[Score, str, str | None]:
+    """`read_score`, and for a tune read from ABC its own ABC (with X:), which notation is written
+    from; None for other files."""
     path = Path(path)
+    if path.suffix.lower() not in ABC:
+        return (*_read_other(path), None)
+    tunes, _ = read_abc_file(path)
+    if not 1 <= tune <= len(tunes):
+        raise InputError(f"no tune number {tune}; the file holds {len(tunes)} usable tunes", str(path))
+    chosen = tunes[tune - 1]
+    return _read_abc_tune(chosen, path, tune), chosen.title, tune_to_abc(chosen.text, tune, chosen.title)
+
+
+def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
+    """A tune of one voice through our player (abc2midi's reading); others through music21."""
+    if voice_count(tune_body(chosen.text)) == 1:  # our player: abc2midi's reading, pickup included
+        try:
+            tokens = tune_tokens(chosen.text)
+        except LexError:
+            tokens = None  # music21 may still read what the abc tokens cannot spell
+        if tokens is not None:
+            kinds = Counter(token_kind(token) for token in tokens)
+            if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
+                raise InputError(f"tune {tune}: a chord or grace notes with no closing bracket", str(path))
+            return tokens_to_score(tokens)
+    stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
+    return stream_to_score(expand_repeats(stream))
+
+
+def _read_other(path: Path) -> tuple[Score, str]:
     suffix = path.suffix.lower()
-    if suffix in ABC:
-        tunes, _ = read_abc_file(path)
-        if not 1 <= tune <= len(tunes):
-            raise InputError(f"no tune number {tune}; the file holds {len(tunes)} usable tunes", str(path))
-        chosen = tunes[tune - 1]
-        if voice_count(tune_body(chosen.text)) == 1:  # our player: abc2midi's reading, pickup included
-            try:
-                tokens = tune_tokens(chosen.text)
-            except LexError:
-                tokens = None  # music21 may still read what the abc tokens cannot spell
-            if tokens is not None:
-                kinds = Counter(token_kind(token) for token in tokens)
-                if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
-                    raise InputError(f"tune {tune}: a chord or grace notes with no closing bracket", str(path))
-                return tokens_to_score(tokens), chosen.title
-        stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
-        return stream_to_score(expand_repeats(stream)), chosen.title
     if suffix in MIDI:
         return midi_to_score(path), path.stem
     if suffix in MUSICXML:
@@ -122,13 +138,3 @@ def pickup_marked(xml: bytes) -> bytes:
     """MusicXML whose measure 0 (a pickup, as music21 numbers it) says it is implicit, so notation
     programs number the first full bar 1 and do not count the pickup as a bar."""
     return xml.replace(b'<measure implicit="no" number="0"', b'<measure implicit="yes" number="0"', 1)
-
-
-def tune_abc(path: str | Path, tune: int = 1) -> str | None:
-    """The ABC of tune `tune` of an ABC file (canonical, with X:), or None for other files."""
-    path = Path(path)
-    if path.suffix.lower() not in ABC:
-        return None
-    tunes, _ = read_abc_file(path)
-    chosen = tunes[min(max(tune, 1), len(tunes)) - 1]
-    return tune_to_abc(chosen.text, tune, chosen.title)

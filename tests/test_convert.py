@@ -1,7 +1,7 @@
 import pytest
 
 from melody.cli import main
-from melody.convert import read_score, write_score
+from melody.convert import read_notation, read_score, write_score
 from melody.errors import ConfigError, InputError, OutputError
 from tests.conftest import DATA, FOLK_SAMPLE
 
@@ -56,13 +56,11 @@ def test_abc_to_musicxml_keeps_the_pickup_repeats_endings_and_title(tmp_path):
 
     from music21 import converter
 
-    from melody.convert import tune_abc
-
     source = tmp_path / "susan.abc"
     source.write_text(BLACK_EYED)
-    score, title = read_score(source)
+    score, title, abc = read_notation(source)
     assert score.pickup == 0.5  # the anacrusis D, as abc2midi reads it
-    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=tune_abc(source))
+    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=abc)
     text = xml.read_text()
     assert '<measure implicit="yes" number="0"' in text and text.count("<repeat") == 4 and text.count("<ending") >= 2
     with warnings.catch_warnings():
@@ -80,12 +78,10 @@ def test_verovio_reads_our_musicxml_with_a_pickup(tmp_path):
     pytest.importorskip("verovio")
     import verovio
 
-    from melody.convert import tune_abc
-
     source = tmp_path / "susan.abc"
     source.write_text(BLACK_EYED)
-    score, title = read_score(source)
-    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=tune_abc(source))
+    score, title, abc = read_notation(source)
+    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=abc)
     toolkit = verovio.toolkit()
     assert toolkit.loadData(xml.read_text())
     svg = toolkit.renderToSVG(1)

@@ -4,7 +4,7 @@ classes heard (relative to the key's tonic, so a piece in G and one in D compare
 of each voice.
 
 The key is the key signature whose scale holds the most note time (formats/abc_writer.py's
-estimate), found the same way for generated and held-out pieces, so the share compares fairly.
+major_tonic), found the same way for generated and held-out pieces, so the share compares fairly.
 """
 
 from __future__ import annotations
@@ -13,29 +13,21 @@ from collections import Counter
 from statistics import median
 
 from melody.evaluation.statistics import histogram, ks_distance, tv_distance
+from melody.formats.abc_writer import MAJOR_SCALE, major_tonic
 from melody.score import Score
 
-DIATONIC = (0, 2, 4, 5, 7, 9, 11)
 MAX_VOICES_SHOWN = 4
-
-
-def _tonic(score: Score) -> int:
-    """Pitch class of the best-fitting major scale's tonic (weighted by note length)."""
-    weights = [0.0] * 12
-    for note in score.notes:
-        weights[note.pitch % 12] += note.duration
-    return max(range(12), key=lambda tonic: sum(weights[(tonic + step) % 12] for step in DIATONIC))
 
 
 def score_stats(score: Score) -> dict | None:
     """Figures of one piece, or None for a piece with no notes."""
     if not score.notes:
         return None
-    tonic = _tonic(score)
+    tonic = major_tonic(score)
     voices: dict[int, list[int]] = {}
     for note in score.notes:
         voices.setdefault(note.voice, []).append(note.pitch)
-    in_scale = sum((note.pitch - tonic) % 12 in DIATONIC for note in score.notes) / len(score.notes)
+    in_scale = sum((note.pitch - tonic) % 12 in MAJOR_SCALE for note in score.notes) / len(score.notes)
     ordered = sorted(voices.values(), key=median, reverse=True)  # highest voice first: soprano, alto...
     return {
         "voices": len(voices),

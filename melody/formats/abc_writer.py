@@ -40,16 +40,23 @@ def _major_name(fifths: int) -> str:
     return next(name for name, count in MAJOR_FIFTHS.items() if count == fifths)
 
 
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+def major_tonic(score: Score) -> int:
+    """Pitch class of the tonic of the major scale that holds the most note time (C on a tie)."""
+    histogram = [0.0] * 12
+    for note in score.notes:
+        histogram[note.pitch % 12] += note.duration
+    return max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in MAJOR_SCALE), -tonic))
+
+
 def estimate_key(score: Score) -> str:
     """The key signature whose scale holds the most notes, named in the mode of the final note when
     that is a folk mode (``G``, ``Em``, ``Ador``, ``Dmix``), else as the major key."""
     if not score.notes:
         return "C"
-    histogram = [0.0] * 12
-    for note in score.notes:
-        histogram[note.pitch % 12] += note.duration
-    scale = (0, 2, 4, 5, 7, 9, 11)
-    best = max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in scale), -abs(tonic - 0)))
+    best = major_tonic(score)
     fifths = best * 7 % 12
     fifths = fifths - 12 if fifths > 6 else fifths
     final = (max(score.notes, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
