@@ -174,7 +174,9 @@ def run_corpus(args: argparse.Namespace) -> int:
         "meters": dict(Counter(h.get("M", "?") for h in headers).most_common(12)),
     }
     if args.check:
-        summary["check"] = _check_corpus(corpus)
+        from melody.validate import check_corpus
+
+        summary["check"] = check_corpus(corpus.pieces, corpus.sources)
     if args.json:
         print_json(summary)
         return 0
@@ -194,33 +196,6 @@ def run_corpus(args: argparse.Namespace) -> int:
     err.print(table)
     _report_skipped(summary)
     return 0
-
-
-def _check_corpus(corpus) -> dict:
-    """Bar-by-bar check of every ABC tune: clean share per file and the commonest problems."""
-    import re
-    from collections import Counter
-
-    from melody.validate import check_tunes
-
-    texts = [(p, s) for p, s in zip(corpus.pieces, corpus.sources) if isinstance(p, str)]
-    results = check_tunes([p for p, _ in texts])
-    per_file: dict[str, list[int]] = {}
-    problems: Counter = Counter()
-    for (_, source), found in zip(texts, results):
-        tally = per_file.setdefault(source, [0, 0])
-        tally[0] += 1
-        tally[1] += not found
-        if found:
-            problems[re.sub(r"^bar \d+: |[0-9/]+ of a whole note", "", found[0]).strip()] += 1
-    clean = sum(c for _, c in per_file.values())
-    return {
-        "tunes": len(results),
-        "clean": clean,
-        "clean_share": clean / len(results) if results else None,
-        "files": [{"file": f, "tunes": t, "clean": c, "clean_share": c / t} for f, (t, c) in per_file.items()],
-        "first_problems": dict(problems.most_common(8)),
-    }
 
 
 def _print_check(check: dict) -> None:
@@ -420,7 +395,10 @@ def run_play(args: argparse.Namespace) -> int:
     source = Path(args.file)
     score, title, abc = read_notation(source, args.tune)
     if args.port:
-        return _stream_to_port(score, args.port)
+        from melody.playback import stream_to_port
+
+        stream_to_port(score, args.port)
+        return 0
     summary = {"file": str(source), "title": title, "notes": len(score.notes), "wav": None, "played": False}
     if args.png or args.svg:
         from melody.pictures import piano_roll_png, score_svg
@@ -447,16 +425,12 @@ def run_play(args: argparse.Namespace) -> int:
 
 def _render_and_play(score, source: Path, args: argparse.Namespace, device, summary: dict) -> None:
     """Render the audio; play it on the device, and write a .wav when asked or when there is none."""
-    import tempfile
+    from melody.preview import render, render_score, wav_bytes
 
-    from melody.formats.midi import write_midi
-    from melody.preview import render, wav_bytes
-
-    with tempfile.TemporaryDirectory() as folder:
-        midi_path = source if source.suffix.lower() in (".mid", ".midi") else Path(folder) / "piece.mid"
-        if midi_path != source:
-            write_midi(score, midi_path)
-        audio, renderer = render(midi_path, args.sample_rate, args.soundfont, args.renderer)
+    if source.suffix.lower() in (".mid", ".midi"):  # the file itself: its own instruments and tempo
+        audio, renderer = render(source, args.sample_rate, args.soundfont, args.renderer)
+    else:
+        audio, renderer = render_score(score, args.sample_rate, args.soundfont, args.renderer)
     if renderer == "sine" and args.renderer == "auto":
         say(
             "[dim]rendered with plain sine tones: FluidSynth not found (apt-get install fluidsynth && "
@@ -472,28 +446,11 @@ def _render_and_play(score, source: Path, args: argparse.Namespace, device, summ
         summary["wav"] = str(wav_path)
         say(f"wrote {wav_path} ({renderer}, {seconds:.1f} s)")
     if device:
-        _play(audio, args.sample_rate)
-        summary["played"] = True
+        from melody.playback import play_audio
 
-
-def _play(audio, sample_rate: int) -> None:
-    """Play through the default output with a progress bar in seconds; Ctrl-C stops."""
-    import time
-
-    import sounddevice
-
-    from melody.console import counting_progress
-
-    seconds = int(audio.size / sample_rate) + 1
-    sounddevice.play(audio.astype("float32"), sample_rate)
-    try:
         with counting_progress("playing (s)") as update:
-            started = time.monotonic()
-            while sounddevice.get_stream().active:
-                update(min(seconds, int(time.monotonic() - started)), seconds)
-                time.sleep(0.2)
-    finally:
-        sounddevice.stop()
+            play_audio(audio, args.sample_rate, update)
+        summary["played"] = True
 
 
 def _preview_pieces(written: list[dict], quiet: bool) -> None:
@@ -501,32 +458,22 @@ def _preview_pieces(written: list[dict], quiet: bool) -> None:
     from rich.table import Table
 
     from melody.console import err
-    from melody.convert import read_score
-    from melody.preview import piano_roll, write_wav
+    from melody.playback import preview_written
+    from melody.preview import piano_roll
 
+    rows = preview_written(written)
+    if quiet or not rows:
+        return
     table = Table(title="generated")
     for column in ("title", "key", "meter", "bars", "seconds", "notes", "files"):
         table.add_column(column)
-    first = None
-    for item in written:
-        audio = write_wav(item["midi"], Path(item["midi"]).with_suffix(".wav"))
-        item["wav"], item["renderer"] = audio["wav"], audio["renderer"]
-        score, _ = read_score(item["midi"])
-        first = first or score
-        bars = int(-(-score.duration // float(score.bar_beats)))
-        files = f"{Path(item['abc']).name} .mid .wav"
+    for row in rows:
+        files = f"{Path(row.abc).name} .mid .wav"
         table.add_row(
-            item["title"],
-            str(item["key"]),
-            str(item["meter"]),
-            str(bars),
-            f"{audio['seconds']:.1f}",
-            str(item["notes"]),
-            files,
+            row.title, str(row.key), str(row.meter), str(row.bars), f"{row.seconds:.1f}", str(row.notes), files
         )
-    if not quiet:
-        err.print(table)
-        err.print("\n".join(piano_roll(first, width=min(100, err.width))), highlight=False)
+    err.print(table)
+    err.print("\n".join(piano_roll(rows[0].score, width=min(100, err.width))), highlight=False)
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -558,25 +505,4 @@ def _list_ports(as_json: bool) -> int:
         print_json({"ports": ports})
     else:
         say("\n".join(ports) if ports else "no MIDI output ports")
-    return 0
-
-
-def _stream_to_port(score, port_name: str) -> int:
-    """Send the piece to a MIDI output (a hardware synth, a DAW) in real time; Ctrl-C stops."""
-    import io
-
-    import mido
-
-    from melody.formats.midi import score_to_midi_bytes
-    from melody.preview import midi_output_ports
-
-    if port_name not in midi_output_ports():
-        raise ConfigError(f"no MIDI output port {port_name!r}; see melody play --list-ports")
-    midi = mido.MidiFile(file=io.BytesIO(score_to_midi_bytes(score)))
-    with mido.open_output(port_name) as port:
-        try:
-            for message in midi.play():
-                port.send(message)
-        finally:
-            port.reset()
     return 0

@@ -106,9 +106,9 @@ def midi_output_ports() -> list[str]:
 
 
 def render(
-    midi_path: str | Path, sample_rate: int = 44100, soundfont: str | None = None, renderer: str = "auto"
+    midi_path: str | Path | bytes, sample_rate: int = 44100, soundfont: str | None = None, renderer: str = "auto"
 ) -> tuple[np.ndarray, str]:
-    """Mono audio in [-1, 1] and the name of the renderer that made it."""
+    """Mono audio in [-1, 1] and the name of the renderer that made it, from a MIDI file or its bytes."""
     pretty_midi = import_pretty_midi()
 
     if renderer not in RENDERERS:
@@ -116,9 +116,10 @@ def render(
     if not 8000 <= sample_rate <= 192000:
         raise ConfigError("--sample-rate must be between 8000 and 192000")
     try:
-        midi = pretty_midi.PrettyMIDI(str(midi_path))
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_path) if isinstance(midi_path, bytes) else str(midi_path))
     except Exception as error:  # pretty_midi raises many types for damaged files
-        raise InputError(f"not a readable MIDI file ({str(error)[:120]})", str(midi_path)) from None
+        where = "MIDI data" if isinstance(midi_path, bytes) else str(midi_path)
+        raise InputError(f"not a readable MIDI file ({str(error)[:120]})", where) from None
     audio, used = None, "sine"
     font = find_soundfont(soundfont) if renderer != "sine" else None
     if font is not None:
@@ -130,6 +131,15 @@ def render(
         audio, used = midi.synthesize(fs=sample_rate), "sine"
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     return (audio / peak * 0.9 if peak > 0 else audio), used
+
+
+def render_score(
+    score: Score, sample_rate: int = 44100, soundfont: str | None = None, renderer: str = "auto"
+) -> tuple[np.ndarray, str]:
+    """`render` of a Score (repeats played out, as its MIDI file has them)."""
+    from melody.formats.midi import score_to_midi_bytes
+
+    return render(score_to_midi_bytes(score), sample_rate, soundfont, renderer)
 
 
 def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:

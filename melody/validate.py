@@ -17,21 +17,24 @@ import re
 
 from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import DECORATION_LETTERS, normalize_key
+from melody.formats.abc_state import Problem
 
 _ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\ny") | DECORATION_LETTERS
 _DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
 
 
-def key_problem(value: str) -> str | None:
-    return None if normalize_key(value) is not None else f"K:{value} is not a key (or has an unknown mode)"
+def key_problem(value: str) -> Problem | None:
+    if normalize_key(value) is not None:
+        return None
+    return Problem(f"K:{value} is not a key (or has an unknown mode)", kind="a K: that is not a key")
 
 
-def abc_problems(text: str) -> list[str]:
+def abc_problems(text: str) -> list[Problem]:
     """Problems of one canonical tune (header lines, then body); an empty list means well-formed."""
     problems = []
     fields = header_fields(text)
     if "K" not in fields:
-        return ["no K: field"]
+        return [Problem("no K: field")]
     if (problem := key_problem(fields["K"])) is not None:
         problems.append(problem)
     body = tune_body(text)
@@ -39,17 +42,17 @@ def abc_problems(text: str) -> list[str]:
     music = "\n".join(re.sub(r"\[[A-Za-z]:[^\]]*\]|![^!\n]*!", " ", line) for line in lines)
     stray = sorted({ch for ch in music if ch not in _ALLOWED})
     if stray:
-        problems.append("stray characters " + " ".join(repr(ch) for ch in stray))
+        problems.append(Problem("stray characters " + " ".join(repr(ch) for ch in stray), kind="stray characters"))
     if re.search(r"(^|[\s|\[\](){}<>-])/", music):
-        problems.append("a length slash with no note before it")
+        problems.append(Problem("a length slash with no note before it"))
     if re.search(r"[a-g]'*,", music):
-        problems.append("an octave-down comma after a lowercase note")
+        problems.append(Problem("an octave-down comma after a lowercase note"))
     if re.search(_DECORATION_CLASS + r"(?=[\s|\]:)]|$)", music):
-        problems.append("a decoration with no note after it")
+        problems.append(Problem("a decoration with no note after it"))
     return problems
 
 
-def tune_problems(text: str) -> list[str]:
+def tune_problems(text: str) -> list[Problem]:
     """Every problem of one canonical tune: the quick checks above, then bar by bar against the
     meter (an anacrusis, a final bar or section end that completes it, and endings are allowed;
     ``M:none`` tunes are free). Bar numbers count the first full bar as 1."""
@@ -60,11 +63,11 @@ def tune_problems(text: str) -> list[str]:
     try:
         tokens = tune_tokens(text)
     except LexError as error:
-        return problems + [f"cannot read the tune bar by bar: {error}"]
+        return problems + [Problem(f"cannot read the tune bar by bar: {error}", kind="cannot read the tune bar by bar")]
     return problems + check_tokens(tokens)
 
 
-def check_tunes(texts: list[str], workers: int | None = None) -> list[list[str]]:
+def check_tunes(texts: list[str], workers: int | None = None) -> list[list[Problem]]:
     """`tune_problems` of many tunes, in worker processes when there are enough to pay for them."""
     import os
     from concurrent.futures import ProcessPoolExecutor
@@ -80,3 +83,28 @@ def clean_tunes(texts: list[str]) -> tuple[list[str], int]:
     """The tunes with no problem at all, and how many were left out: what `train --clean` keeps."""
     kept = [text for text, problems in zip(texts, check_tunes(texts)) if not problems]
     return kept, len(texts) - len(kept)
+
+
+def check_corpus(pieces: list, sources: list[str]) -> dict:
+    """`melody corpus --check`: every ABC tune bar by bar, the clean share per file, and the
+    commonest first problem of the tunes that are not clean, by kind."""
+    from collections import Counter
+
+    texts = [(piece, source) for piece, source in zip(pieces, sources) if isinstance(piece, str)]
+    results = check_tunes([piece for piece, _ in texts])
+    per_file: dict[str, list[int]] = {}
+    problems: Counter = Counter()
+    for (_, source), found in zip(texts, results):
+        tally = per_file.setdefault(source, [0, 0])
+        tally[0] += 1
+        tally[1] += not found
+        if found:
+            problems[found[0].kind] += 1
+    clean = sum(c for _, c in per_file.values())
+    return {
+        "tunes": len(results),
+        "clean": clean,
+        "clean_share": clean / len(results) if results else None,
+        "files": [{"file": f, "tunes": t, "clean": c, "clean_share": c / t} for f, (t, c) in per_file.items()],
+        "first_problems": dict(problems.most_common(8)),
+    }

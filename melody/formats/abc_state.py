@@ -67,6 +67,22 @@ def letter(note: str) -> str:
     return note.lstrip("_^=")[0].upper()
 
 
+SHORT_SECTION = "a short bar before a section end"
+
+
+class Problem(str):
+    """What is wrong, as a user reads it ("bar 3: ..."), with its bar and its kind: the text
+    without bar number or figures, so a corpus report can tally problems of one kind."""
+
+    bar: int | None
+    kind: str
+
+    def __new__(cls, text: str, bar: int | None = None, kind: str | None = None) -> Problem:
+        problem = super().__new__(cls, text if bar is None else f"bar {bar}: {text}")
+        problem.bar, problem.kind = bar, kind or text
+        return problem
+
+
 @dataclass
 class TuneState:
     """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set.
@@ -149,8 +165,11 @@ class TuneState:
         if kind != "length":
             self.last = kind
 
-    def _problem(self, text: str) -> None:
-        self.problems.append(f"bar {self.bars + (0 if self.anacrusis else 1)}: {text}")
+    def _problem(self, text: str, kind: str | None = None) -> None:
+        self.problems.append(Problem(text, self.bars + (0 if self.anacrusis else 1), kind))
+
+    def _short_section(self, used, bar) -> None:
+        self._problem(f"{_beats(used)} before a section end where the meter wants {_beats(bar)}", SHORT_SECTION)
 
     def _feed_header(self, token: str) -> None:
         self.header.append(token)
@@ -178,7 +197,7 @@ class TuneState:
             try:
                 self.unit = ticks(Fraction(value))
             except (ValueError, ZeroDivisionError):
-                self._problem(f"bad unit length {value}")
+                self._problem(f"bad unit length {value}", "a bad unit length")
 
     def _scale(self) -> int | Fraction:
         scale = times(self.unit, self.tuplet_factor) if self.tuplet_left > 0 else self.unit
@@ -209,7 +228,7 @@ class TuneState:
 
     def _feed_note(self, token: str) -> None:
         if self.tie_to is not None and self.chord < 0 and not self._continues_tie(token):
-            self._problem(f"tie to {token}, not to the same pitch")
+            self._problem(f"tie to {token}, not to the same pitch", "a tie to another pitch")
         if token != "z" and self.grace < 0 and self.chord <= 0:
             self.last_tonic = self._is_tonic(token)
         if token != "z" and accidental(token):
@@ -287,7 +306,7 @@ class TuneState:
     def _feed_tuplet(self, token: str) -> None:
         ratio = tuplet_ratio(token, self.compound)
         if ratio is None:
-            self._problem(f"bad tuplet {token}")
+            self._problem(f"bad tuplet {token}", "a bad tuplet")
             return
         self.tuplet_left, self.tuplet_factor = ratio
 
@@ -335,14 +354,14 @@ class TuneState:
         if self.chord >= 0 or self.grace >= 0:
             self._problem("a bar line inside a chord or grace notes")
         if self.last in ("deco", "tuplet", "broken", "slur_open"):
-            self._problem(f"a bar line right after a {self.last}")
+            self._problem(f"a bar line right after a {self.last}", "a bar line right after an unfinished sign")
         if used > 0:
             if bar is not None and used != bar:
                 self._check_short_bar(token, used, bar)
             elif self.section_short is not None:
                 short, justified = self.section_short
                 if not justified:
-                    self._problem(f"{_beats(short)} before a section end where the meter wants {_beats(bar)}")
+                    self._short_section(short, bar)
                 elif self.pickup_due is not None:
                     self._problem("a full bar where the pickup into the next section belongs")
                     self.pickup_due = None
@@ -352,7 +371,7 @@ class TuneState:
             if self.form is not None and not pickup and not (first and self.anacrusis is not None):
                 self._count_part_bar()  # the anacrusis and a pickup are not bars of a part
         if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
-            self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars")
+            self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars", "a first ending too long")
         self.used = 0
         self.bar_accidentals = {}
         if self.tie_to is not None and token != "|":
@@ -396,7 +415,7 @@ class TuneState:
                     self._problem("the pickup after a repeat to the start must open the next repeat (|:)")
                 return
         if pending is not None and not pending[1]:
-            self._problem(f"{_beats(pending[0])} before a section end where the meter wants {_beats(bar)}")
+            self._short_section(pending[0], bar)
         completes = self.anacrusis is not None and used + self.anacrusis == bar
         to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
         if used < bar and completes and (token == "|]" or to_start or (not self.strict and token in SECTION_ENDS)):
@@ -407,7 +426,7 @@ class TuneState:
         if not self.strict and used < bar and token in SECTION_ENDS:
             self.section_short = (used, False)  # judged by the bar that follows: is it the pickup?
             return
-        self._problem(f"{_beats(used)} where the meter wants {_beats(bar)}")
+        self._problem(f"{_beats(used)} where the meter wants {_beats(bar)}", "a bar longer or shorter than the meter")
 
     def close(self) -> list[str]:
         """Problems of the whole tune, once it has ended."""
@@ -416,15 +435,20 @@ class TuneState:
         if self.host_need is not None:
             self._judge_grace_host(self.written)
         if self.bar is not None and self.used > self.bar:
-            self._problem(f"the last bar has {_beats(self.used)} where the meter wants {_beats(self.bar)}")
+            self._problem(
+                f"the last bar has {_beats(self.used)} where the meter wants {_beats(self.bar)}",
+                "the last bar longer than the meter",
+            )
         if self.tie_to is not None:
-            self.problems.append("the tune ends on a tie")
+            self.problems.append(Problem("the tune ends on a tie"))
         if self.repeat_open:
-            self.problems.append("a repeat opened and never closed")
+            self.problems.append(Problem("a repeat opened and never closed"))
         if self.tuplet_left > 0 or self.chord >= 0 or self.grace >= 0:
-            self.problems.append("the tune ends inside a tuplet, chord or grace notes")
+            self.problems.append(Problem("the tune ends inside a tuplet, chord or grace notes"))
         if self.last in ("tuplet", "deco", "broken"):
-            self.problems.append(f"the tune ends on a dangling {self.last}")
+            self.problems.append(
+                Problem(f"the tune ends on a dangling {self.last}", kind="the tune ends on a dangling sign")
+            )
         return self.problems
 
 
