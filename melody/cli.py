@@ -38,6 +38,9 @@ EXAMPLES = {
         melody convert tune.abc tune.mid             ABC -> MIDI (repeats played out)
         melody convert song.mid song.abc             MIDI -> readable ABC, one V: block per voice
         melody convert book.abc --tune 3 t3.musicxml for MuseScore""",
+    "serve": """
+        melody serve                                 the studio at http://127.0.0.1:8000
+        melody serve --port 8080 --models runs/      also offer every run folder under runs/""",
     "corpus": """
         melody corpus folk
         melody corpus ~/tunes/ --json""",
@@ -240,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--no-roll", action="store_true", help="do not print the piano roll")
     pl.add_argument("--png", default=None, metavar="OUT", help="write a piano-roll image (needs melody[plot])")
     pl.add_argument("--svg", default=None, metavar="OUT", help="engrave sheet music as SVG (needs melody[score])")
+
+    sv = command("serve", "the studio: compose, see and hear tunes in the browser (needs melody[studio])")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--models", default=None, metavar="DIR", help="also offer each run folder under DIR")
+    sv.add_argument("--device", default="cpu", help="where the models run (cpu, cuda)")
 
     command("doctor", "what preview can use on this machine, and how to install what is missing")
 

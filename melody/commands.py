@@ -476,6 +476,21 @@ def _preview_pieces(written: list[dict], quiet: bool) -> None:
     err.print("\n".join(piano_roll(rows[0].score, width=min(100, err.width))), highlight=False)
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from melody.studio import LOCAL_HOSTS, serve
+
+    if not 0 < args.port < 65536:
+        raise ConfigError("--port must be between 1 and 65535")
+    if args.models is not None and not Path(args.models).is_dir():
+        raise ConfigError("--models must be a folder of run folders", args.models)
+    if args.host not in LOCAL_HOSTS:
+        say(f"[yellow]warning:[/] listening on {args.host}: anyone who can reach this machine can use the studio")
+    serve(
+        args.host, args.port, args.models, args.device, ready=lambda url: say(f"melody studio at {url}, Ctrl-C stops")
+    )
+    return 0
+
+
 def run_doctor(args: argparse.Namespace) -> int:
     from melody.doctor import checks
 

@@ -114,6 +114,17 @@ def write_score(
     return path
 
 
+def convert_abc_text(text: str, suffix: str) -> tuple[bytes, Score, str]:
+    """The first tune of ABC text as a file of `suffix` (.abc, .mid, .musicxml), as `melody convert`
+    writes it; also its Score and title."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "tune.abc", Path(folder) / f"tune{suffix}"
+        source.write_text(text if "X:" in text else f"X:1\n{text}", encoding="utf-8")
+        score, title, abc = read_notation(source)
+        write_score(score, target, title or "Untitled", abc=abc)
+        return target.read_bytes(), score, title
+
+
 def keep_short_bars(stream):
     """The stream with each short bar (the last bar of a part that the anacrusis completes) marked
     as short, where music21 would otherwise fill it with a rest on writing and shift every bar

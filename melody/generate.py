@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,7 @@ from melody.formats.abc_player import tokens_to_score
 from melody.formats.abc_writer import estimate_key, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.sample import SampleConfig, primer_title, sample_rows
+from melody.score import Score
 from melody.titles import TitleModel
 from melody.validate import tune_problems
 
@@ -39,6 +41,20 @@ class Piece:
     midi: bytes
     notes: int
     problems: list[str] = field(default_factory=list)
+    score: Score | None = None  # the notes played out, as the MIDI has them
+
+    def fields(self) -> dict:
+        """What a listing shows of the piece: title, size, key, meter, type and problems."""
+        header = header_fields(self.abc)
+        return {
+            "title": self.title,
+            "tokens": self.tokens,
+            "notes": self.notes,
+            "key": header.get("K"),
+            "meter": header.get("M"),
+            "type": header.get("R"),
+            "problems": list(self.problems),
+        }
 
 
 def safe_name(title: str, limit: int = 60) -> str:
@@ -82,7 +98,7 @@ def piece_from_ids(
             score = tokens_to_score(tokens)
         if len(score.notes) < MIN_NOTES:
             return None, f"fewer than {MIN_NOTES} notes"
-        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems), ""
+        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems, score), ""
     except (MelodyError, LexError) as error:
         return None, getattr(error, "message", str(error))
 
@@ -139,6 +155,14 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
     return SampleResult(kept, resampled, dropped)
 
 
+def sample_one_by_one(model: Model, config: SampleConfig, device="cpu") -> Iterator[SampleResult]:
+    """`config.count` pieces sampled one at a time, each result as soon as it is ready (for a page
+    that shows tunes as they come). Piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it."""
+    for index in range(config.count):
+        seed = None if config.seed is None else config.seed + index
+        yield sample_with_reasons(model, replace(config, count=1, seed=seed), device)
+
+
 def free_stem(out_dir: Path, stem: str, taken: set[str], force: bool) -> str:
     """`stem`, or `stem-2`, `stem-3`... so no existing file is overwritten unless forced."""
     candidate, number = stem, 1
@@ -162,18 +186,5 @@ def write_pieces(pieces: list[Piece], out_dir: str | Path, force: bool = False) 
         abc_path, midi_path = out_dir / f"{stem}.abc", out_dir / f"{stem}.mid"
         atomic_write_text(abc_path, piece.abc)
         atomic_write_bytes(midi_path, piece.midi)
-        fields = header_fields(piece.abc)
-        written.append(
-            {
-                "abc": str(abc_path),
-                "midi": str(midi_path),
-                "title": piece.title,
-                "tokens": piece.tokens,
-                "notes": piece.notes,
-                "key": fields.get("K"),
-                "meter": fields.get("M"),
-                "type": fields.get("R"),
-                "problems": piece.problems,
-            }
-        )
+        written.append({"abc": str(abc_path), "midi": str(midi_path), **piece.fields()})
     return written

@@ -67,6 +67,17 @@ def tune_problems(text: str) -> list[Problem]:
     return problems + check_tokens(tokens)
 
 
+def first_tune_problems(text: str) -> list[Problem]:
+    """Problems of the first tune of ABC text as a person writes it (tunebook header, legacy line
+    breaks, fields in the body): the verdict the studio shows while one types."""
+    from melody.formats.abc import read_abc_text
+
+    tunes, dropped = read_abc_text(text if "X:" in text else f"X:1\n{text}", "<abc>")
+    if not tunes:
+        return [Problem(next(iter(dropped), "no tune (an ABC tune needs a K: line)"))]
+    return tune_problems(tunes[0].text)
+
+
 def check_tunes(texts: list[str], workers: int | None = None) -> list[list[Problem]]:
     """`tune_problems` of many tunes, in worker processes when there are enough to pay for them."""
     import os

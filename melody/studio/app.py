@@ -1,0 +1,253 @@
+"""The studio's web app: a page, its static files, and a small JSON API over the same library
+functions the CLI calls. Every request is capped; a client names models from the catalog only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from melody.errors import ConfigError, MelodyError
+from melody.formats.abc_core import LexError
+from melody.sample import SampleConfig
+from melody.studio.composer import Composer, model_catalog
+from melody.studio.tunes import tune_view
+
+MAX_BODY = 64 * 1024  # bytes of one request: a long tune is a few kB
+MAX_COUNT = 16
+MAX_TOKENS = 3000
+WAV_RATE = 22050  # enough for a tune, and half the bytes of CD rate
+EXPORTS = {"abc": "text/vnd.abc", "mid": "audio/midi", "wav": "audio/wav"}
+EXPORTS["musicxml"] = "application/vnd.recordare.musicxml+xml"
+# the page's own origin only; blob: is the audio and downloads the page makes from its own responses.
+# The hash is the one <style> abcjs 6.7.2 adds to a clickable score (its selection styles).
+ABCJS_STYLE = "'sha256-BCpnf71gZdCsSCHDzyB1RsBbZ0qQdqseK6v+yJsgg30='"
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'self'; script-src 'self'; style-src 'self' {ABCJS_STYLE}; img-src 'self' blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+STATIC = resources.files("melody.studio") / "static"
+
+
+class RequestError(Exception):
+    """A request the page should not have sent: answered 400 with its message."""
+
+
+def create_app(
+    models_dir: str | Path | None = None, device: str = "cpu", warm: str | None = "folk", ready=None
+) -> Starlette:
+    """The studio app. `warm`: a model to load at start, so the first compose finds it ready;
+    `ready()`: called once the server listens."""
+    catalog = model_catalog(models_dir)
+    composer = Composer(catalog, tune_view, device)
+    if warm in catalog:
+        composer.warm(warm)
+
+    async def page(request: Request) -> Response:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    async def models(request: Request) -> Response:
+        from melody.formats.abc_core import TUNE_TYPES
+
+        types = sorted(set(TUNE_TYPES.values()))
+        return JSONResponse({"models": list(catalog), "default": warm if warm in catalog else None, "types": types})
+
+    async def compose(request: Request) -> Response:
+        body = await _json_body(request)
+        name = body.get("model")
+        if name not in catalog:
+            raise RequestError(f"no model named {str(name)[:40]!r}; choose one of {', '.join(catalog)}")
+        config = _sample_config(body)
+        job, ahead = composer.submit(name, config)
+        return JSONResponse({"job": job.id, "ahead": ahead})
+
+    async def events(request: Request) -> Response:
+        job = composer.jobs.get(request.path_params["job"])
+        if job is None:
+            return JSONResponse({"error": "no such job"}, status_code=404)
+        return StreamingResponse(_event_stream(job, request), media_type="text/event-stream")
+
+    async def check(request: Request) -> Response:
+        from melody.validate import first_tune_problems
+
+        abc = _abc_of(await _json_body(request))
+        problems = await run_in_threadpool(first_tune_problems, abc)
+        return JSONResponse({"problems": [str(p) for p in problems]})
+
+    async def export(request: Request) -> Response:
+        kind = request.path_params["kind"]
+        if kind not in EXPORTS:
+            return JSONResponse({"error": f"no export {kind[:20]!r}"}, status_code=404)
+        body = await _json_body(request)
+        data, score, title = await run_in_threadpool(_export, _abc_of(body), kind)
+        name = f"{_file_stem(title)}.{kind}"
+        seconds = score.duration * 60 / score.tempo  # the music, without the sound's release after it
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Melody-Seconds": f"{seconds:.3f}"}
+        return Response(data, media_type=EXPORTS[kind], headers=headers)
+
+    routes = [
+        Route("/", page),
+        Route("/api/models", models),
+        Route("/api/compose", compose, methods=["POST"]),
+        Route("/api/jobs/{job}/events", events),
+        Route("/api/check", check, methods=["POST"]),
+        Route("/api/export/{kind}", export, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if ready is not None:
+            ready()
+        yield
+        composer.stop()
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={RequestError: _bad_request, MelodyError: _bad_request, LexError: _bad_request},
+        lifespan=lifespan,
+    )
+    app.state.composer = composer
+    app.add_middleware(_SecurityHeaders)
+    return app
+
+
+async def _bad_request(request: Request, error: Exception) -> Response:
+    message = getattr(error, "message", None) or str(error)
+    return JSONResponse({"error": message}, status_code=400)
+
+
+async def _json_body(request: Request) -> dict:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise RequestError(f"request larger than {MAX_BODY // 1024} kB")
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            raise RequestError(f"request larger than {MAX_BODY // 1024} kB")
+    try:
+        body = json.loads(data or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestError("the request is not JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("the request is not a JSON object")
+    return body
+
+
+def _abc_of(body: dict) -> str:
+    abc = body.get("abc")
+    if not isinstance(abc, str) or not abc.strip():
+        raise RequestError("no ABC text")
+    return abc
+
+
+def _number(body: dict, name: str, kind, low, high, default):
+    value = body.get(name, default)
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise RequestError(f"{name} must be a number") from None
+    if not low <= number <= high:
+        raise RequestError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise RequestError(f"{name} must be a short text")
+    return value.strip()
+
+
+def _sample_config(body: dict) -> SampleConfig:
+    """A SampleConfig from the page's fields, within the studio's caps."""
+    primer = body.get("primer") or None
+    if primer is not None and not isinstance(primer, str):
+        raise RequestError("primer must be ABC text")
+    try:
+        return SampleConfig(
+            count=_number(body, "count", int, 1, MAX_COUNT, 1),
+            temperature=_number(body, "temperature", float, 0.05, 3.0, 1.0),
+            top_p=_number(body, "top_p", float, 0.05, 1.0, 1.0),
+            max_tokens=_number(body, "max_tokens", int, 16, MAX_TOKENS, 1500),
+            seed=_number(body, "seed", int, 0, 2**31 - 1, None),
+            primer=primer,
+            key=_text(body, "key"),
+            meter=_text(body, "meter"),
+            tune_type=_text(body, "type"),
+            form=_text(body, "form"),
+        )
+    except ConfigError as error:
+        raise RequestError(error.message.replace("--", "")) from None
+
+
+def _export(abc: str, kind: str):
+    """One tune's ABC as a file of `kind`, written as `melody convert` and `melody play --wav` do;
+    also its Score and title."""
+    from melody.convert import convert_abc_text
+    from melody.preview import render_score, wav_bytes
+
+    if kind == "wav":
+        _, score, title = convert_abc_text(abc, ".abc")
+        audio, _ = render_score(score, WAV_RATE)
+        return wav_bytes(audio, WAV_RATE), score, title
+    return convert_abc_text(abc, f".{kind}")
+
+
+def _file_stem(title: str) -> str:
+    from melody.generate import safe_name
+
+    return safe_name(title or "tune")
+
+
+async def _event_stream(job, request: Request):
+    """The job's events as server-sent events, until it is done or the page goes away. Each event
+    carries its index as id, so a reconnecting page resumes where it left off."""
+    last = request.headers.get("last-event-id", "")
+    sent = int(last) + 1 if last.isdigit() else 0
+    while True:
+        if sent >= len(job.events):
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(0.05)
+            continue
+        event, data = job.events[sent]
+        yield f"id: {sent}\nevent: {event}\ndata: {json.dumps(data)}\n\n"
+        sent += 1
+        if event in ("done", "failed"):
+            return
+
+
+class _SecurityHeaders:
+    """Adds the content-security policy and no-sniffing to every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

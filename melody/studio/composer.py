@@ -1,0 +1,112 @@
+"""The studio's one worker: requests wait in a queue and are composed one after another in a
+thread, each tune reported as soon as it is ready. Models load once per process."""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from melody.checkpoint import MODEL_FILE_NAMES, Model, load_model, shipped_models
+from melody.errors import MelodyError
+from melody.generate import sample_one_by_one
+from melody.sample import SampleConfig
+
+KEPT_JOBS = 64  # finished jobs whose events a late listener may still read
+WARM = "warm"  # the id of the job that only loads a model
+
+
+def model_catalog(models_dir: str | Path | None) -> dict[str, str]:
+    """The models a page may choose, by name: the shipped ones, then each run folder under
+    `models_dir` that holds a model file. A client names one of these, never a path."""
+    catalog = {name: name for name in shipped_models()}
+    if models_dir is not None:
+        for folder in sorted(Path(models_dir).iterdir()) if Path(models_dir).is_dir() else []:
+            if folder.is_dir() and any((folder / name).is_file() for name in MODEL_FILE_NAMES):
+                catalog.setdefault(folder.name, str(folder))
+    return catalog
+
+
+@dataclass
+class Job:
+    """One compose request and what it has produced so far, as (event, data) pairs."""
+
+    id: str
+    model: str
+    config: SampleConfig
+    events: list[tuple[str, dict]] = field(default_factory=list)  # appended by the worker, read by listeners
+    done: bool = False
+
+
+class Composer:
+    """A queue of compose jobs and the thread that works through it. `tune_view(piece, model)`
+    turns each piece into what the page is sent."""
+
+    def __init__(self, catalog: dict[str, str], tune_view, device: str = "cpu"):
+        self.catalog = catalog
+        self.tune_view = tune_view
+        self.device = device
+        self.models: dict[str, Model] = {}
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.waiting: queue.Queue[Job | None] = queue.Queue()
+        self.numbers = itertools.count(1)
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._work, name="melody-composer", daemon=True)
+        self.thread.start()
+
+    def model(self, name: str) -> Model:
+        """The model of that catalog name, loaded on first use and kept (only the worker calls this)."""
+        if name not in self.models:
+            self.models[name] = load_model(self.catalog[name], self.device)
+        return self.models[name]
+
+    def warm(self, name: str) -> None:
+        """Load a model in the worker, queued like any job, so the first request finds it ready."""
+        self.waiting.put(Job(WARM, name, SampleConfig(count=1)))
+
+    def submit(self, model: str, config: SampleConfig) -> tuple[Job, int]:
+        """Queue a job; also how many jobs are ahead of it (the one running included)."""
+        with self.lock:
+            job = Job(f"job{next(self.numbers)}", model, config)
+            ahead = sum(1 for other in self.jobs.values() if not other.done)
+            self.jobs[job.id] = job
+            while len(self.jobs) > KEPT_JOBS and next(iter(self.jobs.values())).done:
+                self.jobs.popitem(last=False)
+        job.events.append(("queued", {"job": job.id, "ahead": ahead}))
+        self.waiting.put(job)
+        return job, ahead
+
+    def stop(self) -> None:
+        self.waiting.put(None)
+
+    def _work(self) -> None:
+        while (job := self.waiting.get()) is not None:
+            if job.id == WARM:
+                try:
+                    self.model(job.model)
+                except MelodyError:
+                    pass  # the page's first request reports it
+                continue
+            self._compose(job)
+
+    def _compose(self, job: Job) -> None:
+        job.events.append(("started", {"job": job.id, "count": job.config.count}))
+        try:
+            model = self.model(job.model)
+            number = 0
+            for result in sample_one_by_one(model, job.config, self.device):
+                for piece in result.pieces:
+                    number += 1
+                    job.events.append(("tune", self.tune_view(piece, model, number)))
+                for reason in result.dropped:
+                    job.events.append(("left_out", {"reason": reason}))
+            job.events.append(("done", {"job": job.id, "tunes": number}))
+        except MelodyError as error:
+            job.events.append(("failed", {"message": error.message}))
+        except Exception as error:  # a worker must outlive any one request; the page hears why
+            job.events.append(("failed", {"message": f"{type(error).__name__}: {error}"}))
+        finally:
+            job.done = True

@@ -1,0 +1,370 @@
+// melody studio: the page. Every text from the server or the user reaches the page as text
+// (textContent, value), never as markup; abcjs draws the ABC itself.
+"use strict";
+
+const STORE = "melody-studio-tunes";
+const KEPT_TUNES = 100;
+const SVG = "http://www.w3.org/2000/svg";
+const $ = (selector, root = document) => root.querySelector(selector);
+
+let tunes = [];
+let requests = 0;
+
+// ---- talking to the server --------------------------------------------------------------------
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  if (!response.ok) {
+    let message = `the server answered ${response.status}`;
+    try { message = (await response.json()).error || message; } catch (ignored) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function showError(message) {
+  const box = $("#error");
+  box.hidden = !message;
+  box.textContent = message || "";
+}
+
+// ---- keeping the tunes of a visit -------------------------------------------------------------
+function loadTunes() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(STORE) || "[]");
+    return Array.isArray(stored) ? stored.filter((t) => t && typeof t.abc === "string") : [];
+  } catch (ignored) {
+    return [];
+  }
+}
+
+function saveTunes() {
+  try {
+    localStorage.setItem(STORE, JSON.stringify(tunes.slice(0, KEPT_TUNES)));
+  } catch (ignored) {
+    showError("browser storage is full: older tunes will not be kept");
+  }
+}
+
+// ---- composing --------------------------------------------------------------------------------
+function composeRequest() {
+  const value = (id) => $(id).value.trim();
+  return {
+    model: value("#model"),
+    type: value("#type") || null,
+    form: value("#form") || null,
+    key: value("#key") || null,
+    meter: value("#meter") || null,
+    temperature: Number(value("#temperature")),
+    top_p: Number(value("#top-p")),
+    seed: value("#seed") === "" ? null : Number(value("#seed")),
+    count: Number(value("#count") || 1),
+    primer: $("#primer").value.trim() ? $("#primer").value : null,
+  };
+}
+
+async function compose(event) {
+  event.preventDefault();
+  showError(null);
+  const line = document.createElement("li");
+  const number = ++requests;
+  line.textContent = `request ${number}: sending`;
+  $("#jobs").prepend(line);
+  try {
+    const answer = await (await api("/api/compose", composeRequest())).json();
+    listen(answer.job, number, line);
+  } catch (error) {
+    line.textContent = `request ${number}: not sent`;
+    showError(error.message);
+  }
+}
+
+function listen(job, number, line) {
+  const source = new EventSource(`/api/jobs/${encodeURIComponent(job)}/events`);
+  let made = 0;
+  let count = 0;
+  let last = null; // this request's newest card: the next one goes after it
+  const read = (event) => JSON.parse(event.data);
+  source.addEventListener("queued", (event) => {
+    const ahead = read(event).ahead;
+    line.textContent = ahead ? `request ${number}: waiting, ${ahead} ahead` : `request ${number}: starting`;
+  });
+  source.addEventListener("started", (event) => {
+    count = read(event).count;
+    line.className = "running";
+    line.textContent = `request ${number}: composing 1 of ${count}`;
+  });
+  source.addEventListener("tune", (event) => {
+    const tune = {...read(event), id: `t${Date.now()}-${number}-${made}`};
+    made += 1;
+    tunes.unshift(tune);
+    saveTunes();
+    last = addCard(tune, last);
+    line.textContent = made < count ? `request ${number}: composing ${made + 1} of ${count}` : `request ${number}: finishing`;
+  });
+  source.addEventListener("left_out", (event) => {
+    line.title = (line.title ? line.title + "\n" : "") + read(event).reason;
+  });
+  source.addEventListener("done", () => {
+    source.close();
+    line.className = "";
+    line.textContent = `request ${number}: ${made} tune${made === 1 ? "" : "s"}`;
+  });
+  source.addEventListener("failed", (event) => {
+    source.close();
+    line.className = "";
+    line.textContent = `request ${number}: failed`;
+    showError(read(event).message);
+  });
+}
+
+// ---- one tune on the page ---------------------------------------------------------------------
+function figuresOf(tune) {
+  const parts = [tune.type, tune.key && `K:${tune.key}`, tune.meter && `M:${tune.meter}`,
+    tune.bars && `${tune.bars} bars`, tune.notes && `${tune.notes} notes`];
+  return parts.filter(Boolean).join(" · ");
+}
+
+function addCard(tune, after) {
+  const card = $("#tune-template").content.firstElementChild.cloneNode(true);
+  card.dataset.id = tune.id;
+  $(".title", card).textContent = tune.title || "Untitled";
+  $(".figures", card).textContent = figuresOf(tune);
+  $(".abc", card).value = tune.abc;
+  const tunesBox = $("#tunes");
+  if (after && after.parentNode) after.after(card);
+  else tunesBox.insertBefore(card, $("#empty").nextSibling);
+  $("#empty").hidden = true;
+  engrave(card, tune);
+  if (tune.roll) drawRoll($(".roll", card), tune.roll);
+  showVerdict(card, tune.problems || []);
+  wireCard(card, tune);
+  return card;
+}
+
+function engrave(card, tune) {
+  const box = $(".engraving", card);
+  const width = Math.max(500, Math.min(900, box.clientWidth - 30 || 760));
+  const rendered = ABCJS.renderAbc(box, tune.abc, {
+    add_classes: true,
+    staffwidth: width,
+    wrap: {minSpacing: 1.8, maxSpacing: 2.8, preferredMeasuresPerLine: 4},
+    clickListener: (element) => {
+      card.selectedEnd = element.endChar;
+      $(".continue", card).disabled = false;
+      $(".continue", card).title = "put the tune up to this bar into the primer";
+    },
+  });
+  card.visual = rendered[0];
+}
+
+function wireCard(card, tune) {
+  const audio = $(".audio", card);
+  const tempo = $(".tempo input", card);
+  $(".play", card).addEventListener("click", () => togglePlay(card, tune));
+  tempo.addEventListener("input", () => {
+    $(".tempo output", card).textContent = `${tempo.value}%`;
+    audio.playbackRate = Number(tempo.value) / 100;
+  });
+  audio.addEventListener("ended", () => stopPlaying(card));
+  for (const button of card.querySelectorAll(".downloads button")) {
+    button.addEventListener("click", () => download(tune, button.dataset.kind));
+  }
+  $(".continue", card).addEventListener("click", () => continueFrom(card, tune));
+  $(".remove", card).addEventListener("click", () => {
+    stopPlaying(card);
+    tunes = tunes.filter((t) => t.id !== tune.id);
+    saveTunes();
+    card.remove();
+    $("#empty").hidden = tunes.length > 0;
+  });
+  let engraveTimer = null;
+  let checkTimer = null;
+  $(".abc", card).addEventListener("input", (event) => {
+    tune.abc = event.target.value;
+    const title = /^T:(.*)$/m.exec(tune.abc);
+    $(".title", card).textContent = title ? title[1].trim() : "Untitled";
+    tune.title = $(".title", card).textContent;
+    saveTunes();
+    clearTimeout(engraveTimer);
+    engraveTimer = setTimeout(() => engrave(card, tune), 120);
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(() => check(card, tune), 350);
+  });
+}
+
+async function check(card, tune) {
+  try {
+    const answer = await (await api("/api/check", {abc: tune.abc})).json();
+    showVerdict(card, answer.problems);
+  } catch (error) {
+    showVerdict(card, [error.message]);
+  }
+}
+
+function showVerdict(card, problems) {
+  const verdict = $(".verdict", card);
+  verdict.className = `verdict ${problems.length ? "problems" : "clean"}`;
+  verdict.textContent = problems.length
+    ? `· ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${problems[0]}`
+    : "· every bar checks";
+}
+
+function continueFrom(card, tune) {
+  if (card.selectedEnd === undefined) return;
+  const abc = tune.abc;
+  const barLine = abc.indexOf("|", card.selectedEnd);
+  const primer = (barLine === -1 ? abc : abc.slice(0, barLine + 1)).replace(/^X:.*\n/, "");
+  $("#primer").value = primer;
+  $("#primer").focus();
+  $("#controls").scrollIntoView({behavior: "smooth"});
+}
+
+// ---- hearing ----------------------------------------------------------------------------------
+async function fetchFile(tune, kind) {
+  const response = await api(`/api/export/${kind}`, {abc: tune.abc});
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = (/filename="([^"]+)"/.exec(disposition) || [null, `tune.${kind}`])[1];
+  return {blob: await response.blob(), name, seconds: Number(response.headers.get("X-Melody-Seconds"))};
+}
+
+async function download(tune, kind) {
+  try {
+    const file = await fetchFile(tune, kind);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(file.blob);
+    link.download = file.name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  } catch (error) {
+    showError(`${kind}: ${error.message}`);
+  }
+}
+
+async function togglePlay(card, tune) {
+  const audio = $(".audio", card);
+  if (card.classList.contains("playing-now")) {
+    stopPlaying(card);
+    return;
+  }
+  const button = $(".play", card);
+  button.disabled = true;
+  try {
+    if (card.audioFor !== tune.abc) {
+      const file = await fetchFile(tune, "wav");
+      if (audio.src) URL.revokeObjectURL(audio.src);
+      audio.src = URL.createObjectURL(file.blob);
+      card.audioFor = tune.abc;
+      card.musicSeconds = file.seconds;
+    }
+    audio.playbackRate = Number($(".tempo input", card).value) / 100;
+    audio.currentTime = 0;
+    card.classList.add("playing-now");
+    button.textContent = "■ Stop";
+    button.classList.add("on");
+    await audio.play();
+    followCursor(card);
+  } catch (error) {
+    stopPlaying(card);
+    showError(`play: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function stopPlaying(card) {
+  const audio = $(".audio", card);
+  audio.pause();
+  card.classList.remove("playing-now");
+  const button = $(".play", card);
+  button.textContent = "▶ Play";
+  button.classList.remove("on");
+  cancelAnimationFrame(card.frame);
+  for (const element of card.querySelectorAll(".engraving .playing")) element.classList.remove("playing");
+}
+
+// The cursor follows the audio's own clock: abcjs gives each note's time at its tempo, scaled to the
+// length of the music we rendered, so tempo changes and repeats stay in step.
+function followCursor(card) {
+  const audio = $(".audio", card);
+  const timer = new ABCJS.TimingCallbacks(card.visual, {});
+  const events = timer.noteTimings.filter((e) => e.type === "event" && e.elements);
+  const end = timer.noteTimings[timer.noteTimings.length - 1];
+  const totalMs = end ? end.milliseconds : 0;
+  const musicSeconds = card.musicSeconds || audio.duration;
+  let shown = -1;
+  const step = () => {
+    if (!card.classList.contains("playing-now")) return;
+    const ms = (audio.currentTime / musicSeconds) * totalMs;
+    let index = shown;
+    while (index + 1 < events.length && events[index + 1].milliseconds <= ms) index += 1;
+    if (index !== shown) {
+      for (const element of card.querySelectorAll(".engraving .playing")) element.classList.remove("playing");
+      for (const group of events[index].elements) for (const element of group) element.classList.add("playing");
+      shown = index;
+    }
+    card.frame = requestAnimationFrame(step);
+  };
+  card.frame = requestAnimationFrame(step);
+}
+
+// ---- seeing a score's notes -------------------------------------------------------------------
+function drawRoll(box, roll) {
+  const notes = roll.notes;
+  if (!notes.length) return;
+  const beatWidth = 24;
+  const row = 5;
+  const low = Math.min(...notes.map((n) => n[0]));
+  const high = Math.max(...notes.map((n) => n[0]));
+  const beats = Math.max(...notes.map((n) => n[2]));
+  const svg = document.createElementNS(SVG, "svg");
+  const width = beats * beatWidth;
+  const height = (high - low + 1) * row;
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "piano roll");
+  for (let bar = 0; bar <= beats; bar += roll.bar_beats) {
+    const line = document.createElementNS(SVG, "line");
+    line.setAttribute("class", "bar");
+    for (const [name, value] of [["x1", bar * beatWidth], ["x2", bar * beatWidth], ["y1", 0], ["y2", height]]) {
+      line.setAttribute(name, value);
+    }
+    svg.append(line);
+  }
+  for (const [pitch, start, stop, voice] of notes) {
+    const rect = document.createElementNS(SVG, "rect");
+    rect.setAttribute("class", `voice-${voice % 5}`);
+    rect.setAttribute("x", start * beatWidth);
+    rect.setAttribute("y", (high - pitch) * row);
+    rect.setAttribute("width", Math.max(1, (stop - start) * beatWidth - 1));
+    rect.setAttribute("height", row - 1);
+    svg.append(rect);
+  }
+  box.append(svg);
+  box.hidden = false;
+}
+
+// ---- start ------------------------------------------------------------------------------------
+async function start() {
+  for (const [slider, shown, digits] of [["#temperature", "#temperature-shown", 2], ["#top-p", "#top-p-shown", 2]]) {
+    const show = () => { $(shown).textContent = Number($(slider).value).toFixed(digits); };
+    $(slider).addEventListener("input", show);
+    show();
+  }
+  $("#controls").addEventListener("submit", compose);
+  tunes = loadTunes();
+  for (const tune of [...tunes].reverse()) addCard(tune, null);
+  try {
+    const answer = await (await api("/api/models")).json();
+    for (const name of answer.models) $("#model").append(new Option(name, name, false, name === answer.default));
+    for (const type of answer.types) $("#type").append(new Option(type, type));
+  } catch (error) {
+    showError(`cannot list the models: ${error.message}`);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,44 @@
+"""What the page is sent of one composed tune: its ABC (which abcjs engraves), the figures shown
+beside it, its bar count, and for a model of scores the notes of a piano roll."""
+
+from __future__ import annotations
+
+import math
+
+from melody.checkpoint import Model
+from melody.formats.abc_core import LexError
+from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_player import written_bars
+from melody.generate import Piece
+
+
+def written_bar_count(abc: str) -> int | None:
+    """Bars as written (a pickup counts as one, repeats are not played out), or None when the ABC
+    is not one voice our tokens read."""
+    try:
+        bars, _, _ = written_bars(tune_tokens(abc))
+    except LexError:
+        return None
+    return sum(1 for bar in bars if bar.length > 0)
+
+
+def tune_view(piece: Piece, model: Model, number: int) -> dict:
+    score = piece.score
+    kind = model.tokenizer.piece_kind
+    bars = written_bar_count(piece.abc) if kind == "abc" else None
+    if bars is None and score is not None:
+        bars = math.ceil(score.duration / float(score.bar_beats) - 1e-9)
+    view = {
+        "number": number,
+        "abc": piece.abc,
+        "kind": kind,
+        "bars": bars,
+        "seconds": round(score.duration * 60 / score.tempo, 2) if score is not None else None,
+        **piece.fields(),
+    }
+    if kind == "score" and score is not None:
+        view["roll"] = {
+            "notes": [[n.pitch, round(n.start, 4), round(n.end, 4), n.voice] for n in score.notes],
+            "bar_beats": float(score.bar_beats),
+        }
+    return view
