@@ -33,7 +33,8 @@ EXPORTS["musicxml"] = "application/vnd.recordare.musicxml+xml"
 ABCJS_STYLE = "'sha256-BCpnf71gZdCsSCHDzyB1RsBbZ0qQdqseK6v+yJsgg30='"
 CONTENT_SECURITY_POLICY = (
     f"default-src 'self'; script-src 'self'; style-src 'self' {ABCJS_STYLE}; img-src 'self' blob:; "
-    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
 )
 STATIC = resources.files("melody.studio") / "static"
 
