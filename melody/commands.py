@@ -485,9 +485,11 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError("--models must be a folder of run folders", args.models)
     if args.host not in LOCAL_HOSTS:
         say(f"[yellow]warning:[/] listening on {args.host}: anyone who can reach this machine can use the studio")
-    serve(
-        args.host, args.port, args.models, args.device, ready=lambda url: say(f"melody studio at {url}, Ctrl-C stops")
-    )
+
+    def ready(url: str) -> None:
+        say(f"melody studio at {url} (Ctrl-C stops)")
+
+    serve(args.host, args.port, args.models, args.device, ready=ready)
     return 0
 
 

@@ -118,7 +118,7 @@ def convert_abc_text(text: str, suffix: str) -> tuple[bytes, Score, str]:
     """The first tune of ABC text as a file of `suffix` (.abc, .mid, .musicxml), as `melody convert`
     writes it; also its Score and title."""
     with tempfile.TemporaryDirectory() as folder:
-        source, target = Path(folder) / "tune.abc", Path(folder) / f"tune{suffix}"
+        source, target = Path(folder) / "in.abc", Path(folder) / f"out{suffix}"
         source.write_text(text if "X:" in text else f"X:1\n{text}", encoding="utf-8")
         score, title, abc = read_notation(source)
         write_score(score, target, title or "Untitled", abc=abc)
