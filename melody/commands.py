@@ -215,32 +215,16 @@ def _print_check(check: dict) -> None:
         err.print(f"  {count:6d}  {problem}")
 
 
-def _read_primer(path: Path, kind: str, text: str | None):
-    """A primer file for a model of `kind`: (ABC text, None) or (None, Score). ABC files feed ABC
-    models as they are; anything else is read as music and converted to what the model speaks."""
-    from melody.convert import read_score
-    from melody.errors import InputError
-    from melody.formats.abc_writer import score_to_abc
-
-    if kind == "abc" and path.suffix.lower() == ".abc":
-        try:
-            return path.read_text(encoding="utf-8", errors="replace") + (text or ""), None
-        except OSError as error:
-            raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
-    score, title = read_score(path)
-    return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
-
-
 def run_generate(args: argparse.Namespace) -> int:
     from melody.checkpoint import load_model
-    from melody.generate import sample_with_reasons, write_pieces
+    from melody.generate import read_primer_file, sample_with_reasons, write_pieces
     from melody.sample import SampleConfig
 
     model = load_model(args.model, args.device)
     primer = args.primer.replace("\\n", "\n") if args.primer else None  # "\n" typed in a shell
     primer_score = None
     if args.primer_file:
-        primer, primer_score = _read_primer(Path(args.primer_file), model.tokenizer.piece_kind, primer)
+        primer, primer_score = read_primer_file(Path(args.primer_file), model.tokenizer.piece_kind, primer)
     config = SampleConfig(
         count=args.count,
         temperature=args.temperature,

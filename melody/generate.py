@@ -155,6 +155,32 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
     return SampleResult(kept, resampled, dropped)
 
 
+def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[str | None, Score | None]:
+    """A primer file for a model of `kind`: (ABC text, None) or (None, Score). ABC files feed ABC
+    models as they are (`text` after them); anything else is read as music and converted to what
+    the model speaks."""
+    from melody.convert import read_score
+
+    if kind == "abc" and path.suffix.lower() == ".abc":
+        try:
+            return path.read_text(encoding="utf-8", errors="replace") + (text or ""), None
+        except OSError as error:
+            raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
+    score, title = read_score(path)
+    return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
+
+
+def with_score_primer(config: SampleConfig, kind: str) -> SampleConfig:
+    """For a model of scores, an ABC primer becomes the score it continues, read as `melody
+    convert` reads ABC; other configs are returned as they are."""
+    from melody.convert import convert_abc_text
+
+    if kind != "score" or not config.primer:
+        return config
+    _, score, _ = convert_abc_text(config.primer, ".abc")
+    return replace(config, primer=None, primer_score=score)
+
+
 def sample_one_by_one(model: Model, config: SampleConfig, device="cpu") -> Iterator[SampleResult]:
     """`config.count` pieces sampled one at a time, each result as soon as it is ready (for a page
     that shows tunes as they come). Piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it."""

@@ -84,6 +84,15 @@ def test_a_failing_job_says_why_and_the_worker_goes_on(client):
     assert events_of(client, after["job"])[-1][0] == "done"
 
 
+def test_a_model_of_scores_continues_an_abc_primer(client):
+    job = client.post("/api/compose", json={"model": "chorales", "seed": 2, "primer": TUNE, "max_tokens": 400}).json()
+    events = events_of(client, job["job"])
+    assert events[-1][0] == "done", events[-1]
+    tune = next(data for name, data in events if name == "tune")
+    assert tune["kind"] == "score" and tune["roll"]["notes"]
+    assert [n[0] for n in tune["roll"]["notes"][:3]] == [69, 74, 78]  # A2|d2 f2: the primer's opening
+
+
 def test_exports_are_the_files_convert_and_play_write(client):
     import io
 

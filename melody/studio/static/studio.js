@@ -112,6 +112,12 @@ function listen(job, number, line) {
     line.className = "";
     line.textContent = `request ${number}: ${made} tune${made === 1 ? "" : "s"}`;
   });
+  source.onerror = () => {  // the browser retries a dropped stream by itself; a closed one is over
+    if (source.readyState === EventSource.CLOSED) {
+      line.className = "";
+      line.textContent = `request ${number}: lost the server (is melody serve still running?)`;
+    }
+  };
   source.addEventListener("failed", (event) => {
     source.close();
     line.className = "";
