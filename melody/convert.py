@@ -16,10 +16,10 @@ from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc_core import LexError
 from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count
-from melody.formats.abc_player import bars_to_score, tokens_to_score
+from melody.formats.abc_player import bars_to_score, tokens_to_score, written_bars
 from melody.formats.abc_writer import score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
-from melody.formats.stream import expand_repeats, stream_to_bars, stream_to_score, tempo_of
+from melody.formats.stream import bars_to_stream, expand_repeats, stream_to_bars, stream_to_score, tempo_of
 from melody.score import Score
 
 ABC, MIDI, MUSICXML = (".abc",), (".mid", ".midi"), (".xml", ".mxl", ".musicxml")
@@ -101,6 +101,8 @@ def write_score(
     elif suffix in (".xml", ".musicxml"):
         named = printable_abc(abc, title, named_decorations=True) if abc is not None else notation
         stream = keep_short_bars(abc_to_stream(named))
+        if abc is not None:
+            stream = _as_played(stream, abc, title, score.tempo)
         fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, suffix=".musicxml")
         os.close(fd)
         try:
@@ -123,6 +125,26 @@ def convert_abc_text(text: str, suffix: str) -> tuple[bytes, Score, str]:
         score, title, abc = read_notation(source)
         write_score(score, target, title or "Untitled", abc=abc)
         return target.read_bytes(), score, title
+
+
+def _as_played(stream, abc: str, title: str, tempo: float):
+    """music21's reading of a tune's ABC, or, where it plays other notes than our player (abc2midi's
+    reading) does, the stream built from our own written bars (ornaments are then left out)."""
+    if voice_count(tune_body(abc)) != 1:
+        return stream
+    try:
+        bars, meter, key = written_bars(tune_tokens(abc))
+    except LexError:
+        return stream
+    ours = _note_grid(bars_to_score(bars, meter, key))
+    read = stream_to_bars(stream)
+    if read is not None and _note_grid(bars_to_score(*read)) == ours and read[0][0].length == bars[0].length:
+        return stream
+    return bars_to_stream(bars, meter, key, title, tempo)
+
+
+def _note_grid(score: Score) -> list[tuple[int, int, int]]:
+    return sorted((round(n.start * 48), round(n.end * 48), n.pitch) for n in score.notes)
 
 
 def keep_short_bars(stream):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from melody.errors import InputError
 from melody.score import Note, Score
 
@@ -88,6 +90,68 @@ def stream_to_bars(stream):
     meters = list(flat.getElementsByClass("TimeSignature"))
     meter = f"{meters[0].numerator}/{meters[0].denominator}" if meters else "4/4"
     return bars, meter, _key(flat)
+
+
+def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float | None = None):
+    """Written bars (formats/abc_player.py) as a one-part music21 score, the way round from
+    `stream_to_bars`: a short first bar as the pickup, repeat barlines, endings, ties and the
+    title. For a tune whose ABC music21 reads otherwise than abc2midi plays it."""
+    from music21 import bar as barline
+    from music21 import key as keys
+    from music21 import metadata, note, spanner, stream, tie
+    from music21 import meter as meters
+    from music21 import tempo as tempos
+
+    from melody.formats.abc_core import key_fifths, meter_fraction, normalize_key
+
+    full = meter_fraction(meter)
+    part, measures, held = stream.Part(), [], {}  # held: pitch -> the note a tie would continue
+    for index, written in enumerate(bars):
+        measure = stream.Measure(number=index + (0 if full and 0 < bars[0].length < full else 1))
+        if index == 0:
+            if meter_fraction(meter) is not None:
+                measure.insert(0, meters.TimeSignature(meter.replace("C|", "2/2").replace("C", "4/4")))
+            if normalize_key(key or ""):
+                measure.insert(0, keys.KeySignature(key_fifths(key)))
+            if tempo:
+                measure.insert(0, tempos.MetronomeMark(number=tempo))
+        now = Fraction(0)
+        for start, end, pitch, tied in sorted(written.notes):
+            if start > now:
+                measure.insert(float(4 * now), note.Rest(quarterLength=float(4 * (start - now))))
+            element = note.Note(pitch, quarterLength=float(4 * (end - start)))
+            if tied and pitch in held:
+                held[pitch].tie = tie.Tie("start" if held[pitch].tie is None else "continue")
+                element.tie = tie.Tie("stop")
+            held[pitch] = element
+            measure.insert(float(4 * start), element)
+            now = max(now, end)
+        if now < written.length:
+            measure.insert(float(4 * now), note.Rest(quarterLength=float(4 * (written.length - now))))
+        if index == 0 and full and 0 < written.length < full:
+            measure.paddingLeft = float(4 * (full - written.length))
+        elif full and 0 < written.length < full:
+            measure.paddingRight = float(4 * (full - written.length))
+        measure.rightBarline = _barline(barline, written.close)
+        if written.close == "|:" and index + 1 < len(bars):
+            measure.rightBarline = None
+        if index and bars[index - 1].close in ("|:", "::"):
+            measure.leftBarline = barline.Repeat(direction="start")
+        measures.append(measure)
+        part.append(measure)
+    for number in sorted({bar.ending for bar in bars if bar.ending}):
+        run = [m for m, bar in zip(measures, bars) if bar.ending == number]
+        part.insert(0, spanner.RepeatBracket(run, number=number))
+    score = stream.Score()
+    score.insert(0, metadata.Metadata(title=title))
+    score.append(part)
+    return score
+
+
+def _barline(barline, close: str):
+    if close in (":|", "::"):
+        return barline.Repeat(direction="end")
+    return {"||": barline.Barline("double"), "|]": barline.Barline("final")}.get(close)
 
 
 def stream_to_score(stream) -> Score:
