@@ -39,6 +39,33 @@ def test_repeats_and_endings_are_played_out():
     assert [p for _, _, p in played] == [60, 62, 64, 65, 60, 62, 67, 69]
 
 
+LETTERS = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 71: "B", 72: "c", 74: "d", 76: "e", 77: "f", 79: "g"}
+
+
+@pytest.mark.parametrize(
+    "body, heard",  # what abc2midi 4.84 plays, note by note: its quirks are what its MIDI holds
+    [
+        ("AB|cd:|ef|gA|Bc:|", "ABcdABcdefgABcefgABc"),  # a :| with no |: repeats from the last :|
+        ("AB||cd:|", "ABcdABcd"),  # ... from the start: a double bar before any repeat starts none
+        ("AB:|cd||ef:|", "ABABcdefef"),  # ... from a double bar after a closed repeat
+        ("AB ||: cd :|", "ABcdABcd"),  # ||: is a double bar
+        ("AB|[1 cd:|[2 ef||gA|Bc:|", "ABcdABefgABcABgABc"),  # after a second ending: to the start once
+        ("AB|[1 cd:|[2 ef:|gA|Bc:|", "ABcdABefABgABc"),
+        ("AB|[1 cd:|[2 ef||gA|[1 Bc:|[2 de|]", "ABcdABefgAde"),  # a second pass skips the first ending
+        ("AB::cd|[1 ef:|[2 gA|]", "ABABcdefcdgA"),
+        ("AB|[1 cd:|[2 ef|]|:gA|Bc:|", "ABcdABefgABcgABc"),
+    ],
+)
+def test_repeats_are_played_as_abc2midi_plays_them(body, heard):
+    played = notes(f"T:a\nM:2/4\nL:1/4\nK:C\n{body}\n")
+    assert "".join(LETTERS[p] for _, _, p in played) == heard
+
+
+def test_an_ending_inside_a_bar_leaves_the_bar_before_it_played():
+    played = notes("T:a\nM:3/4\nL:1/4\nK:C\nC D E|F G [1 A:|[2 B|]\n")
+    assert [p for _, _, p in played] == [60, 62, 64, 65, 67, 69, 60, 62, 64, 65, 67, 71]
+
+
 @needs_abc2midi
 def test_same_notes_as_abc2midi(tmp_path):
     """abc2midi plays grace notes and ornaments; compare tunes without them."""

@@ -36,6 +36,7 @@ def tune_stats(text: str) -> dict | None:
     pitches = [note[2] for bar in bars for note in bar.notes]
     if not pitches or not bars:
         return None
+    written = sum(1 for bar in bars if bar.close)  # a bar split by an ending inside it is one bar
     classes = Counter(p % 12 for p in pitches)
     entropy = -sum(n / len(pitches) * math.log2(n / len(pitches)) for n in classes.values())
     in_scale = max(sum(n for pc, n in classes.items() if pc in scale) for scale in SCALES) / len(pitches)
@@ -44,8 +45,8 @@ def tune_stats(text: str) -> dict | None:
         "pitch_class_entropy": entropy,
         "scale_consistency": in_scale,
         "pitch_range": max(pitches) - min(pitches),
-        "notes_per_bar": len(pitches) / len(bars),
-        "bars": len(bars),
+        "notes_per_bar": len(pitches) / written,
+        "bars": written,
         "key": key,
         "meter": meter,
         "played_bars": form.played_bars,

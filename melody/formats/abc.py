@@ -109,6 +109,8 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
     `default_type`: the type of a tune whose ``R:`` names none we know (a collection's style)."""
     header: dict[str, str] = {}
     body: list[str] = []
+    parts: dict[str, int] = {}  # a body P: label -> where its part starts in `body`
+    order = ""  # the header's P: (ABBA): the order in which abc2midi plays the parts
     in_body = False
     bang_breaks = bool(re.search(r"^I:\s*linebreak\s.*!|\[I:\s*linebreak\s[^\]]*!", raw, re.M))
     for line in (book_header + "\n" + raw if book_header else raw).split("\n"):
@@ -126,6 +128,8 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
                 continue  # keep the first title only
             if field == "R":
                 value = normalize_type(value) or header.get("R", "")
+            if field == "P":
+                order = value
             if field in HEADER_ORDER:
                 header[field] = value
             if field == "K":
@@ -140,7 +144,9 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
         line = legacy_line_breaks(line, bang_breaks)
         match = _FIELD_RE.match(line.strip())
         if match and len(match.group(1)) == 1:
-            if match.group(1) in BODY_FIELDS_KEPT:
+            if match.group(1) == "P":
+                parts.setdefault(_clean_body_line(match.group(2))[:1], len(body))
+            elif match.group(1) in BODY_FIELDS_KEPT:
                 body.append(f"{match.group(1)}:{_clean_body_line(match.group(2))}")
             continue
         cleaned = _clean_body_line(_QUOTED_RE.sub("", line))
@@ -152,12 +158,49 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
         return None, "no M: field"
     if not any(_NOTE_RE.search(line) for line in body if not _FIELD_RE.match(line)):
         return None, "no notes in body"
+    body = parts_played(body, parts, order)
     header.setdefault("T", "Untitled")
     header["T"] = header["T"] or "Untitled"
     header.setdefault("L", default_unit_length(header["M"]))
     header["R"] = header.get("R") or default_type or ""
     lines = [f"{field}:{header[field]}" for field in HEADER_ORDER if header.get(field)] + body
     return "\n".join(lines) + "\n", ""
+
+
+def parts_played(body: list[str], parts: dict[str, int], order: str) -> list[str]:
+    """The body with its parts (P:A, P:B lines) in the order the header's P: gives, as abc2midi
+    plays them: P:ABA, P:A2B, P:(AB)2C; music before the first part opens it. Unchanged when the
+    order is missing or names a part the body lacks."""
+    sequence = _part_sequence(order)
+    if not parts or not sequence or any(label not in parts for label in sequence):
+        return body
+    starts = sorted(parts.values())
+    lines = {label: body[start : next((s for s in starts if s > start), len(body))] for label, start in parts.items()}
+    played = body[: starts[0]]
+    for label in sequence:
+        played += lines[label]
+    return played
+
+
+def _part_sequence(order: str) -> list[str] | None:
+    """P:A2(BC)2 -> A A B C B C; None for what is not a part order."""
+    stack: list[list[str]] = [[]]
+    last: list[str] = []
+    for char in order.replace(" ", "").replace(".", ""):
+        if char.isalpha() and char.isupper():
+            last = [char]
+            stack[-1].append(char)
+        elif char.isdigit() and last:
+            stack[-1] += last * (int(char) - 1)
+            last = []
+        elif char == "(":
+            stack.append([])
+        elif char == ")" and len(stack) > 1:
+            last = stack.pop()
+            stack[-1] += last
+        else:
+            return None
+    return stack[0] if len(stack) == 1 and len(stack[0]) > 1 else None
 
 
 def header_fields(text: str) -> dict[str, str]:

@@ -320,10 +320,13 @@ def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
 
 
 def bar_token(text: str) -> str:
-    """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``."""
+    """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``; ``||:``
+    is ``||``, as abc2midi plays it (no repeat starts there)."""
     left, right = text.startswith(":"), text.endswith(":")
     if left and right:
         return "::"
+    if text.startswith("||"):
+        return "||"
     if left:
         return ":|"
     if right:

@@ -39,6 +39,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
     r"|(?P<skipfield>\[[A-Za-z]:[^\]\n]*\])"
     r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
+    r"|(?P<stray>:)"  # a colon outside a bar line, as at the start of a line: abc2midi passes over it
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
@@ -127,8 +128,8 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                 voice = groups["field"][3:-1].split()[0] if groups["field"][3:-1].split() else ""
                 melody_voice = voice if melody_voice is None else melody_voice
                 continue
-            if groups["space"] is not None or groups["skipfield"] is not None or groups["reserved"] is not None:
-                continue  # spacing, fields that are not music, user-defined symbols with no meaning here
+            if any(groups[name] is not None for name in ("space", "skipfield", "reserved", "stray")):
+                continue  # spacing, fields that are not music, symbols with no meaning here
             if voice != melody_voice:
                 continue
             if groups["field"] is not None:

@@ -33,7 +33,7 @@ class WrittenBar:
 
     notes: list[tuple[Fraction, Fraction, int, bool]] = field(default_factory=list)  # start, end, pitch, tied
     length: Fraction = Fraction(0)
-    close: str = "|"
+    close: str = "|"  # "": no bar line, the bar goes on after an ending mark inside it
     ending: int | None = None
 
 
@@ -115,6 +115,10 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
         elif kind == "grace_close":
             grace = False
         elif kind == "ending":
+            if now > 0 or bar.notes:  # an ending that starts inside a bar: the bar goes on, split
+                bar.length, bar.close, bar.ending = now, "", ending
+                bars.append(bar)
+                bar, now = WrittenBar(), Fraction(0)
             ending = 1 if token.startswith("[1") else 2
         elif kind == "bar":
             if now > 0 or bar.notes:
@@ -158,29 +162,65 @@ def _lengthen(bar: WrittenBar, indices: list[int], extra: Fraction) -> None:
 
 
 def _played_order(bars: list[WrittenBar]) -> list[int]:
-    """Bar indices as played: a :| goes back once to the last |: or :|, else to the tune's start;
-    first endings are skipped the second time through. A double bar starts a repeat only once a
-    repeat has closed before it: abc2midi then assumes one there (ABC 2.1 leaves it unsaid)."""
-    order, i, start, jumped_from, closed_before = [], 0, 0, None, False
-    while i < len(bars):
-        bar = bars[i]
-        second_time = jumped_from is not None and i <= jumped_from
-        if bar.ending == 1 and second_time:
-            i += 1
-            continue
-        order.append(i)
-        if bar.close in (":|", "::") and jumped_from is None:
-            jumped_from, i = i, start
-            continue
-        if jumped_from is not None and i >= jumped_from:
-            jumped_from, start, closed_before = None, i + 1, True
-        opens = bar.close in ("|:", "::") or (bar.close in ("||", "|]") and closed_before)
-        if opens and jumped_from is None:
-            start = i + 1
-        i += 1
-        if len(order) > 4 * len(bars):
-            break  # never loop on odd repeat marks
+    """Bar indices in the order abc2midi plays them (its genmidi.c, step by step: the referee's
+    quirks are what a listener to its MIDI hears). A :| with no |: before it repeats from the tune's
+    start, from the last :| or ::, or from a double bar that follows a closed repeat; after a second
+    ending the next :| goes back to the last |: once more, and endings are then skipped."""
+    features = _repeat_features(bars)
+    order: list[int] = []
+    j, passes, most, expect, saved = 0, 1, 2, False, 0
+    while j < len(features) and len(order) <= 4 * len(bars):  # never loop on odd repeat marks
+        kind, value = features[j]
+        if kind == "notes":
+            order.append(value)
+        elif kind == "|:":
+            saved, expect, passes, most = j, True, 1, 2
+        elif kind == ":|" and (passes == 1 and expect or passes > 1 and passes < most):
+            passes, expect, j = passes + 1, False, saved
+        elif kind == "::":
+            if passes > 1 or not expect:
+                saved, expect, passes, most = j, True, 1, 2
+            else:
+                passes, j = passes + 1, saved
+        elif kind == "ending":
+            if value != (passes if expect or passes > 1 else 1):
+                j += 1
+                while j < len(features) and features[j][0] not in (":|", "|:", "||", "ending"):
+                    j += 1  # not this pass's ending: skip it, and the bar line that closes it
+            elif most < 4:
+                most = passes + 1
+        j += 1
     return order
+
+
+def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int]]:
+    """The bars as abc2midi's feature list: ("ending", n) where an ending starts, ("notes", index),
+    then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out). A |: goes
+    in where abc2midi's reader puts one for a :| that has none (see `_played_order`)."""
+    features: list[tuple[str, int]] = []
+    expect, second_seen, repeat_closed, start_here = False, False, False, 0
+    for index, bar in enumerate(bars):
+        previous = bars[index - 1] if index else None
+        if bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|"):
+            features.append(("ending", bar.ending))
+            if bar.ending > 1:  # a second ending belongs to the repeat before it
+                expect = second_seen = True
+        features.append(("notes", index))
+        close = "||" if bar.close == "|]" else bar.close
+        if close in ("|", ""):
+            continue
+        if close in (":|", "::") and not expect:
+            features.insert(start_here, ("|:", 0))
+        if close in (":|", "::"):
+            repeat_closed = True
+        if close in ("|:", "::"):
+            expect, second_seen = True, False
+        elif close == ":|" and not second_seen:
+            expect = False
+        features.append((close, 0))
+        if close in (":|", "::") or close == "||" and repeat_closed:
+            start_here = len(features)
+    return features
 
 
 def tokens_to_score(tokens: list[str]) -> Score:

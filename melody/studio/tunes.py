@@ -19,7 +19,7 @@ def written_bar_count(abc: str) -> int | None:
         bars, _, _ = written_bars(tune_tokens(abc))
     except LexError:
         return None
-    return sum(1 for bar in bars if bar.length > 0)
+    return sum(1 for bar in bars if bar.length > 0 and bar.close)  # a bar split by an ending is one
 
 
 def tune_view(piece: Piece, model: Model, number: int) -> dict:
