@@ -1,6 +1,6 @@
 """Round trips through our converters, tune by tune: ABC -> MusicXML -> ABC and ABC -> MIDI -> ABC.
 
-    python bench/round_trips.py [--limit 200] [--show 3]
+    python bench/round_trips.py [--limit 200] [--show 3] [--only oneills1850 ...]
 
 For each clean tune (music21's folk collections and tests/data), the ABC that comes back is
 compared with the one that went in, both played by our player: the same meter, the same pickup (so
@@ -82,10 +82,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=200, help="tunes per collection (0: all)")
     parser.add_argument("--show", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=None, help="these collections (e.g. oneills1850 tests/data)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     books = {name: sorted((music21_corpus_dir() / name).glob("*.abc")) for name in FOLK_COLLECTIONS}
     books["tests/data"] = sorted((root / "tests" / "data").glob("*.abc"))
+    books = {name: files for name, files in books.items() if not args.only or name in args.only}
     with ProcessPoolExecutor() as pool:
         for name, files in books.items():
             tunes = [tune.text for path in files for tune in read_abc_file(path)[0]]

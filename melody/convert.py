@@ -4,7 +4,6 @@ Score (notes played out), written with the pickup its source has."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 import warnings
 from collections import Counter
@@ -100,17 +99,11 @@ def write_score(
         atomic_write_bytes(path, score_to_midi_bytes(score))
     elif suffix in (".xml", ".musicxml"):
         named = printable_abc(abc, title, named_decorations=True) if abc is not None else notation
-        stream = keep_short_bars(abc_to_stream(named))
-        if abc is not None:
-            stream = _as_played(stream, abc, title, score.tempo)
-        fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, suffix=".musicxml")
-        os.close(fd)
-        try:
-            stream.write("musicxml", fp=tmp)
-            xml = Path(tmp).read_bytes()
-            atomic_write_bytes(path, pickup_marked(xml) if _starts_short(stream) else xml)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        xml = _musicxml(keep_short_bars(abc_to_stream(named)))
+        played = _written_as_played(abc) if abc is not None else None
+        if played is not None and not _reads_as(xml, played):
+            xml = _musicxml(bars_to_stream(*played, title, score.tempo))
+        atomic_write_bytes(path, xml)
     else:
         raise ConfigError(f"cannot write {suffix or 'files without a suffix'}; use .abc, .mid or .musicxml", str(path))
     return path
@@ -127,20 +120,38 @@ def convert_abc_text(text: str, suffix: str) -> tuple[bytes, Score, str]:
         return target.read_bytes(), score, title
 
 
-def _as_played(stream, abc: str, title: str, tempo: float):
-    """music21's reading of a tune's ABC, or, where it plays other notes than our player (abc2midi's
-    reading) does, the stream built from our own written bars (ornaments are then left out)."""
+def _musicxml(stream) -> bytes:
+    """MusicXML of a music21 stream, its pickup marked as an implicit measure 0."""
+    with tempfile.TemporaryDirectory() as folder:
+        written = Path(folder) / "score.musicxml"
+        stream.write("musicxml", fp=str(written))
+        xml = written.read_bytes()
+    return pickup_marked(xml) if _starts_short(stream) else xml
+
+
+def _written_as_played(abc: str):
+    """(written bars, meter, key) of a one-voice tune as our player (abc2midi's reading) has them,
+    or None for a tune of several voices or one the tokens cannot spell."""
     if voice_count(tune_body(abc)) != 1:
-        return stream
+        return None
     try:
-        bars, meter, key = written_bars(tune_tokens(abc))
+        return written_bars(tune_tokens(abc))
     except LexError:
-        return stream
-    ours = _note_grid(bars_to_score(bars, meter, key))
-    read = stream_to_bars(stream)
-    if read is not None and _note_grid(bars_to_score(*read)) == ours and read[0][0].length == bars[0].length:
-        return stream
-    return bars_to_stream(bars, meter, key, title, tempo)
+        return None
+
+
+def _reads_as(xml: bytes, played) -> bool:
+    """Whether MusicXML reads back as these bars play: the same notes and the same pickup. Where
+    music21 reads the ABC otherwise than our player, the MusicXML is built from our bars instead
+    (its ornaments are then left out)."""
+    from music21 import converter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read = stream_to_bars(converter.parseData(xml.decode("utf-8"), format="musicxml"))
+    if read is None or read[0][0].length != played[0][0].length:
+        return False
+    return _note_grid(bars_to_score(*read)) == _note_grid(bars_to_score(*played))
 
 
 def _note_grid(score: Score) -> list[tuple[int, int, int]]:

@@ -80,7 +80,7 @@ class _Speller:
                 alter = self.signature.get(letter, 0)
                 if alter < 0 or (alter == 0 and letter not in "BE"):  # B# and E# left as C and F
                     self.names[(LETTER_SEMITONES[letter] + alter + 1) % 12] = ("^" if alter == 0 else "") + letter
-        self.bar: dict[tuple[str, int], int] = {}
+        self.bar: dict[str, int] = {}  # letter -> its accidental so far in the bar, every octave (note_pitch)
 
     def new_bar(self) -> None:
         self.bar = {}
@@ -90,13 +90,13 @@ class _Speller:
         letter = spelled[-1]
         alter = {"^": 1, "_": -1}.get(spelled[0], 0)
         octave = (pitch - alter - LETTER_SEMITONES[letter]) // 12 - 5  # MIDI 60 is ABC "C"; B#3 is C4
-        carried = self.bar.get((letter, octave))
+        carried = self.bar.get(letter)
         accidental = ""
         # Written whenever it differs from the key signature, even if an earlier note in the bar
         # carries it: ABC carries accidentals through the bar but music21's reader does not.
         if alter != self.signature.get(letter, 0) or (carried is not None and carried != alter):
             accidental = {1: "^", -1: "_", 0: "="}[alter]
-        self.bar[(letter, octave)] = alter
+        self.bar[letter] = alter
         if octave >= 1:
             text = letter.lower() + "'" * (octave - 1)
         else:

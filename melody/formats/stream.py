@@ -60,9 +60,11 @@ def stream_to_bars(stream):
     if not measures:
         return None
     endings = {}
+    position = {id(measure): index for index, measure in enumerate(measures)}
     for bracket in parts[0].flatten().getElementsByClass(spanner.RepeatBracket):
-        for measure in bracket.getSpannedElements():
-            endings[id(measure)] = int(str(bracket.number).split(",")[0] or 1)
+        spanned = [position[id(m)] for m in bracket.getSpannedElements() if id(m) in position]
+        for index in range(min(spanned), max(spanned) + 1) if spanned else ():  # read back: first and last only
+            endings[id(measures[index])] = int(str(bracket.number).split(",")[0] or 1)
     bars = []
     measures = [m for m in measures if m.highestTime > 0]  # an empty measure between two double bars
     for index, measure in enumerate(measures):
