@@ -6,10 +6,11 @@ For each clean tune (music21's folk collections and tests/data), the ABC that co
 compared with the one that went in, both played by our player: the same meter, the same pickup (so
 every bar line falls in the same place; times are counted from the first note, as a rest that opens
 a pickup is silence a reader may leave out) and the same notes (onset, pitch and duration, on a grid of
-1/48 beat). Tunes in free meter (M:none) are counted apart: neither format keeps it. Repeats are
-compared played out: MusicXML keeps them, but our ABC writer writes a Score,
-which holds notes as played (see the closing note of issue 15). MIDI carries no bar lines: the meter
-comes from its time signature and the pickup from the notes (Score.with_pickup).
+1/48 beat). Tunes in free meter (M:none) are counted apart: neither format keeps it. Each step is
+what `melody convert` does. MusicXML keeps the repeats and endings and the ABC written back from it
+has them again, so a repeat read or written wrong shows in the notes as played. MIDI carries no bar
+lines and plays repeats out: the meter comes from its time signature and the pickup from the notes
+(Score.with_pickup).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from melody.convert import read_score, write_score  # noqa: E402
+from melody.convert import read_notation, write_score  # noqa: E402
 from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
 from melody.errors import MelodyError  # noqa: E402
 from melody.formats.abc import read_abc_file, tune_to_abc  # noqa: E402
@@ -60,10 +61,10 @@ def trip(job: tuple[str, str]) -> tuple[str, str]:
         source, there, back = (Path(folder) / name for name in ("in.abc", f"mid{middle}", "back.abc"))
         source.write_text(tune_to_abc(text), encoding="utf-8")
         try:
-            score, title = read_score(source)
-            write_score(score, there, title, abc=tune_to_abc(text) if middle != ".mid" else None)
-            score, title = read_score(there)
-            write_score(score, back, title)
+            score, title, abc = read_notation(source)  # as `melody convert` does, both ways
+            write_score(score, there, title, abc=abc)
+            score, title, abc = read_notation(there)
+            write_score(score, back, title, abc=abc)
             ours, theirs = shape(tune_to_abc(text)), shape(back.read_text(encoding="utf-8"))
         except (MelodyError, LexError, StopIteration) as error:
             return "failed", str(error)[:80]

@@ -16,7 +16,7 @@ from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_
 from melody.formats.abc_core import LexError
 from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count
 from melody.formats.abc_player import bars_to_score, tokens_to_score, written_bars
-from melody.formats.abc_writer import score_to_abc
+from melody.formats.abc_writer import bars_to_abc, score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
 from melody.formats.stream import bars_to_stream, expand_repeats, stream_to_bars, stream_to_score, tempo_of
 from melody.score import Score
@@ -32,11 +32,11 @@ def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
 
 
 def read_notation(path: str | Path, tune: int = 1) -> tuple[Score, str, str | None]:
-    """`read_score`, and for a tune read from ABC its own ABC (with X:), which notation is written
-    from; None for other files."""
+    """`read_score`, and the tune's own ABC (with X:), which notation is written from: for ABC the
+    tune itself, for a one-part MusicXML tune its bars with their repeats; None for the rest."""
     path = Path(path)
     if path.suffix.lower() not in ABC:
-        return (*_read_other(path), None)
+        return _read_other(path)
     tunes, _ = read_abc_file(path)
     if not 1 <= tune <= len(tunes):
         raise InputError(f"no tune number {tune}; the file holds {len(tunes)} usable tunes", str(path))
@@ -60,10 +60,11 @@ def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
     return stream_to_score(expand_repeats(stream))
 
 
-def _read_other(path: Path) -> tuple[Score, str]:
+def _read_other(path: Path) -> tuple[Score, str, str | None]:
+    """A MIDI or MusicXML file; a one-part MusicXML tune also as ABC with its repeats and endings."""
     suffix = path.suffix.lower()
     if suffix in MIDI:
-        return midi_to_score(path), path.stem
+        return midi_to_score(path), path.stem, None
     if suffix in MUSICXML:
         from music21 import converter
 
@@ -76,8 +77,9 @@ def _read_other(path: Path) -> tuple[Score, str]:
         title = (stream.metadata.bestTitle if stream.metadata else None) or path.stem  # work or movement title
         written = stream_to_bars(stream)  # a tune: played out by our player, as its ABC would be
         if written is not None:
-            return replace(bars_to_score(*written), tempo=tempo_of(stream.flatten())), title
-        return stream_to_score(expand_repeats(stream)), title
+            tempo = tempo_of(stream.flatten())
+            return replace(bars_to_score(*written), tempo=tempo), title, bars_to_abc(*written, title, tempo)
+        return stream_to_score(expand_repeats(stream)), title, None
     raise ConfigError(f"cannot read {suffix or 'files without a suffix'}; use .abc, .mid or .musicxml", str(path))
 
 

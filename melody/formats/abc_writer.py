@@ -244,3 +244,37 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
             end = " |]" if start + BARS_PER_LINE >= len(texts) else " |"
             body.append(" | ".join(chunk) + end)
     return "\n".join(lines + [f"K:{key}"] + body) + "\n"
+
+
+def bars_to_abc(bars, meter: str, key: str | None, title: str = "Untitled", tempo: float | None = None) -> str:
+    """One ABC tune from written bars (formats/abc_player.py; a tune read from MusicXML): its bar
+    lines, repeats, endings and pickup as written, not played out."""
+    key = normalize_key(key or "") or "C"
+    bar_events: list[list[tuple]] = []
+    for bar in bars:
+        steps = round(4 * bar.length * STEPS_PER_BEAT)
+        notes = [Note(float(4 * start), float(4 * end), pitch) for start, end, pitch, _ in bar.notes]
+        bar_events.append(_voice_events(notes, steps, steps)[0] if steps > 0 else [])
+        for start, _, pitch, tied in bar.notes:
+            if tied:  # the tie is written on the sound before: in this bar, else the bar before
+                step = round(4 * start * STEPS_PER_BEAT)
+                if not _tie_into(bar_events[-1], pitch, step) and len(bar_events) > 1:
+                    _tie_into(bar_events[-2], pitch, None)
+    speller, texts, previous = _Speller(key), [], None
+    for bar, events in zip(bars, bar_events):
+        opens = bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|")
+        ending = f"[{bar.ending} " if opens else ""
+        texts.append(ending + _bar_text(events, speller) + (f" {bar.close}" if bar.close else ""))
+        previous = bar
+    header = ["X:1", f"T:{title}", f"M:{meter}", "L:1/8"] + ([f"Q:1/4={round(tempo)}"] if tempo else [])
+    return "\n".join(header + [f"K:{key}", " ".join(texts)]) + "\n"
+
+
+def _tie_into(events: list[tuple], pitch: int, step: int | None) -> bool:
+    """Tie the last sound of `pitch` (ending at `step`, or anywhere when None) to the next one."""
+    for index in range(len(events) - 1, -1, -1):
+        position, length, pitches, _ = events[index]
+        if pitches and pitch in pitches and (step is None or position + length == step):
+            events[index] = (position, length, pitches, True)
+            return True
+    return False
