@@ -74,6 +74,22 @@ def test_abc_to_musicxml_keeps_the_pickup_repeats_endings_and_title(tmp_path):
     assert [(n.start, n.pitch) for n in back.notes] == [(n.start, n.pitch) for n in score.notes]
 
 
+def test_musicxml_back_to_abc_writes_the_repeats_and_endings_again(tmp_path):
+    from melody.formats.abc_lexer import tune_tokens
+
+    source = tmp_path / "susan.abc"
+    source.write_text(BLACK_EYED)
+    score, title, abc = read_notation(source)
+    xml = write_score(score, tmp_path / "susan.musicxml", title, abc=abc)
+    back_score, back_title, back_abc = read_notation(xml)
+    written = write_score(back_score, tmp_path / "back.abc", back_title, abc=back_abc).read_text()
+    tokens = tune_tokens(written)
+    assert tokens.count(":|") == 2 and tokens.count("|:") == 2 and "[1" in tokens and "[2" in tokens
+    assert "T:Black Eyed Susan" in written
+    again, _ = read_score(tmp_path / "back.abc")
+    assert _steps(again) == _steps(score) and again.pickup == score.pickup
+
+
 def test_verovio_reads_our_musicxml_with_a_pickup(tmp_path):
     pytest.importorskip("verovio")
     import verovio

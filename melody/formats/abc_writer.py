@@ -4,7 +4,7 @@ Each voice is written on a grid of 1/24 beat (32nd notes and triplets) with L:1/
 rests with lengths relative to L:, notes split at bar lines and tied, accidentals relative to the
 key and carried within a bar,
 triplets where a beat's onsets fall on thirds, a bar line per the meter, a line break every
-four bars, and one ``V:`` block per voice.
+four bars, and one ``V:`` block per voice (in the bass clef when it lies low).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from melody.score import Note, Score
 STEPS_PER_BEAT = 24  # 32nd notes and triplets of eighths both land on it
 UNIT_STEPS = 12  # L:1/8 is half a quarter-note beat
 BARS_PER_LINE = 4
+BASS_CLEF_BELOW = 60  # a voice whose middle note is below middle C is written in the bass clef
 LOWEST_WRITTEN = 12  # C,,,, (MIDI 12): music21 cannot read ABC notes an octave below it
 SHARP_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
 FLAT_NAMES = ["C", "_D", "D", "_E", "E", "F", "_G", "G", "_A", "A", "_B", "B"]
@@ -233,7 +234,9 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
     body = []
     for voice in voices:
         if len(voices) > 1:
-            body.append(f"V:{voice + 1}")
+            pitches = sorted(n.pitch for n in score.notes if n.voice == voice)
+            low = pitches and pitches[len(pitches) // 2] < BASS_CLEF_BELOW
+            body.append(f"V:{voice + 1}" + (" clef=bass" if low else ""))
         bars = _voice_events([n for n in score.notes if n.voice == voice], bar_steps, total_steps)
         if shift:
             bars = _as_anacrusis(bars, shift)
