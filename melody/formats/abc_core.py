@@ -319,6 +319,32 @@ def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
     return r, Fraction(q, p)
 
 
+class ImpliedRepeats:
+    """Where abc2midi's reader puts the |: that a :| (or ::) with none before it implies, bar line by
+    bar line: at the start of the section, which opens the tune, follows a :| or ::, or follows a
+    double bar once a repeat has closed. A :| is expected (nothing implied) after a |: or ::, and
+    after a second ending up to the next :| with no second ending before it. The player and the
+    writer of explicit repeat signs both follow this."""
+
+    def __init__(self) -> None:
+        self.expect = self.second_seen = self.repeat_closed = False
+
+    def ending(self, number: int) -> None:
+        if number > 1:  # a second ending belongs to the repeat before it
+            self.expect = self.second_seen = True
+
+    def bar(self, close: str) -> tuple[bool, bool]:
+        """(a |: is implied at the section's start, a new section starts after this bar line)."""
+        close = "||" if close == "|]" else close
+        implied = close in (":|", "::") and not self.expect
+        self.repeat_closed = self.repeat_closed or close in (":|", "::")
+        if close in ("|:", "::"):
+            self.expect, self.second_seen = True, False
+        elif close == ":|" and not self.second_seen:
+            self.expect = False
+        return implied, close in (":|", "::") or (close == "||" and self.repeat_closed)
+
+
 def bar_token(text: str) -> str:
     """One spelling per kind of bar line: ``:|]`` is ``:|``, ``:|:`` and ``::`` are ``::``; ``||:``
     is ``||``, as abc2midi plays it (no repeat starts there)."""

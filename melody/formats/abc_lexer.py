@@ -20,6 +20,7 @@ from melody.formats.abc_core import (
     DECORATION_LETTERS,
     DECORATION_NAMES,
     RESERVED_LETTERS,
+    ImpliedRepeats,
     LexError,
     bar_token,
     length_token,
@@ -221,28 +222,28 @@ def token_kind(token: str) -> str:
 
 
 def explicit_repeat_starts(tokens: list[str]) -> list[str]:
-    """`tokens` with a `|:` opening each repeat that only a later `:|` implies. Folk ABC often writes
-    `A part :| B part :|`; abc2midi then plays B twice but warns "Assuming repeat" and "replacing
-    |: with double repeat", as the standard leaves that second repeat's start unsaid. Written out,
-    the same music reads without warnings. A repeat whose start would fall on a second ending is
-    left as it is (there the start is not a bar line we can name)."""
+    """`tokens` with a `|:` opening each repeat that only a later `:|` implies (abc_core.ImpliedRepeats:
+    the same rule the player follows). Folk ABC often writes `A part :| B part :|`; abc2midi then
+    plays B twice but warns "Assuming repeat", as the standard leaves that second repeat's start
+    unsaid. Written out, the same music reads without warnings. The tune's start needs no sign, and
+    a section that opens with an ending is left as it is (no bar line there to name)."""
     out: list[str] = []
-    repeat_open = closed_before = False
-    section_start: int | None = 0  # where the current section begins in `out`
+    repeats, section_start = ImpliedRepeats(), None  # where the current section begins in `out`
     for token in tokens:
-        if token == ":|" and not repeat_open and closed_before and section_start is not None:
-            if section_start < len(out) and out[section_start] != "|:":
+        kind = token_kind(token)
+        if kind == "ending":
+            if section_start == len(out):
+                section_start = None
+            repeats.ending(1 if token.startswith("[1") else 2)
+        elif kind == "bar":
+            implied, new_section = repeats.bar(token)
+            if implied and section_start is not None and section_start < len(out) and out[section_start] != "|:":
                 out.insert(section_start, "|:")
-        if token_kind(token) == "ending" and section_start == len(out):
-            section_start = None
+            if new_section:
+                out.append(token)
+                section_start = len(out)
+                continue
         out.append(token)
-        if token in (":|", "::"):
-            repeat_open, closed_before = token == "::", True
-            section_start = len(out)
-        elif token == "|:":
-            repeat_open = True
-        elif token in ("||", "|]"):
-            section_start = len(out)
     return out
 
 

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from melody.formats.abc_core import (
     BROKEN_SHIFT,
+    ImpliedRepeats,
     compound_meter,
     key_signature,
     meter_fraction,
@@ -195,31 +196,25 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
 
 def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int]]:
     """The bars as abc2midi's feature list: ("ending", n) where an ending starts, ("notes", index),
-    then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out). A |: goes
-    in where abc2midi's reader puts one for a :| that has none (see `_played_order`)."""
+    then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out), with the |:
+    that abc2midi's reader puts in for a :| that has none (abc_core.ImpliedRepeats)."""
     features: list[tuple[str, int]] = []
-    expect, second_seen, repeat_closed, start_here = False, False, False, 0
+    repeats, section_start = ImpliedRepeats(), 0
     for index, bar in enumerate(bars):
         previous = bars[index - 1] if index else None
         if bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|"):
             features.append(("ending", bar.ending))
-            if bar.ending > 1:  # a second ending belongs to the repeat before it
-                expect = second_seen = True
+            repeats.ending(bar.ending)
         features.append(("notes", index))
         close = "||" if bar.close == "|]" else bar.close
         if close in ("|", ""):
             continue
-        if close in (":|", "::") and not expect:
-            features.insert(start_here, ("|:", 0))
-        if close in (":|", "::"):
-            repeat_closed = True
-        if close in ("|:", "::"):
-            expect, second_seen = True, False
-        elif close == ":|" and not second_seen:
-            expect = False
+        implied, new_section = repeats.bar(close)
+        if implied:
+            features.insert(section_start, ("|:", 0))
         features.append((close, 0))
-        if close in (":|", "::") or close == "||" and repeat_closed:
-            start_here = len(features)
+        if new_section:
+            section_start = len(features)
     return features
 
 
