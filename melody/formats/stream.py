@@ -141,9 +141,14 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
             measure.leftBarline = barline.Repeat(direction="start")
         measures.append(measure)
         part.append(measure)
-    for number in sorted({bar.ending for bar in bars if bar.ending}):
-        run = [m for m, bar in zip(measures, bars) if bar.ending == number]
-        part.insert(0, spanner.RepeatBracket(run, number=number))
+    run: list = []  # the measures of one ending, bar after bar
+    for index, (measure, written) in enumerate(zip(measures, bars)):
+        if written.ending:
+            run.append(measure)
+        following = bars[index + 1] if index + 1 < len(bars) else None
+        if run and (following is None or following.ending != written.ending or written.close != "|"):
+            part.insert(0, spanner.RepeatBracket(run, number=written.ending))
+            run = []
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title))
     score.append(part)
