@@ -178,8 +178,18 @@ def parts_played(body: list[str], parts: dict[str, int], order: str) -> list[str
     lines = {label: body[start : next((s for s in starts if s > start), len(body))] for label, start in parts.items()}
     played = body[: starts[0]]
     for label in sequence:
-        played += lines[label]
+        played += _opens_repeats(lines[label])
     return played
+
+
+def _opens_repeats(lines: list[str]) -> list[str]:
+    """A part's lines, opened with |: when they hold a repeat or an ending: abc2midi starts each
+    part's repeats afresh, as at a |:."""
+    music = [i for i, line in enumerate(lines) if not _FIELD_RE.match(line)]
+    if not music or not re.search(r":\||\|:|\[[0-9]|\|[0-9]", "\n".join(lines[i] for i in music)):
+        return lines
+    first = music[0]
+    return lines[:first] + ["|:" + lines[first].lstrip("|:")] + lines[first + 1 :]
 
 
 def _part_sequence(order: str) -> list[str] | None:
