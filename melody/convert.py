@@ -143,7 +143,8 @@ def _written_as_played(abc: str):
 
 
 def _reads_as(xml: bytes, played) -> bool:
-    """Whether MusicXML reads back as these bars play: the same notes and the same pickup. Where
+    """Whether MusicXML reads back as these bars play: the same bar lines and meters, the same
+    notes. Where
     music21 reads the ABC otherwise than our player, the MusicXML is built from our bars instead
     (its ornaments are then left out)."""
     from music21 import converter
@@ -151,9 +152,21 @@ def _reads_as(xml: bytes, played) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         read = stream_to_bars(converter.parseData(xml.decode("utf-8"), format="musicxml"))
-    if read is None or read[0][0].length != played[0][0].length:
+    if read is None or _bar_lengths(read[0]) != _bar_lengths(played[0]):
         return False
     return _note_grid(bars_to_score(*read)) == _note_grid(bars_to_score(*played))
+
+
+def _bar_lengths(bars) -> list:
+    """The length of each bar, and the meter it changes to: where the bar lines fall. A bar that an
+    ending mark splits counts whole."""
+    lengths, carried = [], 0
+    for bar in bars:
+        carried += bar.length
+        if bar.close:
+            lengths.append((carried, bar.meter))
+            carried = 0
+    return lengths + ([(carried, None)] if carried else [])
 
 
 def _note_grid(score: Score) -> list[tuple[int, int, int]]:

@@ -110,3 +110,16 @@ def test_a_minor_key_spells_its_leading_tone_with_a_sharp():
 
     abc = score_to_abc(Score((Note(0, 1, 67), Note(1, 2, 66), Note(2, 3, 64), Note(3, 4, 67)), key="Gm"), "t")
     assert "^F" in abc and "_G" not in abc and "=E" in abc
+
+
+def test_a_meter_change_survives_musicxml_and_back(tmp_path):
+    from melody.formats.abc_lexer import tune_tokens
+
+    source = tmp_path / "changes.abc"
+    source.write_text("X:1\nT:Changes\nM:4/4\nL:1/8\nK:D\nA2 FA dAFA|[M:3/4] d2 f2 a2|[M:4/4] d f a f d2 c2|]\n")
+    score, title, abc = read_notation(source)
+    xml = write_score(score, tmp_path / "changes.musicxml", title, abc=abc)
+    back_score, back_title, back_abc = read_notation(xml)
+    tokens = tune_tokens(write_score(back_score, tmp_path / "back.abc", back_title, abc=back_abc).read_text())
+    assert tokens[:2] == ["M:4/4", "L:1/8"] and "[M:3/4]" in tokens and "[M:4/4]" in tokens
+    assert _steps(read_score(tmp_path / "back.abc")[0]) == _steps(score)

@@ -36,11 +36,14 @@ class WrittenBar:
     length: Fraction = Fraction(0)
     close: str = "|"  # "": no bar line, the bar goes on after an ending mark inside it
     ending: int | None = None
+    meter: str | None = None  # a meter this bar changes to
 
 
 def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
-    """The tune cut into bars of (start, end, pitch, tied) notes; also its meter and key."""
+    """The tune cut into bars of (start, end, pitch, tied) notes; also the meter and key it opens
+    in (a bar that changes the meter says so)."""
     meter, unit, key = "4/4", Fraction(1, 8), "C"
+    opening_meter = opening_key = None
     bars, bar = [], WrittenBar()
     signature, accidentals = key_signature(key), {}
     now = Fraction(0)
@@ -56,10 +59,14 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             name, value = (token[0], token[2:]) if kind == "header" else (token[1], token[3:-1])
             if name == "M":
                 meter = value
+                if kind == "field":
+                    bar.meter = value  # a change of meter from this bar on
+                opening_meter = opening_meter or value
             elif name == "L":
                 unit = Fraction(value)
             elif name == "K":
                 key, signature = value, key_signature(value)
+                opening_key = opening_key or value
         elif kind in ("note", "rest"):
             if grace:
                 continue
@@ -135,7 +142,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
     if now > 0 or bar.notes:
         bar.length, bar.ending = now, ending
         bars.append(bar)
-    return bars, meter, key
+    return bars, opening_meter or meter, opening_key or key
 
 
 def _sounded(token: str, signature: dict, accidentals: dict, tied: dict[tuple[str, int], int]) -> int:

@@ -267,7 +267,8 @@ def bars_to_abc(bars, meter: str, key: str | None, title: str = "Untitled", temp
     for bar, events in zip(bars, bar_events):
         opens = bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|")
         ending = f"[{bar.ending} " if opens else ""
-        texts.append(ending + _bar_text(events, speller) + (f" {bar.close}" if bar.close else ""))
+        change = f"[M:{bar.meter}] " if bar.meter else ""
+        texts.append(ending + change + _bar_text(events, speller) + (f" {bar.close}" if bar.close else ""))
         previous = bar
     header = ["X:1", f"T:{title}", f"M:{meter}", "L:1/8"] + ([f"Q:1/4={round(tempo)}"] if tempo else [])
     return "\n".join(header + [f"K:{key}", " ".join(texts)]) + "\n"

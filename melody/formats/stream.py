@@ -87,6 +87,8 @@ def stream_to_bars(stream):
         elif right is not None and right.type in ("final", "light-heavy"):
             written.close = "|]"
         written.ending = endings.get(id(measure))
+        if index and measure.timeSignature is not None:
+            written.meter = measure.timeSignature.ratioString
         bars.append(written)
     flat = stream.flatten()
     meters = list(flat.getElementsByClass("TimeSignature"))
@@ -112,11 +114,13 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
         measure = stream.Measure(number=index + (0 if full and 0 < bars[0].length < full else 1))
         if index == 0:
             if meter_fraction(meter) is not None:
-                measure.insert(0, meters.TimeSignature(meter.replace("C|", "2/2").replace("C", "4/4")))
+                measure.insert(0, meters.TimeSignature(_music21_meter(meter)))
             if normalize_key(key or ""):
                 measure.insert(0, keys.KeySignature(key_fifths(key)))
             if tempo:
                 measure.insert(0, tempos.MetronomeMark(number=tempo))
+        if index and written.meter and meter_fraction(written.meter) is not None:
+            measure.insert(0, meters.TimeSignature(_music21_meter(written.meter)))
         now = Fraction(0)
         for start, end, pitch, tied in sorted(written.notes):
             if start > now:
@@ -153,6 +157,10 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
     score.insert(0, metadata.Metadata(title=title))
     score.append(part)
     return score
+
+
+def _music21_meter(meter: str) -> str:
+    return {"C": "4/4", "C|": "2/2"}.get(meter, meter)
 
 
 def _barline(barline, close: str):
