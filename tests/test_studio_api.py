@@ -134,3 +134,14 @@ def test_serve_warns_when_listening_beyond_this_machine(monkeypatch, capsys):
     monkeypatch.setattr(melody.studio, "serve", lambda *args, **kwargs: None)
     assert main(["serve", "--host", "0.0.0.0"]) == 0
     assert "anyone who can reach this machine" in capsys.readouterr().err
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) != 0
+    err = capsys.readouterr().err
+    assert "cannot listen on 127.0.0.1" in err and "Traceback" not in err

@@ -19,13 +19,30 @@ def serve(host: str, port: int, models_dir: str | None = None, device: str = "cp
         from melody.studio.app import create_app
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
+    _check_free(host, port)  # before any model loads: a taken port is a one-line error
     shown = f"[{host}]" if ":" in host else host
-    app = create_app(models_dir, device, ready=ready and (lambda: ready(f"http://{shown}:{port}/")))
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started and ready is not None:
+                ready(f"http://{shown}:{port}/")
+
+    config = uvicorn.Config(create_app(models_dir, device), host=host, port=port, log_level="warning")
+    config.timeout_graceful_shutdown = 2
     try:
-        server.run()
-    except OSError as error:  # the port is taken, or the address is not this machine's
-        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    if not server.started:
-        raise ConfigError(f"cannot listen on {host}:{port} (in use by another program?)")
+        Server(config).run()
+    except SystemExit:  # uvicorn exits when it cannot bind after all
+        raise ConfigError(f"cannot listen on {host}:{port}") from None
+
+
+def _check_free(host: str, port: int) -> None:
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None

@@ -43,11 +43,8 @@ class RequestError(Exception):
     """A request the page should not have sent: answered 400 with its message."""
 
 
-def create_app(
-    models_dir: str | Path | None = None, device: str = "cpu", warm: str | None = "folk", ready=None
-) -> Starlette:
-    """The studio app. `warm`: a model to load at start, so the first compose finds it ready;
-    `ready()`: called once the server listens."""
+def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: str | None = "folk") -> Starlette:
+    """The studio app. `warm`: a model to load at start, so the first compose finds it ready."""
     catalog = model_catalog(models_dir)
     composer = Composer(catalog, tune_view, device)
     if warm in catalog:
@@ -107,8 +104,6 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        if ready is not None:
-            ready()
         yield
         composer.stop()
 
