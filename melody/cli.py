@@ -269,10 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     args, extras = parser.parse_known_args(argv)
     if extras:
         _unknown_flags(parser, args, extras)
-    from melody import commands  # heavy imports (torch) only after --help has been answered
+    from melody import commands, play_commands  # heavy imports (torch) only after --help has been answered
 
     try:
-        return getattr(commands, f"run_{args.command}")(args)
+        run = getattr(commands, f"run_{args.command}", None) or getattr(play_commands, f"run_{args.command}")
+        return run(args)
     except MelodyError as error:
         if args.debug:
             raise
