@@ -35,7 +35,8 @@ def _report_skipped(summary: dict) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from melody import distributed
     from melody.model import ModelConfig
-    from melody.train import TrainConfig, Trainer, resume_trainer
+    from melody.train import Trainer, resume_trainer
+    from melody.train_config import TrainConfig
 
     if args.resume and not args.corpus:
         _reuse_run_corpus(args)
