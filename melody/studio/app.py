@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from melody.errors import ConfigError, MelodyError
-from melody.formats.abc_core import LexError
+from melody.formats.abc_core import TUNE_TYPES, LexError
 from melody.sample import SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
@@ -26,8 +26,12 @@ MAX_BODY = 64 * 1024  # bytes of one request: a long tune is a few kB
 MAX_COUNT = 16
 MAX_TOKENS = 3000
 WAV_RATE = 22050  # enough for a tune, and half the bytes of CD rate
-EXPORTS = {"abc": "text/vnd.abc", "mid": "audio/midi", "wav": "audio/wav"}
-EXPORTS["musicxml"] = "application/vnd.recordare.musicxml+xml"
+EXPORTS = {
+    "abc": "text/vnd.abc",
+    "mid": "audio/midi",
+    "wav": "audio/wav",
+    "musicxml": "application/vnd.recordare.musicxml+xml",
+}
 # the page's own origin only; blob: is the audio and downloads the page makes from its own responses.
 # The hash is the one <style> abcjs 6.7.2 adds to a clickable score (its selection styles).
 ABCJS_STYLE = "'sha256-BCpnf71gZdCsSCHDzyB1RsBbZ0qQdqseK6v+yJsgg30='"
@@ -54,8 +58,6 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
     async def models(request: Request) -> Response:
-        from melody.formats.abc_core import TUNE_TYPES
-
         types = sorted(set(TUNE_TYPES.values()))
         return JSONResponse({"models": list(catalog), "default": warm if warm in catalog else None, "types": types})
 
