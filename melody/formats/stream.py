@@ -65,7 +65,7 @@ def stream_to_bars(stream):
         spanned = [position[id(m)] for m in bracket.getSpannedElements() if id(m) in position]
         for index in range(min(spanned), max(spanned) + 1) if spanned else ():  # read back: first and last only
             endings[id(measures[index])] = int(str(bracket.number).split(",")[0] or 1)
-    bars = []
+    bars, current = [], None  # current: the meter so far
     measures = [m for m in measures if m.highestTime > 0]  # an empty measure between two double bars
     for index, measure in enumerate(measures):
         written = WrittenBar(length=Fraction(measure.duration.quarterLength).limit_denominator(960) / 4)
@@ -87,8 +87,11 @@ def stream_to_bars(stream):
         elif right is not None and right.type in ("final", "light-heavy"):
             written.close = "|]"
         written.ending = endings.get(id(measure))
-        if index and measure.timeSignature is not None:
-            written.meter = measure.timeSignature.ratioString
+        signature = measure.timeSignature
+        if signature is not None:
+            spelled = f"{signature.numerator}/{signature.denominator}"
+            written.meter = spelled if index and spelled != current else None  # a change, not a restatement
+            current = spelled
         bars.append(written)
     flat = stream.flatten()
     meters = list(flat.getElementsByClass("TimeSignature"))
