@@ -78,9 +78,10 @@ def stream_to_bars(stream):
             written.notes += [(start, end, p.midi, tied) for p in element.pitches if 0 <= p.midi <= 127]
         right = measure.rightBarline
         following = measures[index + 1] if index + 1 < len(measures) else None
+        opens = following is not None and isinstance(following.leftBarline, bar.Repeat)
         if isinstance(right, bar.Repeat) and right.direction == "end":
-            written.close = ":|"
-        elif following is not None and isinstance(following.leftBarline, bar.Repeat):
+            written.close = "::" if opens else ":|"
+        elif opens:
             written.close = "|:"
         elif right is not None and right.type in ("double", "light-light"):
             written.close = "||"
