@@ -84,7 +84,7 @@ def test_musicxml_back_to_abc_writes_the_repeats_and_endings_again(tmp_path):
     back_score, back_title, back_abc = read_notation(xml)
     written = write_score(back_score, tmp_path / "back.abc", back_title, abc=back_abc).read_text()
     tokens = tune_tokens(written)
-    assert tokens.count(":|") == 2 and tokens.count("|:") == 2 and "[1" in tokens and "[2" in tokens
+    assert tokens.count(":|") + tokens.count("::") == 2 and "[1" in tokens and "[2" in tokens  # :| |: may be ::
     assert "T:Black Eyed Susan" in written
     again, _ = read_score(tmp_path / "back.abc")
     assert _steps(again) == _steps(score) and again.pickup == score.pickup
