@@ -42,7 +42,7 @@ class Job:
 
 
 class Composer:
-    """A queue of compose jobs and the thread that works through it. `tune_view(piece, model)`
+    """A queue of compose jobs and the thread that works through it. `tune_view(piece, model, number)`
     turns each piece into what the page is sent."""
 
     def __init__(self, catalog: dict[str, str], tune_view, device: str = "cpu"):
