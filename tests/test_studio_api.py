@@ -20,8 +20,14 @@ TUNE = "X:1\nT:Little Air\nM:3/4\nL:1/8\nK:D\n|:A2|d2 f2 a2|g2 e2 c2|d6:|\n"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
+    import shutil
+
+    from melody.checkpoint import SHIPPED_DIR
+
     runs = tmp_path_factory.mktemp("runs")
     (runs / "empty-run").mkdir()  # a folder with no model file is not offered
+    (runs / "my-run").mkdir()
+    shutil.copy(SHIPPED_DIR / "folk-char.safetensors", runs / "my-run" / "best.safetensors")
     with TestClient(create_app(runs, warm=None)) as test_client:
         yield test_client
 
@@ -38,7 +44,9 @@ def events_of(client, job: str) -> list[tuple[str, dict]]:
 
 def test_models_are_offered_by_name_and_never_taken_as_paths(client):
     offered = client.get("/api/models").json()["models"]
-    assert {"folk", "chorales"} <= set(offered) and "empty-run" not in offered
+    assert {"folk", "chorales", "my-run"} <= set(offered) and "empty-run" not in offered
+    job = client.post("/api/compose", json={"model": "my-run", "seed": 5}).json()["job"]
+    assert events_of(client, job)[-1][0] == "done"  # a run folder under --models composes
     for name in ("/etc/passwd", "../melody/models/folk.safetensors", "melody/models/folk.safetensors"):
         answer = client.post("/api/compose", json={"model": name})
         assert answer.status_code == 400 and "no model named" in answer.json()["error"]
