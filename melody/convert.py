@@ -15,7 +15,7 @@ from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc_core import LexError
 from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count
-from melody.formats.abc_player import bars_to_score, tokens_to_score, written_bars
+from melody.formats.abc_player import bars_to_score, tokens_to_score, whole_bars, written_bars
 from melody.formats.abc_writer import bars_to_abc, score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
 from melody.formats.stream import bars_to_stream, expand_repeats, stream_to_bars, stream_to_score, tempo_of
@@ -111,13 +111,20 @@ def write_score(
     return path
 
 
+def read_abc_notation(text: str) -> tuple[Score, str, str]:
+    """`read_notation` of the first tune of ABC text (a primer, a tune edited in the studio)."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "tune.abc"
+        source.write_text(text if "X:" in text else f"X:1\n{text}", encoding="utf-8")
+        return read_notation(source)
+
+
 def convert_abc_text(text: str, suffix: str) -> tuple[bytes, Score, str]:
     """The first tune of ABC text as a file of `suffix` (.abc, .mid, .musicxml), as `melody convert`
     writes it; also its Score and title."""
+    score, title, abc = read_abc_notation(text)
     with tempfile.TemporaryDirectory() as folder:
-        source, target = Path(folder) / "in.abc", Path(folder) / f"out{suffix}"
-        source.write_text(text if "X:" in text else f"X:1\n{text}", encoding="utf-8")
-        score, title, abc = read_notation(source)
+        target = Path(folder) / f"tune{suffix}"
         write_score(score, target, title or "Untitled", abc=abc)
         return target.read_bytes(), score, title
 
@@ -152,21 +159,9 @@ def _reads_as(xml: bytes, played) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         read = stream_to_bars(converter.parseData(xml.decode("utf-8"), format="musicxml"))
-    if read is None or _bar_lengths(read[0]) != _bar_lengths(played[0]):
+    if read is None or whole_bars(read[0]) != whole_bars(played[0]):
         return False
     return _note_grid(bars_to_score(*read)) == _note_grid(bars_to_score(*played))
-
-
-def _bar_lengths(bars) -> list:
-    """The length of each bar, and the meter it changes to: where the bar lines fall. A bar that an
-    ending mark splits counts whole."""
-    lengths, carried = [], 0
-    for bar in bars:
-        carried += bar.length
-        if bar.close:
-            lengths.append((carried, bar.meter))
-            carried = 0
-    return lengths + ([(carried, None)] if carried else [])
 
 
 def _note_grid(score: Score) -> list[tuple[int, int, int]]:

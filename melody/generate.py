@@ -173,11 +173,11 @@ def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[st
 def with_score_primer(config: SampleConfig, kind: str) -> SampleConfig:
     """For a model of scores, an ABC primer becomes the score it continues, read as `melody
     convert` reads ABC; other configs are returned as they are."""
-    from melody.convert import convert_abc_text
+    from melody.convert import read_abc_notation
 
     if kind != "score" or not config.primer:
         return config
-    _, score, _ = convert_abc_text(config.primer, ".abc")
+    score, _, _ = read_abc_notation(config.primer)
     return replace(config, primer=None, primer_score=score)
 
 

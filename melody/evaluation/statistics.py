@@ -16,7 +16,7 @@ from collections import Counter
 
 from melody.formats.abc_form import tune_form
 from melody.formats.abc_lexer import LexError, tune_tokens
-from melody.formats.abc_player import written_bars
+from melody.formats.abc_player import whole_bars, written_bars
 
 NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars", "played_bars")
 POOLED = ("part_bars",)  # one value per part, not per tune
@@ -36,7 +36,7 @@ def tune_stats(text: str) -> dict | None:
     pitches = [note[2] for bar in bars for note in bar.notes]
     if not pitches or not bars:
         return None
-    written = sum(1 for bar in bars if bar.close)  # a bar split by an ending inside it is one bar
+    written = len(whole_bars(bars))
     classes = Counter(p % 12 for p in pitches)
     entropy = -sum(n / len(pitches) * math.log2(n / len(pitches)) for n in classes.values())
     in_scale = max(sum(n for pc, n in classes.items() if pc in scale) for scale in SCALES) / len(pitches)

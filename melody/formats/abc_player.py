@@ -145,6 +145,18 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
     return bars, opening_meter or meter, opening_key or key
 
 
+def whole_bars(bars: list[WrittenBar]) -> list[tuple[Fraction, str | None]]:
+    """(length, meter it changes to) of each bar as written: where the bar lines fall. A bar that
+    an ending mark splits counts whole."""
+    lengths, carried = [], Fraction(0)
+    for bar in bars:
+        carried += bar.length
+        if bar.close:
+            lengths.append((carried, bar.meter))
+            carried = Fraction(0)
+    return lengths + ([(carried, None)] if carried else [])
+
+
 def _sounded(token: str, signature: dict, accidentals: dict, tied: dict[tuple[str, int], int]) -> int:
     """A note's pitch; a note a tie reaches with no accidental of its own keeps the tied note's
     accidental, across the bar line too (ABC 2.1, and abc2midi)."""

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from melody.errors import ConfigError, MelodyError
 from melody.formats.abc_core import TUNE_TYPES, LexError
+from melody.generate import safe_name
 from melody.sample import SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
@@ -89,7 +90,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
             return JSONResponse({"error": f"no export {kind[:20]!r}"}, status_code=404)
         body = await _json_body(request)
         data, score, title = await run_in_threadpool(_export, _abc_of(body), kind)
-        name = f"{_file_stem(title)}.{kind}"
+        name = f"{safe_name(title or 'tune')}.{kind}"
         seconds = score.duration * 60 / score.tempo  # the music, without the sound's release after it
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Melody-Seconds": f"{seconds:.3f}"}
         return Response(data, media_type=EXPORTS[kind], headers=headers)
@@ -196,20 +197,14 @@ def _sample_config(body: dict) -> SampleConfig:
 def _export(abc: str, kind: str):
     """One tune's ABC as a file of `kind`, written as `melody convert` and `melody play --wav` do;
     also its Score and title."""
-    from melody.convert import convert_abc_text
+    from melody.convert import convert_abc_text, read_abc_notation
     from melody.preview import render_score, wav_bytes
 
     if kind == "wav":
-        _, score, title = convert_abc_text(abc, ".abc")
+        score, title, _ = read_abc_notation(abc)
         audio, _ = render_score(score, WAV_RATE)
         return wav_bytes(audio, WAV_RATE), score, title
     return convert_abc_text(abc, f".{kind}")
-
-
-def _file_stem(title: str) -> str:
-    from melody.generate import safe_name
-
-    return safe_name(title or "tune")
 
 
 async def _event_stream(job, request: Request):

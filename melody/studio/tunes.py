@@ -8,7 +8,7 @@ import math
 from melody.checkpoint import Model
 from melody.formats.abc_core import LexError
 from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import written_bars
+from melody.formats.abc_player import whole_bars, written_bars
 from melody.generate import Piece
 
 
@@ -19,7 +19,7 @@ def written_bar_count(abc: str) -> int | None:
         bars, _, _ = written_bars(tune_tokens(abc))
     except LexError:
         return None
-    return sum(1 for bar in bars if bar.length > 0 and bar.close)  # a bar split by an ending is one
+    return len(whole_bars(bars))
 
 
 def tune_view(piece: Piece, model: Model, number: int) -> dict:
