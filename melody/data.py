@@ -19,7 +19,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 14
+CACHE_VERSION = 15
 
 
 def cache_dir() -> Path:

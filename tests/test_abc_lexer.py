@@ -44,7 +44,17 @@ def test_lengths(text, value):
 
 
 @pytest.mark.parametrize(
-    "key, spelled", [("G", "G"), ("Gmaj", "G"), ("E minor", "Em"), ("A Dorian", "Ador"), ("F#m", "F#m"), ("Bb", "Bb")]
+    "key, spelled",
+    [
+        ("G", "G"),
+        ("Gmaj", "G"),
+        ("E minor", "Em"),
+        ("A Dorian", "Ador"),
+        ("F#m", "F#m"),
+        ("Bb", "Bb"),
+        ("Dmix=c", "Dmix =c"),  # a natural glued to the mode (Ryan's Mammoth), not a setting
+        ("D middle=B", "D"),
+    ],
 )
 def test_keys(key, spelled):
     assert normalize_key(key) == spelled

@@ -3,7 +3,7 @@ the same notes abc2midi plays, where it is installed."""
 
 import pytest
 
-from melody.formats.abc import read_abc_file, tune_to_abc
+from melody.formats.abc import normalize_tune, read_abc_file, tune_to_abc
 from melody.formats.abc_core import key_signature
 from melody.formats.abc_lexer import tune_tokens
 from melody.formats.abc_player import tokens_to_score
@@ -34,6 +34,15 @@ def test_ties_tuplets_and_broken_rhythm():
     assert [e - s for s, e, _ in played[5:]] == [0.75, 0.25]
 
 
+def test_each_note_of_a_tied_chord_holds_over():
+    assert notes("T:a\nM:2/4\nL:1/8\nK:C\n[c2-e2-][ec] z|]\n") == [(0.0, 1.5, 72), (0.0, 1.5, 76)]
+
+
+def test_a_chord_is_one_note_of_a_tuplet():
+    played = notes("T:a\nM:2/4\nL:1/8\nK:C\n(3ce[ce] [c2e2]|]\n")  # as abc2midi counts (Ryan's Mammoth)
+    assert [round(s, 3) for s, _, _ in played] == [0.0, 0.333, 0.667, 0.667, 1.0, 1.0]
+
+
 def test_repeats_and_endings_are_played_out():
     played = notes("T:a\nM:2/4\nL:1/4\nK:C\n|:C D|1 E F:|2 G A|]\n")
     assert [p for _, _, p in played] == [60, 62, 64, 65, 60, 62, 67, 69]
@@ -59,6 +68,20 @@ LETTERS = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 71: "B", 72: "c
 def test_repeats_are_played_as_abc2midi_plays_them(body, heard):
     played = notes(f"T:a\nM:2/4\nL:1/4\nK:C\n{body}\n")
     assert "".join(LETTERS[p] for _, _, p in played) == heard
+
+
+@pytest.mark.parametrize(
+    "head, body, heard",  # abc2midi 4.84 again: in voices or parts it implies one |: per voice and part
+    [
+        ("", "V:1\nAB:|cd:|\nV:2\nCD:|EF:|", "ABABcd"),  # so the second strain plays once
+        ("", "V:1\nAB:|cd::ef:|\nV:2\nCD:|EF::CD:|", "ABABcdefef"),  # and a later :: only opens a repeat
+        ("", "V:1\nAB|[1 cd:|[2 ef||gA:|\nV:2\nCD|[1 EF:|[2 CD||EF:|", "ABcdABefgAABgA"),
+        ("P:AB\n", "P:A\nAB:|cd:|\nP:B\nef:|gA||", "ABABcdefefgA"),  # each part starts afresh
+    ],
+)
+def test_tunes_in_voices_or_parts_repeat_as_abc2midi_plays_them(head, body, heard):
+    canonical, _ = normalize_tune(f"T:a\nM:2/4\nL:1/4\n{head}K:C\n{body}\n")
+    assert "".join(LETTERS[p] for _, _, p in notes(canonical)) == heard
 
 
 def test_an_ending_inside_a_bar_leaves_the_bar_before_it_played():
@@ -92,4 +115,4 @@ def test_a_tune_the_tokens_cannot_read_raises():
     from melody.formats.abc_lexer import LexError
 
     with pytest.raises(LexError):
-        tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 * D2|]\n")
+        tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 & D2|]\n")  # a voice overlay: not in the abc tokens

@@ -31,6 +31,10 @@ def test_tuplets_broken_rhythm_and_endings_count_right():
     assert tune_problems(text) == []
 
 
+def test_a_chord_counts_as_one_note_of_a_tuplet():
+    assert tune_problems("T:a\nM:2/4\nL:1/8\nK:G\nd4|(3GB[GB] c2|d4|]\n") == []
+
+
 def test_odd_tuplets_are_timed_exactly_and_reported_in_whole_notes():
     """Bars are timed in integer ticks; a quintuplet and a septuplet must still fill a bar exactly."""
     assert tune_problems("T:a\nM:1/4\nL:1/16\nK:G\n(5GABcd (7efgabc'd'|G4|G4|]\n") == []

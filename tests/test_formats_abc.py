@@ -58,6 +58,19 @@ def test_voices_are_kept_as_v_blocks():
     assert text == "T:x\nM:4/4\nL:1/8\nK:G\nV:1\nABcd|\nV:2\nGFED|\n"
 
 
+def test_parts_are_played_in_order_each_in_the_key_it_was_written_in():
+    raw = "T:x\nM:2/4\nL:1/8\nP:ABA\nK:D\nP:A\ndA Af|d4:|\nP:B\nK:A\nag gb|a4||\n"
+    text, _ = normalize_tune(raw)
+    assert text.split("\n")[4:] == [
+        "P:A", "dA Af|d4:|", "P:B", "K:A", "ag gb|a4||", "P:A", "K:D", "dA Af|d4:|", ""
+    ]  # fmt: skip
+
+
+def test_parts_marked_inside_a_line_are_parts_too():
+    text, _ = normalize_tune("T:x\nM:2/4\nL:1/8\nP:ABA\nK:G\n[P:A] G2 B2|A4:|\n[P:B] d2 B2|G4||\n")
+    assert text.split("\n")[4:] == ["P:A", "G2 B2|A4:|", "P:B", "d2 B2|G4||", "P:A", "G2 B2|A4:|", ""]
+
+
 def test_missing_unit_length_follows_the_abc_rule():
     assert normalize_tune("M:2/4\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/16"
     assert normalize_tune("M:6/8\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/8"

@@ -4,6 +4,7 @@ The canonical form is what the character model learns and writes, so it is kept 
 four header lines in a fixed order (``T: M: L: K:``, no ``X:``: the writer numbers tunes; ``R:`` after
 ``T:`` when the tune's type is known, in one spelling: ``R:reel``, ``R:slip jig``, ``R:song``), then the
 body with comments, lyrics, annotations, chord symbols and non-musical fields removed and runs of spaces collapsed.
+A tune in parts is played out in the order its header's ``P:`` gives, each part under its ``P:`` line.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from melody.errors import InputError
-from melody.formats.abc_core import default_unit_length, normalize_type
+from melody.formats.abc_core import (
+    default_unit_length,
+    length_suffix,
+    meter_fraction,
+    normalize_meter,
+    normalize_type,
+    normalize_unit,
+)
 
 HEADER_ORDER = ("T", "R", "M", "L", "K")  # R: (the tune type) only where it is known
 MAX_ABC_BYTES = 64 * 2**20  # the whole of music21's folk corpus is 8 MB
@@ -27,6 +36,9 @@ _SPACES_RE = re.compile(r"[ \t]+")
 _NOTE_RE = re.compile(r"[A-Ga-g]")
 _DECORATION_NAME_RE = re.compile(r"![^!\s|\[\]]{1,40}!")
 _QUOTED_RE = re.compile(r'"[^"\n]*"?')  # guitar chords and text annotations: not melody
+_INLINE_PART_RE = re.compile(r"^\s*\[P:([^\]\n]*)\]")
+_INLINE_STATE_RE = re.compile(r"\[([KLM]):([^\]\n]*)\]")
+_MULTI_BAR_REST_RE = re.compile(r"Z([0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,8 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
                 value = normalize_type(value) or header.get("R", "")
             if field == "P":
                 order = value
+            if field == "M":
+                value = normalize_meter(value) or value
             if field in HEADER_ORDER:
                 header[field] = value
             if field == "K":
@@ -142,6 +156,10 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
         if line.lstrip().startswith("%"):
             continue
         line = legacy_line_breaks(line, bang_breaks)
+        inline_part = _INLINE_PART_RE.match(line)
+        if inline_part:  # [P:A] opening a line, as P:A on its own would
+            parts.setdefault(_clean_body_line(inline_part.group(1))[:1], len(body))
+            line = line[inline_part.end() :]
         match = _FIELD_RE.match(line.strip())
         if match and len(match.group(1)) == 1:
             if match.group(1) == "P":
@@ -158,38 +176,75 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
         return None, "no M: field"
     if not any(_NOTE_RE.search(line) for line in body if not _FIELD_RE.match(line)):
         return None, "no notes in body"
-    body = parts_played(body, parts, order)
+    header.setdefault("L", default_unit_length(header["M"]))
+    body = _multi_bar_rests(body, header)
+    if order:
+        body = parts_played(body, parts, order, header)
     header.setdefault("T", "Untitled")
     header["T"] = header["T"] or "Untitled"
-    header.setdefault("L", default_unit_length(header["M"]))
     header["R"] = header.get("R") or default_type or ""
     lines = [f"{field}:{header[field]}" for field in HEADER_ORDER if header.get(field)] + body
     return "\n".join(lines) + "\n", ""
 
 
-def parts_played(body: list[str], parts: dict[str, int], order: str) -> list[str]:
+def _multi_bar_rests(body: list[str], header: dict[str, str]) -> list[str]:
+    """``Z`` and ``Z4`` (rests of one and of four whole bars, ABC 2.1) as a rest of the bar's length
+    in each bar, as abc2midi plays them; left as they are in free meter."""
+    meter, unit, out = header["M"], header["L"], []
+    for line in body:
+        match = _FIELD_RE.match(line)
+        if match:
+            meter = match.group(2) if match.group(1) == "M" else meter
+            unit = match.group(2) if match.group(1) == "L" else unit
+        elif "Z" in line and (rest := _bar_rest(meter, unit)):
+            line = _MULTI_BAR_REST_RE.sub(lambda found: "|".join([rest] * min(int(found.group(1) or 1), 256)), line)
+        out.append(line)
+    return out
+
+
+def _bar_rest(meter: str, unit: str) -> str | None:
+    """A rest as long as a bar (``z8`` in 4/4 with eighths as the unit), None in free meter."""
+    bar, length = meter_fraction(normalize_meter(meter) or ""), normalize_unit(unit)
+    return "z" + length_suffix(bar / Fraction(length)) if bar and length else None
+
+
+def parts_played(body: list[str], parts: dict[str, int], order: str, header: dict[str, str]) -> list[str]:
     """The body with its parts (P:A, P:B lines) in the order the header's P: gives, as abc2midi
-    plays them: P:ABA, P:A2B, P:(AB)2C; music before the first part opens it. Unchanged when the
-    order is missing or names a part the body lacks."""
-    sequence = _part_sequence(order)
-    if not parts or not sequence or any(label not in parts for label in sequence):
+    plays them: P:ABA, P:A2B, P:(AB)2C; music before the first part opens it. Each part keeps its
+    P: line, which tells the reader of repeats (abc_core.repeats_in_parts) that the tune is in
+    parts, and is preceded by the key, meter and unit it was written in where those changed. As
+    written, with each P: line in its place, when the order is not one or names a part the body lacks."""
+    if not parts:
         return body
     starts = sorted(parts.values())
+    sequence = _part_sequence(order)
+    if not sequence or any(label not in parts for label in sequence):
+        labelled = list(body)
+        for label, start in sorted(parts.items(), key=lambda item: -item[1]):
+            labelled.insert(start, f"P:{label}")
+        return labelled
     lines = {label: body[start : next((s for s in starts if s > start), len(body))] for label, start in parts.items()}
+    opening = {label: _fields_in_force(body[:start], header) for label, start in parts.items()}
     played = body[: starts[0]]
+    in_force = _fields_in_force(played, header)
     for label in sequence:
-        played += _opens_repeats(lines[label])
+        changed = {field: value for field, value in opening[label].items() if in_force[field] != value}
+        played += [f"P:{label}"] + [f"{field}:{value}" for field, value in changed.items()] + lines[label]
+        in_force = _fields_in_force(lines[label], opening[label])
     return played
 
 
-def _opens_repeats(lines: list[str]) -> list[str]:
-    """A part's lines, opened with |: when they hold a repeat or an ending: abc2midi starts each
-    part's repeats afresh, as at a |:."""
-    music = [i for i, line in enumerate(lines) if not _FIELD_RE.match(line)]
-    if not music or not re.search(r":\||\|:|\[[0-9]|\|[0-9]", "\n".join(lines[i] for i in music)):
-        return lines
-    first = music[0]
-    return lines[:first] + ["|:" + lines[first].lstrip("|:")] + lines[first + 1 :]
+def _fields_in_force(lines: list[str], start: dict[str, str]) -> dict[str, str]:
+    """Key, meter and unit length after `lines` (field lines and inline fields), from `start`'s."""
+    fields = {field: start.get(field, "") for field in "KML"}
+    for line in lines:
+        match = _FIELD_RE.match(line)
+        if match and match.group(1) in fields:
+            fields[match.group(1)] = match.group(2).strip()
+        elif not match:
+            for found in _INLINE_STATE_RE.finditer(line):
+                fields[found.group(1)] = found.group(2).strip()
+    return fields
 
 
 def _part_sequence(order: str) -> list[str] | None:

@@ -53,6 +53,9 @@ def normalize_key(value: str) -> str | None:
         return None
     tonic = match.group(1) + match.group(2)
     rest = text[match.end() :].split()
+    glued_natural = re.fullmatch(r"([A-Za-z]+)(=[A-Ga-g])", rest[0]) if rest else None
+    if glued_natural and (glued_natural.group(1).lower() == "m" or glued_natural.group(1).lower()[:3] in MODE_WORDS):
+        rest[:1] = list(glued_natural.groups())  # Dmix=c: a mode, then a natural (not a setting like middle=B)
     mode, extras = "", []
     if rest and rest[0][:1].isalpha() and "=" not in rest[0]:
         word = rest.pop(0)
@@ -143,12 +146,15 @@ _METER_RE = re.compile(r"\(?([0-9]+(?:\+[0-9]+)*)\)?/([0-9]+)")
 
 
 def normalize_meter(value: str) -> str | None:
-    """A ``M:`` value in one spelling (``6/8``, ``2+3/8``, ``C``, ``C|``, ``none``), or None."""
+    """A ``M:`` value in one spelling (``6/8``, ``2+3/8``, ``C``, ``C|``, ``none``), or None. A stray
+    mark after it (``M:2/2]``) is passed over, as abc2midi does."""
     value = value.split("%", 1)[0].replace(" ", "")
     if value in ("C", "C|", "none"):
         return value
-    match = _METER_RE.fullmatch(value)
-    if not match or sum(int(p) for p in match.group(1).split("+")) == 0:
+    match = _METER_RE.match(value)
+    if not match or re.search(r"[0-9A-Za-z]", value[match.end() :]):
+        return None
+    if sum(int(p) for p in match.group(1).split("+")) == 0:
         return None
     denominator = int(match.group(2))
     if denominator == 0 or denominator > 64 or denominator & (denominator - 1):
@@ -343,6 +349,33 @@ class ImpliedRepeats:
         elif close == ":|" and not self.second_seen:
             self.expect = False
         return implied, close in (":|", "::") or (close == "||" and self.repeat_closed)
+
+
+def repeats_in_parts(tokens: list[str], part_starts: list[int]) -> list[str]:
+    """The repeat signs of a tune in parts (a header P:) or in several voices, spelled out so that
+    the section rule of ImpliedRepeats plays them as abc2midi does. For such a tune its reader
+    implies no |: per section but scans each voice of each part for a missing one (store.c): the
+    first :| or :: with no |: before it in the part implies one at the part's start, and no other
+    is implied. A later :| that would need one then repeats nothing (written ||), and a later such
+    :: only opens a repeat (written |:). `part_starts`: token indices where parts begin."""
+    out: list[str] = []
+    starts = set(part_starts) | {0}
+    repeats, part_start, opened = ImpliedRepeats(), 0, False
+    for index, token in enumerate(tokens):
+        if index in starts:
+            part_start, opened = len(out), False
+        if token[:1] == "[" and token[1:2].isdigit():
+            repeats.ending(1 if token.startswith("[1") else 2)
+        elif token in BARS:
+            if token in (":|", "::") and not opened:
+                out.insert(part_start, "|:")
+                repeats.bar("|:")
+            elif token in (":|", "::") and not repeats.expect:
+                token = "||" if token == ":|" else "|:"
+            opened = opened or token in ("|:", ":|", "::")
+            repeats.bar(token)
+        out.append(token)
+    return out
 
 
 def bar_token(text: str) -> str:

@@ -30,6 +30,7 @@ from melody.formats.abc_core import (
     normalize_unit,
     note_parts,
     parse_length,
+    repeats_in_parts,
 )
 
 HEADER_TOKENS = ("R", "M", "L", "K")  # the title is text, not music: the abc tokenizer leaves it out
@@ -40,7 +41,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
     r"|(?P<skipfield>\[[A-Za-z]:[^\]\n]*\])"
     r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
-    r"|(?P<stray>:)"  # a colon outside a bar line, as at the start of a line: abc2midi passes over it
+    r"|(?P<stray>[:*])"  # a colon outside a bar line (as at the start of a line), a `*`: abc2midi passes over them
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
@@ -104,13 +105,18 @@ def voice_count(body: str) -> int:
 
 def body_tokens(body: str, decorations: bool = True) -> list[str]:
     """Tokens of a tune body: of its first voice, the melody, when it has several (the tokens
-    spell one line of music). Raises LexError on anything the token set cannot spell."""
+    spell one line of music). In a tune in voices or in parts (``P:`` lines, which the canonical
+    form keeps where the header orders parts) the repeat signs are spelled as abc2midi reads such a
+    tune (abc_core.repeats_in_parts). Raises LexError on anything the token set cannot spell."""
     tokens: list[str] = []
+    part_starts: list[int] = []
     melody_voice = voice = None
     for line in body.split("\n"):
         match = _LINE_FIELD_RE.match(line.strip())
         if match:
-            if match.group(1) == "V":
+            if match.group(1) == "P":
+                part_starts.append(len(tokens))
+            elif match.group(1) == "V":
                 voice = match.group(2).split()[0] if match.group(2).split() else ""
                 melody_voice = voice if melody_voice is None else melody_voice
             elif voice == melody_voice and (token := _field_token(match.group(1), match.group(2))):
@@ -161,6 +167,8 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                         tokens.append(length_token(value))
             else:
                 tokens.append(found.group(0))  # broken rhythm, tie, slur, chord or grace bracket
+    if part_starts or voice_count(body) > 1:
+        return repeats_in_parts(tokens, part_starts)
     return tokens
 
 

@@ -50,6 +50,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
     tuplet_left, tuplet_factor, next_factor = 0, Fraction(1), Fraction(1)
     last: list[int] = []  # indices in bar.notes of the last element (a note or a chord's notes)
     last_start, last_length, chord, grace, tie = now, Fraction(0), -1, False, False
+    chord_tie = False  # a tie reached the chord being read: each of its notes may continue one
     ending = None
     held: dict[tuple[str, int], int] = {}  # letter and octave -> pitch of the last element's notes
     tied: dict[tuple[str, int], int] = {}  # ... of the notes a tie holds over (their accidental carries)
@@ -73,13 +74,13 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             scale = unit * (tuplet_factor if tuplet_left else 1) * next_factor
             if chord > 0:  # later notes of a chord sound with the first
                 if kind == "note":
-                    pitch = _sounded(token, signature, accidentals, tied if tie else {})
+                    pitch = _sounded(token, signature, accidentals, tied if chord_tie else {})
                     held[note_parts(token)[1:]] = pitch
-                    bar.notes.append((last_start, last_start + last_length, pitch, tie))
+                    bar.notes.append((last_start, last_start + last_length, pitch, chord_tie))
                     last.append(len(bar.notes) - 1)
                 continue
             next_factor = Fraction(1)
-            if tuplet_left and chord < 0:
+            if tuplet_left and chord <= 0:  # a chord is one note of a tuplet
                 tuplet_left -= 1
             last_start, last_length = now, scale
             following = tokens[index + 1] if index + 1 < len(tokens) else ""
@@ -94,7 +95,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
                 held[note_parts(token)[1:]] = pitch
                 bar.notes.append((last_start, now, pitch, tie))
                 last = [len(bar.notes) - 1]
-            tie = False
+            tie, chord_tie = False, tie
         elif kind == "length" and chord == -2:  # after a chord: the whole chord lasts longer
             factor = parse_length(token)
             extra = last_length * (factor - 1)
@@ -132,10 +133,10 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             if now > 0 or bar.notes:
                 bar.length, bar.close, bar.ending = now, token, ending
                 bars.append(bar)
-                if ending == 1 and token in (":|", "::") or ending == 2 and token in (":|", "||", "|]", "|:", "::"):
-                    ending = None
             elif bars:  # bar lines with nothing between (`:| |:`) are one
                 bars[-1].close = _merge_bars(bars[-1].close, token)
+            if ending == 1 and token in (":|", "::") or ending == 2 and token in (":|", "||", "|]", "|:", "::"):
+                ending = None
             bar, accidentals, now, last = WrittenBar(), {}, Fraction(0), []  # a broken rhythm does not reach back
         if kind != "length" and chord == -2 and kind != "chord_close":
             chord = -1
@@ -167,7 +168,7 @@ def _sounded(token: str, signature: dict, accidentals: dict, tied: dict[tuple[st
 
 
 def _merge_bars(first: str, second: str) -> str:
-    left, right = first.startswith(":"), first.endswith(":") or second.endswith(":")
+    left, right = first.startswith(":") or second.startswith(":"), first.endswith(":") or second.endswith(":")
     if left and right:
         return "::"
     if left or right:

@@ -245,7 +245,7 @@ class TuneState:
         self.last_note = token if token != "z" else None
         self._start_element(self._scale())
         self.next_factor = ONE
-        if self.tuplet_left > 0 and self.chord < 0:
+        if self.tuplet_left > 0:  # a chord (its first note: the others returned above) is one note of a tuplet
             self.tuplet_left -= 1
 
     _feed_rest = _feed_note
