@@ -9,13 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from melody.evaluation.copying import BarIndex
 from melody.evaluation.statistics import compare, tune_stats
 from melody.formats.abc import header_fields
-from melody.formats.abc2midi import abc2midi_complaints
-
-
-def verdict(complaints: list[str]) -> str | None:
-    """The first complaint that makes the tune wrong (an error or a bar of the wrong length), or
-    None: other warnings (grace notes cut short, a repeat start assumed) leave it playable."""
-    return next((line for line in complaints if "Error" in line or "time units" in line), None)
+from melody.formats.abc2midi import abc2midi_complaints, fault
 
 
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
@@ -30,7 +24,7 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
     if shutil.which("abc2midi"):
         with ThreadPoolExecutor(4) as pool:
             complaints = list(pool.map(abc2midi_complaints, texts))
-        verdicts = [verdict(lines) for lines in complaints]
+        verdicts = [fault(lines) for lines in complaints]
         report["abc2midi_pass"] = sum(v is None for v in verdicts) / count
         report["abc2midi_silent"] = sum(not lines for lines in complaints) / count
         report["both_pass"] = sum(v is None and not p.problems for v, p in zip(verdicts, pieces)) / count

@@ -167,7 +167,7 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
             elif match.group(1) in BODY_FIELDS_KEPT:
                 body.append(f"{match.group(1)}:{_clean_body_line(match.group(2))}")
             continue
-        cleaned = _clean_body_line(_QUOTED_RE.sub("", line))
+        cleaned = _clean_body_line(_QUOTED_RE.sub("", line).replace("*", ""))  # abc2midi passes over a `*`
         if cleaned:
             body.append(cleaned)
     if "K" not in header:

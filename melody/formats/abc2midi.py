@@ -91,6 +91,17 @@ CHORD_SPREAD = Fraction(1, 24)  # beats
 _SILENT_ERROR = re.compile(r"I: key '.*' not recognized")
 
 
+def errors(complaints: list[str]) -> list[str]:
+    """abc2midi's Error lines that say a tune is wrong (not the one about an ignored I: line)."""
+    return [line for line in complaints if "Error" in line and not _SILENT_ERROR.search(line)]
+
+
+def fault(complaints: list[str]) -> str | None:
+    """The first complaint that makes a tune wrong (an error, or a bar of the wrong length), or
+    None: other warnings (grace notes cut short, a repeat start assumed) leave it playable."""
+    return next(iter(errors(complaints) + [line for line in complaints if "time units" in line]), None)
+
+
 def _grid(notes: list[tuple[Fraction, int]]) -> list[tuple[int, int]]:
     """Onsets on a grid of 1/48 beat (abc2midi writes whole MIDI ticks, so triplets round); a note
     at most 1/24 beat after the one before sounds with it: abc2midi sounds a chord's notes a few
@@ -122,9 +133,8 @@ def tune_agreement(raw: str, book_header: str = "") -> tuple[str, str]:
     theirs = abc2midi_notes(referee_text("X:1\n" + (book_header + "\n" if book_header else "") + raw))
     if theirs is None or not theirs[0]:
         return "not played", ""
-    errors = [line for line in theirs[1] if "Error" in line and not _SILENT_ERROR.search(line)]
-    if errors:
-        return "abc2midi error", errors[0]
+    if errors(theirs[1]):
+        return "abc2midi error", errors(theirs[1])[0]
     canonical, reason = normalize_tune(raw, book_header)
     if canonical is None:
         return "unread", reason

@@ -41,7 +41,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
     r"|(?P<skipfield>\[[A-Za-z]:[^\]\n]*\])"
     r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
-    r"|(?P<stray>[:*])"  # a colon outside a bar line (as at the start of a line), a `*`: abc2midi passes over them
+    r"|(?P<stray>:)"  # a colon outside a bar line, as at the start of a line: abc2midi passes over it
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
     r"|(?P<deco>![^!\n]*!|\+[^+\n]*\+|" + _DECORATION_CLASS + ")"
