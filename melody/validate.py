@@ -43,7 +43,7 @@ def abc_problems(text: str) -> list[Problem]:
     stray = sorted({ch for ch in music if ch not in _ALLOWED})
     if stray:
         problems.append(Problem("stray characters " + " ".join(repr(ch) for ch in stray), kind="stray characters"))
-    if re.search(r"(^|[\s|\[\](){}<>-])/", music):
+    if re.search(r"(^|[\s|\[\]()}<>-])/", music):  # after { it is an acciaccatura: {/g}A
         problems.append(Problem("a length slash with no note before it"))
     if re.search(r"[a-g]'*,", music):
         problems.append(Problem("an octave-down comma after a lowercase note"))

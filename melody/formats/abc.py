@@ -38,7 +38,7 @@ _DECORATION_NAME_RE = re.compile(r"![^!\s|\[\]]{1,40}!")
 _QUOTED_RE = re.compile(r'"[^"\n]*"?')  # guitar chords and text annotations: not melody
 _INLINE_PART_RE = re.compile(r"^\s*\[P:([^\]\n]*)\]")
 _INLINE_STATE_RE = re.compile(r"\[([KLM]):([^\]\n]*)\]")
-_MULTI_BAR_REST_RE = re.compile(r"Z([0-9]*)")
+_MULTI_BAR_REST_RE = re.compile(r"[ZX]([0-9]*)")  # X: the same rest, not printed
 
 
 @dataclass(frozen=True)
@@ -188,15 +188,15 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
 
 
 def _multi_bar_rests(body: list[str], header: dict[str, str]) -> list[str]:
-    """``Z`` and ``Z4`` (rests of one and of four whole bars, ABC 2.1) as a rest of the bar's length
-    in each bar, as abc2midi plays them; left as they are in free meter."""
+    """``Z`` and ``Z4`` (rests of one and of four whole bars, ABC 2.1; ``X``, unprinted) as a rest of
+    the bar's length in each bar, as abc2midi plays them; left as they are in free meter."""
     meter, unit, out = header["M"], header["L"], []
     for line in body:
         match = _FIELD_RE.match(line)
         if match:
             meter = match.group(2) if match.group(1) == "M" else meter
             unit = match.group(2) if match.group(1) == "L" else unit
-        elif "Z" in line and (rest := _bar_rest(meter, unit)):
+        elif ("Z" in line or "X" in line) and (rest := _bar_rest(meter, unit)):
             line = _MULTI_BAR_REST_RE.sub(lambda found: "|".join([rest] * min(int(found.group(1) or 1), 256)), line)
         out.append(line)
     return out

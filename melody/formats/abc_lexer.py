@@ -49,7 +49,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<note>(?:\^\^|__|\^|_|=)?[A-Ga-g][,']*|[zx])(?P<length>[0-9]*/*[0-9]*)"
     r"|(?P<broken><<?|>>?)"
     r"|(?P<chordclose>\])(?P<chordlength>[0-9]*/*[0-9]*)"
-    r"|(?P<other>[-()\[{}])"
+    r"|(?P<other>\{/?|[-()\[}])"  # {/ opens grace notes too (an acciaccatura)
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
 _VOICE_RE = re.compile(r"^V:(.*)$|\[V:([^\]\n]*)\]", re.M)
@@ -166,7 +166,7 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                     if value != 1:
                         tokens.append(length_token(value))
             else:
-                tokens.append(found.group(0))  # broken rhythm, tie, slur, chord or grace bracket
+                tokens.append("{" if found.group(0) == "{/" else found.group(0))  # broken rhythm, tie, slur, bracket
     if part_starts or voice_count(body) > 1:
         return repeats_in_parts(tokens, part_starts)
     return tokens
