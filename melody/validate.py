@@ -19,7 +19,7 @@ from melody.formats.abc import header_fields, tune_body
 from melody.formats.abc_core import DECORATION_LETTERS, RESERVED_LETTERS, normalize_key
 from melody.formats.abc_state import Problem
 
-_ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+ \\\ny") | DECORATION_LETTERS | RESERVED_LETTERS
+_ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+& \\\ny") | DECORATION_LETTERS | RESERVED_LETTERS
 _DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
 
 

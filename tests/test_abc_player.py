@@ -115,4 +115,4 @@ def test_a_tune_the_tokens_cannot_read_raises():
     from melody.formats.abc_lexer import LexError
 
     with pytest.raises(LexError):
-        tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 & D2|]\n")  # a voice overlay: not in the abc tokens
+        tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 @ D2|]\n")

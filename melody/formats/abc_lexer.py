@@ -41,6 +41,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<field>\[[KLMV]:[^\]\n]*\])"
     r"|(?P<skipfield>\[[A-Za-z]:[^\]\n]*\])"
     r"|(?P<bar>:*\[\|:*|:*\|[\]|]?:*|::+)(?P<barending>[0-9][0-9,\-]*)?"
+    r"|(?P<overlay>&)"
     r"|(?P<stray>:)"  # a colon outside a bar line, as at the start of a line: abc2midi passes over it
     r"|(?P<ending>\[[0-9][0-9,\-]*)"
     r"|(?P<tuplet>\([2-9](?::[0-9]*){0,2})"
@@ -111,6 +112,7 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
     tokens: list[str] = []
     part_starts: list[int] = []
     melody_voice = voice = None
+    overlaid = False  # after a & in a bar: a second voice laid over it, up to the bar line
     for line in body.split("\n"):
         match = _LINE_FIELD_RE.match(line.strip())
         if match:
@@ -139,6 +141,10 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
                 continue  # spacing, fields that are not music, symbols with no meaning here
             if voice != melody_voice:
                 continue
+            if groups["overlay"] is not None or (overlaid and groups["bar"] is None):
+                overlaid = True  # the melody is what the bar held before its first &
+                continue
+            overlaid = False
             if groups["field"] is not None:
                 field, value = groups["field"][1:-1].split(":", 1)
                 token = _field_token(field, value)
