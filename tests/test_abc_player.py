@@ -63,6 +63,8 @@ LETTERS = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 71: "B", 72: "c
         ("AB|[1 cd:|[2 ef||gA|[1 Bc:|[2 de|]", "ABcdABefgAde"),  # a second pass skips the first ending
         ("AB::cd|[1 ef:|[2 gA|]", "ABABcdefcdgA"),
         ("AB|[1 cd:|[2 ef|]|:gA|Bc:|", "ABcdABefgABcgABc"),
+        ("|:AB|[1,3 cd:|[2,4 ef:|", "ABcdABefABcdABef"),  # endings for several passes
+        ("|:AB|[1-3 cd:|[4 ef|]", "ABcdABcdABcdABef"),
     ],
 )
 def test_repeats_are_played_as_abc2midi_plays_them(body, heard):

@@ -325,6 +325,18 @@ def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
     return r, Fraction(q, p)
 
 
+@functools.lru_cache(maxsize=256)
+def ending_passes(label: str) -> frozenset[int]:
+    """The passes an ending is played on, from its label: ``1``, ``2``; ``1,3`` and ``1-3`` name
+    several (abc2midi plays a repeat as many times as its endings ask, four at most)."""
+    passes: set[int] = set()
+    for part in label.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first.isdigit():
+            passes.update(range(int(first), int(last) + 1) if last.isdigit() else [int(first)])
+    return frozenset(passes) or frozenset({1})
+
+
 class ImpliedRepeats:
     """Where abc2midi's reader puts the |: that a :| (or ::) with none before it implies, bar line by
     bar line: at the start of the section, which opens the tune, follows a :| or ::, or follows a

@@ -15,6 +15,7 @@ from melody.formats.abc_core import (
     BROKEN_SHIFT,
     ImpliedRepeats,
     compound_meter,
+    ending_passes,
     key_signature,
     meter_fraction,
     meter_pair,
@@ -35,7 +36,7 @@ class WrittenBar:
     notes: list[tuple[Fraction, Fraction, int, bool]] = field(default_factory=list)  # start, end, pitch, tied
     length: Fraction = Fraction(0)
     close: str = "|"  # "": no bar line, the bar goes on after an ending mark inside it
-    ending: int | None = None
+    ending: str | None = None  # the ending's label: "1", "2", "1,3" (abc_core.ending_passes)
     meter: str | None = None  # a meter this bar changes to
 
 
@@ -128,14 +129,15 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
                 bar.length, bar.close, bar.ending = now, "", ending
                 bars.append(bar)
                 bar, now = WrittenBar(), Fraction(0)
-            ending = 1 if token.startswith("[1") else 2
+            ending = token[1:]
         elif kind == "bar":
             if now > 0 or bar.notes:
                 bar.length, bar.close, bar.ending = now, token, ending
                 bars.append(bar)
             elif bars:  # bar lines with nothing between (`:| |:`) are one
                 bars[-1].close = _merge_bars(bars[-1].close, token)
-            if ending == 1 and token in (":|", "::") or ending == 2 and token in (":|", "||", "|]", "|:", "::"):
+            first = min(ending_passes(ending)) if ending else None
+            if first == 1 and token in (":|", "::") or first and first > 1 and token in (":|", "||", "|]", "|:", "::"):
                 ending = None
             bar, accidentals, now, last = WrittenBar(), {}, Fraction(0), []  # a broken rhythm does not reach back
         if kind != "length" and chord == -2 and kind != "chord_close":
@@ -204,7 +206,7 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
             else:
                 passes, j = passes + 1, saved
         elif kind == "ending":
-            if value != (passes if expect or passes > 1 else 1):
+            if (passes if expect or passes > 1 else 1) not in ending_passes(value):
                 j += 1
                 while j < len(features) and features[j][0] not in (":|", "|:", "||", "ending"):
                     j += 1  # not this pass's ending: skip it, and the bar line that closes it
@@ -214,17 +216,17 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
     return order
 
 
-def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int]]:
+def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int | str]]:
     """The bars as abc2midi's feature list: ("ending", n) where an ending starts, ("notes", index),
     then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out), with the |:
     that abc2midi's reader puts in for a :| that has none (abc_core.ImpliedRepeats)."""
-    features: list[tuple[str, int]] = []
+    features: list[tuple[str, int | str]] = []
     repeats, section_start = ImpliedRepeats(), 0
     for index, bar in enumerate(bars):
         previous = bars[index - 1] if index else None
         if bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|"):
             features.append(("ending", bar.ending))
-            repeats.ending(bar.ending)
+            repeats.ending(min(ending_passes(bar.ending)))
         features.append(("notes", index))
         close = "||" if bar.close == "|]" else bar.close
         if close in ("|", ""):

@@ -64,7 +64,7 @@ def stream_to_bars(stream):
     for bracket in parts[0].flatten().getElementsByClass(spanner.RepeatBracket):
         spanned = [position[id(m)] for m in bracket.getSpannedElements() if id(m) in position]
         for index in range(min(spanned), max(spanned) + 1) if spanned else ():  # read back: first and last only
-            endings[id(measures[index])] = int(str(bracket.number).split(",")[0] or 1)
+            endings[id(measures[index])] = str(bracket.number or 1).replace(" ", "")
     bars, current = [], None  # current: the meter so far
     measures = [m for m in measures if m.highestTime > 0]  # an empty measure between two double bars
     for index, measure in enumerate(measures):
