@@ -14,7 +14,7 @@ from melody.errors import ConfigError, InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc_core import LexError
-from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count
+from melody.formats.abc_lexer import printable_abc, token_kind, tune_tokens, voice_count, voice_names
 from melody.formats.abc_player import bars_to_score, tokens_to_score, whole_bars, written_bars
 from melody.formats.abc_writer import bars_to_abc, score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
@@ -45,19 +45,20 @@ def read_notation(path: str | Path, tune: int = 1) -> tuple[Score, str, str | No
 
 
 def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
-    """A tune of one voice through our player (abc2midi's reading); others through music21."""
-    if voice_count(tune_body(chosen.text)) == 1:  # our player: abc2midi's reading, pickup included
-        try:
-            tokens = tune_tokens(chosen.text)
-        except LexError:
-            tokens = None  # music21 may still read what the abc tokens cannot spell
-        if tokens is not None:
-            kinds = Counter(token_kind(token) for token in tokens)
-            if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
-                raise InputError(f"tune {tune}: a chord or grace notes with no closing bracket", str(path))
-            return tokens_to_score(tokens)
-    stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
-    return stream_to_score(expand_repeats(stream))
+    """A tune through our player, voice by voice (abc2midi's reading, pickup included); through
+    music21 when the abc tokens cannot spell it."""
+    try:
+        voices = [tune_tokens(chosen.text, voice_name=name) for name in voice_names(tune_body(chosen.text)) or [None]]
+    except LexError:
+        stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
+        return stream_to_score(expand_repeats(stream))
+    for tokens in voices:
+        kinds = Counter(token_kind(token) for token in tokens)
+        if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
+            raise InputError(f"tune {tune}: a chord or grace notes with no closing bracket", str(path))
+    scores = [tokens_to_score(tokens) for tokens in voices]
+    notes = sorted(replace(note, voice=index) for index, score in enumerate(scores) for note in score.notes)
+    return replace(scores[0], notes=tuple(notes), programs=(0,) * len(scores))
 
 
 def _read_other(path: Path) -> tuple[Score, str, str | None]:

@@ -53,6 +53,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<other>\{/?|[-()\[}])"  # {/ opens grace notes too (an acciaccatura)
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
+_NOTE_RE = re.compile(r"[A-Ga-gz]")
 _VOICE_RE = re.compile(r"^V:(.*)$|\[V:([^\]\n]*)\]", re.M)
 
 
@@ -97,21 +98,36 @@ def _field_token(field: str, value: str) -> str | None:
     return None
 
 
+def voice_names(body: str) -> list[str]:
+    """The voices of a tune body in the order they first appear (``V:`` lines and ``[V:]`` fields).
+    Music before the first of them is voice 1's, as abc2midi plays it: named "1", or "" when no
+    field names a voice 1."""
+    found = list(_VOICE_RE.finditer(body))
+    values = [(match.group(1) or match.group(2) or "").split() for match in found]
+    names = list(dict.fromkeys(words[0] for words in values if words))
+    before = body[: found[0].start()] if found else ""
+    if any(_NOTE_RE.search(line) for line in before.split("\n") if not _LINE_FIELD_RE.match(line.strip())):
+        first = "1" if "1" in names else ""
+        names = [first] + [name for name in names if name != first]
+    return names
+
+
 def voice_count(body: str) -> int:
-    """How many voices a tune body has (``V:`` lines and ``[V:]`` fields; 1 without them)."""
-    values = [(found.group(1) or found.group(2) or "").split() for found in _VOICE_RE.finditer(body)]
-    names = {words[0] for words in values if words}
-    return max(1, len(names))
+    """How many voices a tune body has (1 without ``V:`` fields)."""
+    return max(1, len(voice_names(body)))
 
 
-def body_tokens(body: str, decorations: bool = True) -> list[str]:
+def body_tokens(body: str, decorations: bool = True, voice_name: str | None = None) -> list[str]:
     """Tokens of a tune body: of its first voice, the melody, when it has several (the tokens
-    spell one line of music). In a tune in voices or in parts (``P:`` lines, which the canonical
-    form keeps where the header orders parts) the repeat signs are spelled as abc2midi reads such a
-    tune (abc_core.repeats_in_parts). Raises LexError on anything the token set cannot spell."""
+    spell one line of music), or of the voice named. In a tune in voices or in parts (``P:`` lines,
+    which the canonical form keeps where the header orders parts) the repeat signs are spelled as
+    abc2midi reads such a tune (abc_core.repeats_in_parts). Raises LexError on anything the token
+    set cannot spell."""
     tokens: list[str] = []
     part_starts: list[int] = []
-    melody_voice = voice = None
+    names = voice_names(body)
+    voice = names[0] if names else None  # the voice being read; music before any V: is the first's
+    melody_voice = voice if voice_name is None else voice_name
     overlaid = False  # after a & in a bar: a second voice laid over it, up to the bar line
     for line in body.split("\n"):
         match = _LINE_FIELD_RE.match(line.strip())
@@ -119,8 +135,7 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
             if match.group(1) == "P":
                 part_starts.append(len(tokens))
             elif match.group(1) == "V":
-                voice = match.group(2).split()[0] if match.group(2).split() else ""
-                melody_voice = voice if melody_voice is None else melody_voice
+                voice = match.group(2).split()[0] if match.group(2).split() else voice
             elif voice == melody_voice and (token := _field_token(match.group(1), match.group(2))):
                 tokens.append(token)
             continue
@@ -134,8 +149,7 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
             position = found.end()
             groups = found.groupdict()
             if groups["field"] is not None and groups["field"][1] == "V":
-                voice = groups["field"][3:-1].split()[0] if groups["field"][3:-1].split() else ""
-                melody_voice = voice if melody_voice is None else melody_voice
+                voice = groups["field"][3:-1].split()[0] if groups["field"][3:-1].split() else voice
                 continue
             if any(groups[name] is not None for name in ("space", "skipfield", "reserved", "stray")):
                 continue  # spacing, fields that are not music, symbols with no meaning here
@@ -178,17 +192,18 @@ def body_tokens(body: str, decorations: bool = True) -> list[str]:
     return tokens
 
 
-def tune_tokens(text: str, decorations: bool = True) -> list[str]:
-    """Header tokens (type where known, meter, unit, key) then body tokens of one canonical tune. Tokenizing, the
-    checker, the player and the statistics all read the same tune: it is cut once and remembered."""
-    return list(_cached_tune_tokens(text, decorations))
+def tune_tokens(text: str, decorations: bool = True, voice_name: str | None = None) -> list[str]:
+    """Header tokens (type where known, meter, unit, key) then body tokens of one canonical tune (of
+    its melody, or of the voice named). Tokenizing, the checker, the player and the statistics all
+    read the same tune: it is cut once and remembered."""
+    return list(_cached_tune_tokens(text, decorations, voice_name))
 
 
 @functools.lru_cache(maxsize=32768)
-def _cached_tune_tokens(text: str, decorations: bool) -> tuple[str, ...]:
+def _cached_tune_tokens(text: str, decorations: bool, voice_name: str | None) -> tuple[str, ...]:
     head = header_tokens(text)
     body = tune_body(text)
-    tokens = body_tokens(body, decorations)
+    tokens = body_tokens(body, decorations, voice_name)
     if not any(token_kind(token) == "note" for token in tokens):
         raise LexError("no notes")
     return tuple(head + tokens)
