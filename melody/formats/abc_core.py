@@ -347,8 +347,9 @@ class ImpliedRepeats:
     def __init__(self) -> None:
         self.expect = self.second_seen = self.repeat_closed = False
 
-    def ending(self, number: int) -> None:
-        if number > 1:  # a second ending belongs to the repeat before it
+    def ending(self, label: str) -> None:
+        """An ending starts (its label: "1", "2", "1,3")."""
+        if min(ending_passes(label)) > 1:  # a second ending belongs to the repeat before it
             self.expect = self.second_seen = True
 
     def bar(self, close: str) -> tuple[bool, bool]:
@@ -377,7 +378,7 @@ def repeats_in_parts(tokens: list[str], part_starts: list[int]) -> list[str]:
         if index in starts:
             part_start, opened = len(out), False
         if token[:1] == "[" and token[1:2].isdigit():
-            repeats.ending(1 if token.startswith("[1") else 2)
+            repeats.ending(token[1:])
         elif token in BARS:
             if token in (":|", "::") and not opened:
                 out.insert(part_start, "|:")

@@ -54,6 +54,7 @@ _TOKEN_RE = re.compile(
 )
 _LINE_FIELD_RE = re.compile(r"^([A-Za-z]):(.*)$")
 _NOTE_RE = re.compile(r"[A-Ga-gz]")
+_NOT_NOTES_RE = re.compile(r"\[[A-Za-z]:[^\]\n]*\]|![^!\n]*!|\+[^+\n]*\+")  # inline fields, decorations
 _VOICE_RE = re.compile(r"^V:(.*)$|\[V:([^\]\n]*)\]", re.M)
 
 
@@ -105,7 +106,7 @@ def voice_names(body: str) -> list[str]:
     found = list(_VOICE_RE.finditer(body))
     values = [(match.group(1) or match.group(2) or "").split() for match in found]
     names = list(dict.fromkeys(words[0] for words in values if words))
-    before = body[: found[0].start()] if found else ""
+    before = _NOT_NOTES_RE.sub("", body[: found[0].start()] if found else "")
     if any(_NOTE_RE.search(line) for line in before.split("\n") if not _LINE_FIELD_RE.match(line.strip())):
         first = "1" if "1" in names else ""
         names = [first] + [name for name in names if name != first]
@@ -263,7 +264,7 @@ def explicit_repeat_starts(tokens: list[str]) -> list[str]:
         if kind == "ending":
             if section_start == len(out):
                 section_start = None
-            repeats.ending(1 if token.startswith("[1") else 2)
+            repeats.ending(token[1:])
         elif kind == "bar":
             implied, new_section = repeats.bar(token)
             if implied and section_start is not None and section_start < len(out) and out[section_start] != "|:":

@@ -217,7 +217,7 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
 
 
 def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int | str]]:
-    """The bars as abc2midi's feature list: ("ending", n) where an ending starts, ("notes", index),
+    """The bars as abc2midi's feature list: ("ending", label) where an ending starts, ("notes", index),
     then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out), with the |:
     that abc2midi's reader puts in for a :| that has none (abc_core.ImpliedRepeats)."""
     features: list[tuple[str, int | str]] = []
@@ -226,7 +226,7 @@ def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int | str]]:
         previous = bars[index - 1] if index else None
         if bar.ending and (previous is None or previous.ending != bar.ending or previous.close != "|"):
             features.append(("ending", bar.ending))
-            repeats.ending(min(ending_passes(bar.ending)))
+            repeats.ending(bar.ending)
         features.append(("notes", index))
         close = "||" if bar.close == "|]" else bar.close
         if close in ("|", ""):
