@@ -152,9 +152,8 @@ def _written_as_played(abc: str):
 
 def _reads_as(xml: bytes, played) -> bool:
     """Whether MusicXML reads back as these bars play: the same bar lines and meters, the same
-    notes. Where
-    music21 reads the ABC otherwise than our player, the MusicXML is built from our bars instead
-    (its ornaments are then left out)."""
+    notes. Where music21 reads the ABC otherwise than our player, the MusicXML is built from our
+    bars instead (its ornaments are then left out)."""
     from music21 import converter
 
     with warnings.catch_warnings():

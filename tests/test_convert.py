@@ -123,3 +123,17 @@ def test_a_meter_change_survives_musicxml_and_back(tmp_path):
     tokens = tune_tokens(write_score(back_score, tmp_path / "back.abc", back_title, abc=back_abc).read_text())
     assert tokens[:2] == ["M:4/4", "L:1/8"] and "[M:3/4]" in tokens and "[M:4/4]" in tokens
     assert _steps(read_score(tmp_path / "back.abc")[0]) == _steps(score)
+
+
+def test_musicxml_built_from_our_bars_keeps_chords_together():
+    """The MusicXML written from our own reading (where music21 reads a tune's ABC otherwise)."""
+    from music21 import chord
+
+    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc_player import written_bars
+    from melody.formats.stream import bars_to_stream, stream_to_bars
+
+    bars = written_bars(tune_tokens("T:a\nM:2/4\nL:1/4\nK:Bb\nG,A,|[bd] [bd]|[A^f] [B/g/]>d/|B2|]\n"))
+    stream = bars_to_stream(*bars, "a")
+    assert len(list(stream.flatten().getElementsByClass(chord.Chord))) == 4
+    assert [bar.length for bar in stream_to_bars(stream)[0]] == [bar.length for bar in bars[0]]

@@ -105,8 +105,8 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
     `stream_to_bars`: a short first bar as the pickup, repeat barlines, endings, ties and the
     title. For a tune whose ABC music21 reads otherwise than abc2midi plays it."""
     from music21 import bar as barline
+    from music21 import chord, metadata, note, spanner, stream, tie
     from music21 import key as keys
-    from music21 import metadata, note, spanner, stream, tie
     from music21 import meter as meters
     from music21 import tempo as tempos
 
@@ -125,15 +125,25 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
                 measure.insert(0, tempos.MetronomeMark(number=tempo))
         if index and written.meter and meter_fraction(written.meter) is not None:
             measure.insert(0, meters.TimeSignature(_music21_meter(written.meter)))
-        now = Fraction(0)
+        now, onsets = Fraction(0), {}
         for start, end, pitch, tied in sorted(written.notes):
+            onsets.setdefault(start, []).append((end, pitch, tied))
+        for start, sounding in sorted(onsets.items()):  # notes that start together are a chord
             if start > now:
                 measure.insert(float(4 * now), note.Rest(quarterLength=float(4 * (start - now))))
-            element = note.Note(pitch, quarterLength=float(4 * (end - start)))
-            if tied and pitch in held:
-                held[pitch].tie = tie.Tie("start" if held[pitch].tie is None else "continue")
+            end = max(end for end, _, _ in sounding)
+            pitches = [pitch for _, pitch, _ in sounding]
+            length = float(4 * (end - start))
+            element = (
+                note.Note(pitches[0], quarterLength=length)
+                if len(pitches) == 1
+                else chord.Chord(pitches, quarterLength=length)
+            )
+            before = next((held[pitch] for _, pitch, tied in sounding if tied and pitch in held), None)
+            if before is not None:
+                before.tie = tie.Tie("start" if before.tie is None else "continue")
                 element.tie = tie.Tie("stop")
-            held[pitch] = element
+            held.update((pitch, element) for pitch in pitches)
             measure.insert(float(4 * start), element)
             now = max(now, end)
         if now < written.length:
