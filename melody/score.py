@@ -10,16 +10,16 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 MIDI_PITCHES = range(0, 128)
-SHARP_SPELLING = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-FLAT_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 
 
 def pitch_name(pitch: int, key: str | None = None) -> str:
-    """``F#4``, or ``Gb4`` in a flat key: the name a musician reads for a MIDI pitch in `key`."""
-    from melody.formats.abc_core import key_fifths
+    """``F#4``, or ``Gb4`` in a flat key: the name a musician reads for a MIDI pitch in `key`
+    (abc_core.key_spelling); music21 reads it too."""
+    from melody.formats.abc_core import LETTER_SEMITONES, key_spelling
 
-    names = FLAT_SPELLING if key and key_fifths(key) < 0 else SHARP_SPELLING
-    return f"{names[pitch % 12]}{pitch // 12 - 1}"
+    letter, alter = key_spelling(key or "C")[pitch % 12]
+    octave = (pitch - alter - LETTER_SEMITONES[letter]) // 12 - 1  # B#3 is C4
+    return f"{letter}{'#' if alter > 0 else 'b' if alter < 0 else ''}{octave}"
 
 
 def bar_lines(score: Score) -> list[float]:

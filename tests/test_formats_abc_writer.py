@@ -77,6 +77,14 @@ def test_accidentals_are_relative_to_the_key_and_naturals_follow_sharps():
     assert _steps(_read_back(score_to_abc(score))) == _steps(score)
 
 
+def test_a_flat_major_key_spells_its_relative_minors_leading_tone_sharp():
+    """F# in Bb major (the leading tone of G minor), C# in F major: not Gb and Db."""
+    in_b_flat = Score((Note(0, 1, 67), Note(1, 2, 66), Note(2, 4, 67)), key="Bb")
+    assert score_to_abc(in_b_flat).split("\n")[-2].startswith("G2^F2G4")
+    in_f = Score((Note(0, 1, 74), Note(1, 2, 73), Note(2, 4, 74)), key="F")
+    assert score_to_abc(in_f).split("\n")[-2].startswith("d2^c2d4")
+
+
 def test_key_is_estimated_when_the_score_has_none():
     g_major = Score(tuple(Note(i, i + 1, p) for i, p in enumerate([67, 71, 74, 66, 69, 72, 67])))
     assert estimate_key(g_major) == "G"

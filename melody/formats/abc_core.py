@@ -121,6 +121,33 @@ def key_fifths(key: str) -> int:
     return max(-7, min(7, MAJOR_FIFTHS.get(tonic, 0) + MODE_FIFTHS.get(mode, 0)))
 
 
+_SHARP_SPELLING = tuple(zip("CCDDEFFGGAAB", (0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0)))
+_FLAT_SPELLING = tuple(zip("CDDEEFGGAABB", (0, -1, 0, -1, 0, 0, -1, 0, -1, 0, -1, 0)))
+
+
+@functools.lru_cache(maxsize=256)
+def key_spelling(key: str) -> tuple[tuple[str, int], ...]:
+    """(letter, alteration) of each pitch class as a musician spells it in `key`: sharps in a sharp
+    key, flats in a flat key, and the raised sixth and seventh of the key's minor as sharps or
+    naturals (F# and E in G minor; in a major-like mode, of its relative minor: F# in Bb major)."""
+    normal = normalize_key(key) or "C"
+    tonic, mode, _extras = key_parts(normal)
+    signature, fifths = key_signature(normal), key_fifths(normal)
+    names = list(_FLAT_SPELLING if fifths < 0 else _SHARP_SPELLING)
+    letters = "CDEFGAB"
+    if MODE_FIFTHS.get(mode, 0) < -1:
+        minor = letters.index(tonic[0])
+    else:  # the relative minor: a sixth above the major tonic of the signature
+        major = next(name for name, count in MAJOR_FIFTHS.items() if count == fifths)
+        minor = letters.index(major[0]) + 5
+    for step in (5, 6):
+        letter = letters[(minor + step) % 7]
+        alter = signature.get(letter, 0)
+        if alter < 0 or (alter == 0 and letter not in "BE"):  # B# and E# left as C and F
+            names[(LETTER_SEMITONES[letter] + alter + 1) % 12] = (letter, alter + 1)
+    return tuple(names)
+
+
 def note_parts(token: str) -> tuple[str, str, int]:
     """(accidental, letter, octave) of a note token; ``C`` is octave 4 (MIDI 60), ``c`` 5."""
     match = _NOTE_TOKEN_RE.match(token)

@@ -16,9 +16,8 @@ from melody.formats.abc_core import (
     LETTER_SEMITONES,
     MAJOR_FIFTHS,
     MODE_FIFTHS,
-    key_fifths,
-    key_parts,
     key_signature,
+    key_spelling,
     length_suffix,
     normalize_key,
 )
@@ -29,8 +28,6 @@ UNIT_STEPS = 12  # L:1/8 is half a quarter-note beat
 BARS_PER_LINE = 4
 BASS_CLEF_BELOW = 60  # a voice whose middle note is below middle C is written in the bass clef
 LOWEST_WRITTEN = 12  # C,,,, (MIDI 12): music21 cannot read ABC notes an octave below it
-SHARP_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
-FLAT_NAMES = ["C", "_D", "D", "_E", "E", "F", "_G", "G", "_A", "A", "_B", "B"]
 
 
 # the modes a folk tune is named in, by the scale degree (semitones above the major tonic) it ends on
@@ -72,24 +69,14 @@ class _Speller:
 
     def __init__(self, key: str):
         self.signature = key_signature(key)
-        self.names = list(FLAT_NAMES if key_fifths(key) < 0 else SHARP_NAMES)
-        tonic, mode, _extras = key_parts(normalize_key(key) or "C")
-        if MODE_FIFTHS.get(mode, 0) < -1:  # a minor mode raises its 6th and 7th: ^F in G minor, not _G
-            letters = "CDEFGAB"
-            for step in (5, 6):
-                letter = letters[(letters.index(tonic[0]) + step) % 7]
-                alter = self.signature.get(letter, 0)
-                if alter < 0 or (alter == 0 and letter not in "BE"):  # B# and E# left as C and F
-                    self.names[(LETTER_SEMITONES[letter] + alter + 1) % 12] = ("^" if alter == 0 else "") + letter
+        self.spelling = key_spelling(key)
         self.bar: dict[str, int] = {}  # letter -> its accidental so far in the bar, every octave (note_pitch)
 
     def new_bar(self) -> None:
         self.bar = {}
 
     def name(self, pitch: int) -> str:
-        spelled = self.names[pitch % 12]
-        letter = spelled[-1]
-        alter = {"^": 1, "_": -1}.get(spelled[0], 0)
+        letter, alter = self.spelling[pitch % 12]
         octave = (pitch - alter - LETTER_SEMITONES[letter]) // 12 - 5  # MIDI 60 is ABC "C"; B#3 is C4
         carried = self.bar.get(letter)
         accidental = ""

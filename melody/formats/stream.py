@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from melody.errors import InputError
-from melody.score import Note, Score
+from melody.score import Note, Score, pitch_name
 
 DEFAULT_BPM = 120.0
 DEFAULT_VELOCITY = 90
@@ -134,10 +134,11 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
             end = max(end for end, _, _ in sounding)
             pitches = [pitch for _, pitch, _ in sounding]
             length = float(4 * (end - start))
+            names = [pitch_name(pitch, key) for pitch in pitches]  # spelled in the key: F# in Bb, not Gb
             element = (
-                note.Note(pitches[0], quarterLength=length)
-                if len(pitches) == 1
-                else chord.Chord(pitches, quarterLength=length)
+                note.Note(names[0], quarterLength=length)
+                if len(names) == 1
+                else chord.Chord(names, quarterLength=length)
             )
             before = next((held[pitch] for _, pitch, tied in sounding if tied and pitch in held), None)
             if before is not None:
