@@ -195,6 +195,13 @@ def test_abc_model_primer_that_is_not_music_is_refused(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_primer_of_notes_alone_is_answered_with_the_primer_to_give(tmp_path, capsys):
+    assert main(["generate", "-n", "1", "--out", str(tmp_path), "--meter", "6/8", "--primer", "GABc"]) == 1
+    suggested = "M:6/8\\nL:1/8\\nK:C\\nGABc"
+    assert f'--primer "{suggested}"' in capsys.readouterr().err
+    assert main(["generate", "-n", "1", "--out", str(tmp_path), "--primer", suggested]) == 0  # as typed in a shell
+
+
 def test_every_torch_load_in_the_code_passes_weights_only():
     calls = []
     for path in Path(__file__).parents[1].joinpath("melody").rglob("*.py"):
