@@ -160,10 +160,11 @@ def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[st
     models as they are (`text` after them); anything else is read as music and converted to what
     the model speaks."""
     from melody.convert import read_score
+    from melody.formats.abc import decode_abc_bytes
 
     if kind == "abc" and path.suffix.lower() == ".abc":
         try:
-            return path.read_text(encoding="utf-8", errors="replace") + (text or ""), None
+            return decode_abc_bytes(path.read_bytes())[0] + (text or ""), None
         except OSError as error:
             raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
     score, title = read_score(path)

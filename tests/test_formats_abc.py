@@ -134,3 +134,12 @@ def test_abc2midi_accepts_our_canonical_essen_tunes(tmp_path):
         path.write_text(tune_to_abc(tune.text, number))
         failures[number] = abc2midi_errors(path, tmp_path)
     assert {n: e for n, e in failures.items() if e} == {}
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_tune(tmp_path):
+    """Windows editors start UTF-8 files with a byte-order mark, or save them as UTF-16."""
+    book = "X:1\nT:First\nM:2/4\nL:1/8\nK:G\nGABc|d4|]\n\nX:2\nT:Second\nM:2/4\nL:1/8\nK:G\ndcBA|G4|]\n"
+    for name, data in (("bom.abc", b"\xef\xbb\xbf" + book.encode()), ("utf16.abc", book.encode("utf-16"))):
+        (tmp_path / name).write_bytes(data)
+        tunes, dropped = read_abc_file(tmp_path / name)
+        assert [tune.title for tune in tunes] == ["First", "Second"] and not dropped

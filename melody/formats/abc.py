@@ -9,6 +9,7 @@ A tune in parts is played out in the order its header's ``P:`` gives, each part 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import re
@@ -56,9 +57,16 @@ class AbcTune:
 
 
 def decode_abc_bytes(data: bytes) -> tuple[str, bool]:
-    """UTF-8 first; old collections are often Latin-1, which never fails. Returns (text, was_latin1)."""
+    """UTF-8 first (a byte-order mark, as Windows editors write, left out, so the first X: is still
+    read); UTF-16 where its mark says so; old collections are often Latin-1, which never fails.
+    Returns (text, was_latin1)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), False
+        except UnicodeDecodeError:
+            pass
     try:
-        return data.decode("utf-8"), False
+        return data.decode("utf-8-sig"), False
     except UnicodeDecodeError:
         return data.decode("latin-1"), True
 
@@ -320,9 +328,9 @@ def read_abc_file(path: str | Path, default_type: str | None = None) -> tuple[li
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read file: {error.strerror}", str(path)) from None
-    if b"\x00" in data[:4096]:
-        raise InputError("binary data, not ABC text", str(path))
     text, latin1 = decode_abc_bytes(data)
+    if "\x00" in text[:4096]:
+        raise InputError("binary data, not ABC text", str(path))
     if not text.strip():
         raise InputError("empty file", str(path))
     tunes, dropped = read_abc_text(text, str(path), latin1, default_type)
