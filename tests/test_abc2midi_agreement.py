@@ -36,7 +36,7 @@ def test_the_folk_collections_sound_as_abc2midi_plays_them():
 
 def test_each_dialect_of_the_fixture_is_read():
     tunes, dropped = read_abc_text((DATA / "dialects.abc").read_text(encoding="utf-8"), "dialects.abc")
-    assert not dropped and len(tunes) == 17
+    assert not dropped and len(tunes) == 18
     by_title = {tune.title: tune.text for tune in tunes}
     assert "!" not in by_title["Legacy Line Breaks"] and "L:1/8" in by_title["Legacy Line Breaks"]
     assert "[M:3/4]" in by_title["Fields In The Body"] and "\nM:6/8\n" in by_title["Fields In The Body"]

@@ -71,6 +71,13 @@ def test_parts_marked_inside_a_line_are_parts_too():
     assert text.split("\n")[4:] == ["P:A", "G2 B2|A4:|", "P:B", "d2 B2|G4||", "P:A", "G2 B2|A4:|", ""]
 
 
+def test_meter_and_unit_given_after_the_key_are_the_tunes():
+    """Some tunebooks write K: first (English country dance books): abc2midi reads M: and L: given
+    before any note as the tune's own."""
+    text, _ = normalize_tune("T:x\nK:Bb\nM:6/8\nL:1/8\ng2d c2B|A3 G3|]\n")
+    assert text.split("\n")[:4] == ["T:x", "M:6/8", "L:1/8", "K:Bb"]
+
+
 def test_missing_unit_length_follows_the_abc_rule():
     assert normalize_tune("M:2/4\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/16"
     assert normalize_tune("M:6/8\nK:G\nAB|\n")[0].split("\n")[2] == "L:1/8"

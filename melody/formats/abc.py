@@ -172,6 +172,9 @@ def normalize_tune(raw: str, book_header: str = "", default_type: str | None = N
         if match and len(match.group(1)) == 1:
             if match.group(1) == "P":
                 parts.setdefault(_clean_body_line(match.group(2))[:1], len(body))
+            elif match.group(1) in "KML" and not body:  # K: first, then M: and L: (as abc2midi reads them)
+                value = _clean_body_line(match.group(2))
+                header[match.group(1)] = normalize_meter(value) or value if match.group(1) == "M" else value
             elif match.group(1) in BODY_FIELDS_KEPT:
                 body.append(f"{match.group(1)}:{_clean_body_line(match.group(2))}")
             continue
