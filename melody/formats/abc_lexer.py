@@ -72,7 +72,7 @@ def header_tokens(text: str) -> list[str]:
         raise LexError(f"meter M:{fields.get('M', '')} is not one the abc tokens know")
     unit = normalize_unit(fields.get("L", ""))
     if unit is None:
-        raise LexError(f"unit length L:{fields.get('L', '')} is not 1/n")
+        raise LexError(f"unit length L:{fields.get('L', '')} is not 1/n for n a power of two")
     key = normalize_key(fields.get("K", ""))
     if key is None:
         raise LexError(f"key K:{fields.get('K', '')} is not one the abc tokens know")
@@ -94,7 +94,7 @@ def _field_token(field: str, value: str) -> str | None:
     if field == "L":
         unit = normalize_unit(value)
         if unit is None:
-            raise LexError(f"unit length L:{value} in the body is not 1/n")
+            raise LexError(f"unit length L:{value} in the body is not 1/n for n a power of two")
         return f"[L:{unit}]"
     return None
 
