@@ -150,3 +150,11 @@ def test_a_byte_order_mark_does_not_hide_the_first_tune(tmp_path):
         (tmp_path / name).write_bytes(data)
         tunes, dropped = read_abc_file(tmp_path / name)
         assert [tune.title for tune in tunes] == ["First", "Second"] and not dropped
+
+
+def test_an_indented_tunebook_is_read_as_abc2midi_reads_it():
+    """ABC pasted from a web page or a program's source often comes indented."""
+    book = "    X:1\n    T:Indented\n    M:4/4\n    L:1/8\n    K:Ador\n    EDEG A2A2|ABcd e2ed|cBAc BAGB|A4 A4:|\n"
+    tunes, dropped = read_abc_text(book, "pasted.abc")
+    assert [tune.title for tune in tunes] == ["Indented"] and not dropped
+    assert tunes[0].text.endswith("K:Ador\nEDEG A2A2|ABcd e2ed|cBAc BAGB|A4 A4:|\n")

@@ -77,7 +77,7 @@ def split_tunes(text: str) -> list[tuple[int, str]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     tunes: list[tuple[int, list[str]]] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        if line.startswith("X:"):
+        if line.lstrip().startswith("X:"):  # pasted ABC is often indented
             tunes.append((number, []))
         elif tunes:
             tunes[-1][1].append(line)
@@ -89,7 +89,7 @@ def file_header(text: str) -> str:
     them to every tune that does not set its own."""
     lines = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if line.startswith("X:"):
+        if line.lstrip().startswith("X:"):
             break
         if _FIELD_RE.match(line.strip()) and line.strip()[0] not in "XTKVw":
             lines.append(line.strip())
