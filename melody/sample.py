@@ -170,7 +170,8 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
         return [[header[f]] if f in header else None for f in ("RMLK" if knows_types else "MLK")]
     if tokens and [t[:2] for t in tokens if not t.startswith("R:")][:3] != ["M:", "L:", "K:"]:
         given = {t[0]: t[2:] for t in tokens if token_kind(t) == "header"}
-        example = f"M:{given.get('M', '4/4')}\\nL:1/8\\nK:{given.get('K', 'C')}\\n{primer.strip()}"
+        music = primer.strip().replace("\n", "\\n")  # as typed in a shell
+        example = f"M:{given.get('M', '4/4')}\\nL:1/8\\nK:{given.get('K', 'C')}\\n{music}"
         raise ConfigError(f'a primer for this model starts with its M:, L: and K: fields, e.g. --primer "{example}"')
     return [[tokenizer.index[t] for t in tokens]] if tokens else []
 
