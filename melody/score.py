@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 MIDI_PITCHES = range(0, 128)
+ACCENT_MARGIN = 5  # velocity: how much louder a bar's first notes are, on average, than any other place
 
 
 def pitch_name(pitch: int, key: str | None = None) -> str:
@@ -103,14 +104,20 @@ class Score:
         program = self.programs[chosen] if chosen < len(self.programs) else 0
         return replace(self, notes=notes, programs=(program,))
 
-    def with_pickup(self) -> Score:
-        """This score with `pickup` found from the notes, when they say so: music that ends a beat
-        or more past a bar line has a full last bar and a pickup of that length (a played-out folk
-        tune with its anacrusis); music whose longer notes fall on the bar lines only when the bar
-        lines move has a pickup that moves them."""
+    def with_pickup(self, accents_only: bool = False) -> Score:
+        """This score with `pickup` found from the notes, when they say so: the first note of every
+        bar played louder than the rest puts the bar lines there (abc2midi's beat accents, so most
+        folk MIDI made from ABC); music that ends a beat or more past a bar line has a full last bar
+        and a pickup of that length (a played-out folk tune with its anacrusis); music whose longer
+        notes fall on the bar lines only when the bar lines move has a pickup that moves them.
+        `accents_only`: for a file whose time signature placed the bar lines, the accents alone may
+        move them."""
         bar, end = float(self.bar_beats), self.duration
         if self.pickup or not self.notes or bar <= 0:
             return self
+        accented = self._accented_bar_start()
+        if accented is not None or accents_only:
+            return replace(self, pickup=accented) if accented else self
         grid = 0.5  # an eighth note: the finest pickup looked for
         over = round(end % bar, 6)
         if over >= grid - 1e-6 and bar - over > 1e-6 and self.notes[0].start < 1e-6:
@@ -125,3 +132,24 @@ class Score:
         if best and downbeat_weight(best) > 1.5 * plain + 1e-6:
             return replace(self, pickup=best)
         return self
+
+    def _accented_bar_start(self) -> float | None:
+        """Where the bars start (0 or a pickup's length, in sixteenths) when the notes there are
+        clearly louder on average than at any other place in the bar; None when the velocities do
+        not say (one velocity for all, notes off a grid of 1/12 beat as a performance plays them)."""
+        bar, near = float(self.bar_beats), 1 / 48  # abc2midi starts its notes a tick late
+        notes = self.melody().notes  # each voice plays at its own loudness: the tune's tells
+        if len({n.velocity for n in notes}) < 2:
+            return None
+        if sum(abs(n.start * 12 - round(n.start * 12)) < 12 * near for n in notes) < 0.9 * len(notes):
+            return None
+
+        def loudness_at(start: float) -> float:
+            phases = [((n.start - start) % bar, n.velocity) for n in notes]
+            velocities = [velocity for phase, velocity in phases if min(phase, bar - phase) < near]
+            return sum(velocities) / len(velocities) if velocities else 0.0
+
+        heard = sorted(((loudness_at(k / 4), k / 4) for k in range(round(bar * 4))), reverse=True)
+        if len(heard) < 2 or heard[0][0] < heard[1][0] + ACCENT_MARGIN:
+            return None
+        return heard[0][1]

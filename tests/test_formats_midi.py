@@ -6,7 +6,7 @@ from melody.errors import InputError
 from melody.formats.midi import midi_to_score, score_to_midi_bytes, write_midi
 from melody.formats.stream import stream_to_score
 from melody.score import Note, Score
-from tests.conftest import DATA
+from tests.conftest import DATA, needs_abc2midi
 
 CHORALES = ["bwv66.6", "bwv1.6", "bwv10.7"]
 
@@ -65,3 +65,28 @@ def test_a_score_without_notes_cannot_be_written():
     with pytest.raises(InputError, match="no notes"):
         score_to_midi_bytes(Score())
     assert score_to_midi_bytes(Score((Note(0, 1, 60),), key="Bb"))[:4] == b"MThd"
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "body, pickup",
+    [
+        ("A|:dde fed|cBA Bcd|dde fed|cBA B2A:|\n|:afd dfa|gfe d2A:|", 0.5),  # an eighth before bar 1
+        ("dde fed|cBA Bcd|dde fed|cBA B3:|", 0.0),
+    ],
+)
+def test_folk_midi_made_by_abc2midi_keeps_its_pickup(tmp_path, body, pickup):
+    """abc2midi writes the time signature at the start and plays the pickup from there, with the
+    first note of every bar louder: the accents put the bar lines back where the tune has them."""
+    import subprocess
+
+    (tmp_path / "tune.abc").write_text(f"X:1\nT:t\nM:6/8\nL:1/8\nK:D\n{body}\n")
+    subprocess.run(["abc2midi", "tune.abc", "-o", "tune.mid"], cwd=tmp_path, capture_output=True, check=True)
+    assert midi_to_score(tmp_path / "tune.mid").pickup == pickup
+
+
+def test_one_loudness_for_every_note_moves_no_bar_line(tmp_path):
+    notes = tuple(Note(0.5 * i, 0.5 * i + 0.5, 62 + i % 5, 90) for i in range(24))
+    path = tmp_path / "even.mid"
+    path.write_bytes(score_to_midi_bytes(Score(notes, meter=(6, 8))))
+    assert midi_to_score(path).pickup == 0.0

@@ -138,4 +138,5 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
         number = midi.key_signature_changes[0].key_number
         key = pretty_midi.key_number_to_key_name(number).replace(" Major", "").replace(" minor", "m")
     score = Score(tuple(notes), tempo, meter, key, tuple(programs), dropped, pickup)
-    return score if signatures else score.with_pickup()  # no time signature: the notes say where bars fall
+    # no time signature: the notes say where bars fall; one at the start: only the accents may move them
+    return score.with_pickup(accents_only=bool(signatures)) if pickup == 0 and len(signatures) <= 1 else score
