@@ -137,3 +137,15 @@ def test_musicxml_built_from_our_bars_keeps_chords_together():
     stream = bars_to_stream(*bars, "a")
     assert len(list(stream.flatten().getElementsByClass(chord.Chord))) == 4
     assert [bar.length for bar in stream_to_bars(stream)[0]] == [bar.length for bar in bars[0]]
+
+
+def test_a_tune_of_two_voices_keeps_both_in_abc_and_musicxml(tmp_path):
+    from music21 import converter
+
+    tune = "X:1\nT:Two\nM:2/4\nL:1/8\nK:D\nV:1\nd2 fd|ed cB:|\nV:2\nD2 FD|E2 A,2:|\nV:1\nfg af|d4|]\nV:2\nD2 F2|D4|]\n"
+    (tmp_path / "two.abc").write_text(tune)
+    assert main(["convert", str(tmp_path / "two.abc"), str(tmp_path / "back.abc")]) == 0
+    written = (tmp_path / "back.abc").read_text()
+    assert written.endswith("K:D\nV:1\n|: d2 fd| edcB:| fgaf| d4|]\nV:2\n|: D2 FD| E2 A,2:| D2 F2| D4|]\n")
+    assert main(["convert", str(tmp_path / "two.abc"), str(tmp_path / "two.musicxml")]) == 0
+    assert len(converter.parse(str(tmp_path / "two.musicxml")).parts) == 2

@@ -92,6 +92,13 @@ class _Speller:
         return accidental + text
 
 
+def voice_line(name: str, pitches: list[int]) -> str:
+    """The ``V:`` line that opens a voice's block: in the bass clef when its middle note is low."""
+    ordered = sorted(pitches)
+    low = bool(ordered) and ordered[len(ordered) // 2] < BASS_CLEF_BELOW
+    return f"V:{name}" + (" clef=bass" if low else "")
+
+
 def _voice_events(notes: list[Note], bar_steps: int, total_steps: int) -> list[list[tuple]]:
     """Per bar, (start, length, pitches or None for a rest, tied) events covering the bar exactly.
     Overlapping notes in one voice become a chord when they start together, else the earlier is cut."""
@@ -221,9 +228,7 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
     body = []
     for voice in voices:
         if len(voices) > 1:
-            pitches = sorted(n.pitch for n in score.notes if n.voice == voice)
-            low = pitches and pitches[len(pitches) // 2] < BASS_CLEF_BELOW
-            body.append(f"V:{voice + 1}" + (" clef=bass" if low else ""))
+            body.append(voice_line(str(voice + 1), [n.pitch for n in score.notes if n.voice == voice]))
         bars = _voice_events([n for n in score.notes if n.voice == voice], bar_steps, total_steps)
         if shift:
             bars = _as_anacrusis(bars, shift)
