@@ -9,22 +9,14 @@ MIDI, or an Error line: "abc2midi error") is not counted; a tune we cannot read 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
-from melody.formats.abc import decode_abc_bytes  # noqa: E402
-from melody.formats.abc2midi import agreement  # noqa: E402
+from melody.formats.abc import decode_abc_bytes
+from melody.formats.abc2midi import agreement
 
 EXCLUDED = ("not played", "abc2midi error")
-
-
-def files_of(argument: str) -> list[Path]:
-    path = Path(argument)
-    return sorted(path.rglob("*.abc")) if path.is_dir() else [path]
 
 
 def main() -> None:
@@ -33,11 +25,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="tunes per collection at most")
     parser.add_argument("--show", type=int, default=3, help="disagreements to print per collection")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    collections = {p: files_of(p) for p in args.paths} or {
-        **{name: sorted((music21_corpus_dir() / name).glob("*.abc")) for name in FOLK_COLLECTIONS},
-        "tests/data": sorted((root / "tests" / "data").glob("*.abc")),
-    }
+    collections = abc_books(args.paths)
     total = Counter()
     for name, files in collections.items():
         verdicts = []

@@ -13,22 +13,14 @@ tunes we keep that abc2midi warns about.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
-from melody.formats.abc import decode_abc_bytes, file_header, normalize_tune, split_tunes  # noqa: E402
-from melody.formats.abc2midi import abc2midi_notes, fault  # noqa: E402
-from melody.validate import tune_problems  # noqa: E402
-
-
-def files_of(argument: str) -> list[Path]:
-    path = Path(argument)
-    return sorted(path.rglob("*.abc")) if path.is_dir() else [path]
+from melody.formats.abc import decode_abc_bytes, file_header, normalize_tune, split_tunes
+from melody.formats.abc2midi import abc2midi_notes, fault
+from melody.validate import tune_problems
 
 
 def verdict(raw: str, header: str) -> tuple[bool | None, bool, str]:
@@ -47,13 +39,8 @@ def main() -> None:
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--show", type=int, default=3, help="reasons to print per collection")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    collections = {p: files_of(p) for p in args.paths} or {
-        **{name: sorted((music21_corpus_dir() / name).glob("*.abc")) for name in FOLK_COLLECTIONS},
-        "tests/data": sorted((root / "tests" / "data").glob("*.abc")),
-    }
     totals = Counter()
-    for name, files in collections.items():
+    for name, files in abc_books(args.paths).items():
         results = []
         for path in files:
             book = decode_abc_bytes(path.read_bytes())[0]
@@ -61,14 +48,13 @@ def main() -> None:
             with ThreadPoolExecutor(4) as pool:
                 results += pool.map(lambda tune, header=header: verdict(tune[1], header), split_tunes(book))
         clean = [(kept, why) for plays, kept, why in results if plays]
-        kept = sum(k for k, _ in clean)
-        warned_kept = sum(1 for plays, k, _ in results if plays is False and k)
-        counts = Counter({"clean": len(clean), "kept": kept, "warned": sum(p is False for p, _, _ in results)})
+        warned = [kept for plays, kept, _ in results if plays is False]
+        counts = Counter(clean=len(clean), kept=sum(kept for kept, _ in clean))
         print(
-            f"{name}: we keep {kept} of the {len(clean)} tunes abc2midi plays without a bar warning "
-            f"({kept / max(1, len(clean)):.1%}); of the {counts['warned']} it warns about, we keep {warned_kept}"
+            f"{name}: we keep {counts['kept']} of the {len(clean)} tunes abc2midi plays without a bar warning "
+            f"({counts['kept'] / max(1, len(clean)):.1%}); of the {len(warned)} it warns about, we keep {sum(warned)}"
         )
-        for why, count in Counter(why for k, why in clean if not k).most_common(args.show):
+        for why, count in Counter(why for kept, why in clean if not kept).most_common(args.show):
             print(f"    left out {count}: {why}")
         totals.update(counts)
     print(f"all: {totals['kept']} of {totals['clean']} ({totals['kept'] / max(1, totals['clean']):.1%})")

@@ -16,24 +16,22 @@ lines and plays repeats out: the meter comes from its time signature and the pic
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.convert import read_notation, write_score  # noqa: E402
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
-from melody.errors import MelodyError  # noqa: E402
-from melody.formats.abc import read_abc_file, tune_to_abc  # noqa: E402
-from melody.formats.abc_core import TICKS, LexError, meter_pair  # noqa: E402
-from melody.formats.abc_lexer import tune_tokens  # noqa: E402
-from melody.formats.abc_player import tokens_to_score  # noqa: E402
-from melody.formats.abc_state import TuneState  # noqa: E402
-from melody.validate import clean_tunes  # noqa: E402
+from melody.convert import read_notation, write_score
+from melody.errors import MelodyError
+from melody.formats.abc import read_abc_file, tune_to_abc
+from melody.formats.abc_core import TICKS, LexError, meter_pair
+from melody.formats.abc_lexer import tune_tokens
+from melody.formats.abc_player import tokens_to_score
+from melody.formats.abc_state import TuneState
+from melody.validate import clean_tunes
 
 
 def shape(abc: str) -> tuple:
@@ -85,9 +83,7 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=None, help="these collections (e.g. oneills1850 tests/data)")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    books = {name: sorted((music21_corpus_dir() / name).glob("*.abc")) for name in FOLK_COLLECTIONS}
-    books["tests/data"] = sorted((root / "tests" / "data").glob("*.abc"))
+    books = abc_books()
     books = {name: files for name, files in books.items() if not args.only or name in args.only}
     with ProcessPoolExecutor() as pool:
         for name, files in books.items():

@@ -188,7 +188,7 @@ def body_tokens(body: str, decorations: bool = True, voice_name: str | None = No
                         tokens.append(length_token(value))
             else:
                 tokens.append("{" if found.group(0) == "{/" else found.group(0))  # broken rhythm, tie, slur, bracket
-    if part_starts or voice_count(body) > 1:
+    if part_starts or len(names) > 1:
         return repeats_in_parts(tokens, part_starts)
     return tokens
 
