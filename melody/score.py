@@ -53,6 +53,16 @@ class Score:
     programs: tuple[int, ...] = (0,)  # General MIDI program per voice
     dropped: dict = field(default_factory=dict, compare=False)  # what a reader left out, and why
     pickup: float = 0.0  # beats of anacrusis before the first bar line (0: the music starts on one)
+    names: tuple[str, ...] = ()  # track name per voice ("" or missing: none)
+    drums: tuple[bool, ...] = ()  # per voice: a drum voice (General MIDI percussion, MIDI channel 10)
+    tempos: tuple[tuple[float, float], ...] = ()  # tempo changes after the start: (beat, quarter-note bpm)
+    reading: dict = field(default_factory=dict, compare=False)  # what a reader found: grid fit, meter declared
+
+    def is_drum(self, voice: int) -> bool:
+        return voice < len(self.drums) and self.drums[voice]
+
+    def voice_name(self, voice: int) -> str:
+        return self.names[voice] if voice < len(self.names) and self.names[voice] else ""
 
     def __post_init__(self):
         object.__setattr__(self, "notes", tuple(sorted(self.notes)))
@@ -68,7 +78,7 @@ class Score:
 
     def transpose(self, semitones: int) -> Score:
         """Every pitch moved; raises ValueError when a note would leave the MIDI range."""
-        moved = [replace(n, pitch=n.pitch + semitones) for n in self.notes]
+        moved = [n if self.is_drum(n.voice) else replace(n, pitch=n.pitch + semitones) for n in self.notes]
         if any(n.pitch not in MIDI_PITCHES for n in moved):
             raise ValueError(f"transposing by {semitones} leaves the MIDI range")
         return replace(self, notes=tuple(moved), key=None if semitones else self.key)
@@ -90,9 +100,11 @@ class Score:
     def melody(self) -> Score:
         """The voice that carries the tune, alone: of the voices that are mostly one note at a time,
         the highest on average (a melody over a chord or bass track); the highest of all else."""
-        voices = sorted({n.voice for n in self.notes})
-        if len(voices) < 2:
+        voices = sorted({n.voice for n in self.notes if not self.is_drum(n.voice)})
+        if len(voices) < 2 and len(self.programs) < 2:
             return self
+        if not voices:
+            return replace(self, notes=(), programs=(0,), names=(), drums=())
 
         def rank(voice: int) -> tuple[bool, float]:
             notes = [n for n in self.notes if n.voice == voice]
@@ -102,7 +114,7 @@ class Score:
         chosen = max(voices, key=rank)
         notes = tuple(replace(n, voice=0) for n in self.notes if n.voice == chosen)
         program = self.programs[chosen] if chosen < len(self.programs) else 0
-        return replace(self, notes=notes, programs=(program,))
+        return replace(self, notes=notes, programs=(program,), names=(self.voice_name(chosen),), drums=())
 
     def with_pickup(self, accents_only: bool = False) -> Score:
         """This score with `pickup` found from the notes, when they say so: the first note of every

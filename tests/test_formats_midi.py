@@ -1,3 +1,5 @@
+import io
+
 import pretty_midi
 import pytest
 from music21 import corpus
@@ -30,14 +32,18 @@ def test_committed_fixtures_read_with_pretty_midi_and_mido(name):
     assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(path)).instruments) == len(midi_to_score(path).notes)
 
 
-def test_drums_are_dropped_and_counted(tmp_path):
+def test_drums_are_a_voice_of_their_own_or_dropped_and_counted(tmp_path):
     midi = pretty_midi.PrettyMIDI()
     piano, drums = pretty_midi.Instrument(0), pretty_midi.Instrument(0, is_drum=True)
     piano.notes.append(pretty_midi.Note(80, 60, 0.0, 0.5))
     drums.notes += [pretty_midi.Note(80, 36, 0.0, 0.1), pretty_midi.Note(80, 38, 0.5, 0.6)]
     midi.instruments += [piano, drums]
     midi.write(str(tmp_path / "band.mid"))
-    score = midi_to_score(tmp_path / "band.mid")
+    kept = midi_to_score(tmp_path / "band.mid")
+    assert kept.drums == (False, True) and sorted(n.pitch for n in kept.notes if n.voice == 1) == [36, 38]
+    back = pretty_midi.PrettyMIDI(io.BytesIO(score_to_midi_bytes(kept)))
+    assert [(i.is_drum, len(i.notes)) for i in back.instruments] == [(False, 1), (True, 2)]
+    score = midi_to_score(tmp_path / "band.mid", keep_drums=False)
     assert [n.pitch for n in score.notes] == [60] and score.dropped == {"drum notes": 2}
 
 

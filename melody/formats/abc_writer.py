@@ -45,7 +45,8 @@ def major_tonic(score: Score) -> int:
     """Pitch class of the tonic of the major scale that holds the most note time (C on a tie)."""
     histogram = [0.0] * 12
     for note in score.notes:
-        histogram[note.pitch % 12] += note.duration
+        if not score.is_drum(note.voice):  # a drum's pitch names a sound, not a note of the scale
+            histogram[note.pitch % 12] += note.duration
     return max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in MAJOR_SCALE), -tonic))
 
 
@@ -57,7 +58,8 @@ def estimate_key(score: Score) -> str:
     best = major_tonic(score)
     fifths = best * 7 % 12
     fifths = fifths - 12 if fifths > 6 else fifths
-    final = (max(score.notes, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
+    tonal = [n for n in score.notes if not score.is_drum(n.voice)] or score.notes
+    final = (max(tonal, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
     mode = MODE_BY_FINAL.get(final, "")
     if not mode:
         return _major_name(fifths)

@@ -4,6 +4,7 @@ writer, which fails on scores with irregular bar lengths (common in generated AB
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 import io
 from pathlib import Path
 
@@ -31,25 +32,40 @@ def score_to_midi_bytes(score: Score) -> bytes:
     if not score.notes:
         raise InputError("this music has no notes to play")
     tempo = min(400.0, max(10.0, float(score.tempo)))  # values from a model or a file are clamped
-    seconds_per_beat = 60.0 / tempo
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    changes = [(0.0, tempo)] + [(at, min(400.0, max(10.0, bpm))) for at, bpm in score.tempos if at > 0]
+    if len(changes) > 1:  # pretty_midi writes a set_tempo for each of its tick scales
+        resolution = midi.resolution
+        midi._tick_scales = [(round(at * resolution), 60.0 / (bpm * resolution)) for at, bpm in changes]
+        midi._update_tick_to_time(round(max(score.duration, changes[-1][0]) * resolution) + 1)
+
+    def seconds(beat: float) -> float:
+        elapsed = 0.0
+        for (at, bpm), (until, _) in zip(changes, changes[1:] + [(float("inf"), 0.0)]):
+            elapsed += (min(beat, until) - at) * 60.0 / bpm
+            if beat <= until:
+                break
+        return elapsed
+
     numerator, denominator = score.meter
     if 0 < numerator < 256 and 0 < denominator <= 128 and denominator & (denominator - 1) == 0:
         pickup = _pickup_signature(score.pickup, denominator)
         if pickup is not None:  # a pickup bar of its own meter, as notation programs write one
             midi.time_signature_changes.append(pretty_midi.TimeSignature(*pickup, 0))
-        start = score.pickup * seconds_per_beat if pickup is not None else 0
+        start = seconds(score.pickup) if pickup is not None else 0
         midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, start))
     # else: MIDI holds only meters over a power of two; the notes keep their times without one
     if score.key and normalize_key(score.key):
         midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(score.key), 0))
-    tracks = [pretty_midi.Instrument(program=p, name=f"voice {i + 1}") for i, p in enumerate(score.programs)]
+    tracks = [
+        pretty_midi.Instrument(program=p, is_drum=score.is_drum(i), name=score.voice_name(i) or f"voice {i + 1}")
+        for i, p in enumerate(score.programs)
+    ]
     for note in score.notes:
         if not 0 <= note.pitch <= 127 or note.voice >= len(tracks):
             continue
         velocity = min(127, max(1, int(note.velocity)))
-        start, end = note.start * seconds_per_beat, note.end * seconds_per_beat
-        tracks[note.voice].notes.append(pretty_midi.Note(velocity, note.pitch, start, end))
+        tracks[note.voice].notes.append(pretty_midi.Note(velocity, note.pitch, seconds(note.start), seconds(note.end)))
     midi.instruments.extend(track for track in tracks if track.notes)
     buffer = io.BytesIO()
     midi.write(buffer)
@@ -81,14 +97,112 @@ def write_midi(score: Score, path: str | Path) -> None:
     atomic_write_bytes(path, score_to_midi_bytes(score))
 
 
-def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
-    """Read a type 0 or 1 MIDI file. Each non-drum instrument becomes a voice; drums are dropped
-    (and counted in `Score.dropped`) unless kept. Tempo and meter are the file's first ones; a first
-    bar in a shorter meter of its own is the pickup (a file with no time signature at all gets the
-    pickup its notes show)."""
-    pretty_midi = import_pretty_midi()
+MAX_AT_ONCE = 64  # notes starting at one instant: more is a broken file, not music
+DRUM_PROGRAM_NAME = "drums"
 
-    path = Path(path)
+
+def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
+    """Read a type 0 or 1 MIDI file as it is: one voice per track (and per channel in a type-0
+    file), never merged for sharing a program; each voice keeps its track name, program and drum
+    flag (drums dropped and counted unless kept). The grid's phase and the meter are found from the
+    notes (formats/midi_grid.py): a lead-in that is not a whole beat is taken off, and the first bar
+    line becomes the pickup. Tempo changes are kept; `Score.reading` says what was declared and found."""
+    import numpy as np
+
+    from melody.formats.midi_grid import FITS_GRID, find_grid
+
+    midi = _parse(Path(path))
+    resolution = midi.ticks_per_quarter
+    declared = (midi.time_signatures[0].numerator, midi.time_signatures[0].denominator) if midi.time_signatures else None
+    tempos, bad_tempi = [], 0
+    for change in midi.tempos:
+        if 10 <= change.qpm <= 400:
+            tempos.append((change.time / resolution, round(float(change.qpm), 3)))  # undo µs rounding
+        else:
+            bad_tempi += 1
+    voices, dropped = [], {}
+    for track in midi.tracks:
+        if not len(track.notes):
+            continue
+        if track.is_drum and not keep_drums:
+            dropped["drum notes"] = dropped.get("drum notes", 0) + len(track.notes)
+            continue
+        columns = track.notes.numpy()
+        keep = columns["duration"] > 0
+        if not keep.all():
+            dropped["zero-length notes"] = dropped.get("zero-length notes", 0) + int((~keep).sum())
+        if keep.any():
+            voices.append((track, {name: column[keep] for name, column in columns.items()}))
+    if bad_tempi:
+        dropped["tempo marks out of 10-400 bpm"] = bad_tempi
+    if not voices:
+        reason = "only drums (kept with drums)" if dropped.get("drum notes") else "no notes"
+        raise InputError(f"MIDI file holds {reason}", str(path))
+    onsets = np.concatenate([c["time"] for _, c in voices]).astype(np.int64)
+    _, at_once = np.unique(onsets, return_counts=True)
+    if at_once.max() > MAX_AT_ONCE:
+        raise InputError(f"{int(at_once.max())} notes start at one instant; not music we read", str(path))
+    beats = onsets / resolution
+    durations = np.concatenate([c["duration"] for _, c in voices]) / resolution
+    pitches = np.concatenate([c["pitch"] for _, c in voices]).astype(np.int64)
+    drum_flags = np.concatenate([np.full(len(c["time"]), track.is_drum) for track, c in voices])
+    grid = find_grid(beats, durations, pitches, drum_flags, declared)
+    shift_ticks = round(grid.phase * resolution) if grid.fit >= FITS_GRID else 0
+    shift = shift_ticks / resolution
+    notes = []
+    for voice, (_track, columns) in enumerate(voices):
+        starts = np.maximum(columns["time"].astype(np.int64) - shift_ticks, 0)
+        ends = (starts + columns["duration"]) / resolution
+        starts = starts / resolution
+        for start, end, pitch, velocity in zip(starts, ends, columns["pitch"], columns["velocity"]):
+            notes.append(Note(float(start), float(end), int(pitch), max(1, int(velocity)), voice))
+    first_tempo = tempos[0][1] if tempos and tempos[0][0] <= shift + 1e-9 else 120.0
+    changes = tuple((max(0.0, at - shift), bpm) for at, bpm in tempos if at > shift + 1e-9)
+    names = tuple(_voice_name(track, voices) for track, _ in voices)
+    reading = {
+        "grid_fit": round(grid.fit, 3),
+        "lead_in": round(shift, 3),
+        "meter_declared": f"{declared[0]}/{declared[1]}" if declared else None,
+        "meter_found": f"{grid.meter[0]}/{grid.meter[1]}",
+        "meter_evidence": grid.evidence,
+        "tempo_range": [min([first_tempo] + [b for _, b in changes]), max([first_tempo] + [b for _, b in changes])],
+    }
+    score = Score(
+        tuple(notes),
+        first_tempo,
+        grid.meter,
+        _key_name(midi),
+        tuple(int(track.program) for track, _ in voices),
+        dropped,
+        grid.first_bar if grid.fit >= FITS_GRID else 0.0,
+        names,
+        tuple(bool(track.is_drum) for track, _ in voices),
+        changes,
+        reading,
+    )
+    return _accents_decide(score, declared)
+
+
+def _accents_decide(score: Score, declared: tuple[int, int] | None) -> Score:
+    """Velocity accents, where a file has them (abc2midi plays each bar's first note louder), place
+    the bar lines over what the note lengths suggest; a declared 2/4 stands only on their word."""
+    if score.reading["grid_fit"] < 0.9:
+        return score
+    accented = replace(score, pickup=0.0)._accented_bar_start()
+    if score.meter in ((2, 4), (2, 2)):
+        if accented is None:
+            four = replace(score, meter=(4, 4), pickup=score.pickup % 4)
+            four.reading.update(meter_found="4/4", meter_evidence="no accents every 2 beats: 4/4")
+            return four
+        return replace(score, pickup=accented)
+    return replace(score, pickup=accented) if accented is not None else score
+
+
+def _parse(path: Path):
+    """The file parsed by symusic (a C++ parser, many times faster than mido), with its size and
+    contents checked before anything trusts them."""
+    import symusic
+
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -96,47 +210,37 @@ def midi_to_score(path: str | Path, keep_drums: bool = False) -> Score:
     if size > MAX_MIDI_BYTES:
         raise InputError(f"file larger than {MAX_MIDI_BYTES // 2**20} MB; not a MIDI file we read", str(path))
     try:
-        midi = pretty_midi.PrettyMIDI(str(path))
-    except Exception as error:  # mido and pretty_midi raise many types (OSError too) for damaged files
+        midi = symusic.Score.from_file(str(path), ttype="tick")
+    except Exception as error:  # symusic raises RuntimeError, ValueError and others for damaged files
         raise InputError(f"not a readable MIDI file ({str(error)[:120]})", str(path)) from None
-    if len(midi.instruments) > MAX_TRACKS or sum(len(i.notes) for i in midi.instruments) > MAX_NOTES:
+    if midi.ticks_per_quarter <= 0:
+        raise InputError("MIDI file has no time division", str(path))
+    if len(midi.tracks) > MAX_TRACKS or midi.note_num() > MAX_NOTES:
         raise InputError(f"more than {MAX_TRACKS} tracks or {MAX_NOTES} notes; not a piece we read", str(path))
-    if midi.get_end_time() > MAX_SECONDS:
-        raise InputError("longer than four hours; not a piece we read", str(path))
-    resolution = midi.resolution
-    _, tempi = midi.get_tempo_changes()
-    tempo = round(float(tempi[0]), 3) if len(tempi) and 10 <= tempi[0] <= 400 else 120.0  # undo µs rounding
-    meter, pickup = (4, 4), 0.0
-    signatures = midi.time_signature_changes
-    if signatures:
-        first = signatures[0]
-        meter = (first.numerator, first.denominator)
-        if len(signatures) > 1:  # a short first bar in a meter of its own, then the tune's: a pickup
-            second = signatures[1]
-            bar = 4 * first.numerator / first.denominator
-            at = midi.time_to_tick(second.time) / resolution
-            if abs(at - bar) < 1e-6 and bar < 4 * second.numerator / second.denominator:
-                meter, pickup = (second.numerator, second.denominator), bar
-    notes, programs, dropped = [], [], {}
-    for instrument in midi.instruments:
-        if instrument.is_drum and not keep_drums:
-            dropped["drum notes"] = dropped.get("drum notes", 0) + len(instrument.notes)
-            continue
-        voice = len(programs)
-        programs.append(int(instrument.program))
-        for n in instrument.notes:
-            start = midi.time_to_tick(n.start) / resolution
-            end = midi.time_to_tick(n.end) / resolution
-            if end <= start:
-                dropped["zero-length notes"] = dropped.get("zero-length notes", 0) + 1
-                continue
-            notes.append(Note(float(start), float(end), int(n.pitch), int(n.velocity), voice))
-    if not notes:
+    if midi.note_num() == 0:
         raise InputError("MIDI file holds no notes", str(path))
-    key = None
-    if midi.key_signature_changes:
-        number = midi.key_signature_changes[0].key_number
-        key = pretty_midi.key_number_to_key_name(number).replace(" Major", "").replace(" minor", "m")
-    score = Score(tuple(notes), tempo, meter, key, tuple(programs), dropped, pickup)
-    # no time signature: the notes say where bars fall; one at the start: only the accents may move them
-    return score.with_pickup(accents_only=bool(signatures)) if pickup == 0 and len(signatures) <= 1 else score
+    if midi.end() / midi.ticks_per_quarter * 60 / 400 > MAX_SECONDS:
+        raise InputError("longer than four hours; not a piece we read", str(path))
+    return midi
+
+
+def _voice_name(track, voices) -> str:
+    """The track's name; tracks of one type-0 file share it, so the drum part is called drums there."""
+    name = (track.name or "").strip()
+    shared = sum((other.name or "").strip() == name for other, _ in voices) > 1
+    if track.is_drum and (shared or not name):
+        return DRUM_PROGRAM_NAME
+    return name
+
+
+def _key_name(midi) -> str | None:
+    """The file's first key signature as an ABC key name (``G``, ``Em``), or None."""
+    if not len(midi.key_signatures):
+        return None
+    signature = midi.key_signatures[0]
+    fifths, minor = int(signature.key), bool(signature.tonality)
+    if not -7 <= fifths <= 7:
+        return None
+    tonic = (fifths * 7 + (9 if minor else 0)) % 12
+    names = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+    return names[tonic] + ("m" if minor else "")

@@ -1,0 +1,187 @@
+"""Folders of MIDI files with the quirks of the multi-track songs users bring, made from real music.
+
+Each of music21's Bach chorales becomes a three-track song (MELODY: the soprano, BRIDGE: alto and
+tenor as one chord track, PIANO: the bass), every track on program 0, as a public pop collection
+has them, with:
+
+- a silent lead-in of 0.055 s (not a whole beat), so the grid's phase must be found;
+- a wrong declared meter (2/4 or 1/4 over music in 4/4 or 3/4), or the one asked for;
+- tempo changes in every fourth file; a drum track (channel 10) in every third; every fifth file
+  written as type 0 (one track, the parts on channels of their own);
+- with `humanise`: onsets jittered by 10-30 ms and velocities varied, as a played performance.
+
+The truth (meter, where the first bar line falls, in beats from the file's start) goes to
+`truth.json` beside the files, for a bench to compare what a reader finds.
+
+    python bench/song_fixtures.py OUT_FOLDER [COUNT] [--declare 1/4] [--humanise]
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import mido
+
+TICKS = 480
+LEAD_IN_SECONDS = 0.055
+TRACKS = ("MELODY", "BRIDGE", "PIANO")
+DRUM_CHANNEL = 9
+KICK, SNARE, HAT = 36, 38, 42
+
+
+def chorale_names(count: int) -> list[str]:
+    from music21.corpus import chorales
+
+    return [str(name) for name in chorales.Iterator(returnType="filename")][:count]
+
+
+def chorale_parts(name: str):
+    """(soprano, alto+tenor, bass) notes as (start, end, pitch) in beats, meter, pickup, tempo; None
+    for a chorale that is not four parts."""
+    from music21 import corpus
+
+    from melody.formats.stream import stream_to_score
+
+    score = stream_to_score(corpus.parse(name))
+    if score.voices != 4:
+        return None
+    parts = [[(n.start, n.end, n.pitch) for n in score.notes if n.voice == v] for v in range(4)]
+    return (parts[0], sorted(parts[1] + parts[2]), parts[3]), score.meter, score.pickup
+
+
+def drum_part(length: float, beats_per_bar: int, pickup: float) -> list[tuple[float, float, int]]:
+    """A plain rock beat: kick on one (and three), snare on the other beats, hats on eighths."""
+    notes, beat = [], pickup
+    while beat < length:
+        place = round(beat - pickup) % beats_per_bar
+        notes.append((beat, beat + 0.25, KICK if place in (0, 2) and beats_per_bar == 4 or place == 0 else SNARE))
+        notes += [(beat + half, beat + half + 0.25, HAT) for half in (0.0, 0.5)]
+        beat += 1
+    return notes
+
+
+def tempo_map(number: int, length: float) -> list[tuple[float, float]]:
+    """(beat, bpm) changes: a steady tempo, or in every fourth file a slower middle section."""
+    base = 84 + (number * 7) % 40
+    if number % 4:
+        return [(0.0, base)]
+    return [(0.0, base), (round(length / 3), base - 12), (round(2 * length / 3), base + 6)]
+
+
+def seconds_at(beat: float, tempi: list[tuple[float, float]]) -> float:
+    seconds, previous, bpm = 0.0, 0.0, tempi[0][1]
+    for at, next_bpm in tempi[1:]:
+        if beat <= at:
+            break
+        seconds += (at - previous) * 60 / bpm
+        previous, bpm = at, next_bpm
+    return seconds + (beat - previous) * 60 / bpm
+
+
+def beat_at(seconds: float, tempi: list[tuple[float, float]]) -> float:
+    """Inverse of `seconds_at` (tempo maps are short: a bisection is plenty)."""
+    low, high = -10.0, 10_000.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if seconds_at(middle, tempi) < seconds else (low, middle)
+    return (low + high) / 2
+
+
+def write_song(
+    path: Path, parts, meter, pickup, number: int, declare: str | None, humanise: bool, rng: random.Random
+) -> dict:
+    """One song file; returns its truth."""
+    length = max(end for part in parts for _s, end, _p in part)
+    tempi = tempo_map(number, length)
+    lead_in = LEAD_IN_SECONDS * tempi[0][1] / 60  # in beats at the first tempo
+    voices = [list(part) for part in parts]
+    channels = [0, 1, 2]
+    if number % 3 == 0:
+        voices.append(drum_part(length, meter[0] if meter[1] == 4 else 4, pickup))
+        channels.append(DRUM_CHANNEL)
+    if declare:
+        declared = tuple(int(v) for v in declare.split("/"))
+    else:
+        declared = ((2, 4), (1, 4), meter)[number % 3]
+
+    def tick(beat: float, jitter: float = 0.0) -> int:
+        if not jitter:
+            return max(0, round((beat + lead_in) * TICKS))
+        moved = beat_at(seconds_at(beat + lead_in, tempi) + jitter, tempi)
+        return max(0, round(moved * TICKS))
+
+    events = []  # (tick, order, track, message)
+    conductor = [mido.MetaMessage("time_signature", numerator=declared[0], denominator=declared[1], time=0)]
+    events += [(0, 0, 0, conductor[0])]
+    for at, bpm in tempi:
+        events.append((tick(at) if at else 0, 0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
+    for index, (notes, channel) in enumerate(zip(voices, channels)):
+        for start, end, pitch in notes:
+            jitter = rng.choice((-1, 1)) * rng.uniform(0.010, 0.030) if humanise else 0.0
+            velocity = rng.randint(50, 110) if humanise else (96 if index == 0 else 80)
+            on, off = tick(start, jitter), tick(end, jitter * 0.5)
+            off = max(off, on + 1)
+            events.append((on, 2, index, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
+            events.append((off, 1, index, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+    names = list(TRACKS) + (["DRUMS"] if len(voices) > 3 else [])
+    midi = mido.MidiFile(type=0 if number % 5 == 0 else 1, ticks_per_beat=TICKS)
+    if midi.type == 0:
+        midi.tracks.append(_track(sorted(events, key=lambda e: e[:2]), "song"))
+    else:
+        midi.tracks.append(_track(sorted((e for e in events if e[1] == 0), key=lambda e: e[0]), "conductor"))
+        for index, name in enumerate(names):
+            mine = sorted((e for e in events if e[2] == index and e[1] > 0), key=lambda e: e[:2])
+            midi.tracks.append(_track(mine, name, channels[index]))
+    midi.save(path)
+    bar = 4 * meter[0] / meter[1]
+    return {
+        "meter": f"{meter[0]}/{meter[1]}",
+        "declared": f"{declared[0]}/{declared[1]}",
+        "first_bar_line": round((lead_in + pickup) % bar, 4),
+        "lead_in": round(lead_in, 4),
+        "tracks": names,
+        "type": midi.type,
+        "tempo_changes": len(tempi) - 1,
+    }
+
+
+def _track(events, name: str, channel: int | None = None) -> mido.MidiTrack:
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+    if channel is not None and channel != DRUM_CHANNEL:
+        track.append(mido.Message("program_change", channel=channel, program=0, time=0))
+    now = 0
+    for at, _order, _index, message in events:
+        track.append(message.copy(time=at - now))
+        now = at
+    return track
+
+
+def build_songs(folder: str | Path, count: int, declare: str | None = None, humanise: bool = False) -> dict:
+    """`count` song files (fewer if the corpus holds fewer four-part chorales) and truth.json."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng, truth, number = random.Random(7), {}, 0
+    for name in chorale_names(count * 2):
+        if number >= count:
+            break
+        found = chorale_parts(name)
+        if found is None:
+            continue
+        parts, meter, pickup = found
+        stem = Path(name).stem.replace(".", "_")
+        path = folder / f"song_{number:03d}_{stem}.mid"
+        truth[path.name] = write_song(path, parts, meter, pickup, number, declare, humanise, rng)
+        number += 1
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1))
+    return truth
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    declare = arguments[arguments.index("--declare") + 1] if "--declare" in arguments else None
+    plain = [a for a in arguments if not a.startswith("--") and a != declare]
+    built = build_songs(plain[0], int(plain[1]) if len(plain) > 1 else 200, declare, "--humanise" in arguments)
+    print(f"{len(built)} songs in {plain[0]}")
