@@ -19,7 +19,7 @@ from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 15
+CACHE_VERSION = 16
 
 
 def cache_dir() -> Path:
@@ -191,6 +191,7 @@ def prepare_corpus(
         "titles": title_model(train_pieces),
         "forms": forms_of(train_pieces, tokenizer),
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
+        "voices": voice_layout(train_pieces) if getattr(tokenizer, "roles", False) else None,
         "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
@@ -239,6 +240,39 @@ def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
     from melody.event_constraint import pitch_class_shares
 
     return pitch_class_shares(pieces, tokenizer.key_of_score)
+
+
+def voice_layout(scores: list) -> dict | None:
+    """What an event model's pieces should look like (event_constraint.py): the corpus's most common
+    layout of voices in the tokenizer's role order (role, program and track name of each), and the
+    register of each role (its pitches' 2nd to 98th percentile; for drums, the sounds used)."""
+    from collections import Counter
+
+    import numpy as np
+
+    from melody.roles import by_role, voice_roles
+
+    layouts, names, pitches = Counter(), {}, {}
+    for score in scores:
+        score = by_role(score)
+        roles = voice_roles(score)
+        layouts[tuple(zip(roles, score.programs))] += 1
+        for voice, role in enumerate(roles):
+            names.setdefault((role, roles[:voice].count(role)), Counter())[score.voice_name(voice)] += 1
+        for note in score.notes:
+            pitches.setdefault(roles[note.voice], []).append(note.pitch)
+    if not layouts:
+        return None
+    (layout, count), = layouts.most_common(1)
+    voices = []
+    for voice, (role, program) in enumerate(layout):
+        found = names.get((role, [r for r, _ in layout][:voice].count(role)), Counter())
+        voices.append({"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)})
+    registers = {
+        role: sorted({int(p) for p in found}) if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]
+        for role, found in pitches.items()
+    }
+    return {"layout": voices, "share": round(count / len(scores), 3), "registers": registers}
 
 
 def _voices(piece) -> int:

@@ -25,50 +25,109 @@ def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
     for score in scores:
         tonic, mode = key_of(score)
         for note in score.notes:
-            totals[mode][(note.pitch - tonic) % 12] += note.duration
+            if not score.is_drum(note.voice):
+                totals[mode][(note.pitch - tonic) % 12] += note.duration
     return {mode: [v / (sum(row) or 1.0) for v in row] for mode, row in totals.items()} if scores else None
+
+
+ONE_AT_A_TIME = ("melody", "bass")  # roles that play one note at each onset
 
 
 @dataclass
 class EventState:
-    """How far a piece's header has got: voices declared, and whether the music has begun."""
+    """How far a piece has got: voices declared (with their roles), whether the music has begun,
+    the voice being written and how many notes it has started at the current position."""
 
     voices: int = 0
     started: bool = False
     key: tuple[int, str] | None = None  # (tonic pitch class, mode) once the KEY token has come
+    roles: tuple[str, ...] = ()
+    awaiting_role: bool = False  # a PROGRAM came; its ROLE is next
+    voice: int = 0
+    here: int = 0  # notes the current voice has started at this position
 
     def feed(self, token: str) -> None:
         if token == "BAR":
-            self.started = True
+            self.started, self.here = True, 0
+        elif token.startswith("POS_"):
+            self.here = 0
+        elif token.startswith("V_"):
+            self.voice, self.here = int(token[2:]), 0
+        elif token.startswith(("PITCH_", "DRUM_")):
+            self.here += 1
         elif token.startswith("PROGRAM_") and not self.started:
             self.voices += 1
+            self.awaiting_role = True
+        elif token.startswith("ROLE_") and not self.started:
+            self.roles += (token[5:],)
+            self.awaiting_role = False
         elif token.startswith("KEY_") and not self.started:
             _, tonic, mode = token.split("_")
             self.key = (int(tonic), mode)
 
 
 class EventConstraint:
-    """Masks per state, cached by (voices, started, key): there are only a few. `shares`: the
-    training pieces' `pitch_class_shares` (none: every pitch is allowed)."""
+    """Masks per state, cached (there are only a few states). `shares`: the training pieces'
+    `pitch_class_shares` (none: every pitch is allowed). `voices`: the corpus's `voice_layout`
+    (data.py), for models whose header names roles: the header declares exactly that layout, each
+    voice keeps to its role's register (a drum voice to the corpus's drum sounds, the others to
+    pitches), and a melody or bass voice starts one note at a time."""
 
-    def __init__(self, vocab: list[str], shares: dict[str, list[float]] | None = None):
+    def __init__(self, vocab: list[str], shares: dict[str, list[float]] | None = None, voices: dict | None = None):
         self.size = len(vocab)
+        self.index = {token: i for i, token in enumerate(vocab)}
         self.voice_of = np.array([int(t[2:]) if t.startswith("V_") else -1 for t in vocab])
         self.programs = np.array([t.startswith("PROGRAM_") for t in vocab])
         self.pitch_of = np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in vocab])
+        self.drum_of = np.array([int(t[5:]) if t.startswith("DRUM_") else -1 for t in vocab])
+        self.header = np.array([t.startswith(("PROGRAM_", "ROLE_", "METER_", "TEMPO_", "KEY_")) for t in vocab])
+        self.preamble = np.array([t.startswith(("METER_", "TEMPO_", "KEY_")) for t in vocab])
         self.shares = shares
+        has_roles = any(t.startswith("ROLE_") for t in vocab)
+        self.layout = [(v["role"], v["program"]) for v in voices["layout"]] if voices and has_roles else None
+        self.registers = voices.get("registers", {}) if self.layout else {}
         self._cache: dict[tuple, np.ndarray] = {}
 
     def banned(self, state: EventState) -> np.ndarray:
         """(V,) True where the sampler must not go."""
-        key = (state.voices, state.started, state.key)
+        role = state.roles[state.voice] if state.voice < len(state.roles) else None
+        full = role in ONE_AT_A_TIME and state.here >= 1
+        key = (state.voices, state.started, state.key, state.awaiting_role, role, full)
         if key not in self._cache:
-            banned = self.voice_of >= max(state.voices, 1)
-            if state.started:
-                banned = banned | self.programs
-            if state.key is not None and self.shares:
-                tonic, mode = state.key
-                used = np.array(self.shares[mode]) >= MIN_PITCH_CLASS_SHARE
-                banned = banned | ((self.pitch_of >= 0) & ~used[(self.pitch_of - tonic) % 12])
-            self._cache[key] = banned
+            self._cache[key] = self._banned(state, role, full)
         return self._cache[key]
+
+    def _banned(self, state: EventState, role: str | None, full: bool) -> np.ndarray:
+        banned = self.voice_of >= max(state.voices, 1)
+        if self.layout is not None and not state.started:
+            return banned | self._header(state)
+        if state.started:
+            banned = banned | self.programs | (self.header if self.layout is not None else False)
+        if state.key is not None and self.shares:
+            tonic, mode = state.key
+            used = np.array(self.shares[mode]) >= MIN_PITCH_CLASS_SHARE
+            banned = banned | ((self.pitch_of >= 0) & ~used[(self.pitch_of - tonic) % 12])
+        if self.layout is None or role is None:
+            return banned
+        if role == "drums":
+            sounds = self.registers.get("drums") or list(range(128))
+            banned = banned | (self.pitch_of >= 0) | ((self.drum_of >= 0) & ~np.isin(self.drum_of, sounds))
+        else:
+            low, high = self.registers.get(role, (0, 127))
+            banned = banned | (self.drum_of >= 0) | ((self.pitch_of >= 0) & ((self.pitch_of < low) | (self.pitch_of > high)))
+        if full:
+            banned = banned | (self.pitch_of >= 0) | (self.drum_of >= 0)
+        return banned
+
+    def _header(self, state: EventState) -> np.ndarray:
+        """Before the first bar: the corpus's layout, voice by voice, then the first BAR."""
+        only = np.ones(self.size, dtype=bool)
+        if state.awaiting_role:
+            only[self.index[f"ROLE_{self.layout[state.voices - 1][0]}"]] = False
+        elif state.voices < len(self.layout):
+            if state.voices == 0:  # meter, tempo and key come first, as the model learned them
+                only[self.preamble] = False
+            only[self.index[f"PROGRAM_{self.layout[state.voices][1]}"]] = False
+        else:
+            only[self.index["BAR"]] = False
+        return only

@@ -66,17 +66,36 @@ def safe_name(title: str, limit: int = 60) -> str:
     return text
 
 
+def named_as_layout(score: Score, voices: dict | None) -> Score:
+    """Voices named after the corpus's tracks of the same role and place (MELODY, PIANO), where the
+    decoder could only name their roles."""
+    layout = (voices or {}).get("layout") or []
+    names = tuple(
+        layout[v]["name"] if v < len(layout) and layout[v]["role"] == score.voice_name(v) else score.voice_name(v)
+        for v in range(score.voices)
+    )
+    return replace(score, names=names) if score.names else score
+
+
 def piece_from_ids(
-    tokenizer, ids: list[int], number: int, title: str | None, plan=None, namer=None, tune_type: str | None = None
+    tokenizer,
+    ids: list[int],
+    number: int,
+    title: str | None,
+    plan=None,
+    namer=None,
+    tune_type: str | None = None,
+    voices: dict | None = None,
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
     any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
     the tune was held to, checked as its problems are; `namer(type)`:
     a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
-    written in the R: field where the model, never having seen it, wrote its style."""
+    written in the R: field where the model, never having seen it, wrote its style; `voices`: the
+    corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take."""
     try:
         if tokenizer.piece_kind == "score":
-            score = tokenizer.decode(ids)
+            score = named_as_layout(tokenizer.decode(ids), voices)
             chosen = title or f"Piece {number} in {estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
@@ -141,7 +160,14 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
             namer = partial(titles.title, title_seed * 1000 + index) if titles else None
             plan = row.plan if config.constrained else None
             candidate, reasons[index] = piece_from_ids(
-                model.tokenizer, row.ids, index + 1, title, plan, namer, normalize_type(config.tune_type or "")
+                model.tokenizer,
+                row.ids,
+                index + 1,
+                title,
+                plan,
+                namer,
+                normalize_type(config.tune_type or ""),
+                model.training.get("voices"),
             )
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate

@@ -313,7 +313,9 @@ def _constraint(model: Model):
     elif cached is None and tokenizer.piece_kind == "score":
         from melody.event_constraint import EventConstraint
 
-        cached = tokenizer._constraint = EventConstraint(tokenizer.vocab, model.training.get("pitch_classes"))
+        cached = tokenizer._constraint = EventConstraint(
+            tokenizer.vocab, model.training.get("pitch_classes"), model.training.get("voices")
+        )
     return cached
 
 

@@ -45,7 +45,7 @@ class _DeferredInterrupt:
 
 
 # kept beside the corpus summary in a model file, not inside it
-KEPT_APART = ("failed_files", "train_hashes", "titles", "forms", "pitch_classes")
+KEPT_APART = ("failed_files", "train_hashes", "titles", "forms", "pitch_classes", "voices")
 
 
 class Trainer:
@@ -188,6 +188,7 @@ class Trainer:
             "titles": self.corpus.summary.get("titles"),  # the title model (titles.py), for ABC corpora
             "forms": self.corpus.summary.get("forms"),  # the training tunes' forms per type (abc tokens)
             "pitch_classes": self.corpus.summary.get("pitch_classes"),  # per mode, for event models
+            "voices": self.corpus.summary.get("voices"),  # the corpus's layout of voices and registers
         }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:

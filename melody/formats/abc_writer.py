@@ -226,7 +226,7 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
         f"Q:1/4={round(score.tempo)}",
     ]
     score = replace(score, notes=tuple(_raise_below_range(n) for n in score.notes))
-    voices = sorted({n.voice for n in score.notes}) or [0]
+    voices = sorted({n.voice for n in score.notes if not score.is_drum(n.voice)}) or [0]  # drums: in the MIDI only
     body = []
     for voice in voices:
         if len(voices) > 1:

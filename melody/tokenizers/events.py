@@ -1,7 +1,10 @@
 """Beat-quantized MIDI events: a vocabulary a causal model can learn and a decoder cannot break.
 
-A piece is ``<bos> METER_n_d TEMPO_t KEY_k_mode PROGRAM_p... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
-one PROGRAM per voice, so the header says how many voices the piece has; the key (its tonic's pitch
+A piece is ``<bos> METER_n_d TEMPO_t KEY_k_mode (PROGRAM_p ROLE_r)... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
+one PROGRAM per voice, so the header says how many voices the piece has, each with its role (melody,
+chords, other, bass, drums: roles.py), the voices listed in that order, so the model knows which line
+carries the tune, and at each position the melody's notes come first. A drum voice plays DRUM_p
+tokens (General MIDI percussion sounds), which transposing and the key's scale leave alone. The key (its tonic's pitch
 class, major or minor: the piece's own, else the best-fitting scale) moves with the pitches when
 training transposes a piece, so the model always knows which scale it is in.
 time moves only forward (bars, then positions inside a bar, in steps of 1/12 beat so sixteenths
@@ -12,9 +15,11 @@ lasts to the end of its bar, a duration without a pitch and tokens out of place 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from melody.errors import InputError
+from melody.roles import ROLES, by_role, voice_roles
 from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
@@ -53,7 +58,7 @@ def key_name(token: str) -> str:
     return TONIC_NAMES[int(tonic)] + ("m" if mode == "minor" else "")
 
 
-def _vocabulary(velocity: bool, keys: bool = True) -> list[str]:
+def _vocabulary(velocity: bool, keys: bool = True, roles: bool = True) -> list[str]:
     tokens = ["BAR"]
     tokens += [f"METER_{n}_{d}" for n in NUMERATORS for d in DENOMINATORS]
     tokens += [f"TEMPO_{t}" for t in TEMPOS]
@@ -67,6 +72,8 @@ def _vocabulary(velocity: bool, keys: bool = True) -> list[str]:
         tokens += [f"VEL_{v}" for v in range(VELOCITY_BINS)]
     if keys:
         tokens += [f"KEY_{tonic}_{mode}" for tonic in range(12) for mode in MODES]
+    if roles:
+        tokens += [f"ROLE_{role}" for role in ROLES] + [f"DRUM_{p}" for p in range(128)]
     return list(SPECIALS) + sorted(tokens)
 
 
@@ -74,10 +81,11 @@ class EventTokenizer(Tokenizer):
     name = "midi"
     piece_kind = "score"
 
-    def __init__(self, vocab: list[str] | None = None, velocity: bool = True, keys: bool = True):
+    def __init__(self, vocab: list[str] | None = None, velocity: bool = True, keys: bool = True, roles: bool = True):
         self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)
         self.keys = keys if vocab is None else any(t.startswith("KEY_") for t in vocab)  # older models: none
-        super().__init__(vocab or _vocabulary(self.velocity, self.keys))
+        self.roles = roles if vocab is None else any(t.startswith("ROLE_") for t in vocab)  # older models: none
+        super().__init__(vocab or _vocabulary(self.velocity, self.keys, self.roles))
 
     @property
     def pitch_of(self):
@@ -122,13 +130,15 @@ class EventTokenizer(Tokenizer):
         return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
 
     def settings(self) -> dict:
-        return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity, "keys": self.keys}
+        return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity, "keys": self.keys, "roles": self.roles}
 
     def fit(self, pieces) -> EventTokenizer:
         return self  # the vocabulary is fixed by the settings, so every corpus shares it
 
     def prepare(self, score: Score) -> Score:
-        """What a round trip preserves: the quantized notes, durations capped, velocities binned."""
+        """What a round trip preserves: the quantized notes, durations capped, velocities binned (and
+        with roles, the voices in role order, drums marked)."""
+        score = self._arranged(score)
         quantized = score.quantize(STEPS_PER_BEAT)
         notes = tuple(
             Note(
@@ -141,12 +151,27 @@ class EventTokenizer(Tokenizer):
             for n in quantized.notes
             if n.voice < MAX_VOICES
         )
-        return Score(notes, quantized.tempo, quantized.meter, quantized.key, quantized.programs)
+        drums = tuple(quantized.is_drum(v) for v in range(quantized.voices)) if self.roles else ()
+        return Score(notes, quantized.tempo, quantized.meter, quantized.key, quantized.programs, drums=drums)
+
+    def _arranged(self, score: Score) -> Score:
+        """With roles: voices in role order, and a pickup placed at the end of a first bar (a rest
+        before it), so that BAR tokens fall on the music's bar lines."""
+        if not self.roles:
+            return score
+        score = by_role(score)
+        bar = float(score.bar_beats)
+        if not score.pickup or bar <= 0:
+            return score
+        shift = (bar - score.pickup % bar) % bar
+        notes = tuple(replace(n, start=n.start + shift, end=n.end + shift) for n in score.notes)
+        tempos = tuple((at + shift, bpm) for at, bpm in score.tempos)
+        return replace(score, notes=notes, tempos=tempos, pickup=0.0)
 
     def encode(self, piece: Score, *, bos: bool = True, eos: bool = True) -> list[int]:
         if not isinstance(piece, Score):
             raise InputError("the midi tokenizer reads scores (MIDI or MusicXML), not ABC text")
-        score = piece.quantize(STEPS_PER_BEAT)
+        score = self._arranged(piece).quantize(STEPS_PER_BEAT)
         numerator, denominator = score.meter
         if numerator not in NUMERATORS or denominator not in DENOMINATORS:
             numerator, denominator = 4, 4
@@ -156,9 +181,16 @@ class EventTokenizer(Tokenizer):
         if self.keys:
             tonic, mode = self.key_of_score(score)
             tokens.append(f"KEY_{tonic}_{mode}")
-        tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
+        notes = score.notes
+        if self.roles:
+            roles = voice_roles(score)
+            for program, role in zip(score.programs[:MAX_VOICES], roles):
+                tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
+            notes = sorted(notes, key=lambda n: (n.start, n.voice, n.pitch, n.end))  # melody first at each onset
+        else:
+            tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
         bar, position, voice, velocity = -1, None, 0, None
-        for note in score.notes:
+        for note in notes:
             if note.voice >= MAX_VOICES:
                 continue
             start = round(note.start * STEPS_PER_BEAT)
@@ -175,12 +207,13 @@ class EventTokenizer(Tokenizer):
                 voice = note.voice
                 tokens.append(f"V_{voice}")
             duration = min(MAX_DURATION, round(note.end * STEPS_PER_BEAT) - start)
-            tokens += [f"PITCH_{note.pitch}", f"DUR_{duration}"]
+            sound = "DRUM" if self.roles and score.is_drum(note.voice) else "PITCH"
+            tokens += [f"{sound}_{note.pitch}", f"DUR_{duration}"]
         ids = [self.index[t] for t in tokens]
         return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
 
     def decode(self, ids: list[int]) -> Score:
-        meter, tempo, programs, key = (4, 4), 120.0, [], None
+        meter, tempo, programs, key, roles = (4, 4), 120.0, [], None, {}
         bar_steps = 4 * STEPS_PER_BEAT
         bar, position, voice, velocity = 0, 0, 0, bin_velocity(velocity_bin(DEFAULT_VELOCITY))
         seen_bar, pending, notes = False, None, []
@@ -210,6 +243,8 @@ class EventTokenizer(Tokenizer):
                 key = key_name(token)
             elif kind == "PROGRAM" and not seen_bar and len(programs) < MAX_VOICES:
                 programs.append(int(value))
+            elif kind == "ROLE" and not seen_bar and programs:
+                roles[len(programs) - 1] = value
             elif kind == "POS" and int(value) < bar_steps:
                 close_pending()
                 pending, position = None, int(value)
@@ -217,7 +252,7 @@ class EventTokenizer(Tokenizer):
                 velocity = bin_velocity(int(value))
             elif kind == "V":
                 voice = int(value)
-            elif kind == "PITCH":
+            elif kind in ("PITCH", "DRUM"):
                 close_pending()
                 pending = (int(value), position)
             elif kind == "DUR" and pending is not None:
@@ -229,4 +264,8 @@ class EventTokenizer(Tokenizer):
         close_pending()
         voices = max([n.voice for n in notes], default=0) + 1
         programs = (programs + [0] * voices)[: max(voices, len(programs))]
-        return Score(tuple(notes), tempo, meter, key, tuple(programs))
+        if not roles:
+            return Score(tuple(notes), tempo, meter, key, tuple(programs))
+        names = tuple(roles.get(v, "") for v in range(len(programs)))
+        drums = tuple(name == "drums" for name in names)
+        return Score(tuple(notes), tempo, meter, key, tuple(programs), names=names, drums=drums)
