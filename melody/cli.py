@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train only on ABC tunes whose every bar fits the meter (default; --no-clean keeps all)",
     )
     tr.add_argument("--no-decorations", action="store_true", help="abc tokenizer: drop decorations (~ . !trill!)")
+    _track_flags(tr)
     tr.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
     tr.add_argument("--embed-dim", type=int, default=64)
     tr.add_argument("--hidden-size", type=int, default=512)
@@ -261,7 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     co = command("corpus", "what a corpus holds: pieces, characters, keys, meters, files that failed")
     co.add_argument("corpus", nargs="+", help="files, folders or built-in names")
     co.add_argument("--check", action="store_true", help="check every tune bar by bar; the clean share per file")
+    _track_flags(co)
     return parser
+
+
+def _track_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tracks",
+        default=None,
+        metavar="NAMES",
+        help="MIDI: keep only these tracks, by name or role (melody, chords, bass, drums, other), e.g. melody,piano",
+    )
+    parser.add_argument("--no-drums", action="store_true", help="MIDI: drop drum tracks (kept as a drum voice by default)")
 
 
 def main(argv: list[str] | None = None) -> int:

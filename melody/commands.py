@@ -32,6 +32,14 @@ def _report_skipped(summary: dict) -> None:
         say(f"left out {summary['untokenizable']} tunes the tokenizer cannot spell")
 
 
+def track_choice(args: argparse.Namespace):
+    """The MIDI tracks `--tracks` and `--no-drums` keep."""
+    from melody.corpus import TrackChoice
+
+    tracks = tuple(t.strip() for t in args.tracks.split(",") if t.strip()) if getattr(args, "tracks", None) else None
+    return TrackChoice(tracks, not getattr(args, "no_drums", False))
+
+
 def run_train(args: argparse.Namespace) -> int:
     from melody import distributed
     from melody.model import ModelConfig
@@ -55,6 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
         not args.no_cache,
         clean=args.clean,
         decorations=not args.no_decorations,
+        choice=track_choice(args),
     )
     _report_skipped(corpus.summary)
     if args.tokenizer == "auto" and not args.json:
@@ -167,8 +176,13 @@ def run_corpus(args: argparse.Namespace) -> int:
     from melody.corpus import load_corpus
     from melody.formats.abc import header_fields
 
+    from melody.corpus import SCORE_SUFFIXES, corpus_files
+
+    files = corpus_files(args.corpus)
+    if sum(p.suffix.lower() in SCORE_SUFFIXES for p in files) > len(files) / 2:
+        return _score_corpus(args, files)
     with counting_progress("reading corpus") as update:
-        corpus = load_corpus(args.corpus, progress=update)
+        corpus = load_corpus(args.corpus, progress=update, files=files, choice=track_choice(args))
     headers = [header_fields(text) for text in corpus.pieces]
     summary = corpus.summary() | {
         "characters": sum(len(text) for text in corpus.pieces),
@@ -197,6 +211,48 @@ def run_corpus(args: argparse.Namespace) -> int:
 
     err.print(table)
     _report_skipped(summary)
+    return 0
+
+
+def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
+    """`melody corpus` on MIDI: a table per file (tracks, roles, grid fit, meter declared and found)."""
+    from rich.table import Table
+
+    from melody.console import err
+    from melody.corpus import load_corpus
+    from melody.corpus_report import file_label, score_corpus_report
+
+    with counting_progress("reading corpus") as update:
+        corpus = load_corpus(args.corpus, "score", progress=update, files=files, choice=track_choice(args))
+    report = score_corpus_report(corpus.pieces, corpus.sources, corpus.failed_files)
+    if args.json:
+        print_json(report)
+        return 0
+    table = Table(title="files")
+    for name in ("file", "tracks (name program notes range role)", "grid fit", "meter declared -> found", "tempo"):
+        table.add_column(name)
+    for row in report["files"]:
+        tracks = "\n".join(f"{t['name']} {t['program']} {t['notes']} {t['range']} [bold]{t['role']}[/]" for t in row["tracks"])
+        low, high = row["tempo_range"]
+        tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+        fit = f"{row['grid_fit']:.0%}" + ("" if row["on_grid"] else " [yellow]off grid[/]")
+        meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}"
+        table.add_row(file_label(row["file"]), tracks, fit, meter, tempo)
+    err.print(table)
+    summary = report["summary"]
+    totals = Table(title="corpus", show_header=False)
+    totals.add_row("files", f"{summary['files']} ({summary['read']} read)")
+    totals.add_row("tracks per file", ", ".join(f"{k}: {v}" for k, v in summary["tracks_per_file"].items()))
+    totals.add_row("layouts", ", ".join(f"{k} ({v})" for k, v in summary["layouts"].items()))
+    totals.add_row("meters found", ", ".join(f"{k} {v}" for k, v in summary["meters_found"].items()))
+    totals.add_row("meters corrected", str(summary["meters_corrected"]))
+    totals.add_row("on a grid", f"{summary['on_grid']} (off: {len(summary['off_grid'])})")
+    totals.add_row("--tokenizer auto", summary["tokenizer_auto"])
+    err.print(totals)
+    if summary.get("advice"):
+        say(summary["advice"])
+    for skipped in summary["skipped"]:
+        say(f"[yellow]skipped[/] {skipped['file']}: {skipped['reason']}")
     return 0
 
 

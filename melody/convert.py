@@ -24,9 +24,13 @@ from melody.score import Score
 ABC, MIDI, MUSICXML = (".abc",), (".mid", ".midi"), (".xml", ".mxl", ".musicxml")
 
 
-def read_score(path: str | Path, tune: int = 1) -> tuple[Score, str]:
+def read_score(path: str | Path, tune: int = 1, drums: bool = True) -> tuple[Score, str]:
     """The music of a file as a Score (repeats played out, the pickup kept), and its title. A tune of
-    one voice is read by our own player, as abc2midi plays it; others by music21."""
+    one voice is read by our own player, as abc2midi plays it; others by music21. `drums`: a MIDI
+    file's drum tracks kept as drum voices (else dropped and counted)."""
+    if Path(path).suffix.lower() in MIDI:
+        score, title, _abc = _read_other(Path(path), drums)
+        return score, title
     score, title, _abc = read_notation(path, tune)
     return score, title
 
@@ -61,11 +65,11 @@ def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
     return replace(scores[0], notes=tuple(notes), programs=(0,) * len(scores))
 
 
-def _read_other(path: Path) -> tuple[Score, str, str | None]:
+def _read_other(path: Path, drums: bool = True) -> tuple[Score, str, str | None]:
     """A MIDI or MusicXML file; a one-part MusicXML tune also as ABC with its repeats and endings."""
     suffix = path.suffix.lower()
     if suffix in MIDI:
-        return midi_to_score(path), path.stem, None
+        return midi_to_score(path, keep_drums=drums), path.stem, None
     if suffix in MUSICXML:
         from music21 import converter
 

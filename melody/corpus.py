@@ -119,7 +119,17 @@ def piece_key(piece) -> str:
     return piece
 
 
-def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int], list[str]]:
+@dataclass(frozen=True)
+class TrackChoice:
+    """Which tracks of MIDI files a corpus keeps: `tracks` names or roles (None: all), drums or not."""
+
+    tracks: tuple[str, ...] | None = None
+    drums: bool = True
+
+
+def read_pieces(
+    path: Path, kind: str, choice: TrackChoice = TrackChoice()
+) -> tuple[list, dict[str, int], list[str]]:
     """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
     from melody.formats.abc import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
 
@@ -139,19 +149,36 @@ def read_pieces(path: Path, kind: str) -> tuple[list, dict[str, int], list[str]]
         return scores, dropped, notes
     from melody.convert import read_score
 
-    score, title = read_score(path)
+    score, title = read_score(path, drums=choice.drums)
+    if choice.tracks:
+        from melody.roles import keep_tracks
+
+        try:
+            score = keep_tracks(score, choice.tracks)
+        except ValueError as error:
+            raise InputError(str(error), str(path)) from None
     if kind == "score":
         return [score], dict(score.dropped), []
     from melody.formats.abc_writer import score_to_abc
 
-    text, reason = normalize_tune(score_to_abc(score.melody(), title))  # a tune is one line
+    text, reason = normalize_tune(score_to_abc(_melody_voice(score), title))  # a tune is one line
     return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
 
 
-def _read_one(job: tuple[Path, str]) -> tuple[list, dict, str | None, list[str]]:
-    path, kind = job
+def _melody_voice(score: Score) -> Score:
+    """The voice whose role is the melody (roles.py), else `Score.melody()`'s guess."""
+    from melody.roles import keep_tracks
+
     try:
-        pieces, dropped, notes = read_pieces(path, kind)
+        return keep_tracks(score, ("melody",)) if score.voices > 1 else score
+    except ValueError:
+        return score.melody()
+
+
+def _read_one(job: tuple[Path, str, TrackChoice]) -> tuple[list, dict, str | None, list[str]]:
+    path, kind, choice = job
+    try:
+        pieces, dropped, notes = read_pieces(path, kind, choice)
         return pieces, dropped, None, notes
     except MelodyError as error:
         return [], {}, error.message, []
@@ -161,11 +188,17 @@ def corpus_files(arguments: list[str]) -> list[Path]:
     return [path for argument in arguments for path in find_files(argument)]
 
 
-def load_corpus(arguments: list[str], kind: str = "abc", progress=None, files: list[Path] | None = None) -> Corpus:
+def load_corpus(
+    arguments: list[str],
+    kind: str = "abc",
+    progress=None,
+    files: list[Path] | None = None,
+    choice: TrackChoice = TrackChoice(),
+) -> Corpus:
     """Read every file (`files`, when the caller has already found them); a bad file is recorded
     and skipped, never fatal, never silent."""
     files = corpus_files(arguments) if files is None else files
-    jobs = [(path, kind) for path in files]
+    jobs = [(path, kind, choice) for path in files]
     slow = kind == "score" or any(p.suffix.lower() in SCORE_SUFFIXES for p in files)
     if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.corpus import corpus_arguments, corpus_files, files_fingerprint, load_corpus, piece_key
+from melody.corpus import TrackChoice, corpus_arguments, corpus_files, files_fingerprint, load_corpus, piece_key
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
@@ -141,6 +141,7 @@ def prepare_corpus(
     progress=None,
     clean: bool = True,
     decorations: bool = True,
+    choice: TrackChoice = TrackChoice(),
 ) -> TokenizedCorpus:
     """Read, split and tokenize a corpus, or take it from the cache when nothing changed.
 
@@ -156,6 +157,8 @@ def prepare_corpus(
         "val_fraction": val_fraction,
         "v": CACHE_VERSION,
         "clean": clean and tokenizer.piece_kind == "abc",
+        "tracks": list(choice.tracks) if choice.tracks else None,
+        "drums": choice.drums,
     } | tokenizer.settings()
     key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / key[:32]
@@ -165,7 +168,7 @@ def prepare_corpus(
             cached.summary["cached"] = True
             return cached
 
-    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files)
+    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files, choice=choice)
     if not corpus.pieces:
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
     pieces, unclean = corpus.pieces, 0

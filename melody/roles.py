@@ -55,15 +55,30 @@ def by_role(score: Score) -> Score:
     order = sorted(range(score.voices), key=lambda v: (ROLES.index(roles[v]), -heights[v], v))
     if order == list(range(score.voices)):
         return score
-    new = {old: position for position, old in enumerate(order)}
+    return _voices_taken(score, order)
+
+
+def keep_tracks(score: Score, wanted: tuple[str, ...]) -> Score:
+    """Only the voices named in `wanted` by track name or by role (any case): `--tracks melody,piano`.
+    Raises ValueError when none is left."""
+    wanted_lower = {w.strip().lower() for w in wanted if w.strip()}
+    roles = voice_roles(score)
+    kept = [v for v in range(score.voices) if score.voice_name(v).lower() in wanted_lower or roles[v] in wanted_lower]
+    if not kept:
+        raise ValueError(f"no track named or playing {', '.join(sorted(wanted_lower))}")
+    return _voices_taken(score, kept)
+
+
+def _voices_taken(score: Score, voices: list[int]) -> Score:
+    """The score with only `voices`, renumbered in that order, their names, programs and drum flags kept."""
+    new = {old: position for position, old in enumerate(voices)}
 
     def pick(values: tuple, default):
-        return tuple(values[v] if v < len(values) else default for v in order) if values else values
+        return tuple(values[v] if v < len(values) else default for v in voices) if values else values
 
-    notes = tuple(replace(n, voice=new[n.voice]) for n in score.notes if n.voice in new)
     return replace(
         score,
-        notes=notes,
+        notes=tuple(replace(n, voice=new[n.voice]) for n in score.notes if n.voice in new),
         programs=pick(score.programs, 0),
         names=pick(score.names, ""),
         drums=pick(score.drums, False),
