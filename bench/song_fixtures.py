@@ -119,11 +119,17 @@ def write_song(
     for at, bpm in tempi:
         events.append((tick(at) if at else 0, 0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
     for index, (notes, channel) in enumerate(zip(voices, channels)):
+        played = []  # (on, off, pitch, velocity) in ticks
         for start, end, pitch in notes:
             jitter = rng.choice((-1, 1)) * rng.uniform(0.010, 0.030) if humanise else 0.0
             velocity = rng.randint(50, 110) if humanise else (96 if index == 0 else 80)
             on, off = tick(start, jitter), tick(end, jitter * 0.5)
-            off = max(off, on + 1)
+            played.append((on, max(off, on + 1), pitch, velocity))
+        played.sort()
+        for number_, (on, off, pitch, velocity) in enumerate(played):
+            # a player lifts a key before striking it again: no note-off after the same key's next note-on
+            again = next((o for o, _f, p, _v in played[number_ + 1 :] if p == pitch), None)
+            off = max(on + 1, min(off, again)) if again is not None else off
             events.append((on, 2, index, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
             events.append((off, 1, index, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
     names = list(TRACKS) + (["DRUMS"] if len(voices) > 3 else [])

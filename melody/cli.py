@@ -147,9 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--tokenizer",
         default="auto",
-        choices=["auto", "char", "abc", "midi"],
+        choices=["auto", "char", "abc", "midi", "performance"],
         help="auto (default): abc for ABC corpora, midi for MIDI/MusicXML ones (a mix: the majority); "
-        "abc: musical ABC tokens (notes, lengths, bars); char: ABC characters; midi: beat-quantized note events",
+        "abc: musical ABC tokens (notes, lengths, bars); char: ABC characters; midi: beat-quantized note events; "
+        "performance: note-ons, note-offs and 10 ms time shifts (auto picks it when most MIDI files fit no grid)",
     )
     tr.add_argument(
         "--clean",

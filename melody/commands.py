@@ -148,6 +148,13 @@ def run_train(args: argparse.Namespace) -> int:
             else "no validation split"
         )
         say(f"model: {result['checkpoint']}")
+        if trainer.epoch == 0:
+            share = trainer.step / trainer.steps_per_epoch()
+            say(
+                f"[yellow]warning:[/] the run ended before one epoch ({trainer.step} of the "
+                f"{trainer.steps_per_epoch()} steps an epoch needs, {share:.0%}): the model has not seen every piece; "
+                f"--resume {trainer.run_dir} carries it on"
+            )
     return 0
 
 

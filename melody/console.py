@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -33,11 +34,33 @@ def counting_progress(description: str):
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=None)
+        plain = _PlainLines()
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+            if plain.due(final=done == total):  # a log file hears how far reading has got
+                err.print(f"{description}: {done} of {total}")
 
         yield update
+
+
+class _PlainLines:
+    """When stderr is not a terminal (a log file, CI), the bar draws nothing until the end: a plain
+    line every `every` seconds instead (and a final one)."""
+
+    def __init__(self, every: float = 30.0):
+        self.active = not err.is_terminal
+        self.every = every
+        self.last = time.monotonic()
+
+    def due(self, final: bool = False) -> bool:
+        if not self.active:
+            return False
+        now = time.monotonic()
+        if final or now - self.last >= self.every:
+            self.last = now
+            return True
+        return False
 
 
 @contextmanager
@@ -54,17 +77,42 @@ def training_progress():
     )
     with Progress(*columns, console=err) as bar:
         task = bar.add_task("train", total=1000, info="starting")
+        plain, plan = _PlainLines(), {}
 
         def on_event(event: dict) -> None:
-            if event["kind"] == "step":
+            if event["kind"] == "start":
+                plan.update(event)
+                bar.console.print(
+                    f"one epoch: {event['steps_per_epoch']} steps of {event['tokens_per_step']} tokens "
+                    f"({event['train_tokens']:,} training tokens)"
+                )
+            elif event["kind"] == "step":
                 info = (
                     f"step {event['step']} loss {event['loss']:.3f} "
                     f"|g| {event['grad_norm']:.2f} {event['tokens_per_second']:.0f} tok/s"
                 )
                 bar.update(task, completed=int(1000 * event["fraction"]), info=info)
+                if plan and not plan.get("estimated"):
+                    plan["estimated"] = True
+                    bar.console.print(_epoch_estimate(plan, event["tokens_per_second"]))
+                if plain.due():
+                    bar.console.print(f"epoch {event['epoch']} {info} ({event['fraction']:.0%})")
             elif event["kind"] == "eval" and event["val_bits_per_token"] is not None:
-                bar.console.print(f"step {event['step']}: validation {event['val_bits_per_token']:.4f} bits/token")
+                epoch = f"epoch {event['epoch']} " if "epoch" in event else ""
+                bar.console.print(f"{epoch}step {event['step']}: validation {event['val_bits_per_token']:.4f} bits/token")
             elif event["kind"] == "warning":
                 bar.console.print(f"[yellow]warning:[/] {event['message']}")
 
         yield on_event
+
+
+def _epoch_estimate(plan: dict, tokens_per_second: float) -> str:
+    """How long one epoch takes at the speed just measured, and how much of one this run covers."""
+    seconds = plan["steps_per_epoch"] * plan["tokens_per_step"] / max(tokens_per_second, 1e-9)
+    line = f"measured {tokens_per_second:,.0f} tokens/s: one epoch takes about {seconds / 60:.1f} min"
+    if plan.get("max_minutes"):
+        epochs = 60 * plan["max_minutes"] / seconds
+        line += f"; --max-minutes {plan['max_minutes']:g} covers about {epochs:.1f} epochs"
+        if epochs < 1:
+            line += " [yellow](less than one: every piece will not be seen)[/]"
+    return line

@@ -29,8 +29,9 @@ def cache_dir() -> Path:
 
 
 def choose_tokenizer(files: list[Path]) -> tuple[str, str]:
-    """`--tokenizer auto`: abc tokens for ABC corpora, midi events for MIDI and MusicXML corpora;
-    for a mix, the majority of the files. Returns (name, why)."""
+    """`--tokenizer auto`: abc tokens for ABC corpora, midi events for MIDI and MusicXML corpora
+    (performance events instead, once read, when most files fit no beat grid: prepare_corpus); for
+    a mix, the majority of the files. Returns (name, why)."""
     from melody.corpus import ABC_SUFFIXES
 
     abc = sum(path.suffix.lower() in ABC_SUFFIXES for path in files)
@@ -148,12 +149,13 @@ def prepare_corpus(
     With `clean`, ABC tunes that fail the bar checker are left out (and counted); tunes the
     tokenizer cannot spell are left out and counted too."""
     files = corpus_files(arguments)
-    chosen_because = "asked for"
+    chosen_because, auto_scores = "asked for", False
     if tokenizer_name == "auto":
         tokenizer_name, chosen_because = choose_tokenizer(files)
+        auto_scores = tokenizer_name == "midi"  # midi or performance: the files' grid fit decides
     tokenizer = make_tokenizer(tokenizer_name, **({"decorations": decorations} if tokenizer_name == "abc" else {}))
     settings = {
-        "tokenizer": tokenizer_name,
+        "tokenizer": "auto:scores" if auto_scores else tokenizer_name,
         "val_fraction": val_fraction,
         "v": CACHE_VERSION,
         "clean": clean and tokenizer.piece_kind == "abc",
@@ -171,6 +173,17 @@ def prepare_corpus(
     corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files, choice=choice)
     if not corpus.pieces:
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
+    if auto_scores and sum(not on_grid(p) for p in corpus.pieces) > len(corpus.pieces) / 2:
+        off = sum(not on_grid(p) for p in corpus.pieces)
+        tokenizer_name, tokenizer = "performance", make_tokenizer("performance")
+        chosen_because = f"{off} of {len(corpus.pieces)} files fit no beat grid: played freely"
+    off_grid = []
+    if tokenizer_name == "midi":  # quantising a free performance onto a grid makes mush: left out, listed
+        off_grid = [source for piece, source in zip(corpus.pieces, corpus.sources) if not on_grid(piece)]
+        kept = [(p, source) for p, source in zip(corpus.pieces, corpus.sources) if on_grid(p)]
+        corpus.pieces, corpus.sources = [p for p, _ in kept], [source for _, source in kept]
+        if off_grid:
+            corpus.dropped[OFF_GRID] = len(off_grid)
     pieces, unclean = corpus.pieces, 0
     if settings["clean"]:
         from melody.validate import clean_tunes
@@ -206,12 +219,24 @@ def prepare_corpus(
         "clean": settings["clean"],
         "unclean": unclean,
         "untokenizable": untokenizable,
+        "off_grid_files": off_grid,
     }
     result = TokenizedCorpus(tokenizer, train, train_offsets, val, val_offsets, summary)
     if use_cache:
         save_tokenized(path, result)
     result.summary["cached"] = False
     return result
+
+
+OFF_GRID = "played freely, on no beat grid (--tokenizer performance reads them)"
+
+
+def on_grid(piece) -> bool:
+    """Whether a piece's notes sit on a beat grid (ABC always; a MIDI file as its reader found it)."""
+    from melody.formats.midi_grid import FITS_GRID
+
+    fit = getattr(piece, "reading", None) and piece.reading.get("grid_fit")
+    return fit is None or fit >= FITS_GRID
 
 
 def title_model(pieces: list) -> dict | None:

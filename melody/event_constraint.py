@@ -31,6 +31,7 @@ def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
 
 
 ONE_AT_A_TIME = ("melody", "bass")  # roles that play one note at each onset
+HEADER_KINDS = ("PROGRAM_", "ROLE_", "METER_", "TEMPO_", "KEY_")
 
 
 @dataclass
@@ -47,8 +48,8 @@ class EventState:
     here: int = 0  # notes the current voice has started at this position
 
     def feed(self, token: str) -> None:
-        if token == "BAR":
-            self.started, self.here = True, 0
+        if token == "BAR" or (not self.started and not token.startswith(HEADER_KINDS) and not token.startswith("<")):
+            self.started, self.here = True, 0  # the first bar, or a performance's first event
         elif token.startswith("POS_"):
             self.here = 0
         elif token.startswith("V_"):
@@ -80,7 +81,7 @@ class EventConstraint:
         self.programs = np.array([t.startswith("PROGRAM_") for t in vocab])
         self.pitch_of = np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in vocab])
         self.drum_of = np.array([int(t[5:]) if t.startswith("DRUM_") else -1 for t in vocab])
-        self.header = np.array([t.startswith(("PROGRAM_", "ROLE_", "METER_", "TEMPO_", "KEY_")) for t in vocab])
+        self.header = np.array([t.startswith(HEADER_KINDS) for t in vocab])
         self.preamble = np.array([t.startswith(("METER_", "TEMPO_", "KEY_")) for t in vocab])
         self.shares = shares
         has_roles = any(t.startswith("ROLE_") for t in vocab)
@@ -125,9 +126,11 @@ class EventConstraint:
         if state.awaiting_role:
             only[self.index[f"ROLE_{self.layout[state.voices - 1][0]}"]] = False
         elif state.voices < len(self.layout):
-            if state.voices == 0:  # meter, tempo and key come first, as the model learned them
+            if state.voices == 0 and state.key is None:  # meter, tempo and key first, as the model learned them
                 only[self.preamble] = False
             only[self.index[f"PROGRAM_{self.layout[state.voices][1]}"]] = False
-        else:
+        elif "BAR" in self.index:
             only[self.index["BAR"]] = False
+        else:  # a performance: any event but another declaration
+            only = self.header.copy()
         return only

@@ -16,6 +16,7 @@ from melody.score import Score
 
 ROLES = ("melody", "chords", "other", "bass", "drums")  # also the order the event tokenizer writes voices in
 CHORDS_FROM = 0.3  # share of a voice's notes that sound over the one before: chords
+PLAYED_OVERLAP = 0.1  # beats: a played line's notes overlap by a little (legato); chords by much more
 BASS_BELOW = 55  # MIDI G3: a lone low line under no melody is a bass from here down
 
 
@@ -32,7 +33,7 @@ def voice_roles(score: Score) -> tuple[str, ...]:
         if not notes:
             continue
         medians[voice] = median(n.pitch for n in notes)
-        overlapping = sum(b.start < a.end - 1e-6 for a, b in zip(notes, notes[1:]))
+        overlapping = sum(b.start < a.end - PLAYED_OVERLAP for a, b in zip(notes, notes[1:]))
         if overlapping > CHORDS_FROM * len(notes):
             roles[voice] = "chords"
         else:

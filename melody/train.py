@@ -230,7 +230,7 @@ class Trainer:
             {"step": self.step, "epoch": self.epoch, "val_bits_per_token": val, "minutes": round(self.elapsed / 60, 3)}
         )
         self.save(val)
-        self.progress({"kind": "eval", "step": self.step, "val_bits_per_token": val})
+        self.progress({"kind": "eval", "step": self.step, "epoch": self.epoch, "val_bits_per_token": val})
 
     def epoch_stream(self) -> np.ndarray:
         """This epoch's training stream: pieces shuffled (and transposed, if asked) by seed and epoch."""
@@ -266,6 +266,15 @@ class Trainer:
         """Train until the first limit. Ctrl-C stops at a step boundary and saves before it propagates."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         torch.set_rng_state(self.rng_state)
+        self.progress(
+            {
+                "kind": "start",
+                "steps_per_epoch": self.steps_per_epoch(),
+                "tokens_per_step": self.config.batch_size * self.config.seq_len,
+                "train_tokens": int(self.corpus.train.size),
+                "max_minutes": self.config.max_minutes,
+            }
+        )
         started = time.perf_counter()
         try:
             with _DeferredInterrupt() as interrupt:

@@ -180,10 +180,10 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         changes,
         reading,
     )
-    return _accents_decide(score, declared)
+    return _accents_decide(score, grid.first_bar_in_four)
 
 
-def _accents_decide(score: Score, declared: tuple[int, int] | None) -> Score:
+def _accents_decide(score: Score, first_bar_in_four: float) -> Score:
     """Velocity accents, where a file has them (abc2midi plays each bar's first note louder), place
     the bar lines over what the note lengths suggest; a declared 2/4 stands only on their word."""
     if score.reading["grid_fit"] < 0.9:
@@ -191,7 +191,7 @@ def _accents_decide(score: Score, declared: tuple[int, int] | None) -> Score:
     accented = replace(score, pickup=0.0)._accented_bar_start()
     if score.meter in ((2, 4), (2, 2)):
         if accented is None:
-            four = replace(score, meter=(4, 4), pickup=score.pickup % 4)
+            four = replace(score, meter=(4, 4), pickup=first_bar_in_four)
             four.reading.update(meter_found="4/4", meter_evidence="no accents every 2 beats: 4/4")
             return four
         return replace(score, pickup=accented)

@@ -36,6 +36,7 @@ class Grid:
     meter: tuple[int, int]
     first_bar: float  # beats after the phase where the first bar line falls, 0 <= first_bar < bar
     evidence: str  # how the meter was decided, for `melody corpus`
+    first_bar_in_four: float = 0.0  # where the first bar line would fall were the music written in 4/4
 
 
 def grid_fit(onsets: np.ndarray, phase: float) -> float:
@@ -131,5 +132,6 @@ def find_grid(
         meter, evidence = (4, 4), "long notes every 2 or 4 beats"
     if declared == meter:
         evidence = "as declared"
-    first_bar = float(first_bar_line(weights, meter[0] if meter[1] == 4 else 4) % (4 * meter[0] / meter[1]))
-    return Grid(phase, fit, meter, first_bar, evidence)
+    in_four = float(first_bar_line(weights, 4))
+    first_bar = float(first_bar_line(weights, 3)) if meter == (3, 4) else in_four % (4 * meter[0] / meter[1])
+    return Grid(phase, fit, meter, first_bar, evidence, in_four)

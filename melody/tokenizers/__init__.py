@@ -9,8 +9,14 @@ from melody.tokenizers.abc_tokens import AbcTokenizer
 from melody.tokenizers.base import Tokenizer
 from melody.tokenizers.char import CharTokenizer
 from melody.tokenizers.events import EventTokenizer
+from melody.tokenizers.performance import PerformanceTokenizer
 
-TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "abc": AbcTokenizer, "midi": EventTokenizer}
+TOKENIZERS: dict[str, type[Tokenizer]] = {
+    "char": CharTokenizer,
+    "abc": AbcTokenizer,
+    "midi": EventTokenizer,
+    "performance": PerformanceTokenizer,
+}
 
 
 def make_tokenizer(name: str, **settings) -> Tokenizer:

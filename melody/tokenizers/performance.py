@@ -1,0 +1,176 @@
+"""Performance events: music as it was played, timed in milliseconds rather than on a beat grid.
+
+Performance RNN's idea, written for melody: a piece is
+``<bos> (PROGRAM_p ROLE_r)... ((SHIFT_k)* (V_i)? (VEL_v)? ON_p | OFF_p)* <eos>``: each voice declared
+with its program and role as the event tokenizer does it, then note-ons and note-offs in time order,
+separated by time shifts of 10 ms steps (up to one second a token), the voice and the velocity
+(32 bins) written only when they change. For files that fit no grid (a human playing, not a
+sequencer), which a beat grid would quantise into mush. A round trip keeps every onset and end to
+10 ms and every velocity to its bin. Decoding accepts any sequence: a note-off without its
+note-on is ignored, a note still on at the end is ended there.
+"""
+
+from __future__ import annotations
+
+from melody.errors import InputError
+from melody.roles import ROLES, by_role, voice_roles
+from melody.score import Note, Score
+from melody.tokenizers.base import SPECIALS, Tokenizer
+
+STEP_SECONDS = 0.01
+MAX_SHIFT = 100  # steps in one SHIFT token: one second
+VELOCITY_BINS = 32
+MAX_VOICES = 8
+DECODED_TEMPO = 120.0  # a decoded piece's beats: half a second each
+
+
+def velocity_bin(velocity: int) -> int:
+    return min(VELOCITY_BINS - 1, max(0, int(velocity)) * VELOCITY_BINS // 128)
+
+
+def bin_velocity(index: int) -> int:
+    return index * (128 // VELOCITY_BINS) + 128 // VELOCITY_BINS // 2
+
+
+def _vocabulary() -> list[str]:
+    tokens = [f"ON_{p}" for p in range(128)] + [f"OFF_{p}" for p in range(128)]
+    tokens += [f"SHIFT_{k}" for k in range(1, MAX_SHIFT + 1)]
+    tokens += [f"VEL_{v}" for v in range(VELOCITY_BINS)]
+    tokens += [f"V_{i}" for i in range(MAX_VOICES)]
+    tokens += [f"PROGRAM_{p}" for p in range(128)] + [f"ROLE_{role}" for role in ROLES]
+    return list(SPECIALS) + sorted(tokens)
+
+
+def beat_seconds(score: Score):
+    """A function from beats to seconds under the score's tempo and its tempo changes."""
+    changes = [(0.0, score.tempo)] + [(at, bpm) for at, bpm in score.tempos if at > 0]
+
+    def seconds(beat: float) -> float:
+        elapsed = 0.0
+        for (at, bpm), (until, _) in zip(changes, changes[1:] + [(float("inf"), 0.0)]):
+            elapsed += (min(beat, until) - at) * 60.0 / bpm
+            if beat <= until:
+                break
+        return elapsed
+
+    return seconds
+
+
+class PerformanceTokenizer(Tokenizer):
+    name = "performance"
+    piece_kind = "score"
+    roles = True
+
+    def __init__(self, vocab: list[str] | None = None):
+        super().__init__(vocab or _vocabulary())
+
+    def fit(self, pieces) -> PerformanceTokenizer:
+        return self  # a fixed vocabulary: every corpus shares it
+
+    def settings(self) -> dict:
+        return {"step_seconds": STEP_SECONDS, "velocity_bins": VELOCITY_BINS}
+
+    def _steps(self, score: Score) -> list[tuple[int, int, int, int, int]]:
+        """(start step, end step, pitch, velocity bin, voice) of each note, in 10 ms steps."""
+        seconds = beat_seconds(score)
+        notes = []
+        for n in score.notes:
+            if n.voice >= MAX_VOICES:
+                continue
+            start = round(seconds(n.start) / STEP_SECONDS)
+            end = max(start + 1, round(seconds(n.end) / STEP_SECONDS))
+            notes.append((start, end, n.pitch, velocity_bin(n.velocity), n.voice))
+        return notes
+
+    def prepare(self, score: Score) -> Score:
+        """What a round trip preserves: times on 10 ms steps (at the decoded tempo), velocities binned,
+        voices in role order; a note that restarts while it sounds is ended there."""
+        score = by_role(score)
+        notes, sounding = [], {}
+        for start, end, pitch, velocity, voice in sorted(self._steps(score)):
+            previous = sounding.get((voice, pitch))
+            if previous is not None and previous[1] > start:  # cut at the restart
+                notes.remove(previous)
+                if start > previous[0]:
+                    notes.append((previous[0], start, *previous[2:]))
+            note = (start, end, pitch, velocity, voice)
+            notes.append(note)
+            sounding[(voice, pitch)] = note
+        beats = DECODED_TEMPO / 60 * STEP_SECONDS
+        return Score(
+            tuple(Note(s * beats, e * beats, p, bin_velocity(v), voice) for s, e, p, v, voice in notes),
+            DECODED_TEMPO,
+            score.meter,
+            score.key,
+            score.programs[:MAX_VOICES],
+            drums=tuple(score.drums[:MAX_VOICES]),
+        )
+
+    def encode(self, piece: Score, *, bos: bool = True, eos: bool = True) -> list[int]:
+        if not isinstance(piece, Score):
+            raise InputError("the performance tokenizer reads scores (MIDI or MusicXML), not ABC text")
+        score = by_role(piece)
+        tokens = []
+        for program, role in list(zip(score.programs, voice_roles(score)))[:MAX_VOICES]:
+            tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
+        events = []  # (step, 0 for off / 1 for on, voice, pitch, velocity bin)
+        for note in self.prepare(score).notes:
+            start = round(note.start * 60 / DECODED_TEMPO / STEP_SECONDS)
+            end = round(note.end * 60 / DECODED_TEMPO / STEP_SECONDS)
+            events += [(start, 1, note.voice, note.pitch, velocity_bin(note.velocity)), (end, 0, note.voice, note.pitch, 0)]
+        now, voice, velocity = 0, 0, None
+        for step, on, event_voice, pitch, bin_ in sorted(events):
+            while step > now:
+                shift = min(MAX_SHIFT, step - now)
+                tokens.append(f"SHIFT_{shift}")
+                now += shift
+            if event_voice != voice:
+                voice = event_voice
+                tokens.append(f"V_{voice}")
+            if on and bin_ != velocity:
+                velocity = bin_
+                tokens.append(f"VEL_{velocity}")
+            tokens.append(f"{'ON' if on else 'OFF'}_{pitch}")
+        ids = [self.index[t] for t in tokens]
+        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def decode(self, ids: list[int]) -> Score:
+        programs, roles = [], {}
+        now, voice, velocity = 0, 0, bin_velocity(velocity_bin(90))
+        sounding: dict[tuple[int, int], tuple[int, int]] = {}  # (voice, pitch) -> (start step, velocity)
+        notes = []
+        beats = DECODED_TEMPO / 60 * STEP_SECONDS
+
+        def end(key: tuple[int, int]) -> None:
+            start, loudness = sounding.pop(key)
+            if now > start:
+                notes.append(Note(start * beats, now * beats, key[1], loudness, key[0]))
+
+        for i in ids:
+            if not 0 <= i < len(self.vocab):
+                continue
+            kind, _, value = self.vocab[i].partition("_")
+            if kind == "PROGRAM" and not notes and not sounding and len(programs) < MAX_VOICES:
+                programs.append(int(value))
+            elif kind == "ROLE" and programs and not notes and not sounding:
+                roles[len(programs) - 1] = value
+            elif kind == "SHIFT":
+                now += int(value)
+            elif kind == "V":
+                voice = int(value)
+            elif kind == "VEL":
+                velocity = bin_velocity(int(value))
+            elif kind == "ON":
+                key = (voice, int(value))
+                if key in sounding:
+                    end(key)
+                sounding[key] = (now, velocity)
+            elif kind == "OFF" and (voice, int(value)) in sounding:
+                end((voice, int(value)))
+        for key in list(sounding):
+            end(key)
+        voices = max([n.voice for n in notes], default=0) + 1
+        programs = (programs + [0] * voices)[: max(voices, len(programs))]
+        names = tuple(roles.get(v, "") for v in range(len(programs)))
+        drums = tuple(name == "drums" for name in names)
+        return Score(tuple(notes), DECODED_TEMPO, (4, 4), None, tuple(programs), names=names, drums=drums)
