@@ -1,11 +1,13 @@
 """MIDI-path figures on the built-in `chorales` (or any corpus): ingestion speed cold and cached,
-and the event-token round trip on every piece.
+against MidiTok 3.1's REMI on the same files, and the event-token round trip on every piece.
 
-    python bench/midi_ingest.py [CORPUS...]
+    python bench/midi_ingest.py [CORPUS...]      # e.g. a folder made by bench/song_fixtures.py
 
-Cold: files parsed (music21 / pretty_midi, in worker processes) and tokenized, cache empty.
-Cached: the same call again, served from the on-disk cache. Round trip: each piece written as
-MIDI, read back, encoded to event tokens and decoded: the notes must equal the quantized input.
+Cold: files parsed (symusic for MIDI, music21 for MusicXML, in worker processes) and tokenized,
+cache empty. Cached: the same call again, served from the on-disk cache. MidiTok: REMI with its
+default settings encoding each MIDI file in one process (`pip install miditok`; the column is
+left out without it), and symusic's parse alone. Round trip: each piece written as MIDI, read
+back, encoded to event tokens and decoded: the notes must equal the quantized input.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from melody.corpus import load_corpus
+from melody.corpus import corpus_files, load_corpus
 from melody.data import prepare_corpus
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
 from melody.tokenizers.events import EventTokenizer
@@ -46,6 +48,10 @@ def main() -> None:
         "cached_files_per_second": round(files / cached_seconds, 1),
     }
 
+    midi_files = [p for p in corpus_files(corpus_args) if p.suffix.lower() in (".mid", ".midi")]
+    if midi_files:
+        report |= _peers(midi_files, cold_seconds)
+
     scores = load_corpus(corpus_args, kind="score").pieces
     notes = sum(len(s.notes) for s in scores)
     report["notes"] = notes
@@ -66,6 +72,29 @@ def main() -> None:
     out = io.StringIO()
     json.dump(report, out, indent=2)
     print(out.getvalue())
+
+
+def _peers(files: list, cold_seconds: float) -> dict:
+    """symusic's parse alone, and MidiTok's REMI on the same MIDI files in one process."""
+    import symusic
+
+    start = time.perf_counter()
+    for path in files:
+        symusic.Score(str(path))
+    figures = {"midi_files": len(files), "symusic_parse_seconds": round(time.perf_counter() - start, 3)}
+    try:
+        from miditok import REMI, TokenizerConfig
+    except ImportError:
+        return figures | {"miditok_remi_seconds": "miditok not installed"}
+    tokenizer = REMI(TokenizerConfig())
+    start = time.perf_counter()
+    for path in files:
+        tokenizer.encode(path)
+    seconds = time.perf_counter() - start
+    return figures | {
+        "miditok_remi_seconds": round(seconds, 2),
+        "cold_speedup_over_miditok": round(seconds / cold_seconds, 2),
+    }
 
 
 if __name__ == "__main__":

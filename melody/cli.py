@@ -274,7 +274,9 @@ def _track_flags(parser: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         help="MIDI: keep only these tracks, by name or role (melody, chords, bass, drums, other), e.g. melody,piano",
     )
-    parser.add_argument("--no-drums", action="store_true", help="MIDI: drop drum tracks (kept as a drum voice by default)")
+    parser.add_argument(
+        "--no-drums", action="store_true", help="MIDI: drop drum tracks (kept as a drum voice by default)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

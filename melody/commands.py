@@ -180,10 +180,8 @@ def _reuse_run_corpus(args: argparse.Namespace) -> None:
 def run_corpus(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from melody.corpus import load_corpus
+    from melody.corpus import SCORE_SUFFIXES, corpus_files, load_corpus
     from melody.formats.abc import header_fields
-
-    from melody.corpus import SCORE_SUFFIXES, corpus_files
 
     files = corpus_files(args.corpus)
     if sum(p.suffix.lower() in SCORE_SUFFIXES for p in files) > len(files) / 2:
@@ -239,7 +237,9 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
     for name in ("file", "tracks (name program notes range role)", "grid fit", "meter declared -> found", "tempo"):
         table.add_column(name)
     for row in report["files"]:
-        tracks = "\n".join(f"{t['name']} {t['program']} {t['notes']} {t['range']} [bold]{t['role']}[/]" for t in row["tracks"])
+        tracks = "\n".join(
+            f"{t['name']} {t['program']} {t['notes']} {t['range']} [bold]{t['role']}[/]" for t in row["tracks"]
+        )
         low, high = row["tempo_range"]
         tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         fit = f"{row['grid_fit']:.0%}" + ("" if row["on_grid"] else " [yellow]off grid[/]")

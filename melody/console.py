@@ -99,7 +99,9 @@ def training_progress():
                     bar.console.print(f"epoch {event['epoch']} {info} ({event['fraction']:.0%})")
             elif event["kind"] == "eval" and event["val_bits_per_token"] is not None:
                 epoch = f"epoch {event['epoch']} " if "epoch" in event else ""
-                bar.console.print(f"{epoch}step {event['step']}: validation {event['val_bits_per_token']:.4f} bits/token")
+                bar.console.print(
+                    f"{epoch}step {event['step']}: validation {event['val_bits_per_token']:.4f} bits/token"
+                )
             elif event["kind"] == "warning":
                 bar.console.print(f"[yellow]warning:[/] {event['message']}")
 

@@ -18,6 +18,7 @@ from melody.score import Score
 
 ABC_SUFFIXES = (".abc",)
 SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".mxl", ".musicxml")
+MUSICXML_SUFFIXES = (".xml", ".mxl", ".musicxml")
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk")
 # the style of the built-in collections, for tunes whose R: names no type (all of Essen's songs)
 COLLECTION_STYLES = {"essenFolksong": "song", "oneills1850": "dance", "ryansMammoth": "dance"}
@@ -36,6 +37,7 @@ class Corpus:
     dropped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     notes: list[tuple[str, str]] = field(default_factory=list)  # read, but worth saying (e.g. Latin-1)
+    encoded: dict[int, list[int]] = field(default_factory=dict)  # id(piece) -> its token ids, when read with an encoder
 
     def summary(self) -> dict:
         return {
@@ -115,7 +117,7 @@ def files_fingerprint(files: list[Path]) -> str:
 def piece_key(piece) -> str:
     """Content of a piece as text: for duplicate detection and the stable train/validation split."""
     if isinstance(piece, Score):
-        return repr([(round(n.start * 12), round(n.end * 12), n.pitch, n.voice) for n in piece.notes])
+        return piece.content_key
     return piece
 
 
@@ -127,9 +129,10 @@ class TrackChoice:
     drums: bool = True
 
 
-def read_pieces(
-    path: Path, kind: str, choice: TrackChoice = TrackChoice()
-) -> tuple[list, dict[str, int], list[str]]:
+ALL_TRACKS = TrackChoice()
+
+
+def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tuple[list, dict[str, int], list[str]]:
     """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
     from melody.formats.abc import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
 
@@ -175,13 +178,16 @@ def _melody_voice(score: Score) -> Score:
         return score.melody()
 
 
-def _read_one(job: tuple[Path, str, TrackChoice]) -> tuple[list, dict, str | None, list[str]]:
-    path, kind, choice = job
+def _read_one(job: tuple) -> tuple[list, dict, str | None, list[str], list | None]:
+    """One file's pieces, dropped counts, error and notes; with an `encoder`, each piece's token ids
+    too, so a fixed-vocabulary tokenizer's work runs in the worker processes beside the reading."""
+    path, kind, choice, encoder = job
     try:
         pieces, dropped, notes = read_pieces(path, kind, choice)
-        return pieces, dropped, None, notes
+        encoded = [encoder.encode(piece) for piece in pieces] if encoder is not None else None
+        return pieces, dropped, None, notes, encoded
     except MelodyError as error:
-        return [], {}, error.message, []
+        return [], {}, error.message, [], None
 
 
 def corpus_files(arguments: list[str]) -> list[Path]:
@@ -193,13 +199,19 @@ def load_corpus(
     kind: str = "abc",
     progress=None,
     files: list[Path] | None = None,
-    choice: TrackChoice = TrackChoice(),
+    choice: TrackChoice = ALL_TRACKS,
+    encoder=None,
 ) -> Corpus:
     """Read every file (`files`, when the caller has already found them); a bad file is recorded
-    and skipped, never fatal, never silent."""
+    and skipped, never fatal, never silent. `encoder`: a tokenizer whose vocabulary needs no fitting,
+    to encode each piece where it is read (`Corpus.encoded`)."""
     files = corpus_files(arguments) if files is None else files
-    jobs = [(path, kind, choice) for path in files]
-    slow = kind == "score" or any(p.suffix.lower() in SCORE_SUFFIXES for p in files)
+    jobs = [(path, kind, choice, encoder) for path in files]
+    # music21 (MusicXML, ABC read as scores) is slow enough for worker processes; symusic reads MIDI
+    # faster than the workers' start-up and the Scores' trip back would cost
+    slow = any(
+        p.suffix.lower() in MUSICXML_SUFFIXES or (kind == "score" and p.suffix.lower() in ABC_SUFFIXES) for p in files
+    )
     if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
             results = pool.map(_read_one, jobs, chunksize=4)
@@ -209,14 +221,14 @@ def load_corpus(
 
 def _collect(files: list[Path], results, progress) -> Corpus:
     corpus, seen = Corpus(), set()
-    for number, (path, (pieces, dropped, error, notes)) in enumerate(zip(files, results), start=1):
+    for number, (path, (pieces, dropped, error, notes, encoded)) in enumerate(zip(files, results), start=1):
         corpus.files.append(str(path))
         corpus.notes += [(str(path), note) for note in notes]
         if error is not None:
             corpus.failed_files.append((str(path), error))
         for reason, count in dropped.items():
             corpus.dropped[reason] = corpus.dropped.get(reason, 0) + count
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             key = piece_key(piece)
             if key in seen:
                 corpus.duplicates += 1
@@ -224,6 +236,8 @@ def _collect(files: list[Path], results, progress) -> Corpus:
             seen.add(key)
             corpus.pieces.append(piece)
             corpus.sources.append(str(path))
+            if encoded is not None:
+                corpus.encoded[id(piece)] = encoded[index]
         if progress:
             progress(number, len(files))
     return corpus

@@ -8,13 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 from melody.formats.midi_grid import FITS_GRID
-from melody.roles import voice_roles
 from melody.score import Score, pitch_name
 
 
 def track_rows(score: Score) -> list[dict]:
     """One row per voice: name, program, notes, range, role."""
-    roles = voice_roles(score)
+    roles = score.roles
     rows = []
     for voice in range(score.voices):
         pitches = [n.pitch for n in score.notes if n.voice == voice]

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.corpus import TrackChoice, corpus_arguments, corpus_files, files_fingerprint, load_corpus, piece_key
+from melody.corpus import (
+    ALL_TRACKS,
+    TrackChoice,
+    corpus_arguments,
+    corpus_files,
+    files_fingerprint,
+    load_corpus,
+    piece_key,
+)
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
@@ -142,7 +150,7 @@ def prepare_corpus(
     progress=None,
     clean: bool = True,
     decorations: bool = True,
-    choice: TrackChoice = TrackChoice(),
+    choice: TrackChoice = ALL_TRACKS,
 ) -> TokenizedCorpus:
     """Read, split and tokenize a corpus, or take it from the cache when nothing changed.
 
@@ -170,13 +178,22 @@ def prepare_corpus(
             cached.summary["cached"] = True
             return cached
 
-    corpus = load_corpus(arguments, tokenizer.piece_kind, progress=progress, files=files, choice=choice)
+    fixed_vocabulary = tokenizer.piece_kind == "score"  # encoded where the files are read, in the workers
+    corpus = load_corpus(
+        arguments,
+        tokenizer.piece_kind,
+        progress=progress,
+        files=files,
+        choice=choice,
+        encoder=tokenizer if fixed_vocabulary else None,
+    )
     if not corpus.pieces:
         raise InputError("corpus holds no usable pieces", ", ".join(arguments))
     if auto_scores and sum(not on_grid(p) for p in corpus.pieces) > len(corpus.pieces) / 2:
         off = sum(not on_grid(p) for p in corpus.pieces)
         tokenizer_name, tokenizer = "performance", make_tokenizer("performance")
         chosen_because = f"{off} of {len(corpus.pieces)} files fit no beat grid: played freely"
+        corpus.encoded = {}
     off_grid = []
     if tokenizer_name == "midi":  # quantising a free performance onto a grid makes mush: left out, listed
         off_grid = [source for piece, source in zip(corpus.pieces, corpus.sources) if not on_grid(piece)]
@@ -197,8 +214,12 @@ def prepare_corpus(
     if not train_pieces:
         train_pieces, val_pieces = val_pieces, []
     tokenizer.fit(pieces)
-    train, train_offsets = _pack([tokenizer.encode(p) for p in train_pieces])
-    val, val_offsets = _pack([tokenizer.encode(p) for p in val_pieces])
+
+    def encoded(piece) -> list[int]:
+        return corpus.encoded.get(id(piece)) or tokenizer.encode(piece)
+
+    train, train_offsets = _pack([encoded(p) for p in train_pieces])
+    val, val_offsets = _pack([encoded(p) for p in val_pieces])
     summary = corpus.summary() | {
         "tokenizer": tokenizer_name,
         "tokenizer_reason": chosen_because,
@@ -278,12 +299,12 @@ def voice_layout(scores: list) -> dict | None:
 
     import numpy as np
 
-    from melody.roles import by_role, voice_roles
+    from melody.roles import by_role
 
     layouts, names, pitches = Counter(), {}, {}
     for score in scores:
         score = by_role(score)
-        roles = voice_roles(score)
+        roles = score.roles
         layouts[tuple(zip(roles, score.programs))] += 1
         for voice, role in enumerate(roles):
             names.setdefault((role, roles[:voice].count(role)), Counter())[score.voice_name(voice)] += 1
@@ -291,11 +312,13 @@ def voice_layout(scores: list) -> dict | None:
             pitches.setdefault(roles[note.voice], []).append(note.pitch)
     if not layouts:
         return None
-    (layout, count), = layouts.most_common(1)
+    ((layout, count),) = layouts.most_common(1)
     voices = []
     for voice, (role, program) in enumerate(layout):
         found = names.get((role, [r for r, _ in layout][:voice].count(role)), Counter())
-        voices.append({"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)})
+        voices.append(
+            {"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)}
+        )
     registers = {
         role: sorted({int(p) for p in found}) if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]
         for role, found in pitches.items()

@@ -115,7 +115,9 @@ class EventConstraint:
             banned = banned | (self.pitch_of >= 0) | ((self.drum_of >= 0) & ~np.isin(self.drum_of, sounds))
         else:
             low, high = self.registers.get(role, (0, 127))
-            banned = banned | (self.drum_of >= 0) | ((self.pitch_of >= 0) & ((self.pitch_of < low) | (self.pitch_of > high)))
+            banned = (
+                banned | (self.drum_of >= 0) | ((self.pitch_of >= 0) & ((self.pitch_of < low) | (self.pitch_of > high)))
+            )
         if full:
             banned = banned | (self.pitch_of >= 0) | (self.drum_of >= 0)
         return banned

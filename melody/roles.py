@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from statistics import median
 
-from melody.score import Score
+from melody.score import Note, Score
 
 ROLES = ("melody", "chords", "other", "bass", "drums")  # also the order the event tokenizer writes voices in
 CHORDS_FROM = 0.3  # share of a voice's notes that sound over the one before: chords
@@ -21,7 +21,7 @@ BASS_BELOW = 55  # MIDI G3: a lone low line under no melody is a bass from here 
 
 
 def voice_roles(score: Score) -> tuple[str, ...]:
-    """One role per voice of `score.programs` (a voice without notes: "other")."""
+    """One role per voice of `score.programs` (a voice without notes: "other"); `Score.roles` keeps it."""
     roles = ["other"] * score.voices
     lines = []  # (median pitch, voice) of voices that play one note at a time
     medians = {}
@@ -51,7 +51,7 @@ def voice_roles(score: Score) -> tuple[str, ...]:
 def by_role(score: Score) -> Score:
     """The same score with its voices renumbered in role order (melody first, drums last; the higher
     voice first within a role), so every piece of a corpus lists its voices alike."""
-    roles = voice_roles(score)
+    roles = score.roles
     heights = {v: median([n.pitch for n in score.notes if n.voice == v] or [0]) for v in range(score.voices)}
     order = sorted(range(score.voices), key=lambda v: (ROLES.index(roles[v]), -heights[v], v))
     if order == list(range(score.voices)):
@@ -63,7 +63,7 @@ def keep_tracks(score: Score, wanted: tuple[str, ...]) -> Score:
     """Only the voices named in `wanted` by track name or by role (any case): `--tracks melody,piano`.
     Raises ValueError when none is left."""
     wanted_lower = {w.strip().lower() for w in wanted if w.strip()}
-    roles = voice_roles(score)
+    roles = score.roles
     kept = [v for v in range(score.voices) if score.voice_name(v).lower() in wanted_lower or roles[v] in wanted_lower]
     if not kept:
         raise ValueError(f"no track named or playing {', '.join(sorted(wanted_lower))}")
@@ -79,7 +79,7 @@ def _voices_taken(score: Score, voices: list[int]) -> Score:
 
     return replace(
         score,
-        notes=tuple(replace(n, voice=new[n.voice]) for n in score.notes if n.voice in new),
+        notes=tuple(Note(n.start, n.end, n.pitch, n.velocity, new[n.voice]) for n in score.notes if n.voice in new),
         programs=pick(score.programs, 0),
         names=pick(score.names, ""),
         drums=pick(score.drums, False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cached_property
 
 MIDI_PITCHES = range(0, 128)
 ACCENT_MARGIN = 5  # velocity: how much louder a bar's first notes are, on average, than any other place
@@ -31,7 +32,7 @@ def bar_lines(score: Score) -> list[float]:
     return [first + k * bar for k in range(count)]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Note:
     start: float  # beats from the start of the piece
     end: float
@@ -42,6 +43,15 @@ class Note:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+def note_order(note: Note) -> tuple:
+    return (note.start, note.end, note.pitch, note.velocity, note.voice)
+
+
+def moved_note(note: Note, by: float) -> Note:
+    """The note `by` beats later."""
+    return Note(note.start + by, note.end + by, note.pitch, note.velocity, note.voice)
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,27 @@ class Score:
     def voice_name(self, voice: int) -> str:
         return self.names[voice] if voice < len(self.names) and self.names[voice] else ""
 
-    def __post_init__(self):
-        object.__setattr__(self, "notes", tuple(sorted(self.notes)))
+    def __post_init__(self):  # Note's own order, by a key: a tuple compares in C, a dataclass in Python
+        object.__setattr__(self, "notes", tuple(sorted(self.notes, key=note_order)))
+
+    @cached_property
+    def content_key(self) -> str:
+        """The notes as text (on a grid of 1/12 beat): duplicates and the train/validation split use it."""
+        return repr([(round(n.start * 12), round(n.end * 12), n.pitch, n.voice) for n in self.notes])
+
+    @cached_property
+    def roles(self) -> tuple[str, ...]:
+        """What each voice does (roles.voice_roles), worked out once per score."""
+        from melody.roles import voice_roles
+
+        return voice_roles(self)
+
+    @cached_property
+    def estimated_key(self) -> str:
+        """The best-fitting key (abc_writer.estimate_key), worked out once per score."""
+        from melody.formats.abc_writer import estimate_key
+
+        return estimate_key(self)
 
     @property
     def bar_beats(self) -> Fraction:
@@ -78,7 +107,8 @@ class Score:
 
     def transpose(self, semitones: int) -> Score:
         """Every pitch moved; raises ValueError when a note would leave the MIDI range."""
-        moved = [n if self.is_drum(n.voice) else replace(n, pitch=n.pitch + semitones) for n in self.notes]
+        moved = [n if self.is_drum(n.voice) else Note(n.start, n.end, n.pitch + semitones, n.velocity, n.voice)
+                 for n in self.notes]
         if any(n.pitch not in MIDI_PITCHES for n in moved):
             raise ValueError(f"transposing by {semitones} leaves the MIDI range")
         return replace(self, notes=tuple(moved), key=None if semitones else self.key)
@@ -90,7 +120,7 @@ class Score:
         for n in self.notes:
             start = round(n.start * steps_per_beat)
             end = max(start + 1, round(n.end * steps_per_beat))
-            notes.add(replace(n, start=start / steps_per_beat, end=end / steps_per_beat))
+            notes.add(Note(start / steps_per_beat, end / steps_per_beat, n.pitch, n.velocity, n.voice))
         return replace(self, notes=tuple(notes))
 
     @property

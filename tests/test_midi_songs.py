@@ -88,7 +88,9 @@ def test_performance_round_trip_is_exact_to_10_ms_and_one_velocity_bin(tmp_path)
             whole = [
                 (a, b)
                 for a, b in zip(played, heard)
-                if not any(p == a.pitch and (s, e) != (a.start, a.end) and s < a.end and a.start < e for p, s, e in struck)
+                if not any(
+                    p == a.pitch and (s, e) != (a.start, a.end) and s < a.end and a.start < e for p, s, e in struck
+                )
             ]
             assert max(abs(a.end - b.end) for a, b in whole) < 0.010
 
@@ -134,8 +136,11 @@ def test_the_sampler_declares_the_corpus_layout_and_keeps_each_role_in_register(
     state.feed("BAR")
 
     def free(kind: str) -> list[int]:
-        return [int(tokenizer.vocab[i].split("_")[1]) for i in np.nonzero(~constraint.banned(state))[0]
-                if tokenizer.vocab[i].startswith(kind)]
+        return [
+            int(tokenizer.vocab[i].split("_")[1])
+            for i in np.nonzero(~constraint.banned(state))[0]
+            if tokenizer.vocab[i].startswith(kind)
+        ]
 
     assert free("PITCH_") == list(range(60, 85)) and not free("DRUM_")
     state.feed("PITCH_64")

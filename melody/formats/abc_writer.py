@@ -44,9 +44,10 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 def major_tonic(score: Score) -> int:
     """Pitch class of the tonic of the major scale that holds the most note time (C on a tie)."""
     histogram = [0.0] * 12
+    drums = {v for v in range(len(score.drums)) if score.drums[v]}  # a drum's pitch names a sound, not a note
     for note in score.notes:
-        if not score.is_drum(note.voice):  # a drum's pitch names a sound, not a note of the scale
-            histogram[note.pitch % 12] += note.duration
+        if note.voice not in drums:
+            histogram[note.pitch % 12] += note.end - note.start
     return max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in MAJOR_SCALE), -tonic))
 
 
@@ -58,7 +59,7 @@ def estimate_key(score: Score) -> str:
     best = major_tonic(score)
     fifths = best * 7 % 12
     fifths = fifths - 12 if fifths > 6 else fifths
-    tonal = [n for n in score.notes if not score.is_drum(n.voice)] or score.notes
+    tonal = [n for n in score.notes if not score.is_drum(n.voice)] if any(score.drums) else score.notes
     final = (max(tonal, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
     mode = MODE_BY_FINAL.get(final, "")
     if not mode:

@@ -4,8 +4,8 @@ writer, which fails on scores with irregular bar lengths (common in generated AB
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from melody.errors import InputError
@@ -113,7 +113,9 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
 
     midi = _parse(Path(path))
     resolution = midi.ticks_per_quarter
-    declared = (midi.time_signatures[0].numerator, midi.time_signatures[0].denominator) if midi.time_signatures else None
+    declared = (
+        (midi.time_signatures[0].numerator, midi.time_signatures[0].denominator) if midi.time_signatures else None
+    )
     tempos, bad_tempi = [], 0
     for change in midi.tempos:
         if 10 <= change.qpm <= 400:
@@ -180,15 +182,17 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         changes,
         reading,
     )
-    return _accents_decide(score, grid.first_bar_in_four)
+    varied = any(np.unique(columns["velocity"]).size > 1 for _, columns in voices)
+    return _accents_decide(score, grid.first_bar_in_four, varied)
 
 
-def _accents_decide(score: Score, first_bar_in_four: float) -> Score:
+def _accents_decide(score: Score, first_bar_in_four: float, varied: bool) -> Score:
     """Velocity accents, where a file has them (abc2midi plays each bar's first note louder), place
-    the bar lines over what the note lengths suggest; a declared 2/4 stands only on their word."""
+    the bar lines over what the note lengths suggest; a declared 2/4 stands only on their word.
+    `varied`: whether any track plays at more than one loudness (else there are no accents)."""
     if score.reading["grid_fit"] < 0.9:
         return score
-    accented = replace(score, pickup=0.0)._accented_bar_start()
+    accented = replace(score, pickup=0.0)._accented_bar_start() if varied else None
     if score.meter in ((2, 4), (2, 2)):
         if accented is None:
             four = replace(score, meter=(4, 4), pickup=first_bar_in_four)

@@ -26,7 +26,15 @@ TRIPLE_MARGIN = 1.25  # how much heavier a bar start every three beats must be t
 CLEARLY_HEAVIER = 1.25  # how much more weight moves the grid or a bar line off the file's own
 HEAVIER_THIRD = 4.0  # a first bar line two beats on (a pickup of 2 or 3) needs this much more weight
 MAX_ONSETS = 6000
-SIMPLE_METERS = ((1, 4), (2, 4), (3, 4), (4, 4), (2, 2), (1, 8), (2, 8))  # what a mistaken declaration looks like  # enough to decide; a long file is sampled evenly
+SIMPLE_METERS = (
+    (1, 4),
+    (2, 4),
+    (3, 4),
+    (4, 4),
+    (2, 2),
+    (1, 8),
+    (2, 8),
+)  # what a mistaken declaration looks like  # enough to decide; a long file is sampled evenly
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """Beat-quantized MIDI events: a vocabulary a causal model can learn and a decoder cannot break.
 
-A piece is ``<bos> METER_n_d TEMPO_t KEY_k_mode (PROGRAM_p ROLE_r)... (BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``:
-one PROGRAM per voice, so the header says how many voices the piece has, each with its role (melody,
-chords, other, bass, drums: roles.py), the voices listed in that order, so the model knows which line
-carries the tune, and at each position the melody's notes come first. A drum voice plays DRUM_p
-tokens (General MIDI percussion sounds), which transposing and the key's scale leave alone. The key (its tonic's pitch
-class, major or minor: the piece's own, else the best-fitting scale) moves with the pitches when
-training transposes a piece, so the model always knows which scale it is in.
-time moves only forward (bars, then positions inside a bar, in steps of 1/12 beat so sixteenths
+A piece is ``<bos> METER_n_d TEMPO_t KEY_k_mode (PROGRAM_p ROLE_r)...
+(BAR (POS_k (VEL_v)? (V_i)? PITCH_p DUR_d)*)* <eos>``: one PROGRAM per voice, so the header says how
+many voices the piece has, each with its role (melody, chords, other, bass, drums: roles.py), the
+voices listed in that order, so the model knows which line carries the tune, and at each position
+the melody's notes come first. A drum voice plays DRUM_p tokens (General MIDI percussion sounds),
+which transposing and the key's scale leave alone. The key (its tonic's pitch class, major or minor:
+the piece's own, else the best-fitting scale) moves with the pitches when training transposes a
+piece, so the model always knows which scale it is in. Older models have no ROLE or DRUM tokens.
+
+Time moves only forward (bars, then positions inside a bar, in steps of 1/12 beat so sixteenths
 and triplets both survive); a note is a pitch followed by its duration. Velocity and voice are
 sticky: written only when they change. Decoding accepts any sequence: a pitch without a duration
 lasts to the end of its bar, a duration without a pitch and tokens out of place are ignored.
@@ -19,8 +21,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 from melody.errors import InputError
-from melody.roles import ROLES, by_role, voice_roles
-from melody.score import Note, Score
+from melody.roles import ROLES, by_role
+from melody.score import Note, Score, moved_note
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEPS_PER_BEAT = 12
@@ -97,9 +99,7 @@ class EventTokenizer(Tokenizer):
     @staticmethod
     def key_of_score(score: Score) -> tuple[int, str]:
         """(tonic pitch class, mode) of a score: its own key, else the best-fitting scale."""
-        from melody.formats.abc_writer import estimate_key
-
-        _, tonic, mode = key_token(score.key or estimate_key(score)).split("_")
+        _, tonic, mode = key_token(score.key or score.estimated_key).split("_")
         return int(tonic), mode
 
     @property
@@ -164,14 +164,16 @@ class EventTokenizer(Tokenizer):
         if not score.pickup or bar <= 0:
             return score
         shift = (bar - score.pickup % bar) % bar
-        notes = tuple(replace(n, start=n.start + shift, end=n.end + shift) for n in score.notes)
+        notes = tuple(moved_note(n, shift) for n in score.notes)
         tempos = tuple((at + shift, bpm) for at, bpm in score.tempos)
         return replace(score, notes=notes, tempos=tempos, pickup=0.0)
 
     def encode(self, piece: Score, *, bos: bool = True, eos: bool = True) -> list[int]:
         if not isinstance(piece, Score):
             raise InputError("the midi tokenizer reads scores (MIDI or MusicXML), not ABC text")
-        score = self._arranged(piece).quantize(STEPS_PER_BEAT)
+        score = self._arranged(piece)
+        if not self.roles:
+            score = score.quantize(STEPS_PER_BEAT)
         numerator, denominator = score.meter
         if numerator not in NUMERATORS or denominator not in DENOMINATORS:
             numerator, denominator = 4, 4
@@ -181,16 +183,14 @@ class EventTokenizer(Tokenizer):
         if self.keys:
             tonic, mode = self.key_of_score(score)
             tokens.append(f"KEY_{tonic}_{mode}")
-        notes = score.notes
         if self.roles:
-            roles = voice_roles(score)
-            for program, role in zip(score.programs[:MAX_VOICES], roles):
+            for program, role in zip(score.programs[:MAX_VOICES], score.roles):
                 tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
-            notes = sorted(notes, key=lambda n: (n.start, n.voice, n.pitch, n.end))  # melody first at each onset
-        else:
-            tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
+            ids = [self.index[t] for t in tokens] + self._music_ids(score, bar_steps)
+            return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+        tokens += [f"PROGRAM_{p}" for p in score.programs[:MAX_VOICES]]
         bar, position, voice, velocity = -1, None, 0, None
-        for note in notes:
+        for note in score.notes:
             if note.voice >= MAX_VOICES:
                 continue
             start = round(note.start * STEPS_PER_BEAT)
@@ -207,10 +207,58 @@ class EventTokenizer(Tokenizer):
                 voice = note.voice
                 tokens.append(f"V_{voice}")
             duration = min(MAX_DURATION, round(note.end * STEPS_PER_BEAT) - start)
-            sound = "DRUM" if self.roles and score.is_drum(note.voice) else "PITCH"
-            tokens += [f"{sound}_{note.pitch}", f"DUR_{duration}"]
+            tokens += [f"PITCH_{note.pitch}", f"DUR_{duration}"]
         ids = [self.index[t] for t in tokens]
         return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def _music_ids(self, score: Score, bar_steps: int) -> list[int]:
+        """The bars of a quantized score with roles, as ids: notes ordered by onset, then voice (the
+        melody first), pitch and end; drum voices in DRUM tokens. Arrays, not Notes: a corpus of
+        songs holds a million notes."""
+        import numpy as np
+
+        if not score.notes:
+            return []
+        table = np.array([(n.start, n.end, n.pitch, n.velocity, n.voice) for n in score.notes], dtype=np.float64)
+        start = np.rint(table[:, 0] * STEPS_PER_BEAT).astype(np.int64)
+        end = np.minimum(start + MAX_DURATION, np.maximum(start + 1, np.rint(table[:, 1] * STEPS_PER_BEAT)))
+        notes = np.stack([start, end.astype(np.int64), table[:, 2], table[:, 3], table[:, 4]], axis=1).astype(np.int64)
+        notes = np.unique(notes[notes[:, 4] < MAX_VOICES], axis=0)  # duplicates collapse, as in Score.quantize
+        notes = notes[np.lexsort((notes[:, 1], notes[:, 2], notes[:, 4], notes[:, 0]))]
+        ids = self._id_tables()
+        drums = [score.is_drum(v) for v in range(MAX_VOICES)]
+        out, bar, position, voice, velocity = [], -1, None, 0, None
+        for begin, finish, pitch, loudness, part in notes.tolist():
+            while bar < begin // bar_steps:
+                out.append(ids["BAR"])
+                bar, position = bar + 1, None
+            if begin % bar_steps != position:
+                position = begin % bar_steps
+                out.append(ids["POS"][position])
+            if self.velocity and velocity_bin(loudness) != velocity:
+                velocity = velocity_bin(loudness)
+                out.append(ids["VEL"][velocity])
+            if part != voice:
+                voice = part
+                out.append(ids["V"][voice])
+            out += [ids["DRUM" if drums[part] else "PITCH"][pitch], ids["DUR"][finish - begin]]
+        return out
+
+    def _id_tables(self) -> dict:
+        """Token ids by number for each kind (``ids["PITCH"][60]``), built once."""
+        if getattr(self, "_ids", None) is None:
+            tables = {"BAR": self.index["BAR"]}
+            for kind, count in (
+                ("POS", 1000),
+                ("VEL", VELOCITY_BINS),
+                ("V", MAX_VOICES),
+                ("PITCH", 128),
+                ("DRUM", 128),
+            ):
+                tables[kind] = [self.index.get(f"{kind}_{k}", -1) for k in range(count)]
+            tables["DUR"] = [self.index.get(f"DUR_{d}", -1) for d in range(MAX_DURATION + 1)]
+            self._ids = tables
+        return self._ids
 
     def decode(self, ids: list[int]) -> Score:
         meter, tempo, programs, key, roles = (4, 4), 120.0, [], None, {}

@@ -13,7 +13,7 @@ note-on is ignored, a note still on at the end is ended there.
 from __future__ import annotations
 
 from melody.errors import InputError
-from melody.roles import ROLES, by_role, voice_roles
+from melody.roles import ROLES, by_role
 from melody.score import Note, Score
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
@@ -111,13 +111,16 @@ class PerformanceTokenizer(Tokenizer):
             raise InputError("the performance tokenizer reads scores (MIDI or MusicXML), not ABC text")
         score = by_role(piece)
         tokens = []
-        for program, role in list(zip(score.programs, voice_roles(score)))[:MAX_VOICES]:
+        for program, role in list(zip(score.programs, score.roles))[:MAX_VOICES]:
             tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
         events = []  # (step, 0 for off / 1 for on, voice, pitch, velocity bin)
         for note in self.prepare(score).notes:
             start = round(note.start * 60 / DECODED_TEMPO / STEP_SECONDS)
             end = round(note.end * 60 / DECODED_TEMPO / STEP_SECONDS)
-            events += [(start, 1, note.voice, note.pitch, velocity_bin(note.velocity)), (end, 0, note.voice, note.pitch, 0)]
+            events += [
+                (start, 1, note.voice, note.pitch, velocity_bin(note.velocity)),
+                (end, 0, note.voice, note.pitch, 0),
+            ]
         now, voice, velocity = 0, 0, None
         for step, on, event_voice, pitch, bin_ in sorted(events):
             while step > now:
