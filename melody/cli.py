@@ -18,6 +18,7 @@ EXAMPLES = {
         melody generate -n 10 --type reel            ten reels: AABB, 8 bars a part, ending on the tonic
         melody generate --type jig --form AABBCC --part-bars 8
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
+        melody generate --model runs/songs --accompany tune.mid -n 2
         melody generate -n 8 --seed 7 --out /tmp/x --json   machine-readable list of files
         melody generate -n 3 --preview               see and hear what came out""",
     "train": """
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--max-tokens", type=int, default=1500, help="stop a piece after this many tokens")
     gen.add_argument("--primer", default=None, help="ABC text the pieces start with (\\n for a new line)")
     gen.add_argument("--primer-file", default=None, help="file whose ABC the pieces start with")
+    gen.add_argument(
+        "--accompany",
+        default=None,
+        metavar="FILE",
+        help="MIDI event models: a melody (.mid, .abc, .musicxml) played note for note; the model writes the other voices",
+    )
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")

@@ -290,6 +290,11 @@ def run_generate(args: argparse.Namespace) -> int:
     primer_score = None
     if args.primer_file:
         primer, primer_score = read_primer_file(Path(args.primer_file), model.tokenizer.piece_kind, primer)
+    accompany = None
+    if args.accompany:
+        from melody.convert import read_score
+
+        accompany, _title = read_score(Path(args.accompany))
     config = SampleConfig(
         count=args.count,
         temperature=args.temperature,
@@ -306,6 +311,7 @@ def run_generate(args: argparse.Namespace) -> int:
         part_bars=args.part_bars,
         cadence=args.cadence,
         primer_score=primer_score,
+        accompany=accompany,
     )
     with counting_progress("sampling") as update:
         update(0, config.count)

@@ -46,12 +46,19 @@ class EventState:
     awaiting_role: bool = False  # a PROGRAM came; its ROLE is next
     voice: int = 0
     here: int = 0  # notes the current voice has started at this position
+    position: int = -1  # steps into the bar (-1: at its bar line, before any POS)
+    bar_steps: int = 48  # from the METER token
+    pending: bool = False  # a pitch waits for its duration
 
     def feed(self, token: str) -> None:
+        self.pending = token.startswith(("PITCH_", "DRUM_"))
         if token == "BAR" or (not self.started and not token.startswith(HEADER_KINDS) and not token.startswith("<")):
-            self.started, self.here = True, 0  # the first bar, or a performance's first event
+            self.started, self.here, self.position = True, 0, -1  # the first bar, or a performance's first event
         elif token.startswith("POS_"):
-            self.here = 0
+            self.here, self.position = 0, int(token[4:])
+        elif token.startswith("METER_") and not self.started:
+            numerator, denominator = (int(v) for v in token[6:].split("_"))
+            self.bar_steps = 4 * numerator * 12 // denominator
         elif token.startswith("V_"):
             self.voice, self.here = int(token[2:]), 0
         elif token.startswith(("PITCH_", "DRUM_")):
@@ -88,6 +95,9 @@ class EventConstraint:
         self.layout = [(v["role"], v["program"]) for v in voices["layout"]] if voices and has_roles else None
         self.registers = voices.get("registers", {}) if self.layout else {}
         self._cache: dict[tuple, np.ndarray] = {}
+        self._grammar_cache: dict[tuple, np.ndarray] = {}
+        self.position_of = np.array([int(t[4:]) if t.startswith("POS_") else -1 for t in vocab])
+        self.durations = np.array([t.startswith("DUR_") for t in vocab]) if "BAR" in self.index else None
 
     def banned(self, state: EventState) -> np.ndarray:
         """(V,) True where the sampler must not go."""
@@ -96,7 +106,22 @@ class EventConstraint:
         key = (state.voices, state.started, state.key, state.awaiting_role, role, full)
         if key not in self._cache:
             self._cache[key] = self._banned(state, role, full)
-        return self._cache[key]
+        if not state.started or self.durations is None:
+            return self._cache[key]
+        return self._grammar(state) | self._cache[key]
+
+    def _grammar(self, state: EventState) -> np.ndarray:
+        """Time moves forward inside the bar and a pitch takes its duration next, as the tokenizer
+        writes them (event tokenizer only)."""
+        key = (state.pending, state.position, state.bar_steps)
+        if key not in self._grammar_cache:
+            if state.pending:
+                banned = ~self.durations
+            else:
+                banned = self.durations | ((self.position_of >= 0) & (self.position_of <= state.position))
+                banned = banned | (self.position_of >= state.bar_steps)
+            self._grammar_cache[key] = banned
+        return self._grammar_cache[key]
 
     def _banned(self, state: EventState, role: str | None, full: bool) -> np.ndarray:
         banned = self.voice_of >= max(state.voices, 1)

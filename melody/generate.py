@@ -86,16 +86,22 @@ def piece_from_ids(
     namer=None,
     tune_type: str | None = None,
     voices: dict | None = None,
+    accompany: Score | None = None,
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
     any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
     the tune was held to, checked as its problems are; `namer(type)`:
     a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
     written in the R: field where the model, never having seen it, wrote its style; `voices`: the
-    corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take."""
+    corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take;
+    `accompany`: the melody the piece was written around, put back exactly as given."""
     try:
         if tokenizer.piece_kind == "score":
             score = named_as_layout(tokenizer.decode(ids), voices)
+            if accompany is not None:
+                from melody.accompany import Accompanist
+
+                score = Accompanist(tokenizer, accompany, voices).piece(score)
             chosen = title or f"Piece {number} in {estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
@@ -168,6 +174,7 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
                 namer,
                 normalize_type(config.tune_type or ""),
                 model.training.get("voices"),
+                config.accompany,
             )
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate

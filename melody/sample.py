@@ -56,6 +56,7 @@ class SampleConfig:
     part_bars: int | None = None  # bars of each part (default 8)
     cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
+    accompany: Score | None = None  # for event models with roles: the melody the pieces are written around
     constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (constraints.py)
 
     def __post_init__(self):
@@ -362,7 +363,14 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
     newline = tokenizer.index.get("\n")
-    plan = primer_plan(config, tokenizer)
+    accompanists = None
+    if config.accompany is not None:
+        from melody.accompany import Accompanist
+
+        accompanists = [Accompanist(tokenizer, config.accompany, model.training.get("voices")) for _ in range(config.count)]
+        plan = [accompanists[0].header()]
+    else:
+        plan = primer_plan(config, tokenizer)
     type_required = tokenizer.name == "abc" and len(plan) == 4 and plan[0] is None  # a free R: slot
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
@@ -400,6 +408,9 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         if constraint is not None:
             ruled_out = np.stack([constraint.banned(rows[i].state) for i in active])  # (B, V)
             masks = masks | torch.from_numpy(ruled_out).to(device)
+        if accompanists is not None:
+            held = np.stack([accompanists[i].banned() for i in active])  # (B, V)
+            masks = masks | torch.from_numpy(held).to(device)
         probs = torch.softmax(
             filter_logits(logits.masked_fill(masks, float("-inf")), config.temperature, config.top_k, config.top_p),
             dim=-1,
@@ -412,6 +423,12 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
                 token = row.forced.pop(0)
             elif row.free_line and (token == newline or not row.line_mode):
                 row.free_line = False
+            elif accompanists is not None:
+                replacement = accompanists[index].intercept(token)
+                if replacement:  # time may not pass the melody's next onset: go there and play it
+                    token, row.forced = replacement[0], replacement[1:] + row.forced
+            if accompanists is not None:
+                accompanists[index].feed(token)
             row.ids.append(token)
             if row.segments:
                 row.advance()

@@ -159,3 +159,97 @@ def test_tracks_are_chosen_by_name_or_role(tmp_path):
         assert piece.names == (("song",) if one_track else ("MELODY", "PIANO"))
     no_drums = load_corpus([str(SONGS)], "score", choice=TrackChoice(drums=False))
     assert not any(any(piece.drums) for piece in no_drums.pieces) and no_drums.dropped["drum notes"] > 0
+
+
+def _midi(path, messages, ticks_per_beat=480):
+    import mido
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(mido.MidiTrack(messages))
+    midi.save(path)
+    return path
+
+
+def test_every_bad_midi_input_gets_one_line_naming_the_file(tmp_path):
+    import mido
+
+    from melody.errors import InputError
+
+    on = lambda pitch, time=0, channel=0: mido.Message("note_on", note=pitch, velocity=80, time=time, channel=channel)  # noqa: E731
+    off = lambda pitch, time=0, channel=0: mido.Message("note_off", note=pitch, time=time, channel=channel)  # noqa: E731
+    cases = {
+        "controls.mid": ([mido.Message("control_change", control=7, value=100)], "holds no notes"),
+        "tick.mid": ([on(60), off(60, 1)], "lasts 1 ticks, under one beat"),
+        "crowd.mid": (
+            [on(20 + i % 100) for i in range(20000)] + [off(20 + i % 100, 480 * (i == 0)) for i in range(20000)],
+            "20000 notes start at one instant",
+        ),
+    }
+    for name, (messages, expected) in cases.items():
+        with pytest.raises(InputError) as caught:
+            midi_to_score(_midi(tmp_path / name, messages))
+        assert expected in str(caught.value) and name in str(caught.value) and "\n" not in str(caught.value)
+    drums = _midi(tmp_path / "drums.mid", [on(36, 0, 9), off(36, 480, 9), on(38, 0, 9), off(38, 480, 9)])
+    assert midi_to_score(drums).drums == (True,)  # a drum track alone is a drum piece...
+    with pytest.raises(InputError, match="only drum notes, and drums were dropped"):
+        midi_to_score(drums, keep_drums=False)  # ...unless drums are dropped
+    tempo_zero = [mido.MetaMessage("set_tempo", tempo=0), on(60), off(60, 480), on(62), off(62, 480)]
+    score = midi_to_score(_midi(tmp_path / "tempo0.mid", tempo_zero))
+    assert score.tempo == 120.0 and score.dropped == {"tempo marks out of 10-400 bpm": 1}
+    (tmp_path / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\x00\x00\x00\x10\xff")
+    corpus = load_corpus([str(tmp_path)], "score")
+    reasons = {path.split("/")[-1]: reason for path, reason in corpus.failed_files}
+    assert set(reasons) == {"controls.mid", "tick.mid", "crowd.mid", "broken.mid"}  # skipped and counted
+    assert "not a readable MIDI file" in reasons["broken.mid"] and len(corpus.pieces) == 2
+
+
+@pytest.fixture(scope="module")
+def songs_model(tmp_path_factory):
+    """A small event model trained for a few steps on the song fixtures (its quality is not the point:
+    the layout, registers, key and accompaniment are the sampler's to keep)."""
+    from melody.cli import main
+
+    run = tmp_path_factory.mktemp("songs") / "run"
+    flags = ["--hidden-size", "48", "--embed-dim", "16", "--batch-size", "4", "--seq-len", "64", "--lr", "0.01"]
+    assert main(["train", str(SONGS), "--out", str(run), "--max-steps", "30", "--warmup-steps", "5", *flags]) == 0
+    return run
+
+
+def test_generated_songs_have_the_corpus_tracks_names_and_registers(songs_model, tmp_path, capsys):
+    from melody.cli import main
+
+    out = tmp_path / "out"
+    args = ["generate", "--model", str(songs_model), "-n", "3", "--seed", "2", "--out", str(out), "--json"]
+    assert main([*args, "--max-tokens", "600"]) == 0
+    pieces = json.loads(capsys.readouterr().out)["pieces"]
+    for piece in pieces:
+        midi = pretty_midi.PrettyMIDI(piece["midi"])
+        assert [i.name for i in midi.instruments if i.notes] == ["MELODY", "BRIDGE", "PIANO"]
+        assert {i.program for i in midi.instruments} == {0}
+        tops = [max(n.pitch for n in i.notes) for i in midi.instruments]
+        bottoms = [min(n.pitch for n in i.notes) for i in midi.instruments]
+        assert bottoms[0] > bottoms[2] and tops[0] > tops[2]  # the melody's register above the bass's
+
+
+def test_accompaniment_keeps_the_melody_exactly_and_writes_the_other_voices_in_its_key(songs_model, tmp_path, capsys):
+    from melody.cli import main
+    from melody.formats.abc_writer import estimate_key
+    from melody.tokenizers.events import key_token
+
+    tune = tmp_path / "tune.mid"
+    assert main(["convert", str(DATA / "folk_sample.abc"), str(tune), "--tune", "2"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out"
+    args = ["generate", "--model", str(songs_model), "--accompany", str(tune), "-n", "2", "--seed", "1"]
+    assert main([*args, "--out", str(out), "--json"]) == 0
+    given = pretty_midi.PrettyMIDI(str(tune)).instruments[0].notes
+    _, tonic, mode = key_token(estimate_key(midi_to_score(tune))).split("_")
+    scale = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}[mode]
+    for piece in json.loads(capsys.readouterr().out)["pieces"]:
+        midi = pretty_midi.PrettyMIDI(piece["midi"])
+        melody, others = midi.instruments[0], midi.instruments[1:]
+        assert [(n.pitch, round(n.start, 3), round(n.end, 3)) for n in melody.notes] == [
+            (n.pitch, round(n.start, 3), round(n.end, 3)) for n in given
+        ]
+        pitches = [n.pitch for track in others for n in track.notes]
+        assert pitches and sum((p - int(tonic)) % 12 in scale for p in pitches) >= 0.9 * len(pitches)

@@ -138,13 +138,16 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
     if bad_tempi:
         dropped["tempo marks out of 10-400 bpm"] = bad_tempi
     if not voices:
-        reason = "only drums (kept with drums)" if dropped.get("drum notes") else "no notes"
+        reason = "only drum notes, and drums were dropped" if dropped.get("drum notes") else "no notes"
         raise InputError(f"MIDI file holds {reason}", str(path))
     onsets = np.concatenate([c["time"] for _, c in voices]).astype(np.int64)
     _, at_once = np.unique(onsets, return_counts=True)
     if at_once.max() > MAX_AT_ONCE:
         raise InputError(f"{int(at_once.max())} notes start at one instant; not music we read", str(path))
     beats = onsets / resolution
+    last = max(int((c["time"].astype(np.int64) + c["duration"]).max()) for _, c in voices)
+    if last - int(onsets.min()) < resolution:
+        raise InputError(f"the music lasts {last - int(onsets.min())} ticks, under one beat; not a piece", str(path))
     durations = np.concatenate([c["duration"] for _, c in voices]) / resolution
     pitches = np.concatenate([c["pitch"] for _, c in voices]).astype(np.int64)
     drum_flags = np.concatenate([np.full(len(c["time"]), track.is_drum) for track, c in voices])
