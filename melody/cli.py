@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--accompany",
         default=None,
         metavar="FILE",
-        help="MIDI event models: a melody (.mid, .abc, .musicxml) played note for note; the model writes the other voices",
+        help="MIDI event models: a melody (.mid, .abc, .musicxml) played note for note; the model writes the rest",
     )
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")

@@ -367,7 +367,8 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     if config.accompany is not None:
         from melody.accompany import Accompanist
 
-        accompanists = [Accompanist(tokenizer, config.accompany, model.training.get("voices")) for _ in range(config.count)]
+        layout = model.training.get("voices")
+        accompanists = [Accompanist(tokenizer, config.accompany, layout) for _ in range(config.count)]
         plan = [accompanists[0].header()]
     else:
         plan = primer_plan(config, tokenizer)
