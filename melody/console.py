@@ -46,19 +46,20 @@ def counting_progress(description: str):
 
 class _PlainLines:
     """When stderr is not a terminal (a log file, CI), the bar draws nothing until the end: a plain
-    line every `every` seconds instead (and a final one)."""
+    line every `every` seconds instead (and a final one, for work that took that long)."""
 
     def __init__(self, every: float = 30.0):
         self.active = not err.is_terminal
         self.every = every
         self.last = time.monotonic()
+        self.spoke = False
 
     def due(self, final: bool = False) -> bool:
         if not self.active:
             return False
         now = time.monotonic()
-        if final or now - self.last >= self.every:
-            self.last = now
+        if (final and self.spoke) or now - self.last >= self.every:
+            self.last, self.spoke = now, True
             return True
         return False
 

@@ -128,7 +128,7 @@ def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
             if now > 0 or bar.notes:  # an ending that starts inside a bar: the bar goes on, split
                 bar.length, bar.close, bar.ending = now, "", ending
                 bars.append(bar)
-                bar, now = WrittenBar(), Fraction(0)
+                bar, now, last = WrittenBar(), Fraction(0), []  # the notes before it are in the bar that closed
             ending = token[1:]
         elif kind == "bar":
             if now > 0 or bar.notes:

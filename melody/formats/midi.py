@@ -226,7 +226,7 @@ def _parse(path: Path):
         raise InputError(f"more than {MAX_TRACKS} tracks or {MAX_NOTES} notes; not a piece we read", str(path))
     if midi.note_num() == 0:
         raise InputError("MIDI file holds no notes", str(path))
-    if midi.end() / midi.ticks_per_quarter * 60 / 400 > MAX_SECONDS:
+    if midi.end() / midi.ticks_per_quarter * 60 / 400 > MAX_SECONDS or midi.to("second").end() > MAX_SECONDS:
         raise InputError("longer than four hours; not a piece we read", str(path))
     return midi
 
