@@ -5,8 +5,9 @@ pretty_midi alone (never with melody's own reader).
 
 For each folder: files, tracks per file (and the most common count), notes in the file's best
 major/minor scale, onsets on the sixteenth/triplet grid at the file's best phase, how far the
-highest track's median pitch lies above the lowest's (semitones), notes per second, and how many
-velocities are used. Drum tracks count as tracks but not in the pitch figures.
+highest track's median pitch lies above the lowest's, and the first track's (the melody's, as
+songs and melody's pieces list it) above the other tracks' notes (semitones), notes per second,
+and how many velocities are used. Drum tracks count as tracks but not in the pitch figures.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def measure(path: Path, pretty_midi) -> dict:
     tonal = [i for i in midi.instruments if not i.is_drum and i.notes]
     pitches = [n.pitch for i in tonal for n in i.notes]
     medians = sorted(float(np.median([n.pitch for n in i.notes])) for i in tonal)
+    accompaniment = [n.pitch for i in tonal[1:] for n in i.notes]
+    melody_above = (
+        float(np.median([n.pitch for n in tonal[0].notes]) - np.median(accompaniment)) if accompaniment else 0.0
+    )
     length = max(midi.get_end_time(), 1e-6)
     return {
         "tracks": len([i for i in midi.instruments if i.notes]),
@@ -65,6 +70,7 @@ def measure(path: Path, pretty_midi) -> dict:
         "in_scale": in_scale(pitches) if pitches else 0.0,
         "on_grid": on_grid(midi),
         "top_above_bottom": medians[-1] - medians[0] if medians else 0.0,
+        "melody_above": melody_above,
         "notes_per_second": sum(len(i.notes) for i in midi.instruments) / length,
         "velocities": len({n.velocity for i in midi.instruments for n in i.notes}),
     }
@@ -84,6 +90,7 @@ def summarize(folder: Path) -> dict:
         "on_grid_%": round(100 * float(np.mean([r["on_grid"] for r in rows])), 1),
         "files_on_grid_95_%": round(100 * float(np.mean([r["on_grid"] >= 0.95 for r in rows])), 1),
         "top_above_bottom_semitones": round(float(np.median([r["top_above_bottom"] for r in rows])), 1),
+        "first_track_above_the_others_semitones": round(float(np.median([r["melody_above"] for r in rows])), 1),
         "notes_per_second": round(float(np.mean([r["notes_per_second"] for r in rows])), 2),
         "velocities_per_file": round(float(np.mean([r["velocities"] for r in rows])), 1),
     }
