@@ -46,7 +46,8 @@ def sandbox(root: Path) -> dict[str, str]:
     (root / "my_start.abc").write_text("T:Start\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|", encoding="utf-8")
     shutil.copy(DATA / "bwv66.6.mid", root / "song.mid")
     shutil.copy(DATA / "bwv10.7.mid", root / "start.mid")
-    return {"~/tunes/": str(tunes), "~/midi/": str(midi), "chorales": str(midi)}
+    shutil.copytree(DATA / "songs", root / "songs")
+    return {"~/tunes/": str(tunes), "~/midi/": str(midi), "~/songs/": str(root / "songs"), "chorales": str(midi)}
 
 
 def runnable(command: str, places: dict[str, str]) -> list[str]:
