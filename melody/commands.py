@@ -243,7 +243,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
         low, high = row["tempo_range"]
         tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         fit = f"{row['grid_fit']:.0%}" + ("" if row["on_grid"] else " [yellow]off grid[/]")
-        meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}"
+        meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}, bar 1 at beat {row['first_bar_line_beats']:g}"
         table.add_row(file_label(row["file"]), tracks, fit, meter, tempo)
     err.print(table)
     summary = report["summary"]

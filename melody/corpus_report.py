@@ -38,6 +38,8 @@ def file_row(source: str, score: Score) -> dict:
         "grid_fit": reading.get("grid_fit"),
         "on_grid": reading.get("grid_fit") is None or reading["grid_fit"] >= FITS_GRID,
         "lead_in_beats": reading.get("lead_in"),
+        # where the first bar line falls in the file, in beats: the lead-in taken off, then the pickup
+        "first_bar_line_beats": round((reading.get("lead_in") or 0.0) + score.pickup, 3),
         "meter_declared": reading.get("meter_declared"),
         "meter_found": reading.get("meter_found") or f"{score.meter[0]}/{score.meter[1]}",
         "meter_evidence": reading.get("meter_evidence"),

@@ -34,3 +34,8 @@ def test_midi_ingest_runs_on_the_song_fixtures(tmp_path):
     report = json.loads(_bench("bench/midi_ingest.py", str(DATA / "songs")))
     assert report["files"] == 8 and report["round_trip_exact_pieces"] == "8/8"
     assert "miditok_remi_seconds" in report
+
+
+def test_midi_grid_compares_the_reader_with_the_truth():
+    figures = json.loads(_bench("bench/midi_grid.py", str(DATA / "songs")))
+    assert figures["files"] == 8 and figures["meter_and_bar_lines_found_%"] == 100.0
