@@ -108,6 +108,28 @@ def load_model(path_or_name: str | Path | None = None, device: str | torch.devic
     return Model(network, tokenizer, training, str(path))
 
 
+def model_header(path_or_name: str | Path) -> dict:
+    """What a model file says of itself without loading its weights: the tokenizer's name and its
+    piece kind, and the voices of its corpus (event models): for a page that lists models."""
+    path = resolve_model_path(path_or_name)
+    try:
+        with open(path, "rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            metadata = json.loads(handle.read(min(length, 64 * 2**20))).get("__metadata__", {})
+        tokenizer = json.loads(metadata.get("tokenizer", "{}"))
+        training = json.loads(metadata.get("training", "{}"))
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"not a readable melody model file ({error})", str(path)) from None
+    name = tokenizer.get("name", "")
+    vocab = tokenizer.get("vocab", [])
+    return {
+        "tokenizer": name,
+        "kind": "score" if name in ("midi", "performance") else "abc",
+        "voices": [v.get("name", "") for v in (training.get("voices") or {}).get("layout", [])],
+        "accompanies": name == "midi" and any(t.startswith("ROLE_") for t in vocab),
+    }
+
+
 def _read_metadata(data: bytes) -> dict[str, str]:
     """The JSON header of a safetensors file (8-byte little-endian length, then JSON)."""
     if len(data) < 8:

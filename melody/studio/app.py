@@ -23,7 +23,7 @@ from melody.sample import SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
 
-MAX_BODY = 64 * 1024  # bytes of one request: a long tune is a few kB
+MAX_BODY = 512 * 1024  # bytes of one request: a long tune is a few kB, a song's MIDI (base64) some 100 kB
 MAX_COUNT = 16
 MAX_TOKENS = 3000
 WAV_RATE = 22050  # enough for a tune, and half the bytes of CD rate
@@ -60,7 +60,10 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
 
     async def models(request: Request) -> Response:
         types = sorted(set(TUNE_TYPES.values()))
-        return JSONResponse({"models": list(catalog), "default": warm if warm in catalog else None, "types": types})
+        kinds = await run_in_threadpool(_model_kinds, catalog)
+        return JSONResponse(
+            {"models": list(catalog), "default": warm if warm in catalog else None, "types": types, "kinds": kinds}
+        )
 
     async def compose(request: Request) -> Response:
         body = await _json_body(request)
@@ -89,7 +92,10 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         if kind not in EXPORTS:
             return JSONResponse({"error": f"no export {kind[:20]!r}"}, status_code=404)
         body = await _json_body(request)
-        data, score, title = await run_in_threadpool(_export, _abc_of(body), kind)
+        if body.get("midi") is not None:  # a piece of a MIDI model: its own file, one track per voice
+            data, score, title = await run_in_threadpool(_export_midi, _midi_of(body), kind)
+        else:
+            data, score, title = await run_in_threadpool(_export, _abc_of(body), kind)
         name = f"{safe_name(title or 'tune')}.{kind}"
         seconds = score.duration * 60 / score.tempo  # the music, without the sound's release after it
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Melody-Seconds": f"{seconds:.3f}"}
@@ -172,11 +178,70 @@ def _text(body: dict, name: str) -> str | None:
     return value.strip()
 
 
+def _model_kinds(catalog: dict[str, str]) -> dict[str, dict]:
+    """Per model: what kind of pieces it writes and what it can do, read from the files' headers."""
+    from melody.checkpoint import model_header
+
+    kinds = {}
+    for name, where in catalog.items():
+        try:
+            kinds[name] = model_header(where)
+        except MelodyError:
+            kinds[name] = {"kind": "abc", "voices": [], "accompanies": False}
+    return kinds
+
+
+def _midi_of(body: dict) -> bytes:
+    import base64
+    import binascii
+
+    value = body.get("midi")
+    try:
+        data = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+    except binascii.Error:
+        data = b""
+    if not data.startswith(b"MThd"):
+        raise RequestError("midi must be a MIDI file, base64-encoded")
+    return data
+
+
+def _score_of_midi(data: bytes):
+    """A Score read from MIDI bytes as `melody` reads a .mid file."""
+    import tempfile
+
+    from melody.formats.midi import midi_to_score
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.mid"
+        path.write_bytes(data)
+        try:
+            return midi_to_score(path)
+        except MelodyError as error:
+            raise RequestError(error.message.replace(str(path), "the MIDI file")) from None
+
+
+def _export_midi(data: bytes, kind: str):
+    """A MIDI piece as .mid (its own bytes) or .wav (rendered as `melody play --wav` renders it);
+    .abc and .musicxml come from its ABC."""
+    from melody.preview import render_score, wav_bytes
+
+    score = _score_of_midi(data)
+    if kind == "mid":
+        return data, score, None
+    if kind != "wav":
+        raise RequestError(f"a MIDI piece exports as .mid or .wav here, not .{kind}")
+    audio, _ = render_score(score, WAV_RATE)
+    return wav_bytes(audio, WAV_RATE), score, None
+
+
 def _sample_config(body: dict) -> SampleConfig:
-    """A SampleConfig from the page's fields, within the studio's caps."""
+    """A SampleConfig from the page's fields, within the studio's caps. For MIDI models, a primer
+    or a melody to accompany comes as an uploaded MIDI file (base64)."""
     primer = body.get("primer") or None
     if primer is not None and not isinstance(primer, str):
         raise RequestError("primer must be ABC text")
+    primer_score = _score_of_midi(_midi_of({"midi": body["primer_midi"]})) if body.get("primer_midi") else None
+    accompany = _score_of_midi(_midi_of({"midi": body["accompany_midi"]})) if body.get("accompany_midi") else None
     try:
         return SampleConfig(
             count=_number(body, "count", int, 1, MAX_COUNT, 1),
@@ -189,6 +254,8 @@ def _sample_config(body: dict) -> SampleConfig:
             meter=_text(body, "meter"),
             tune_type=_text(body, "type"),
             form=_text(body, "form"),
+            primer_score=primer_score,
+            accompany=accompany,
         )
     except ConfigError as error:
         raise RequestError(error.message.replace("--", "")) from None

@@ -3,6 +3,7 @@ beside it, its bar count, and for a model of scores the notes of a piano roll.""
 
 from __future__ import annotations
 
+import base64
 import math
 
 from melody.checkpoint import Model
@@ -41,4 +42,9 @@ def tune_view(piece: Piece, model: Model, number: int) -> dict:
             "notes": [[n.pitch, round(n.start, 4), round(n.end, 4), n.voice] for n in score.notes],
             "bar_beats": float(score.bar_beats),
         }
+        view["tracks"] = [
+            {"name": score.voice_name(v) or f"voice {v + 1}", "program": score.programs[v], "drums": score.is_drum(v)}
+            for v in range(score.voices)
+        ]
+        view["midi"] = base64.b64encode(piece.midi).decode("ascii")  # downloads and audio: one track per voice
     return view

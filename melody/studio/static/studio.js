@@ -49,8 +49,29 @@ function saveTunes() {
 }
 
 // ---- composing --------------------------------------------------------------------------------
-function composeRequest() {
+// A chosen file as base64 (for a MIDI model's primer or the melody it accompanies), or null.
+async function fileBase64(id) {
+  const file = $(id).files && $(id).files[0];
+  if (!file) return null;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+async function composeRequest() {
   const value = (id) => $(id).value.trim();
+  if (modelKind() === "score") {
+    return {
+      model: value("#model"),
+      temperature: Number(value("#temperature")),
+      top_p: Number(value("#top-p")),
+      seed: value("#seed") === "" ? null : Number(value("#seed")),
+      count: Number(value("#count") || 1),
+      primer_midi: await fileBase64("#primer-midi"),
+      accompany_midi: await fileBase64("#accompany-midi"),
+    };
+  }
   return {
     model: value("#model"),
     type: value("#type") || null,
@@ -73,7 +94,7 @@ async function compose(event) {
   line.textContent = `request ${number}: sending`;
   $("#jobs").prepend(line);
   try {
-    const answer = await (await api("/api/compose", composeRequest())).json();
+    const answer = await (await api("/api/compose", await composeRequest())).json();
     listen(answer.job, number, line);
   } catch (error) {
     line.textContent = `request ${number}: not sent`;
@@ -145,6 +166,7 @@ function addCard(tune, after) {
   $("#empty").hidden = true;
   engrave(card, tune);
   if (tune.roll) drawRoll($(".roll", card), tune.roll);
+  if (tune.tracks) drawLegend($(".legend", card), tune.tracks);
   showVerdict(card, tune.problems || []);
   wireCard(card, tune);
   return card;
@@ -230,7 +252,8 @@ function continueFrom(card, tune) {
 
 // ---- hearing ----------------------------------------------------------------------------------
 async function fetchFile(tune, kind) {
-  const response = await api(`/api/export/${kind}`, {abc: tune.abc});
+  const ownFile = tune.midi && (kind === "mid" || kind === "wav");  // a MIDI piece: its own tracks
+  const response = await api(`/api/export/${kind}`, ownFile ? {midi: tune.midi} : {abc: tune.abc});
   const disposition = response.headers.get("Content-Disposition") || "";
   const name = (/filename="([^"]+)"/.exec(disposition) || [null, `tune.${kind}`])[1];
   return {blob: await response.blob(), name, seconds: Number(response.headers.get("X-Melody-Seconds"))};
@@ -354,6 +377,40 @@ function drawRoll(box, roll) {
   box.hidden = false;
 }
 
+// One swatch per track, in the roll's colours: which line is the melody, which the bass.
+function drawLegend(box, tracks) {
+  box.replaceChildren();
+  tracks.forEach((track, voice) => {
+    const item = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `swatch voice-${voice % 5}`;
+    item.append(swatch, document.createTextNode(track.drums ? `${track.name} (drums)` : track.name));
+    box.append(item);
+  });
+  box.hidden = tracks.length === 0;
+}
+
+// ---- the model's own controls -----------------------------------------------------------------
+let modelKinds = {};
+
+function modelKind() {
+  const about = modelKinds[$("#model").value];
+  return about ? about.kind : "abc";
+}
+
+// ABC models get tune types, forms and an ABC primer; MIDI models a .mid primer and, when they
+// know their voices' roles, a melody to accompany.
+function showModelControls() {
+  const about = modelKinds[$("#model").value] || {kind: "abc", voices: [], accompanies: false};
+  const score = about.kind === "score";
+  for (const element of document.querySelectorAll(".abc-only")) element.hidden = score;
+  for (const element of document.querySelectorAll(".score-only")) element.hidden = !score;
+  for (const element of document.querySelectorAll(".accompany-only")) element.hidden = !(score && about.accompanies);
+  const voices = $("#model-voices");
+  voices.hidden = !(score && about.voices.length);
+  voices.textContent = score && about.voices.length ? `writes ${about.voices.join(", ")}` : "";
+}
+
 // ---- start ------------------------------------------------------------------------------------
 async function start() {
   for (const [slider, shown, digits] of [["#temperature", "#temperature-shown", 2], ["#top-p", "#top-p-shown", 2]]) {
@@ -368,6 +425,9 @@ async function start() {
     const answer = await (await api("/api/models")).json();
     for (const name of answer.models) $("#model").append(new Option(name, name, false, name === answer.default));
     for (const type of answer.types) $("#type").append(new Option(type, type));
+    modelKinds = answer.kinds || {};
+    $("#model").addEventListener("change", showModelControls);
+    showModelControls();
   } catch (error) {
     showError(`cannot list the models: ${error.message}`);
   }

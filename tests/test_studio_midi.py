@@ -1,0 +1,113 @@
+"""The studio with a MIDI model, in a real browser: the controls an event model understands, one
+roll colour per track with a legend naming the tracks, and downloads with one track per voice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pretty_midi
+import pytest
+
+from melody.cli import main
+from tests.conftest import DATA
+from tests.test_studio import CHROMIUM, free_port
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs a chromium browser (Debian: apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    flags = ["--hidden-size", "48", "--embed-dim", "16", "--batch-size", "4", "--seq-len", "64", "--lr", "0.01"]
+    assert main(["train", str(DATA / "songs"), "--out", str(models / "songs"), "--max-steps", "30", *flags]) == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "melody", "serve", "--port", str(port), "--models", str(models)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            kinds = json.loads(urllib.request.urlopen(url + "api/models", timeout=2).read())["kinds"]
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"melody serve did not start: {process.stdout.read()}")
+            time.sleep(0.2)
+    assert kinds["songs"] == {
+        "tokenizer": "midi",
+        "kind": "score",
+        "voices": ["MELODY", "BRIDGE", "PIANO"],
+        "accompanies": True,
+    }
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def page(studio):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        opened = context.new_page()
+        problems = []
+        opened.on("pageerror", lambda error: problems.append(str(error)))
+        opened.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        opened.goto(studio)
+        opened.locator("#model option[value='songs']").wait_for(state="attached")
+        yield opened
+        context.close()
+        browser.close()
+        assert not problems, problems
+
+
+def test_a_midi_model_composes_with_one_roll_colour_per_track(page, tmp_path):
+    page.select_option("#model", "songs")
+    assert page.locator("#type").is_hidden() and page.locator("#primer").is_hidden()
+    assert page.locator("#accompany-midi").is_visible() and "MELODY" in page.locator("#model-voices").text_content()
+    page.fill("#seed", "3")
+    page.click("#compose")
+    card = page.locator(".tune").first
+    card.locator(".roll svg").wait_for(timeout=60_000)
+    for voice in range(3):
+        assert card.locator(f".roll rect.voice-{voice}").count() > 0
+    assert card.locator(".roll rect.voice-3").count() == 0
+    assert card.locator(".legend li").all_text_contents() == ["MELODY", "BRIDGE", "PIANO"]
+    colours = card.locator(".legend .swatch").evaluate_all("s => s.map(e => getComputedStyle(e).backgroundColor)")
+    assert len(set(colours)) == 3
+    with page.expect_download() as download:
+        card.locator(".downloads button[data-kind='mid']").click()
+    path = tmp_path / "piece.mid"
+    download.value.save_as(path)
+    assert [i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments] == ["MELODY", "BRIDGE", "PIANO"]
+
+
+def test_the_studio_accompanies_an_uploaded_melody(page, tmp_path):
+    tune = tmp_path / "tune.mid"
+    shutil.copy(DATA / "songs" / "song_001_bwv347.mid", tmp_path / "song.mid")
+    assert main(["convert", str(DATA / "folk_sample.abc"), str(tune), "--tune", "2"]) == 0
+    page.select_option("#model", "songs")
+    page.set_input_files("#accompany-midi", str(tune))
+    page.fill("#seed", "1")
+    page.click("#compose")
+    card = page.locator(".tune").first
+    card.locator(".roll svg").wait_for(timeout=60_000)
+    given = [n.pitch for n in pretty_midi.PrettyMIDI(str(tune)).instruments[0].notes]
+    with page.expect_download() as download:
+        card.locator(".downloads button[data-kind='mid']").click()
+    download.value.save_as(tmp_path / "out.mid")
+    written = pretty_midi.PrettyMIDI(str(tmp_path / "out.mid")).instruments
+    assert [n.pitch for n in written[0].notes] == given and len(written) == 3
