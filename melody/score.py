@@ -11,6 +11,7 @@ from fractions import Fraction
 from functools import cached_property
 
 MIDI_PITCHES = range(0, 128)
+TONIC_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # a key's tonic by pitch class
 ACCENT_MARGIN = 5  # velocity: how much louder a bar's first notes are, on average, than any other place
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
 from melody.formats.abc_core import key_fifths, key_parts, normalize_key
-from melody.score import Note, Score
+from melody.score import TONIC_NAMES, Note, Score
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file
@@ -161,7 +161,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         starts = starts / resolution
         for start, end, pitch, velocity in zip(starts, ends, columns["pitch"], columns["velocity"]):
             notes.append(Note(float(start), float(end), int(pitch), max(1, int(velocity)), voice))
-    first_tempo = tempos[0][1] if tempos and tempos[0][0] <= shift + 1e-9 else 120.0
+    first_tempo = ([bpm for at, bpm in tempos if at <= shift + 1e-9] or [120.0])[-1]  # in force where the music starts
     changes = tuple((max(0.0, at - shift), bpm) for at, bpm in tempos if at > shift + 1e-9)
     names = tuple(_voice_name(track, voices) for track, _ in voices)
     reading = {
@@ -249,5 +249,4 @@ def _key_name(midi) -> str | None:
     if not -7 <= fifths <= 7:
         return None
     tonic = (fifths * 7 + (9 if minor else 0)) % 12
-    names = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-    return names[tonic] + ("m" if minor else "")
+    return TONIC_NAMES[tonic] + ("m" if minor else "")

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 from melody.errors import InputError
 from melody.roles import ROLES, by_role
-from melody.score import Note, Score, moved_note
+from melody.score import TONIC_NAMES, Note, Score, moved_note
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEPS_PER_BEAT = 12
@@ -32,7 +32,6 @@ NUMERATORS, DENOMINATORS = range(1, 13), (2, 4, 8, 16)
 TEMPO_STEP, TEMPOS = 8, range(40, 249, 8)
 VELOCITY_BINS = 8  # 128 / 8 = 16 velocities per bin
 MODES = ("major", "minor")
-TONIC_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 DEFAULT_VELOCITY = 90
 
 
