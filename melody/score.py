@@ -55,6 +55,21 @@ def moved_note(note: Note, by: float) -> Note:
     return Note(note.start + by, note.end + by, note.pitch, note.velocity, note.voice)
 
 
+def beat_seconds(tempo: float, tempos: tuple[tuple[float, float], ...] = ()):
+    """A function from beats to seconds under a starting tempo and later (beat, bpm) changes."""
+    changes = [(0.0, tempo)] + [(at, bpm) for at, bpm in tempos if at > 0]
+
+    def seconds(beat: float) -> float:
+        elapsed = 0.0
+        for (at, bpm), (until, _) in zip(changes, changes[1:] + [(float("inf"), 0.0)]):
+            elapsed += (min(beat, until) - at) * 60.0 / bpm
+            if beat <= until:
+                break
+        return elapsed
+
+    return seconds
+
+
 @dataclass(frozen=True)
 class Score:
     notes: tuple[Note, ...] = ()

@@ -32,11 +32,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def studio():
+def start_serve(*flags: str) -> tuple[str, subprocess.Popen]:
+    """`melody serve` on a free port, once it answers: its URL and process."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "melody", "serve", "--port", str(port)],
+        [sys.executable, "-m", "melody", "serve", "--port", str(port), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -46,12 +46,17 @@ def studio():
     while True:
         try:
             urllib.request.urlopen(url + "api/models", timeout=2).read()
-            break
+            return url, process
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"melody serve did not start: {process.stdout.read()}")
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def studio():
+    url, process = start_serve()
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pretty_midi
@@ -15,7 +12,7 @@ import pytest
 
 from melody.cli import main
 from tests.conftest import DATA
-from tests.test_studio import CHROMIUM, free_port
+from tests.test_studio import CHROMIUM, start_serve
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -28,24 +25,8 @@ def studio(tmp_path_factory):
     models = tmp_path_factory.mktemp("models")
     flags = ["--hidden-size", "48", "--embed-dim", "16", "--batch-size", "4", "--seq-len", "64", "--lr", "0.01"]
     assert main(["train", str(DATA / "songs"), "--out", str(models / "songs"), "--max-steps", "30", *flags]) == 0
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "melody", "serve", "--port", str(port), "--models", str(models)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            kinds = json.loads(urllib.request.urlopen(url + "api/models", timeout=2).read())["kinds"]
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"melody serve did not start: {process.stdout.read()}")
-            time.sleep(0.2)
+    url, process = start_serve("--models", str(models))
+    kinds = json.loads(urllib.request.urlopen(url + "api/models", timeout=10).read())["kinds"]
     assert kinds["songs"] == {
         "tokenizer": "midi",
         "kind": "score",

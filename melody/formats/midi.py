@@ -11,7 +11,7 @@ from pathlib import Path
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
 from melody.formats.abc_core import key_fifths, key_parts, normalize_key
-from melody.score import TONIC_NAMES, Note, Score
+from melody.score import TONIC_NAMES, Note, Score, beat_seconds
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file
@@ -38,14 +38,7 @@ def score_to_midi_bytes(score: Score) -> bytes:
         resolution = midi.resolution
         midi._tick_scales = [(round(at * resolution), 60.0 / (bpm * resolution)) for at, bpm in changes]
         midi._update_tick_to_time(round(max(score.duration, changes[-1][0]) * resolution) + 1)
-
-    def seconds(beat: float) -> float:
-        elapsed = 0.0
-        for (at, bpm), (until, _) in zip(changes, changes[1:] + [(float("inf"), 0.0)]):
-            elapsed += (min(beat, until) - at) * 60.0 / bpm
-            if beat <= until:
-                break
-        return elapsed
+    seconds = beat_seconds(tempo, tuple(changes[1:]))
 
     numerator, denominator = score.meter
     if 0 < numerator < 256 and 0 < denominator <= 128 and denominator & (denominator - 1) == 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from melody.errors import InputError
 from melody.roles import ROLES, by_role
-from melody.score import Note, Score
+from melody.score import Note, Score, beat_seconds
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEP_SECONDS = 0.01
@@ -41,21 +41,6 @@ def _vocabulary() -> list[str]:
     return list(SPECIALS) + sorted(tokens)
 
 
-def beat_seconds(score: Score):
-    """A function from beats to seconds under the score's tempo and its tempo changes."""
-    changes = [(0.0, score.tempo)] + [(at, bpm) for at, bpm in score.tempos if at > 0]
-
-    def seconds(beat: float) -> float:
-        elapsed = 0.0
-        for (at, bpm), (until, _) in zip(changes, changes[1:] + [(float("inf"), 0.0)]):
-            elapsed += (min(beat, until) - at) * 60.0 / bpm
-            if beat <= until:
-                break
-        return elapsed
-
-    return seconds
-
-
 class PerformanceTokenizer(Tokenizer):
     name = "performance"
     piece_kind = "score"
@@ -72,7 +57,7 @@ class PerformanceTokenizer(Tokenizer):
 
     def _steps(self, score: Score) -> list[tuple[int, int, int, int, int]]:
         """(start step, end step, pitch, velocity bin, voice) of each note, in 10 ms steps."""
-        seconds = beat_seconds(score)
+        seconds = beat_seconds(score.tempo, score.tempos)
         notes = []
         for n in score.notes:
             if n.voice >= MAX_VOICES:
