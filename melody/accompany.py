@@ -17,20 +17,9 @@ from dataclasses import replace
 import numpy as np
 
 from melody.errors import ConfigError
+from melody.roles import melody_voice
 from melody.score import Note, Score
 from melody.tokenizers.events import STEPS_PER_BEAT, TEMPOS, velocity_bin
-
-
-def melody_of(score: Score) -> Score:
-    """The voice of `score` that carries the tune (by role), alone, as voice 0."""
-    from melody.roles import keep_tracks
-
-    if score.voices == 1:
-        return score
-    try:
-        return keep_tracks(score, ("melody",))
-    except ValueError:
-        return score.melody()
 
 
 class Accompanist:
@@ -48,7 +37,7 @@ class Accompanist:
             raise ConfigError("--accompany needs a model that writes more than the melody")
         self.tokenizer, self.vocab = tokenizer, tokenizer.vocab
         self.index = tokenizer.index
-        self.melody = melody_of(melody)
+        self.melody = melody_voice(melody)
         arranged = tokenizer._arranged(replace(self.melody, programs=(0,), names=(), drums=()))
         self.shift = arranged.notes[0].start - self.melody.notes[0].start if self.melody.notes else 0.0
         numerator, denominator = arranged.meter
@@ -68,6 +57,7 @@ class Accompanist:
         self.onsets = sorted(onsets.items())
         self.end_bar = max(round(n.end * STEPS_PER_BEAT) - 1 for n in arranged.notes) // self.bar_steps
         self.next = 0  # index into onsets of the next melody onset to play
+        self.played = 0  # of that onset's notes, how many are in the piece
         self.bar, self.position, self.voice, self.velocity = -1, 0, 0, None
         self.started = False
         size = len(self.vocab)
@@ -142,9 +132,9 @@ class Accompanist:
             start, notes = self.onsets[self.next]
             here = self.bar * self.bar_steps + self.position
             if here == start:
-                self._played = getattr(self, "_played", 0) + 1
-                if self._played == len(notes):
-                    self.next, self._played = self.next + 1, 0
+                self.played += 1
+                if self.played == len(notes):
+                    self.next, self.played = self.next + 1, 0
 
     def piece(self, score: Score) -> Score:
         """The decoded piece with the melody's voice replaced by the melody exactly as given, on the

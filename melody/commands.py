@@ -225,7 +225,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
 
     from melody.console import err
     from melody.corpus import load_corpus
-    from melody.corpus_report import file_label, score_corpus_report
+    from melody.corpus_report import score_corpus_report
 
     with counting_progress("reading corpus") as update:
         corpus = load_corpus(args.corpus, "score", progress=update, files=files, choice=track_choice(args))
@@ -244,7 +244,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
         tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         fit = f"{row['grid_fit']:.0%}" + ("" if row["on_grid"] else " [yellow]off grid[/]")
         meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}, bar 1 at beat {row['first_bar_line_beats']:g}"
-        table.add_row(file_label(row["file"]), tracks, fit, meter, tempo)
+        table.add_row(Path(row["file"]).name, tracks, fit, meter, tempo)
     err.print(table)
     summary = report["summary"]
     totals = Table(title="corpus", show_header=False)

@@ -163,19 +163,10 @@ def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tupl
     if kind == "score":
         return [score], dict(score.dropped), []
     from melody.formats.abc_writer import score_to_abc
+    from melody.roles import melody_voice
 
-    text, reason = normalize_tune(score_to_abc(_melody_voice(score), title))  # a tune is one line
+    text, reason = normalize_tune(score_to_abc(melody_voice(score), title))  # a tune is one line
     return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
-
-
-def _melody_voice(score: Score) -> Score:
-    """The voice whose role is the melody (roles.py), else `Score.melody()`'s guess."""
-    from melody.roles import keep_tracks
-
-    try:
-        return keep_tracks(score, ("melody",)) if score.voices > 1 else score
-    except ValueError:
-        return score.melody()
 
 
 def _read_one(job: tuple) -> tuple[list, dict, str | None, list[str], list | None]:

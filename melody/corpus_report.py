@@ -5,7 +5,6 @@ declared and as found, tempi, and what will be skipped and why."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from melody.formats.midi_grid import FITS_GRID
 from melody.score import Score, pitch_name
@@ -72,7 +71,3 @@ def score_corpus_report(pieces: list[Score], sources: list[str], failed: list[tu
     elif rows and melodies >= 0.9 * len(rows):
         summary["advice"] = "--tokenizer abc would learn the melody track alone (a tune, as ABC)"
     return {"files": rows, "summary": summary}
-
-
-def file_label(path: str) -> str:
-    return Path(path).name

@@ -59,6 +59,17 @@ def by_role(score: Score) -> Score:
     return _voices_taken(score, order)
 
 
+def melody_voice(score: Score) -> Score:
+    """The voice whose role is the melody, alone as voice 0 (else `Score.melody()`'s guess): what an
+    ABC model learns of a MIDI file, and what --accompany plays."""
+    if score.voices == 1:
+        return score
+    try:
+        return keep_tracks(score, ("melody",))
+    except ValueError:
+        return score.melody()
+
+
 def keep_tracks(score: Score, wanted: tuple[str, ...]) -> Score:
     """Only the voices named in `wanted` by track name or by role (any case): `--tracks melody,piano`.
     Raises ValueError when none is left."""

@@ -4,6 +4,7 @@ picture after composing (the README's screenshot comes from here)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -72,18 +73,26 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page(browser, studio):
+@contextlib.contextmanager
+def watched_page(browser, url: str, model_option: str = "#model option"):
+    """A page of the studio once its model list has come; on leaving, no script error, no refused
+    resource and no content-policy violation may have happened."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
     opened = context.new_page()
     problems = []
     opened.on("pageerror", lambda error: problems.append(str(error)))
     opened.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    opened.goto(studio)
-    opened.locator("#model option").first.wait_for(state="attached")
+    opened.goto(url)
+    opened.locator(model_option).first.wait_for(state="attached")
     yield opened
     context.close()
-    assert not problems, problems  # no script error, no refused resource, no content-policy violation
+    assert not problems, problems
+
+
+@pytest.fixture
+def page(browser, studio):
+    with watched_page(browser, studio) as opened:
+        yield opened
 
 
 def compose(page, count=1, seed=None, primer=None, model=None):

@@ -4,15 +4,15 @@ roll colour per track with a legend naming the tracks, and downloads with one tr
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 
 import pretty_midi
 import pytest
 
 from melody.cli import main
+from tests import test_studio
 from tests.conftest import DATA
-from tests.test_studio import CHROMIUM, start_serve
+from tests.test_studio import CHROMIUM, start_serve, watched_page
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -38,21 +38,13 @@ def studio(tmp_path_factory):
     process.wait(timeout=10)
 
 
+browser = test_studio.browser  # one chromium for this module too
+
+
 @pytest.fixture
-def page(studio):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-        opened = context.new_page()
-        problems = []
-        opened.on("pageerror", lambda error: problems.append(str(error)))
-        opened.on("console", lambda message: message.type == "error" and problems.append(message.text))
-        opened.goto(studio)
-        opened.locator("#model option[value='songs']").wait_for(state="attached")
+def page(browser, studio):
+    with watched_page(browser, studio, "#model option[value='songs']") as opened:
         yield opened
-        context.close()
-        browser.close()
-        assert not problems, problems
 
 
 def test_a_midi_model_composes_with_one_roll_colour_per_track(page, tmp_path):
@@ -78,7 +70,6 @@ def test_a_midi_model_composes_with_one_roll_colour_per_track(page, tmp_path):
 
 def test_the_studio_accompanies_an_uploaded_melody(page, tmp_path):
     tune = tmp_path / "tune.mid"
-    shutil.copy(DATA / "songs" / "song_001_bwv347.mid", tmp_path / "song.mid")
     assert main(["convert", str(DATA / "folk_sample.abc"), str(tune), "--tune", "2"]) == 0
     page.select_option("#model", "songs")
     page.set_input_files("#accompany-midi", str(tune))
