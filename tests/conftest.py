@@ -52,7 +52,12 @@ def abc2midi_errors(abc_path: Path, tmp_path: Path) -> list[str]:
     return [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
 
 
-needs_abc2midi = pytest.mark.skipif(
+_skip_without_abc2midi = pytest.mark.skipif(
     shutil.which("abc2midi") is None and not os.environ.get("CI"),  # in CI a missing abc2midi fails
     reason="abc2midi (Debian package abcmidi) not installed",
 )
+
+
+def needs_abc2midi(test):
+    """Marks a test that calls Debian's abc2midi (pytest -m abc2midi) and skips it where none is installed."""
+    return pytest.mark.abc2midi(_skip_without_abc2midi(test))

@@ -24,6 +24,7 @@ def test_every_fixture_tune_abc2midi_plays_sounds_the_same_with_us(name):
     assert played and all(verdict == "same" for verdict, _ in played), [v for v in played if v[0] != "same"]
 
 
+@pytest.mark.slow
 @needs_abc2midi
 def test_the_folk_collections_sound_as_abc2midi_plays_them():
     counts = Counter()

@@ -3,6 +3,8 @@ tiny inputs: the song fixture builder, the pretty_midi measure of a folder, and 
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -19,23 +21,27 @@ def _bench(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_song_fixtures_builds_a_folder_with_its_truth(tmp_path):
     _bench("bench/song_fixtures.py", str(tmp_path / "songs"), "3", "--declare", "1/4")
     truth = json.loads((tmp_path / "songs" / "truth.json").read_text())
     assert len(truth) == 3 and {t["declared"] for t in truth.values()} == {"1/4"}
 
 
+@pytest.mark.slow
 def test_midi_songs_measures_a_folder_with_pretty_midi():
     figures = json.loads(_bench("bench/midi_songs.py", str(DATA / "songs")))[str(DATA / "songs")]
     assert figures["files"] == 8 and figures["on_grid_%"] == 100.0 and figures["in_scale_%"] > 80
 
 
+@pytest.mark.slow
 def test_midi_ingest_runs_on_the_song_fixtures(tmp_path):
     report = json.loads(_bench("bench/midi_ingest.py", str(DATA / "songs")))
     assert report["files"] == 8 and report["round_trip_exact_pieces"] == "8/8"
     assert "miditok_remi_seconds" in report
 
 
+@pytest.mark.slow
 def test_midi_grid_compares_the_reader_with_the_truth():
     figures = json.loads(_bench("bench/midi_grid.py", str(DATA / "songs")))
     assert figures["files"] == 8 and figures["meter_and_bar_lines_found_%"] == 100.0

@@ -30,6 +30,7 @@ def _fitted(name: str):
 TOKENIZERS = {name: _fitted(name) for name in ("char", "abc", "midi")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TOKENIZERS))
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -49,6 +50,7 @@ def _gradients_after_one_step(rank: int, world: int, port: int, cache: str, out:
     distributed.stop()
 
 
+@pytest.mark.slow
 def test_two_process_gradients_equal_one_process_on_the_same_global_batch(tmp_path):
     cache = str(tmp_path / "cache")
     _gradients_after_one_step(0, 1, _free_port(), cache, str(tmp_path))
@@ -62,6 +64,7 @@ def test_two_process_gradients_equal_one_process_on_the_same_global_batch(tmp_pa
             torch.testing.assert_close(shared[name], single[name], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_write_one_checkpoint_that_loads_alone(tmp_path):
     run = tmp_path / "run"
     command = [

@@ -27,6 +27,7 @@ def test_chorale_midi_through_our_abc_gives_the_same_notes(name, tmp_path):
     assert _steps(_read_back(abc)) == _steps(score.quantize(12))
 
 
+@pytest.mark.slow
 def test_folk_melodies_through_our_abc_keep_at_least_99_percent_of_notes():
     tunes, _ = read_abc_file(FOLK_SAMPLE)
     kept = total = 0

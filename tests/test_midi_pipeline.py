@@ -65,6 +65,7 @@ def test_transposition_moves_each_piece_as_a_whole_and_stays_in_range():
     assert max(tokenizer.pitch_of[same]) <= 127
 
 
+@pytest.mark.slow
 def test_train_and_generate_with_a_midi_model(midi_folder, tmp_path, capsys):
     run, out = tmp_path / "run", tmp_path / "out"
     argv = [

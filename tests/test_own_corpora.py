@@ -71,6 +71,7 @@ def test_a_midi_folder_gives_an_abc_model_each_tune_melody_with_its_pickup(midi_
     assert corpus["pieces"] == 12 and corpus["unclean"] <= 1  # every bar full, pickups kept
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokenizer", ["char", "abc", "midi"])
 def test_models_of_every_tokenizer_generate_without_a_traceback(tokenizer, tmp_path, capsys):
     corpus = str(DATA / "bwv66.6.mid") if tokenizer == "midi" else str(FOLK_SAMPLE)

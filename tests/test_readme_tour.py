@@ -75,6 +75,7 @@ def test_readme_has_a_tour():
     assert len(commands) >= 30 and {c.split()[1] for c in commands} >= {"generate", "train", "play", "evaluate"}
 
 
+@pytest.mark.slow
 def test_every_tour_command_runs(tmp_path, monkeypatch, capsys):
     import melody.preview as preview
     import melody.studio as studio

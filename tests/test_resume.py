@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -70,6 +71,7 @@ def _losses(run_dir):
     return [by_step[s] for s in sorted(by_step)]
 
 
+@pytest.mark.slow
 def test_interrupted_and_resumed_in_a_new_process_equals_one_uninterrupted_run(tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     subprocess.run(_command(straight), check=True, capture_output=True, env=_env(), timeout=300)
@@ -84,6 +86,7 @@ def test_interrupted_and_resumed_in_a_new_process_equals_one_uninterrupted_run(t
     assert _losses(straight) == _losses(resumed) and len(_losses(straight)) == STEPS
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_always_leaves_a_checkpoint_that_loads_and_resumes(tmp_path):
     run_dir = tmp_path / "run"
     chance = random.Random(7)

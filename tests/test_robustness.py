@@ -234,6 +234,7 @@ _notes = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_notes, min_size=1, max_size=25), st.sampled_from([(4, 4), (3, 4), (6, 8), (2, 2), (5, 8)]))
 def test_fuzz_abc_writer_round_trips_through_music21(notes, meter):
@@ -248,6 +249,7 @@ def test_fuzz_abc_writer_round_trips_through_music21(notes, meter):
     assert back.duration <= score.duration + float(score.bar_beats)  # (real music round-trips exactly)
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=12))
 def test_fuzz_mutated_real_midi_files(tmp_path, mutations):

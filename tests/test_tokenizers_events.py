@@ -48,6 +48,7 @@ def test_decoding_repairs_what_a_model_may_write():
     assert [(n.start, n.end, n.pitch) for n in notes] == [(1, 19 / 12, 60), (2, 3, 64), (3, 6, 67)]
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.integers(min_value=-5, max_value=len(TOKENIZER) + 5), max_size=200))
 def test_any_id_sequence_decodes_without_error(ids):
