@@ -2,7 +2,7 @@
 
 import sys
 
-from melody.cli import main
+from melody.cli.program import main
 
 if __name__ == "__main__":
     sys.exit(main())

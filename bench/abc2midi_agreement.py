@@ -13,8 +13,8 @@ from collections import Counter
 
 from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.formats.abc import decode_abc_bytes
-from melody.formats.abc2midi import agreement
+from melody.formats.abc.abc2midi import agreement
+from melody.formats.abc.text import decode_abc_bytes
 
 EXCLUDED = ("not played", "abc2midi error")
 

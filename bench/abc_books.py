@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
+from melody.formats.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
 
 
 def abc_books(paths: list[str] | None = None) -> dict[str, list[Path]]:

@@ -16,9 +16,9 @@ import tempfile
 
 import torch
 
-from melody.data import prepare_corpus
-from melody.model import ModelConfig
-from melody.train import TrainConfig, Trainer
+from melody.network.model import ModelConfig
+from melody.training.data import prepare_corpus
+from melody.training.train import TrainConfig, Trainer
 
 
 def main() -> None:

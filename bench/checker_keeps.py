@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.formats.abc import decode_abc_bytes, file_header, normalize_tune, split_tunes
-from melody.formats.abc2midi import abc2midi_notes, fault
-from melody.validate import tune_problems
+from melody.formats.abc.abc2midi import abc2midi_notes, fault
+from melody.formats.abc.checker import tune_problems
+from melody.formats.abc.text import decode_abc_bytes, file_header, normalize_tune, split_tunes
 
 
 def verdict(raw: str, header: str) -> tuple[bool | None, bool, str]:

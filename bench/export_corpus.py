@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from melody.data import prepare_corpus, save_tokenized
+from melody.training.data import prepare_corpus, save_tokenized
 
 
 def main() -> None:

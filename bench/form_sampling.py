@@ -18,12 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from melody.checkpoint import load_model  # noqa: E402
-from melody.formats.abc2midi import abc2midi_complaints  # noqa: E402
-from melody.formats.abc_form import parse_form, tune_form  # noqa: E402
-from melody.formats.abc_lexer import tune_tokens  # noqa: E402
-from melody.generate import sample_with_reasons  # noqa: E402
-from melody.sample import SampleConfig  # noqa: E402
+from melody.formats.abc.abc2midi import abc2midi_complaints  # noqa: E402
+from melody.formats.abc.form import tune_form
+from melody.formats.abc.lexer import tune_tokens  # noqa: E402
+from melody.music.tunes import parse_form
+from melody.network.checkpoint import load_model  # noqa: E402
+from melody.sampling.pieces import sample_with_reasons  # noqa: E402
+from melody.sampling.sampler import SampleConfig  # noqa: E402
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 
-from melody.data import prepare_corpus
+from melody.training.data import prepare_corpus
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from melody.corpus import load_corpus
-from melody.corpus_report import score_corpus_report
+from melody.formats.corpus import load_corpus
+from melody.formats.corpus_report import score_corpus_report
 
 
 def main(folder: Path) -> dict:

@@ -19,10 +19,10 @@ import sys
 import tempfile
 import time
 
-from melody.corpus import corpus_files, load_corpus
-from melody.data import prepare_corpus
+from melody.formats.corpus import corpus_files, load_corpus
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
 from melody.tokenizers.events import EventTokenizer
+from melody.training.data import prepare_corpus
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
-from melody.formats.abc import read_abc_file, tune_to_abc  # noqa: E402
-from melody.formats.abc_lexer import tune_tokens  # noqa: E402
-from melody.formats.abc_player import tokens_to_score  # noqa: E402
+from melody.formats.abc.checker import clean_tunes  # noqa: E402
+from melody.formats.abc.lexer import tune_tokens  # noqa: E402
+from melody.formats.abc.player import tokens_to_score  # noqa: E402
+from melody.formats.abc.text import read_abc_file, tune_to_abc  # noqa: E402
+from melody.formats.corpus import FOLK_COLLECTIONS, music21_corpus_dir  # noqa: E402
 from melody.formats.midi import midi_to_score  # noqa: E402
-from melody.validate import clean_tunes  # noqa: E402
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from melody.model import stream_bits
+from melody.network.model import stream_bits
 
 
 class MitModel(nn.Module):
@@ -38,7 +38,7 @@ class MitModel(nn.Module):
 
 def load_char_corpus(args):
     """The char-tokenized corpus: from a cache file (no music21 needed) or read and cached."""
-    from melody.data import load_tokenized, prepare_corpus
+    from melody.training.data import load_tokenized, prepare_corpus
 
     if args.cache:
         corpus = load_tokenized(args.cache)

@@ -24,19 +24,20 @@ from pathlib import Path
 
 from abc_books import abc_books  # beside this script; it puts the repository on the path
 
-from melody.convert import read_notation, write_score
 from melody.errors import MelodyError
-from melody.formats.abc import read_abc_file, tune_to_abc
-from melody.formats.abc_core import TICKS, LexError, meter_pair
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import tokens_to_score
-from melody.formats.abc_state import TuneState
-from melody.validate import clean_tunes
+from melody.formats.abc.checker import clean_tunes
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.state import TuneState
+from melody.formats.abc.syntax import TICKS, LexError
+from melody.formats.abc.text import read_abc_file, tune_to_abc
+from melody.formats.convert import read_notation, write_score
+from melody.music.theory import meter_pair
 
 
 def shape(abc: str) -> tuple:
     """(meter, pickup in beats, notes on a 1/48-beat grid) of a tune as our player plays it."""
-    from melody.formats.abc import normalize_tune
+    from melody.formats.abc.text import normalize_tune
 
     canonical, _ = normalize_tune(abc.split("\n", 1)[1] if abc.startswith("X:") else abc)
     tokens = tune_tokens(canonical)

@@ -19,8 +19,8 @@ import time
 
 import torch
 
-from melody.checkpoint import load_model
-from melody.sample import SampleConfig, draw, filter_logits, sample_ids, warm_up_ids
+from melody.network.checkpoint import load_model
+from melody.sampling.sampler import SampleConfig, draw, filter_logits, sample_ids, warm_up_ids
 
 
 def refeed_tokens(model, max_tokens: int, seed: int) -> int:
@@ -43,8 +43,8 @@ def constraint_microseconds(model, pieces: list[list[int]]) -> float | None:
     """Microseconds per tune per token for the constraint alone (mask lookup and state update), the
     pieces fed side by side as the sampler does, masks already cached: on a GPU this Python work,
     not the network, is what each extra tune in a batch costs."""
-    from melody.formats.abc_state import TuneState
-    from melody.sample import _constraint
+    from melody.formats.abc.state import TuneState
+    from melody.sampling.sampler import _constraint
 
     tokenizer = model.tokenizer
     if tokenizer.name != "abc":

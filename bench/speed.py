@@ -21,11 +21,11 @@ import time
 
 import torch
 
-from melody.checkpoint import Model
-from melody.data import load_tokenized, prepare_corpus
-from melody.model import ModelConfig, SequenceModel
-from melody.sample import SampleConfig, sample_ids
-from melody.train import TrainConfig, Trainer, pick_device
+from melody.network.checkpoint import Model
+from melody.network.model import ModelConfig, SequenceModel
+from melody.sampling.sampler import SampleConfig, sample_ids
+from melody.training.data import load_tokenized, prepare_corpus
+from melody.training.train import TrainConfig, Trainer, pick_device
 
 
 def trainer_speed(corpus, model_config, args, batch_size: int, seq_len: int, compile: bool = False) -> float:

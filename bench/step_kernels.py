@@ -16,7 +16,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from melody.checkpoint import load_model
+from melody.network.checkpoint import load_model
 
 
 def step_ms(linears, head, embed, ids, state, repeats=5, steps=30) -> float:

@@ -65,9 +65,9 @@ def page_times(port: int, model: str, seeds: list[int]) -> list[float]:
 
 
 def library_times(model_name: str, seeds: list[int]) -> list[float]:
-    from melody.checkpoint import load_model
-    from melody.generate import sample_with_reasons
-    from melody.sample import SampleConfig
+    from melody.network.checkpoint import load_model
+    from melody.sampling.pieces import sample_with_reasons
+    from melody.sampling.sampler import SampleConfig
 
     model = load_model(model_name)
     sample_with_reasons(model, SampleConfig(count=1, seed=seeds[0]))  # warm

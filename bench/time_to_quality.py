@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from melody.data import prepare_corpus
-from melody.model import ModelConfig
-from melody.train import TrainConfig, Trainer
+from melody.network.model import ModelConfig
+from melody.training.data import prepare_corpus
+from melody.training.train import TrainConfig, Trainer
 
 
 def melody_time_to(target: float, corpus, check_every: int, limit_minutes: float) -> dict:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from melody.data import load_tokenized
-from melody.model import ModelConfig
-from melody.train import TrainConfig, Trainer
+from melody.network.model import ModelConfig
+from melody.training.data import load_tokenized
+from melody.training.train import TrainConfig, Trainer
 
 
 def main() -> None:

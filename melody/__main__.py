@@ -2,6 +2,6 @@
 
 import sys
 
-from melody.cli import main
+from melody.cli.program import main
 
 sys.exit(main())

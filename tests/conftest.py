@@ -25,9 +25,9 @@ def private_cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> dict:
     """A small LSTM trained for a few dozen steps on real folk tunes: enough to test the plumbing."""
-    from melody.data import prepare_corpus
-    from melody.model import ModelConfig
-    from melody.train import TrainConfig, Trainer
+    from melody.network.model import ModelConfig
+    from melody.training.data import prepare_corpus
+    from melody.training.train import TrainConfig, Trainer
 
     corpus = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
     run_dir = tmp_path_factory.mktemp("tiny_run")

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from melody.corpus import FOLK_COLLECTIONS, music21_corpus_dir
-from melody.formats.abc import decode_abc_bytes, read_abc_text
-from melody.formats.abc2midi import agreement
+from melody.formats.abc.abc2midi import agreement
+from melody.formats.abc.text import decode_abc_bytes, read_abc_text
+from melody.formats.corpus import FOLK_COLLECTIONS, music21_corpus_dir
 from tests.conftest import DATA, needs_abc2midi
 
 SAMPLE_FILES = 3  # of each folk collection, in CI; bench/abc2midi_agreement.py reads them all

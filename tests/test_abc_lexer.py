@@ -4,8 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from melody.formats.abc import read_abc_file
-from melody.formats.abc_lexer import (
+from melody.formats.abc.lexer import (
     LexError,
     body_tokens,
     explicit_repeat_starts,
@@ -15,6 +14,7 @@ from melody.formats.abc_lexer import (
     tokens_to_abc,
     tune_tokens,
 )
+from melody.formats.abc.text import read_abc_file
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
 JIG = "T:Jig\nM:6/8\nL:1/8\nK:D mixolydian\n|:A|d2e f>ga|(3bag ~f2e|1 d3 d2:|2 d3-d2||\n"
@@ -105,7 +105,7 @@ def test_repeats_that_only_a_later_close_implies_are_opened_explicitly():
 
 
 def test_opened_repeats_play_the_same_notes():
-    from melody.formats.abc_player import tokens_to_score
+    from melody.formats.abc.player import tokens_to_score
 
     assert tokens_to_score(explicit_repeat_starts(IMPLIED_REPEATS)) == tokens_to_score(IMPLIED_REPEATS)
     assert len(tokens_to_score(IMPLIED_REPEATS).notes) == 13  # G d G d c B c B A G C G C
@@ -130,7 +130,7 @@ def test_opened_repeats_play_the_same_in_abc2midi_without_its_warnings(tmp_path)
 
 
 def test_a_chord_takes_its_length_after_the_bracket():
-    from melody.formats.abc_player import tokens_to_score
+    from melody.formats.abc.player import tokens_to_score
 
     tokens = body_tokens("[CE]2 D|")
     assert tokens == ["[", "C", "E", "]", "2", "D", "|"]

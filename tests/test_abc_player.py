@@ -3,12 +3,12 @@ the same notes abc2midi plays, where it is installed."""
 
 import pytest
 
-from melody.formats.abc import normalize_tune, read_abc_file, tune_to_abc
-from melody.formats.abc_core import key_signature
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import tokens_to_score
+from melody.formats.abc.checker import tune_problems
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.text import normalize_tune, read_abc_file, tune_to_abc
 from melody.formats.midi import import_pretty_midi
-from melody.validate import tune_problems
+from melody.music.theory import key_signature
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
 
@@ -114,7 +114,7 @@ def test_same_notes_as_abc2midi(tmp_path):
 
 
 def test_a_tune_the_tokens_cannot_read_raises():
-    from melody.formats.abc_lexer import LexError
+    from melody.formats.abc.lexer import LexError
 
     with pytest.raises(LexError):
         tune_tokens("T:a\nM:2/4\nL:1/8\nK:C\nC2 @ D2|]\n")

@@ -3,12 +3,12 @@ tiny inputs: the song fixture builder, the pretty_midi measure of a folder, and 
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import DATA
 

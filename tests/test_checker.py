@@ -3,8 +3,8 @@ abc2midi is installed our verdict agrees with it."""
 
 import subprocess
 
-from melody.formats.abc import read_abc_file, tune_to_abc
-from melody.validate import tune_problems
+from melody.formats.abc.checker import tune_problems
+from melody.formats.abc.text import read_abc_file, tune_to_abc
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
 
@@ -63,8 +63,8 @@ def test_a_quintuplet_in_compound_meter_takes_the_time_of_three_as_abc2midi_read
 def test_a_duration_that_does_not_divide_into_ticks_stays_exact():
     from fractions import Fraction
 
-    from melody.formats.abc_core import TICKS, ticks
-    from melody.formats.abc_core import times as _times
+    from melody.formats.abc.syntax import TICKS, ticks
+    from melody.formats.abc.syntax import times as _times
 
     assert ticks(Fraction(3, 8)) == 3 * TICKS // 8 and type(ticks(Fraction(3, 8))) is int
     eleventh = _times(TICKS, Fraction(1, 11))

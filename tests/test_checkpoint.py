@@ -4,9 +4,9 @@ import pickle
 import pytest
 import torch
 
-from melody.checkpoint import load_model, load_train_state, resolve_model_path, save_model_file, shipped_models
 from melody.errors import ModelFileError
-from melody.model import ModelConfig, SequenceModel
+from melody.network.checkpoint import load_model, load_train_state, resolve_model_path, save_model_file, shipped_models
+from melody.network.model import ModelConfig, SequenceModel
 
 
 def test_fp16_model_file_loads_back_close_to_the_original(tiny_run, tmp_path):

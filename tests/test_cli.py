@@ -7,8 +7,8 @@ import sys
 import pretty_midi
 import pytest
 
-from melody.cli import main
-from melody.formats.abc import abc_to_stream
+from melody.cli.program import main
+from melody.formats.abc.text import abc_to_stream
 from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS, needs_abc2midi
 
 
@@ -53,7 +53,7 @@ def test_generated_tunes_parse_and_their_midi_holds_at_least_16_notes(generated)
 
 @needs_abc2midi
 def test_abc2midi_accepts_all_eight_with_every_bar_full(generated):
-    from melody.formats.abc2midi import abc2midi_complaints
+    from melody.formats.abc.abc2midi import abc2midi_complaints
 
     for piece in generated["pieces"]:
         assert piece["problems"] == []
@@ -188,7 +188,7 @@ def test_version_and_suggestions_for_mistyped_commands_and_flags(capsys):
 
 
 def test_doctor_names_the_missing_piece(monkeypatch):
-    from melody import doctor
+    from melody.audio import doctor
 
     monkeypatch.setattr(doctor, "_module", lambda name: name != "sounddevice")
     assert "pip install sounddevice" in doctor._audio_advice()

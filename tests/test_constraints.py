@@ -5,13 +5,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from melody.checkpoint import Model
-from melody.constraints import Constraint
-from melody.formats.abc import read_abc_file
-from melody.formats.abc_state import TuneState, check_tokens
-from melody.generate import sample_pieces
-from melody.model import ModelConfig, SequenceModel
-from melody.sample import SampleConfig, sample_ids
+from melody.formats.abc.state import TuneState, check_tokens
+from melody.formats.abc.text import read_abc_file
+from melody.network.checkpoint import Model
+from melody.network.model import ModelConfig, SequenceModel
+from melody.sampling.abc_mask import Constraint
+from melody.sampling.pieces import sample_pieces
+from melody.sampling.sampler import SampleConfig, sample_ids
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
@@ -77,7 +77,7 @@ def test_masks_follow_the_bar():
 @needs_abc2midi
 def test_generated_abc_passes_abc2midi_without_a_warning(untrained_abc_model):
     """Random weights write grace notes and rolls on short notes, odd repeats and every bar line."""
-    from melody.formats.abc2midi import abc2midi_complaints
+    from melody.formats.abc.abc2midi import abc2midi_complaints
 
     pieces, _ = sample_pieces(untrained_abc_model, SampleConfig(count=8, seed=2, max_tokens=600))
     for piece in pieces:
@@ -112,7 +112,7 @@ FOLK_FORM = "T:a\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|a3 a2:|f|:g2f e2d|c3 d3|g2f e2d|c
 def test_a_part_repeating_to_the_start_closes_short_and_the_b_part_opens_with_the_pickup():
     """The commonest folk form: the A part's :| replays the anacrusis, so its last bar is short by
     it, and the B part opens with a pickup of that length and |: (abc2midi carries the time over)."""
-    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc.lexer import tune_tokens
 
     assert check_tokens(list(tune_tokens(FOLK_FORM)), strict=True) == []
     no_pickup = FOLK_FORM.replace(":|f|:", ":|")
@@ -162,7 +162,7 @@ GRACE_HOSTS = {  # bar (2/4, L:1/8) -> whether abc2midi cuts the grace notes
 
 @pytest.mark.parametrize("bar", GRACE_HOSTS)
 def test_grace_notes_must_be_shorter_than_their_host_as_abc2midi_reads_them(bar):
-    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc.lexer import tune_tokens
 
     problems = check_tokens(list(tune_tokens(f"M:2/4\nL:1/8\nK:D\n{bar}|\n")), strict=True)
     assert bool(problems) == GRACE_HOSTS[bar], problems
@@ -171,7 +171,7 @@ def test_grace_notes_must_be_shorter_than_their_host_as_abc2midi_reads_them(bar)
 
 @needs_abc2midi
 def test_the_grace_rule_agrees_with_abc2midi():
-    from melody.formats.abc2midi import abc2midi_complaints
+    from melody.formats.abc.abc2midi import abc2midi_complaints
 
     for bar, cut in GRACE_HOSTS.items():
         complaints = abc2midi_complaints(f"X:1\nM:2/4\nL:1/8\nK:D\n{bar}|\n")
@@ -202,8 +202,8 @@ def test_masks_give_a_rolled_note_room_for_its_roll():
 
 
 def test_a_first_ending_closes_within_four_bars():
-    from melody.formats.abc_lexer import tune_tokens
-    from melody.formats.abc_state import MAX_ENDING_BARS
+    from melody.formats.abc.lexer import tune_tokens
+    from melody.formats.abc.state import MAX_ENDING_BARS
 
     def tune(ending_bars: int) -> list[str]:
         body = "|:" + "d4|" * 8 + "[1 " + "c4|" * (ending_bars - 1) + "c4:|[2 B4|]"

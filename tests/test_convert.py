@@ -1,8 +1,8 @@
 import pytest
 
-from melody.cli import main
-from melody.convert import read_notation, read_score, write_score
+from melody.cli.program import main
 from melody.errors import ConfigError, InputError, OutputError
+from melody.formats.convert import read_notation, read_score, write_score
 from tests.conftest import DATA, FOLK_SAMPLE
 
 
@@ -75,7 +75,7 @@ def test_abc_to_musicxml_keeps_the_pickup_repeats_endings_and_title(tmp_path):
 
 
 def test_musicxml_back_to_abc_writes_the_repeats_and_endings_again(tmp_path):
-    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc.lexer import tune_tokens
 
     source = tmp_path / "susan.abc"
     source.write_text(BLACK_EYED)
@@ -105,15 +105,15 @@ def test_verovio_reads_our_musicxml_with_a_pickup(tmp_path):
 
 
 def test_a_minor_key_spells_its_leading_tone_with_a_sharp():
-    from melody.formats.abc_writer import score_to_abc
-    from melody.score import Note, Score
+    from melody.formats.abc.writer import score_to_abc
+    from melody.music.score import Note, Score
 
     abc = score_to_abc(Score((Note(0, 1, 67), Note(1, 2, 66), Note(2, 3, 64), Note(3, 4, 67)), key="Gm"), "t")
     assert "^F" in abc and "_G" not in abc and "=E" in abc
 
 
 def test_a_meter_change_survives_musicxml_and_back(tmp_path):
-    from melody.formats.abc_lexer import tune_tokens
+    from melody.formats.abc.lexer import tune_tokens
 
     source = tmp_path / "changes.abc"
     source.write_text("X:1\nT:Changes\nM:4/4\nL:1/8\nK:D\nA2 FA dAFA|[M:3/4] d2 f2 a2|[M:4/4] d f a f d2 c2|]\n")
@@ -129,8 +129,8 @@ def test_musicxml_built_from_our_bars_keeps_chords_together():
     """The MusicXML written from our own reading (where music21 reads a tune's ABC otherwise)."""
     from music21 import chord
 
-    from melody.formats.abc_lexer import tune_tokens
-    from melody.formats.abc_player import written_bars
+    from melody.formats.abc.lexer import tune_tokens
+    from melody.formats.abc.player import written_bars
     from melody.formats.stream import bars_to_stream, stream_to_bars
 
     bars = written_bars(tune_tokens("T:a\nM:2/4\nL:1/4\nK:Bb\nG,A,|[bd] [bd]|[A^f] [B/g/]>d/|B2|]\n"))

@@ -4,8 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from melody.corpus import find_files, load_corpus
-from melody.data import (
+from melody.errors import InputError
+from melody.formats.corpus import find_files, load_corpus
+from melody.training.data import (
     is_validation,
     load_tokenized,
     prepare_corpus,
@@ -14,7 +15,6 @@ from melody.data import (
     stream_rows,
     window,
 )
-from melody.errors import InputError
 from tests.conftest import FOLK_SAMPLE
 
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from melody.formats.abc import read_abc_file
-from melody.generate import piece_from_ids
-from melody.score import Note, Score
+from melody.formats.abc.text import read_abc_file
+from melody.music.score import Note, Score
+from melody.sampling.pieces import piece_from_ids
 from melody.tokenizers import make_tokenizer
 from tests.conftest import FOLK_SAMPLE
 

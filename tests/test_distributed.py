@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from melody.checkpoint import load_model
+from melody.network.checkpoint import load_model
 from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 BATCH = 4
@@ -32,10 +32,10 @@ def _gradients_after_one_step(rank: int, world: int, port: int, cache: str, out:
         LOCAL_RANK=str(rank),
     )
     torch.set_num_threads(1)
-    from melody import distributed
-    from melody.data import prepare_corpus, stream_rows, window
-    from melody.model import ModelConfig
-    from melody.train import TrainConfig, Trainer
+    from melody.network.model import ModelConfig
+    from melody.training import distributed
+    from melody.training.data import prepare_corpus, stream_rows, window
+    from melody.training.train import TrainConfig, Trainer
 
     corpus = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)
     config = TrainConfig(seq_len=16, batch_size=BATCH, max_steps=1, epochs=None, seed=2)

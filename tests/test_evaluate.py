@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from melody.model import ModelConfig, SequenceModel, stream_bits
+from melody.network.model import ModelConfig, SequenceModel, stream_bits
 
 
 def test_stream_bits_with_carried_state_equal_one_full_pass():

@@ -6,17 +6,17 @@ import random
 import numpy as np
 import pytest
 
-from melody.checkpoint import Model
-from melody.constraints import Constraint
 from melody.errors import ConfigError
-from melody.formats.abc import normalize_tune, read_abc_file
-from melody.formats.abc_core import normalize_type
-from melody.formats.abc_form import default_plan, form_problems, parse_form, tune_form
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_state import TuneState, check_tokens
-from melody.generate import sample_with_reasons
-from melody.model import ModelConfig, SequenceModel
-from melody.sample import SampleConfig
+from melody.formats.abc.form import form_problems, tune_form
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.state import TuneState, check_tokens
+from melody.formats.abc.text import normalize_tune, read_abc_file
+from melody.music.tunes import default_plan, normalize_type, parse_form
+from melody.network.checkpoint import Model
+from melody.network.model import ModelConfig, SequenceModel
+from melody.sampling.abc_mask import Constraint
+from melody.sampling.pieces import sample_with_reasons
+from melody.sampling.sampler import SampleConfig
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from melody.errors import InputError
-from melody.formats.abc import (
+from melody.formats.abc.text import (
     abc_to_stream,
     header_fields,
     normalize_tune,
@@ -12,7 +12,7 @@ from melody.formats.abc import (
     split_tunes,
     tune_to_abc,
 )
-from melody.formats.abc_core import meter_fraction
+from melody.music.theory import meter_fraction
 from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 

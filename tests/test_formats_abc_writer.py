@@ -2,12 +2,13 @@ from fractions import Fraction
 
 import pytest
 
-from melody.formats.abc import abc_to_stream, read_abc_file, tune_to_abc
-from melody.formats.abc_core import length_suffix
-from melody.formats.abc_writer import estimate_key, score_to_abc, simple_lengths
+from melody.formats.abc.syntax import length_suffix
+from melody.formats.abc.text import abc_to_stream, read_abc_file, tune_to_abc
+from melody.formats.abc.writer import score_to_abc, simple_lengths
 from melody.formats.midi import midi_to_score
 from melody.formats.stream import stream_to_score
-from melody.score import Note, Score
+from melody.music.score import Note, Score
+from melody.music.theory import estimate_key
 from tests.conftest import DATA, FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 

@@ -7,7 +7,7 @@ from music21 import corpus
 from melody.errors import InputError
 from melody.formats.midi import midi_to_score, score_to_midi_bytes, write_midi
 from melody.formats.stream import stream_to_score
-from melody.score import Note, Score
+from melody.music.score import Note, Score
 from tests.conftest import DATA, needs_abc2midi
 
 CHORALES = ["bwv66.6", "bwv1.6", "bwv10.7"]

@@ -8,12 +8,12 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from melody.cli import main
-from melody.corpus import load_corpus
-from melody.data import prepare_corpus, transposed
-from melody.formats.abc import abc_to_stream
+from melody.cli.program import main
+from melody.formats.abc.text import abc_to_stream
+from melody.formats.corpus import load_corpus
 from melody.formats.midi import midi_to_score
 from melody.tokenizers.events import EventTokenizer
+from melody.training.data import prepare_corpus, transposed
 from tests.conftest import DATA, FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 CHORALES = ["bwv66.6", "bwv1.6", "bwv10.7"]
@@ -128,7 +128,7 @@ def test_train_and_generate_with_a_midi_model(midi_folder, tmp_path, capsys):
 
 @needs_abc2midi
 def test_abc2midi_accepts_chorales_written_in_every_key(tmp_path):
-    from melody.formats.abc_writer import score_to_abc
+    from melody.formats.abc.writer import score_to_abc
 
     score = midi_to_score(DATA / "bwv10.7.mid")
     errors = {}

@@ -12,13 +12,13 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from melody.corpus import TrackChoice, load_corpus
-from melody.data import OFF_GRID, prepare_corpus, transposed
-from melody.event_constraint import EventConstraint, EventState
+from melody.formats.corpus import TrackChoice, load_corpus
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
-from melody.roles import voice_roles
+from melody.music.roles import voice_roles
+from melody.sampling.event_mask import EventConstraint, EventState
 from melody.tokenizers.events import EventTokenizer
 from melody.tokenizers.performance import PerformanceTokenizer
+from melody.training.data import OFF_GRID, prepare_corpus, transposed
 from tests.conftest import DATA
 
 SONGS, PLAYED = DATA / "songs", DATA / "played"
@@ -207,7 +207,7 @@ def test_every_bad_midi_input_gets_one_line_naming_the_file(tmp_path):
 def songs_model(tmp_path_factory):
     """A small event model trained for a few steps on the song fixtures (its quality is not the point:
     the layout, registers, key and accompaniment are the sampler's to keep)."""
-    from melody.cli import main
+    from melody.cli.program import main
 
     run = tmp_path_factory.mktemp("songs") / "run"
     flags = ["--hidden-size", "48", "--embed-dim", "16", "--batch-size", "4", "--seq-len", "64", "--lr", "0.01"]
@@ -216,7 +216,7 @@ def songs_model(tmp_path_factory):
 
 
 def test_generated_songs_have_the_corpus_tracks_names_and_registers(songs_model, tmp_path, capsys):
-    from melody.cli import main
+    from melody.cli.program import main
 
     out = tmp_path / "out"
     args = ["generate", "--model", str(songs_model), "-n", "3", "--seed", "2", "--out", str(out), "--json"]
@@ -232,8 +232,8 @@ def test_generated_songs_have_the_corpus_tracks_names_and_registers(songs_model,
 
 
 def test_accompaniment_keeps_the_melody_exactly_and_writes_the_other_voices_in_its_key(songs_model, tmp_path, capsys):
-    from melody.cli import main
-    from melody.formats.abc_writer import estimate_key
+    from melody.cli.program import main
+    from melody.music.theory import estimate_key
     from melody.tokenizers.events import key_token
 
     tune = tmp_path / "tune.mid"

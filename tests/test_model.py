@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from melody.errors import ConfigError
-from melody.model import ModelConfig, SequenceModel, select_state
+from melody.network.model import ModelConfig, SequenceModel, select_state
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -63,8 +63,8 @@ def test_one_step_equals_forward_and_follows_weight_changes(cell):
 @pytest.mark.parametrize("rows", [1, 2, 7, 64])
 def test_packed_linear_computes_a_linear_layer(rows, onednn, monkeypatch):
     """The sampler's CPU kernel (oneDNN-packed where available, F.linear otherwise) at any batch."""
-    from melody import cpu_matmul
-    from melody.cpu_matmul import PackedLinear
+    from melody.network import cpu_matmul
+    from melody.network.cpu_matmul import PackedLinear
 
     if not onednn:
         monkeypatch.setattr(cpu_matmul, "_onednn_ops", lambda: None)
@@ -78,7 +78,7 @@ def test_packed_linear_computes_a_linear_layer(rows, onednn, monkeypatch):
 
 def test_repeated_state_continues_like_a_batch_fed_together():
     """Pieces sharing their start are fed once at batch 1, then the state is copied to every row."""
-    from melody.model import repeat_state
+    from melody.network.model import repeat_state
 
     torch.manual_seed(0)
     model = SequenceModel(ModelConfig(vocab_size=20, embed_dim=8, hidden_size=16, num_layers=2)).eval()

@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from melody.cli import main
-from melody.formats.abc import read_abc_file
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import tokens_to_score
+from melody.cli.program import main
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.text import read_abc_file
 from melody.formats.midi import score_to_midi_bytes
-from melody.score import Note
+from melody.music.score import Note
 from tests.conftest import DATA, FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 ONE_TUNE = "X:1\nT:One\nM:4/4\nL:1/8\nK:G\nGABc dedB|dBAG A4|GABc dedB|A2F2 G4|]\n"

@@ -7,9 +7,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from melody.convert import read_score, write_score
+from melody.audio.preview import find_soundfont, piano_roll, write_wav
 from melody.errors import ConfigError
-from melody.preview import find_soundfont, piano_roll, write_wav
+from melody.formats.convert import read_score, write_score
 from tests.conftest import DATA, FOLK_SAMPLE
 
 HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None
@@ -48,7 +48,7 @@ def test_rendered_wav_is_as_long_as_the_midi_audible_and_at_the_asked_rate(folk_
 
 
 def test_fallback_when_fluidsynth_is_absent(folk_midi, tmp_path, monkeypatch):
-    import melody.preview as preview
+    import melody.audio.preview as preview
 
     monkeypatch.setattr(preview, "_fluidsynth_audio", lambda *args: None)
     result = write_wav(folk_midi, tmp_path / "out.wav")
@@ -81,7 +81,7 @@ def test_piano_roll_fits_in_100_columns_and_marks_bars():
 
 
 def test_piano_roll_names_rows_in_the_key_and_draws_bars_after_the_pickup():
-    from melody.score import Note, Score
+    from melody.music.score import Note, Score
 
     notes = (Note(0, 1, 70), Note(1, 5, 67), Note(5, 9, 65))  # a one-beat pickup, then two bars
     lines = piano_roll(Score(notes, key="Bb", pickup=1.0), width=46)
@@ -105,7 +105,7 @@ def test_soundfont_search_order(tmp_path, monkeypatch):
 def test_piano_roll_png_and_engraved_svg_with_one_staff_per_voice(tmp_path):
     import xml.etree.ElementTree as ElementTree
 
-    from melody.pictures import piano_roll_png, score_svg
+    from melody.audio.pictures import piano_roll_png, score_svg
 
     score, title = read_score(DATA / "bwv10.7.mid")
     png = piano_roll_png(score, tmp_path / "roll.png", title).read_bytes()
@@ -122,7 +122,7 @@ def test_piano_roll_png_and_engraved_svg_with_one_staff_per_voice(tmp_path):
 def test_generate_preview_writes_a_wav_beside_each_midi(tmp_path, capsys):
     import json
 
-    from melody.cli import main
+    from melody.cli.program import main
 
     assert main(["generate", "-n", "2", "--seed", "2", "--out", str(tmp_path), "--preview", "--json"]) == 0
     pieces = json.loads(capsys.readouterr().out)["pieces"]
@@ -134,7 +134,7 @@ def test_generate_preview_writes_a_wav_beside_each_midi(tmp_path, capsys):
 def test_doctor_names_every_part_with_an_install_hint(capsys):
     import json
 
-    from melody.cli import main
+    from melody.cli.program import main
 
     assert main(["doctor", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -152,7 +152,7 @@ def test_a_32_bar_tune_engraves_4_bars_a_system_and_renders(tmp_path):
     import re
     import subprocess
 
-    from melody.pictures import score_svg
+    from melody.audio.pictures import score_svg
 
     source = tmp_path / "t32.abc"
     source.write_text(THIRTY_TWO_BARS)
@@ -169,8 +169,8 @@ def test_a_32_bar_tune_engraves_4_bars_a_system_and_renders(tmp_path):
 
 
 def test_play_with_pictures_says_where_and_writes_no_wav_unasked(tmp_path, monkeypatch, capsys):
-    import melody.preview as preview
-    from melody.cli import main
+    import melody.audio.preview as preview
+    from melody.cli.program import main
 
     monkeypatch.setattr(preview, "output_device", lambda: None)
     source = tmp_path / "t32.abc"

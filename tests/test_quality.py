@@ -3,7 +3,7 @@
 from melody.evaluation.baseline import CharNgram, ngram_bits_per_char
 from melody.evaluation.copying import BarIndex, bar_keys
 from melody.evaluation.statistics import compare, ks_distance, tune_stats, tv_distance
-from melody.formats.abc import read_abc_file
+from melody.formats.abc.text import read_abc_file
 from tests.conftest import FOLK_SAMPLE
 
 TUNES = [t.text for t in read_abc_file(FOLK_SAMPLE)[0]]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from melody.cli import main
-from melody.formats.abc import read_abc_file
-from melody.validate import clean_tunes
+from melody.cli.program import main
+from melody.formats.abc.checker import clean_tunes
+from melody.formats.abc.text import read_abc_file
 from tests.conftest import DATA, FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -77,7 +77,7 @@ def test_readme_has_a_tour():
 
 @pytest.mark.slow
 def test_every_tour_command_runs(tmp_path, monkeypatch, capsys):
-    import melody.preview as preview
+    import melody.audio.preview as preview
     import melody.studio as studio
 
     monkeypatch.chdir(tmp_path)

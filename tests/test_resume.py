@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from melody.checkpoint import load_model, load_train_state
+from melody.network.checkpoint import load_model, load_train_state
 from tests.conftest import FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
 STEPS = 40

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from melody.cli import main
+from melody.cli.program import main
 from melody.errors import MelodyError
-from melody.formats.abc import normalize_tune, read_abc_text
-from melody.formats.abc_writer import score_to_abc
+from melody.formats.abc.text import normalize_tune, read_abc_text
+from melody.formats.abc.writer import score_to_abc
 from melody.formats.midi import midi_to_score
-from melody.score import Note, Score
+from melody.music.score import Note, Score
 from melody.tokenizers.char import CharTokenizer
 from tests.conftest import DATA, FOLK_SAMPLE
 
@@ -140,7 +140,7 @@ def test_latin1_files_are_read_and_the_corpus_says_so(tmp_path, capsys):
 
 
 def test_titles_from_a_model_are_safe_file_names():
-    from melody.generate import safe_name
+    from melody.sampling.pieces import safe_name
 
     assert safe_name("../../etc/passwd") == "etc-passwd"
     assert safe_name("CON") == "tune-con" and safe_name("\x00\x1b[31m") == "31m" and safe_name("...") == "tune"
@@ -148,8 +148,8 @@ def test_titles_from_a_model_are_safe_file_names():
 
 
 def test_model_file_with_an_oversized_header_is_refused(tmp_path):
-    from melody.checkpoint import load_model
     from melody.errors import ModelFileError
+    from melody.network.checkpoint import load_model
 
     path = tmp_path / "big.safetensors"
     path.write_bytes((2**40).to_bytes(8, "little") + b"{}")
@@ -238,7 +238,7 @@ _notes = st.builds(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_notes, min_size=1, max_size=25), st.sampled_from([(4, 4), (3, 4), (6, 8), (2, 2), (5, 8)]))
 def test_fuzz_abc_writer_round_trips_through_music21(notes, meter):
-    from melody.formats.abc import abc_to_stream
+    from melody.formats.abc.text import abc_to_stream
     from melody.formats.stream import stream_to_score
 
     voices = sorted({n.voice for n in notes})

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from melody.checkpoint import load_model
 from melody.errors import ConfigError
-from melody.sample import SampleConfig, filter_logits, primer_segments, sample_ids, warm_up_ids
+from melody.network.checkpoint import load_model
+from melody.sampling.sampler import SampleConfig, filter_logits, primer_segments, sample_ids, warm_up_ids
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_bad_sampling_options_are_refused(field, value):
 def test_draw_follows_the_distribution_and_never_picks_an_impossible_token():
     import torch
 
-    from melody.sample import draw
+    from melody.sampling.sampler import draw
 
     probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2, 0.0]]).repeat(20_000, 1)
     drawn = draw(probs, torch.Generator().manual_seed(0))
@@ -90,7 +90,7 @@ def test_draw_follows_the_distribution_and_never_picks_an_impossible_token():
 def test_draw_stays_on_a_possible_token_when_rounding_reaches_the_total(monkeypatch):
     import torch
 
-    from melody.sample import draw
+    from melody.sampling.sampler import draw
 
     monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.ones(*shape))  # the top of [0, 1)
     assert draw(torch.tensor([[0.25, 0.75, 0.0]]), torch.Generator()).tolist() == [1]

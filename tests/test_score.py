@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from melody.score import Note, Score
+from melody.music.score import Note, Score
 
 
 def test_notes_are_kept_in_time_order():

@@ -2,7 +2,7 @@
 
 from melody.evaluation.score_statistics import compare_scores, score_stats
 from melody.formats.midi import midi_to_score
-from melody.score import Note, Score
+from melody.music.score import Note, Score
 from tests.conftest import DATA
 
 

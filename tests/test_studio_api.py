@@ -12,7 +12,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("httpx2")
 from starlette.testclient import TestClient  # noqa: E402
 
-from melody.cli import main  # noqa: E402
+from melody.cli.program import main  # noqa: E402
 from melody.studio.app import MAX_BODY, MAX_COUNT, create_app  # noqa: E402
 
 TUNE = "X:1\nT:Little Air\nM:3/4\nL:1/8\nK:D\n|:A2|d2 f2 a2|g2 e2 c2|d6:|\n"
@@ -22,7 +22,7 @@ TUNE = "X:1\nT:Little Air\nM:3/4\nL:1/8\nK:D\n|:A2|d2 f2 a2|g2 e2 c2|d6:|\n"
 def client(tmp_path_factory):
     import shutil
 
-    from melody.checkpoint import SHIPPED_DIR
+    from melody.network.checkpoint import SHIPPED_DIR
 
     runs = tmp_path_factory.mktemp("runs")
     (runs / "empty-run").mkdir()  # a folder with no model file is not offered

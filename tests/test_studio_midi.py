@@ -9,7 +9,7 @@ import urllib.request
 import pretty_midi
 import pytest
 
-from melody.cli import main
+from melody.cli.program import main
 from tests import test_studio
 from tests.conftest import DATA
 from tests.test_studio import CHROMIUM, start_serve, watched_page

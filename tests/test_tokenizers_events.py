@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from melody.formats.midi import midi_to_score
-from melody.score import Note, Score
+from melody.music.score import Note, Score
 from melody.tokenizers import tokenizer_from_dict
 from melody.tokenizers.events import EventTokenizer
 from tests.conftest import DATA
@@ -65,7 +65,7 @@ def test_vocabulary_is_fixed_and_travels_through_a_dict():
 def test_the_key_is_a_header_token_that_moves_with_transposition():
     import numpy as np
 
-    from melody.data import transposed
+    from melody.training.data import transposed
 
     score = Score((Note(0, 1, 64), Note(1, 2, 67), Note(2, 4, 71)), key="Em")
     ids = TOKENIZER.encode(score)
@@ -87,9 +87,9 @@ def test_a_model_from_before_key_tokens_still_encodes():
 def test_sampled_pieces_play_only_the_voices_their_header_declares():
     import torch
 
-    from melody.checkpoint import Model
-    from melody.model import ModelConfig, SequenceModel
-    from melody.sample import SampleConfig, sample_ids
+    from melody.network.checkpoint import Model
+    from melody.network.model import ModelConfig, SequenceModel
+    from melody.sampling.sampler import SampleConfig, sample_ids
 
     torch.manual_seed(0)
     network = SequenceModel(ModelConfig(len(TOKENIZER), "lstm", 8, 16, 1))

@@ -4,10 +4,10 @@ import shutil
 import pytest
 import torch
 
-from melody.checkpoint import load_model, load_train_state
-from melody.data import prepare_corpus
-from melody.model import ModelConfig
-from melody.train import TrainConfig, Trainer, resume_trainer
+from melody.network.checkpoint import load_model, load_train_state
+from melody.network.model import ModelConfig
+from melody.training.data import prepare_corpus
+from melody.training.train import TrainConfig, Trainer, resume_trainer
 from tests.conftest import FOLK_SAMPLE
 
 
@@ -98,8 +98,8 @@ def test_resuming_with_another_corpus_is_refused(tiny_run, tmp_path):
 def test_warm_start_keeps_what_the_model_knew_token_by_token():
     import torch
 
-    from melody.model import ModelConfig, SequenceModel
-    from melody.train import warm_start
+    from melody.network.model import ModelConfig, SequenceModel
+    from melody.training.train import warm_start
 
     torch.manual_seed(0)
     old_vocab, new_vocab = ["<pad>", "<bos>", "<eos>", "a", "b"], ["<pad>", "<bos>", "<eos>", "R:reel", "a", "b"]

@@ -1,7 +1,7 @@
 import pytest
 
-from melody.formats.abc import read_abc_file, tune_to_abc
-from melody.validate import abc_problems, tune_problems
+from melody.formats.abc.checker import abc_problems, tune_problems
+from melody.formats.abc.text import read_abc_file, tune_to_abc
 from tests.conftest import FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 HEADER = "T:t\nM:4/4\nL:1/8\nK:G\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from melody.formats.abc_lexer import LexError, token_kind, tune_tokens
+from melody.formats.abc.lexer import LexError, token_kind, tune_tokens
 
 BAR_CONTENT_SKIPPED = ("bar", "ending", "header", "field")
 

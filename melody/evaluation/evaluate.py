@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from melody.model import stream_bits
+from melody.network.model import stream_bits
 
 
 def trained_clean(model) -> bool:
@@ -16,14 +16,14 @@ def trained_clean(model) -> bool:
 def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, progress=None):
     """(train pieces, validation pieces, pieces dropped by the checker) of a corpus, split as the
     model's training split it: same validation share, same checker setting unless told."""
-    from melody.corpus import load_corpus
-    from melody.data import train_val_split
+    from melody.formats.corpus import load_corpus
+    from melody.training.data import train_val_split
 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
     pieces, unclean = corpus.pieces, None
     if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
-        from melody.validate import clean_tunes
+        from melody.formats.abc.checker import clean_tunes
 
         pieces, unclean = clean_tunes(pieces)
     train, val = train_val_split(pieces, fraction)
@@ -33,8 +33,8 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
 def default_split(model, corpus_arguments: list[str]) -> str:
     """ "val" on the corpus the model was trained on (its held-out split), "all" on any other: a
     file the run never saw is held out as a whole."""
-    from melody.corpus import BUILTIN_CORPORA
-    from melody.corpus import corpus_arguments as recorded_form
+    from melody.formats.corpus import BUILTIN_CORPORA
+    from melody.formats.corpus import corpus_arguments as recorded_form
 
     recorded = model.training.get("corpus", {}).get("arguments")
     if recorded is None:
@@ -60,8 +60,8 @@ def evaluate_model(
     Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
     Pieces the tokenizer cannot spell are counted, not hidden. Per-character figures divide the
     total bits by the characters of the canonical ABC text, so char and abc models compare."""
-    from melody.data import piece_hash
     from melody.errors import InputError, VocabularyError
+    from melody.training.data import piece_hash
 
     split = default_split(model, corpus_arguments) if split == "auto" else split
     train, val, unclean = split_pieces(model, corpus_arguments, clean, progress)

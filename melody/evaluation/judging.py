@@ -8,13 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from melody.evaluation.copying import BarIndex
 from melody.evaluation.statistics import compare, tune_stats
-from melody.formats.abc import header_fields
-from melody.formats.abc2midi import abc2midi_complaints, fault
+from melody.formats.abc.abc2midi import abc2midi_complaints, fault
+from melody.formats.abc.text import header_fields
 
 
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
-    from melody.generate import sample_pieces
-    from melody.sample import SampleConfig
+    from melody.sampling.pieces import sample_pieces
+    from melody.sampling.sampler import SampleConfig
 
     pieces, resampled = sample_pieces(model, SampleConfig(count=count, seed=seed), device)
     texts = [piece.abc for piece in pieces]
@@ -68,7 +68,7 @@ def judge_score_samples(model, count: int, seed: int, held_out: list, device="cp
     """For a model of scores (the event tokenizer): N generated pieces against the held-out ones in
     voices, in-scale share, pitch classes and voice ranges (score_statistics.py)."""
     from melody.evaluation.score_statistics import compare_scores, score_stats
-    from melody.sample import SampleConfig, sample_ids
+    from melody.sampling.sampler import SampleConfig, sample_ids
 
     ids = sample_ids(model, SampleConfig(count=count, seed=seed), device)
     generated = [s for s in (score_stats(model.tokenizer.decode(row)) for row in ids) if s]

@@ -3,10 +3,10 @@ them with a soft triangle tone. Inline, so the page needs nothing from elsewhere
 
 from __future__ import annotations
 
-from melody.formats.abc import normalize_tune
-from melody.formats.abc_core import LexError
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import tokens_to_score
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.syntax import LexError
+from melody.formats.abc.text import normalize_tune
 
 PLAYER_SCRIPT = """
 let audio = null, playing = [];

@@ -186,8 +186,8 @@ def _tunes(tunes: list[dict]) -> str:
 
 def _engraver():
     """ABC -> SVG sheet music (pictures.AbcEngraver), or None without verovio (melody[score])."""
+    from melody.audio.pictures import AbcEngraver
     from melody.errors import ConfigError
-    from melody.pictures import AbcEngraver
 
     try:
         return AbcEngraver().svg

@@ -13,8 +13,8 @@ from collections import Counter
 from statistics import median
 
 from melody.evaluation.statistics import histogram, ks_distance, tv_distance
-from melody.formats.abc_writer import MAJOR_SCALE, major_tonic
-from melody.score import Score
+from melody.music.score import Score
+from melody.music.theory import MAJOR_SCALE, major_tonic
 
 MAX_VOICES_SHOWN = 4
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from melody.formats.abc_form import tune_form
-from melody.formats.abc_lexer import LexError, tune_tokens
-from melody.formats.abc_player import whole_bars, written_bars
+from melody.formats.abc.form import tune_form
+from melody.formats.abc.lexer import LexError, tune_tokens
+from melody.formats.abc.player import whole_bars, written_bars
 
 NUMBERS = ("pitch_class_entropy", "scale_consistency", "pitch_range", "notes_per_bar", "bars", "played_bars")
 POOLED = ("part_bars",)  # one value per part, not per tune

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
-from melody.formats.abc_core import key_fifths, key_parts, normalize_key
-from melody.score import TONIC_NAMES, Note, Score, beat_seconds
+from melody.music.score import TONIC_NAMES, Note, Score, beat_seconds
+from melody.music.theory import key_fifths, key_parts, normalize_key
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from melody.errors import InputError
-from melody.score import Note, Score, pitch_name
+from melody.music.score import Note, Score, pitch_name
 
 DEFAULT_BPM = 120.0
 DEFAULT_VELOCITY = 90
@@ -53,7 +53,7 @@ def stream_to_bars(stream):
 
     from music21 import bar, spanner
 
-    from melody.formats.abc_player import WrittenBar
+    from melody.formats.abc.player import WrittenBar
 
     parts = list(stream.parts) if hasattr(stream, "parts") and stream.parts else [stream]
     measures = list(parts[0].getElementsByClass("Measure")) if len(parts) == 1 else []
@@ -110,7 +110,7 @@ def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float |
     from music21 import meter as meters
     from music21 import tempo as tempos
 
-    from melody.formats.abc_core import key_fifths, meter_fraction, normalize_key
+    from melody.music.theory import key_fifths, meter_fraction, normalize_key
 
     full = meter_fraction(meter)
     part, measures, held = stream.Part(), [], {}  # held: pitch -> the note a tie would continue

@@ -17,9 +17,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from melody.errors import ConfigError, MelodyError
-from melody.formats.abc_core import TUNE_TYPES, LexError
-from melody.generate import safe_name
-from melody.sample import SampleConfig
+from melody.formats.abc.syntax import LexError
+from melody.music.tunes import TUNE_TYPES
+from melody.sampling.pieces import safe_name
+from melody.sampling.sampler import SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
 
@@ -81,7 +82,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         return StreamingResponse(_event_stream(job, request), media_type="text/event-stream")
 
     async def check(request: Request) -> Response:
-        from melody.validate import first_tune_problems
+        from melody.formats.abc.checker import first_tune_problems
 
         abc = _abc_of(await _json_body(request))
         problems = await run_in_threadpool(first_tune_problems, abc)
@@ -180,7 +181,7 @@ def _text(body: dict, name: str) -> str | None:
 
 def _model_kinds(catalog: dict[str, str]) -> dict[str, dict]:
     """Per model: what kind of pieces it writes and what it can do, read from the files' headers."""
-    from melody.checkpoint import model_header
+    from melody.network.checkpoint import model_header
 
     kinds = {}
     for name, where in catalog.items():
@@ -223,7 +224,7 @@ def _score_of_midi(data: bytes):
 def _export_midi(data: bytes, kind: str):
     """A MIDI piece as .mid (its own bytes) or .wav (rendered as `melody play --wav` renders it);
     .abc and .musicxml come from its ABC."""
-    from melody.preview import render_score, wav_bytes
+    from melody.audio.preview import render_score, wav_bytes
 
     score = _score_of_midi(data)
     if kind == "mid":
@@ -264,8 +265,8 @@ def _sample_config(body: dict) -> SampleConfig:
 def _export(abc: str, kind: str):
     """One tune's ABC as a file of `kind`, written as `melody convert` and `melody play --wav` do;
     also its Score and title."""
-    from melody.convert import convert_abc_text, read_abc_notation
-    from melody.preview import render_score, wav_bytes
+    from melody.audio.preview import render_score, wav_bytes
+    from melody.formats.convert import convert_abc_text, read_abc_notation
 
     if kind == "wav":
         score, title, _ = read_abc_notation(abc)

@@ -10,10 +10,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from melody.checkpoint import MODEL_FILE_NAMES, Model, load_model, shipped_models
 from melody.errors import MelodyError
-from melody.generate import sample_one_by_one, with_score_primer
-from melody.sample import SampleConfig
+from melody.network.checkpoint import MODEL_FILE_NAMES, Model, load_model, shipped_models
+from melody.sampling.pieces import sample_one_by_one, with_score_primer
+from melody.sampling.sampler import SampleConfig
 
 KEPT_JOBS = 64  # finished jobs whose events a late listener may still read
 WARM = "warm"  # the id of the job that only loads a model

@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import math
 
-from melody.checkpoint import Model
-from melody.formats.abc_core import LexError
-from melody.formats.abc_lexer import tune_tokens
-from melody.formats.abc_player import whole_bars, written_bars
-from melody.generate import Piece
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import whole_bars, written_bars
+from melody.formats.abc.syntax import LexError
+from melody.network.checkpoint import Model
+from melody.sampling.pieces import Piece
 
 
 def written_bar_count(abc: str) -> int | None:

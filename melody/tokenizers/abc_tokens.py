@@ -10,7 +10,7 @@ and counted when a corpus is read.
 from __future__ import annotations
 
 from melody.errors import VocabularyError
-from melody.formats.abc_lexer import LexError, explicit_repeat_starts, tokens_to_abc, tune_tokens
+from melody.formats.abc.lexer import LexError, explicit_repeat_starts, tokens_to_abc, tune_tokens
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 

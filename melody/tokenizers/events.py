@@ -21,8 +21,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 from melody.errors import InputError
-from melody.roles import ROLES, by_role
-from melody.score import TONIC_NAMES, Note, Score, moved_note
+from melody.music.roles import ROLES, by_role
+from melody.music.score import TONIC_NAMES, Note, Score, moved_note
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEPS_PER_BEAT = 12
@@ -46,8 +46,7 @@ def bin_velocity(index: int) -> int:
 
 def key_token(key: str) -> str:
     """``KEY_7_major`` for G, ``KEY_4_minor`` for Em: modes whose third is minor count as minor."""
-    from melody.formats.abc_core import MODE_FIFTHS, key_parts, normalize_key
-    from melody.formats.abc_form import tonic_pitch_class
+    from melody.music.theory import MODE_FIFTHS, key_parts, normalize_key, tonic_pitch_class
 
     _tonic, mode, _extras = key_parts(normalize_key(key) or "C")
     return f"KEY_{tonic_pitch_class(key)}_{'minor' if MODE_FIFTHS.get(mode, 0) < -1 else 'major'}"

@@ -13,8 +13,8 @@ note-on is ignored, a note still on at the end is ended there.
 from __future__ import annotations
 
 from melody.errors import InputError
-from melody.roles import ROLES, by_role
-from melody.score import Note, Score, beat_seconds
+from melody.music.roles import ROLES, by_role
+from melody.music.score import Note, Score, beat_seconds
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEP_SECONDS = 0.01

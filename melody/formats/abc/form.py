@@ -1,0 +1,168 @@
+"""The form of a tune: its parts, their length in bars, the length played, and the note it ends on;
+and the form a sampler is asked to keep (`FormPlan`).
+
+A part is a section between repeat and double bars. Bars are counted as a musician counts them: a
+full bar is one, the anacrusis and the pickup into a part are not bars, the short last bar that
+the pickup completes is one, and a second ending is not counted again. A part "closes on the tonic"
+when its last note is the tonic of the key, or the final of its mode (``K:Ador``: A).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from melody.formats.abc.lexer import token_kind, tune_type
+from melody.formats.abc.syntax import SECTION_ENDS, note_parts
+from melody.music.theory import (
+    ACCIDENTAL_SHIFT,
+    LETTER_SEMITONES,
+    key_signature,
+    tonic_pitch_class,
+)
+from melody.music.tunes import FormPlan
+
+
+@dataclass(frozen=True)
+class TuneForm:
+    """What `tune_form` measures of one tune."""
+
+    parts: tuple[float, ...]  # bars of each part
+    repeated: tuple[bool, ...]
+    final_tonic: bool | None  # None: no note
+
+    @property
+    def played_bars(self) -> float:
+        return sum(bars * (2 if again else 1) for bars, again in zip(self.parts, self.repeated))
+
+    @property
+    def whole_phrases(self) -> bool:
+        """Every part is a whole number of 4-bar phrases."""
+        return bool(self.parts) and all(_whole(bars, 4) for bars in self.parts)
+
+    @property
+    def whole_8_bar_phrases(self) -> bool:
+        """The tune as played is a whole number of 8-bar phrases."""
+        return _whole(self.played_bars, 8)
+
+    @property
+    def name(self) -> str:
+        """``AABB``, ``AB``, ``AAB``...: a letter per part, twice when it repeats."""
+        return "".join(chr(65 + i) * (2 if again else 1) for i, again in enumerate(self.repeated[:26]))
+
+
+def _whole(bars: float, phrase: int) -> bool:
+    return bars >= phrase and abs(bars / phrase - round(bars / phrase)) < 1e-9
+
+
+def tune_form(tokens: list[str]) -> TuneForm:
+    """Parts, their bars and the final note of a tune given as abc tokens (see the module doc)."""
+    from melody.formats.abc.state import TuneState
+
+    state = TuneState()
+    parts: list[float] = []
+    repeated: list[bool] = []
+    full = short = 0.0  # the open part's full bars, and its short bars (in bars)
+    leading = True  # no full bar yet in this part: a short bar now is a pickup
+    ending, first_ending_bars, second_ending_bars = None, 0, 0  # ending: None, "first" or "second"
+    key, bar_shifts, last_pitch = "C", {}, None
+
+    def close(again: bool) -> None:
+        nonlocal full, short, leading
+        if full or short:
+            parts.append(full + short)
+            repeated.append(again)
+        full = short = 0.0
+        leading = True
+
+    ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
+    for token in list(tokens) + (["|]"] if ends_open else []):  # a tune with no closing bar line ends one
+        kind = token_kind(token)
+        if kind in ("header", "field") and token.lstrip("[").startswith("K:"):
+            key = token.lstrip("[").rstrip("]")[2:]
+        elif kind == "note" and state.grace < 0 and state.chord <= 0:
+            accidental, letter, _octave = note_parts(token)
+            if accidental:
+                bar_shifts[letter] = ACCIDENTAL_SHIFT[accidental]
+            shift = bar_shifts.get(letter, key_signature(key).get(letter, 0))
+            last_pitch = (LETTER_SEMITONES[letter] + shift, key)
+        elif kind == "ending":
+            ending = "first" if token.startswith("[1") else "second"
+            first_ending_bars = 0 if ending == "first" else first_ending_bars
+            second_ending_bars = 0
+        elif kind == "bar":
+            bar_shifts = {}
+            if state.used > 0 and ending == "second":  # played instead of the first: not counted again
+                second_ending_bars += 1
+                if second_ending_bars >= first_ending_bars:
+                    ending = None
+            elif state.used > 0:
+                if state.bar is None or state.used >= state.bar:
+                    full, leading = full + 1, False
+                elif not leading or token in SECTION_ENDS:
+                    short += 1  # a short last bar: the next pickup (or the anacrusis) completes it
+                first_ending_bars += ending == "first"
+            if token in SECTION_ENDS:
+                close(token in (":|", "::"))
+                ending = None
+            elif token == "|:":
+                ending = None
+                if full:
+                    close(False)
+        state.feed(token)
+    close(False)
+    final = None if last_pitch is None else last_pitch[0] % 12 == tonic_pitch_class(last_pitch[1])
+    return TuneForm(tuple(parts), tuple(repeated), final)
+
+
+def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:
+    """How a tune (abc tokens) misses the form it was asked for; empty when it has it."""
+    form = tune_form(tokens)
+    wanted = tuple(again for _letter, again in plan.sections)
+    problems = []
+    if form.repeated != wanted or any(bars != plan.part_bars for bars in form.parts):
+        written = " ".join(f"{bars:g}{'x2' if again else ''}" for bars, again in zip(form.parts, form.repeated))
+        problems.append(f"form: parts of {written or 'no'} bars where {plan.name} of {plan.part_bars} was asked")
+    if plan.cadence and not form.final_tonic:
+        problems.append("form: the tune does not end on the tonic")
+    return problems
+
+
+def form_table(token_lists: list[list[str]]) -> dict:
+    """The forms of a corpus per tune type ("" for untyped tunes), as a model file keeps them so
+    the sampler can draw a tune's form as the corpus has them: for each type, the plans a FormPlan
+    can spell as [parts, repeated, bars per part, tunes], the tunes of any other form, and the share
+    that end on the tonic."""
+    table: dict[str, dict] = {}
+    for tokens in token_lists:
+        form = tune_form(tokens)
+        entry = table.setdefault(tune_type(tokens) or "", {"plans": {}, "other": 0, "tonic": 0, "tunes": 0})
+        entry["tunes"] += 1
+        entry["tonic"] += bool(form.final_tonic)
+        metered = "M:none" not in tokens[:4]  # a free-meter tune's bar lines mark phrases, not bars
+        uniform = metered and form.parts and len(set(form.parts)) == 1 and len(set(form.repeated)) == 1
+        if uniform and form.parts[0] == int(form.parts[0]) and len(form.parts) <= 8:
+            key = (len(form.parts), form.repeated[0], int(form.parts[0]))
+            entry["plans"][key] = entry["plans"].get(key, 0) + 1
+        else:
+            entry["other"] += 1
+    return {
+        kind: {
+            "plans": [[*key, count] for key, count in sorted(entry["plans"].items())],
+            "other": entry["other"],
+            "tonic": entry["tonic"] / entry["tunes"],
+        }
+        for kind, entry in table.items()
+    }
+
+
+def draw_plan(entry: dict, rng, cadence: bool | None = None) -> FormPlan | None:
+    """A form for one tune, drawn as often as the corpus has it (None for the tunes of a form a plan
+    cannot spell: the model then writes freely); it closes on the tonic as often as the corpus
+    does, unless `cadence` says."""
+    weights = [count for *_, count in entry["plans"]] + [entry["other"]]
+    choice = rng.choices(range(len(weights)), weights=weights)[0] if sum(weights) else len(weights) - 1
+    if choice == len(entry["plans"]):
+        return None
+    parts, repeated, part_bars, _count = entry["plans"][choice]
+    tonic = rng.random() < entry["tonic"] if cadence is None else cadence
+    return FormPlan(tuple((chr(65 + i), bool(repeated)) for i in range(parts)), part_bars, tonic)

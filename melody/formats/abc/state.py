@@ -1,0 +1,492 @@
+"""The state of an ABC tune token by token, and the problems of a tune bar by bar.
+
+`TuneState` follows abc tokens (see abc_lexer.py): header or body, time used in the current bar,
+open tuplet, chord, grace group or slur, pending tie, accidentals of the bar, repeat structure.
+The bar checker (`check_tokens`, behind validate.py) feeds whole tunes through it and collects the
+problems; the constrained sampler (constraints.py) reads it before each token to mask what would
+break the tune. `strict` is the sampler's rule set: the checker accepts what abc2midi and musicians
+accept (a short bar before a section end that the next pickup completes), the sampler writes only
+the commonest form:
+
+- an A part's ``:|`` back to the start closes on a bar the anacrusis completes, and the next
+  section opens with a pickup of the same length and ``|:`` (abc2midi carries the short bar's
+  time into it);
+- a first ending closes (``:|``) within `MAX_ENDING_BARS` bars;
+- grace notes stay shorter than their host, rolls go on notes long enough to hold them, and
+  ``|]`` ends the tune.
+
+The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) come from abc_core.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from melody.formats.abc.lexer import token_kind
+from melody.formats.abc.syntax import (
+    BROKEN_NEXT,
+    BROKEN_SHIFT,
+    ROLLS,
+    SECTION_ENDS,
+    SHORTEST_ROLLED,
+    TICKS,
+    parse_length,
+    ticks,
+    times,
+    tuplet_ratio,
+)
+from melody.music.theory import ACCIDENTAL_SHIFT, compound_meter, key_tonic, meter_fraction
+from melody.music.tunes import FormPlan
+
+ONE = Fraction(1)
+MAX_ENDING_BARS = 4  # strict: a first ending closes within 4 bars (all but 5 of 332 in folk; the
+# model, once it forgot an ending was open, wrote on until the bar limit)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def pitch_key(note: str) -> str:
+    """Letter and octave of a note token."""
+    return note.lstrip("_^=")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def accidental(note: str) -> str:
+    return note[: len(note) - len(note.lstrip("_^="))]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def letter(note: str) -> str:
+    """The note's letter, upper case: an accidental holds for that letter in every octave of the
+    bar, as abc2midi reads it."""
+    return note.lstrip("_^=")[0].upper()
+
+
+SHORT_SECTION = "a short bar before a section end"
+
+
+class Problem(str):
+    """What is wrong, as a user reads it ("bar 3: ..."), with its bar and its kind: the text
+    without bar number or figures, so a corpus report can tally problems of one kind."""
+
+    bar: int | None
+    kind: str
+
+    def __new__(cls, text: str, bar: int | None = None, kind: str | None = None) -> Problem:
+        problem = super().__new__(cls, text if bar is None else f"bar {bar}: {text}")
+        problem.bar, problem.kind = bar, kind or text
+        return problem
+
+
+@dataclass
+class TuneState:
+    """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set.
+    Durations (unit, bar, used, ...) are in TICKS per whole note."""
+
+    strict: bool = False
+    min_bars: int = 8
+    header: list[str] = field(default_factory=list)
+    unit: int | Fraction = TICKS // 8
+    bar: int | Fraction | None = TICKS  # length of a full bar; None for free meter
+    compound: bool = False  # a compound meter (tuplets of 5, 7 and 9 read it)
+    used: int | Fraction = 0
+    bars: int = 0  # bars completed
+    anacrusis: int | Fraction | None = None
+    last: str = "start"  # kind of the last token
+    last_note: str | None = None
+    last_length: int | Fraction = 0  # time of the last note, rest or chord (length tokens change it)
+    last_scale: int | Fraction = 0  # time of one unit for that element
+    next_factor: Fraction = ONE  # broken rhythm's share for the next element
+    after_broken: bool = False
+    lengthened: bool = False  # the last note already has its length token
+    written: Fraction = ONE  # the last element's written length, in units
+    partner: Fraction | None = None  # broken rhythm: the written length the next note must have
+    must_length: Fraction | None = None  # ... and, once that note has started, what it still needs
+    decorated: bool = False  # the last element has a decoration (abc2midi: no broken rhythm then)
+    plain: bool = True  # the last element may take a length token and a broken rhythm (not a
+    # tuplet note, not a broken rhythm's partner: abc2midi rejects both)
+    tuplet_left: int = 0
+    tuplet_factor: Fraction = ONE
+    chord: int = -1  # -1 outside a chord, else notes seen in it
+    grace: int = -1
+    grace_units: Fraction = Fraction(0)  # written length of the open grace group, in units
+    grace_time: Fraction | None = None  # a closed grace group's time (abc2midi: a quarter of its
+    # written length), waiting for the note it leads into
+    host_need: Fraction | None = None  # strict: that note's written length must exceed this
+    roll_due: bool = False  # a roll decoration waits for its note
+    rolled: bool = False  # the last element is a rolled note (strict: no length under 3/8 unit)
+    slur: int = 0
+    tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
+    bar_accidentals: dict[str, str] = field(default_factory=dict)  # letter -> accidental written in this bar
+    key: str = "C"
+    last_tonic: bool = False  # the last note sounded (rests aside) is the key's tonic
+    form: FormPlan | None = None  # strict: the parts the tune must have (abc_form.py)
+    form_for_type: Callable[[str | None], FormPlan | None] | None = None  # the form once R: names the type
+    section: int = 0  # the part being written, an index into form.sections
+    part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)
+    form_done: bool = False  # every part is written: the tune ends
+    type_required: bool = False  # strict: the header names a type (R:) first
+    repeat_open: bool = False
+    ending: bool = False  # inside a first ending, which must be closed by :|
+    ending_bars: int = 0  # bars of that first ending so far
+    repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
+    second_due: bool = False  # a first ending was just closed: a second ending may start
+    finished: bool = False
+    pickup_due: int | Fraction | None = None  # strict: the A part's :| replayed the anacrusis, so the
+    # next section opens with a pickup this long and |: (abc2midi carries the short bar's time into it)
+    section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
+    # already completes the anacrusis; the bar after it may be the pickup that completes it
+    problems: list[str] = field(default_factory=list)
+
+    # ---- feeding -------------------------------------------------------------------------------
+    def feed(self, token: str) -> None:
+        kind = token_kind(token)
+        if self.finished:
+            self._problem("music after the closing bar line")
+            self.finished = False
+        if self.last == "deco" and kind not in ("note", "deco", "chord_open", "grace_open"):
+            self._problem("a decoration before no note")
+        if self.last == "tie" and kind not in ("note", "bar", "chord_open"):
+            self._problem("a tie before no note")
+        if self.must_length is not None and kind != "length":
+            if self.must_length != 1:
+                self._problem("broken rhythm between notes of different lengths")
+            self.must_length = None
+        if self.host_need is not None and self.chord < 0 and kind not in ("length", "broken"):
+            self._judge_grace_host(self.written)
+        handler = getattr(self, f"_feed_{kind}", None)
+        if handler is not None:
+            handler(token)
+        if kind != "length":
+            self.last = kind
+
+    def _problem(self, text: str, kind: str | None = None) -> None:
+        self.problems.append(Problem(text, self.bars + (0 if self.anacrusis else 1), kind))
+
+    def _short_section(self, used, bar) -> None:
+        self._problem(f"{_beats(used)} before a section end where the meter wants {_beats(bar)}", SHORT_SECTION)
+
+    def _feed_header(self, token: str) -> None:
+        self.header.append(token)
+        if token.startswith("R:") and self.form_for_type is not None:
+            self.form = self.form_for_type(token[2:])
+        elif token.startswith("K:"):
+            self.key = token[2:]
+        elif token.startswith("M:"):
+            self._set_meter(token[2:])
+        elif token.startswith("L:"):
+            self.unit = ticks(Fraction(token[2:]))
+
+    def _set_meter(self, text: str) -> None:
+        meter = meter_fraction(text)
+        self.bar = ticks(meter) if meter is not None else None
+        self.compound = compound_meter(text)
+
+    def _feed_field(self, token: str) -> None:
+        field_name, value = token[1], token[3:-1]
+        if field_name == "K":
+            self.key = value
+        elif field_name == "M":
+            self._set_meter(value)
+        elif field_name == "L":
+            try:
+                self.unit = ticks(Fraction(value))
+            except (ValueError, ZeroDivisionError):
+                self._problem(f"bad unit length {value}", "a bad unit length")
+
+    def _scale(self) -> int | Fraction:
+        scale = times(self.unit, self.tuplet_factor) if self.tuplet_left > 0 else self.unit
+        return scale if self.next_factor is ONE else times(scale, self.next_factor)
+
+    def _sounding(self, token: str) -> tuple[str, str]:
+        """A note's letter+octave and its accidental as sounded (written, or carried in the bar)."""
+        return pitch_key(token), accidental(token) or self.bar_accidentals.get(letter(token), "")
+
+    def tonic_shift_now(self) -> int:
+        """The shift the tonic's letter has at this point of the bar (an accidental, or the key)."""
+        tonic, _shift, signature = key_tonic(self.key)
+        carried = self.bar_accidentals.get(tonic)
+        return ACCIDENTAL_SHIFT[carried] if carried else signature
+
+    def _is_tonic(self, token: str) -> bool:
+        tonic, shift, _signature = key_tonic(self.key)
+        if letter(token) != tonic:
+            return False
+        return (ACCIDENTAL_SHIFT[accidental(token)] if accidental(token) else self.tonic_shift_now()) == shift
+
+    def _continues_tie(self, token: str) -> bool:
+        """The note a tie reaches: the same letter and octave, and no accidental of its own or the
+        one that sounds (a tied note's accidental carries over, as in abc2midi)."""
+        if token == "z" or pitch_key(token) != self.tie_to[0]:
+            return False
+        return not accidental(token) or self._sounding(token) == self.tie_to
+
+    def _feed_note(self, token: str) -> None:
+        if self.tie_to is not None and self.chord < 0 and not self._continues_tie(token):
+            self._problem(f"tie to {token}, not to the same pitch", "a tie to another pitch")
+        if token != "z" and self.grace < 0 and self.chord <= 0:
+            self.last_tonic = self._is_tonic(token)
+        if token != "z" and accidental(token):
+            self.bar_accidentals[letter(token)] = accidental(token)
+        if self.grace >= 0:
+            self.grace += 1
+            self.grace_units += 1
+            return
+        if self.chord >= 0:
+            self.chord += 1
+            if self.chord > 1:
+                return  # a chord lasts as long as its first note
+        self.tie_to = None
+        self.last_note = token if token != "z" else None
+        self._start_element(self._scale())
+        self.next_factor = ONE
+        if self.tuplet_left > 0:  # a chord (its first note: the others returned above) is one note of a tuplet
+            self.tuplet_left -= 1
+
+    _feed_rest = _feed_note
+
+    def _start_element(self, scale: int | Fraction) -> None:
+        self.last_scale = scale
+        self.last_length = scale
+        self.used += scale
+        self.after_broken = False
+        self.lengthened = False
+        self.written = ONE
+        self.plain = self.partner is None and self.tuplet_left == 0
+        self.decorated = self.last == "deco"
+        self.rolled, self.roll_due = self.roll_due and self.chord < 0, False
+        self.must_length, self.partner = self.partner, None
+        if self.grace_time is not None:  # this element is the grace notes' host
+            self.host_need, self.grace_time = self.grace_time / self.next_factor, None
+
+    def _feed_length(self, token: str) -> None:
+        if self.grace >= 0 and self.last == "note":
+            self.grace_units += parse_length(token) - 1
+            return
+        if self.last not in ("note", "rest", "chord_close") or self.grace >= 0:
+            return
+        if self.chord >= 0 and self.chord > 1:
+            return
+        value = parse_length(token)
+        self.lengthened, self.written = True, value
+        if self.strict and self.rolled and value < SHORTEST_ROLLED:
+            self._problem("a roll on a note too short for abc2midi to play it (it cuts the roll off)")
+        if self.must_length is not None:
+            if value != self.must_length:
+                self._problem("broken rhythm between notes of different lengths")
+            self.must_length = None
+        if self.last == "chord_close":
+            length = times(self.last_length, value)
+            self.used += length - self.last_length
+            self.last_length = length
+            return
+        self.last_length = times(self.last_scale, value)
+        self.used += self.last_length - self.last_scale
+
+    def _feed_broken(self, token: str) -> None:
+        if self.host_need is not None:
+            self._judge_grace_host(self.written * (1 + BROKEN_SHIFT[token]))
+        self.used += times(self.last_length, BROKEN_SHIFT[token])
+        self.next_factor = BROKEN_NEXT[token]
+        self.after_broken = True
+        self.partner = self.written
+
+    def _feed_tie(self, token: str) -> None:
+        if self.last_note is None:
+            self._problem("a tie after no note")
+        elif self.decorated:
+            self._problem("a tie from a decorated note (abc2midi cannot follow it)")
+        self.tie_to = self._sounding(self.last_note) if self.last_note else None
+
+    def _feed_tuplet(self, token: str) -> None:
+        ratio = tuplet_ratio(token, self.compound)
+        if ratio is None:
+            self._problem(f"bad tuplet {token}", "a bad tuplet")
+            return
+        self.tuplet_left, self.tuplet_factor = ratio
+
+    def _feed_chord_open(self, token: str) -> None:
+        if self.chord >= 0:
+            self._problem("a chord inside a chord")
+        self.chord = 0
+
+    def _feed_chord_close(self, token: str) -> None:
+        if self.chord <= 0:
+            self._problem("a chord with no notes")
+        self.chord = -1
+
+    def _feed_deco(self, token: str) -> None:
+        self.roll_due = self.roll_due or token in ROLLS
+
+    def _feed_grace_open(self, token: str) -> None:
+        self.grace, self.grace_units = 0, Fraction(0)
+
+    def _feed_grace_close(self, token: str) -> None:
+        self.grace = -1
+        self.grace_time = self.grace_units / 4
+
+    def _judge_grace_host(self, written: Fraction) -> None:
+        """abc2midi gives each grace note a quarter of its written length, taken from the next note,
+        and cuts the group off (with a warning) when that is not shorter than the note as written."""
+        if self.strict and written <= self.host_need:
+            self._problem("grace notes as long as the note after them (abc2midi cuts them off)")
+        self.host_need = None
+
+    def _feed_slur_open(self, token: str) -> None:
+        self.slur += 1
+
+    def _feed_slur_close(self, token: str) -> None:
+        self.slur = max(0, self.slur - 1)
+
+    def _feed_ending(self, token: str) -> None:
+        self.ending = token.startswith("[1")
+        self.ending_bars = 0
+        self.second_due = False
+
+    def _feed_bar(self, token: str) -> None:
+        bar, used = self.bar, self.used
+        pickup, first = self.pickup_due is not None, self.bars == 0 and self.anacrusis is None
+        if self.chord >= 0 or self.grace >= 0:
+            self._problem("a bar line inside a chord or grace notes")
+        if self.last in ("deco", "tuplet", "broken", "slur_open"):
+            self._problem(f"a bar line right after a {self.last}", "a bar line right after an unfinished sign")
+        if used > 0:
+            if bar is not None and used != bar:
+                self._check_short_bar(token, used, bar)
+            elif self.section_short is not None:
+                short, justified = self.section_short
+                if not justified:
+                    self._short_section(short, bar)
+                elif self.pickup_due is not None:
+                    self._problem("a full bar where the pickup into the next section belongs")
+                    self.pickup_due = None
+                self.section_short = None
+            self.bars += 1
+            self.ending_bars += self.ending
+            if self.form is not None and not pickup and not (first and self.anacrusis is not None):
+                self._count_part_bar()  # the anacrusis and a pickup are not bars of a part
+        if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
+            self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars", "a first ending too long")
+        self.used = 0
+        self.bar_accidentals = {}
+        if self.tie_to is not None and token != "|":
+            self._problem("a tie across a repeat or section line")
+        self.second_due = token in (":|", "::") and self.ending
+        if token in (":|", "::"):
+            self.repeated = True
+            self.repeat_open = token == "::"
+            self.ending = False
+        elif token == "|:":
+            if self.repeat_open:
+                self._problem("a repeat opened twice")
+            self.repeat_open = True
+        self.finished = token == "|]" and self.strict
+
+    def _count_part_bar(self) -> None:
+        """One more bar of the part being written; the part ends at form.part_bars, the tune after
+        its last part."""
+        self.part_bars_done += 1
+        if self.part_bars_done >= self.form.part_bars:
+            self.section, self.part_bars_done = self.section + 1, 0
+            self.form_done = self.section >= len(self.form.sections)
+
+    def part_need(self) -> int:
+        """Bars still to write in the current part, this one included (0 once the form is done)."""
+        return 0 if self.form is None or self.form_done else self.form.part_bars - self.part_bars_done
+
+    def _check_short_bar(self, token: str, used: int | Fraction, bar: int | Fraction) -> None:
+        """A short bar is fine as the anacrusis, as the bar that completes it at the end, and (for
+        the checker, not the sampler) as a section's last bar whose rest is the next pickup."""
+        pending, self.section_short = self.section_short, None
+        if used < bar and self.bars == 0 and self.anacrusis is None:
+            self.anacrusis = used
+            return
+        if used < bar and pending is not None and used + pending[0] == bar:
+            if not self.strict:
+                return  # the pickup into the next section
+            if self.pickup_due is not None:
+                self.pickup_due = None
+                if token != "|:":
+                    self._problem("the pickup after a repeat to the start must open the next repeat (|:)")
+                return
+        if pending is not None and not pending[1]:
+            self._short_section(pending[0], bar)
+        completes = self.anacrusis is not None and used + self.anacrusis == bar
+        to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
+        if used < bar and completes and (token == "|]" or to_start or (not self.strict and token in SECTION_ENDS)):
+            self.section_short = (used, True)
+            if self.strict and to_start:
+                self.pickup_due = bar - used
+            return
+        if not self.strict and used < bar and token in SECTION_ENDS:
+            self.section_short = (used, False)  # judged by the bar that follows: is it the pickup?
+            return
+        self._problem(f"{_beats(used)} where the meter wants {_beats(bar)}", "a bar longer or shorter than the meter")
+
+    def close(self) -> list[str]:
+        """Problems of the whole tune, once it has ended."""
+        if self.used == 0 and self.section_short is not None:
+            self.section_short = None  # a short last bar is allowed
+        if self.host_need is not None:
+            self._judge_grace_host(self.written)
+        if self.bar is not None and self.used > self.bar:
+            self._problem(
+                f"the last bar has {_beats(self.used)} where the meter wants {_beats(self.bar)}",
+                "the last bar longer than the meter",
+            )
+        if self.tie_to is not None:
+            self.problems.append(Problem("the tune ends on a tie"))
+        if self.repeat_open:
+            self.problems.append(Problem("a repeat opened and never closed"))
+        if self.tuplet_left > 0 or self.chord >= 0 or self.grace >= 0:
+            self.problems.append(Problem("the tune ends inside a tuplet, chord or grace notes"))
+        if self.last in ("tuplet", "deco", "broken"):
+            self.problems.append(
+                Problem(f"the tune ends on a dangling {self.last}", kind="the tune ends on a dangling sign")
+            )
+        return self.problems
+
+
+def as_float(value: Fraction | None) -> float | None:
+    """Mask keys hold ratios as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
+    and distinct musical ratios never round to the same float."""
+    return None if value is None else value.numerator / value.denominator
+
+
+def room_left(state: TuneState) -> int | Fraction | None:
+    """Time left in the current bar (negative when overfull), or in the pickup that is due, or
+    before the ``:|`` that closes a part by going back to the anacrusis; None in free meter."""
+    if state.pickup_due is not None:
+        return state.pickup_due - state.used
+    if state.bar is None:
+        return None
+    return state.bar - state.used - (state.anacrusis if closes_to_start(state) else 0)
+
+
+def closes_to_start(state: TuneState) -> bool:
+    """Strict, with a form: this bar ends a repeated first part with ``:|`` back to the start, so
+    it is short by the anacrusis, which completes it when played again."""
+    return (
+        state.form is not None
+        and state.part_need() == 1
+        and bool(state.anacrusis)
+        and not state.repeat_open
+        and not state.repeated
+        and state.form.sections[state.section][1]
+    )
+
+
+def _beats(value: int | Fraction) -> str:
+    return f"{Fraction(value) / TICKS} of a whole note"
+
+
+def check_tokens(tokens: list[str], strict: bool = False, complete: bool = True) -> list[str]:
+    """Problems of a tune given as abc tokens; an empty list means every bar is full. A tune that
+    is not `complete` (a primer the model will carry on) may end anywhere: only what is already
+    wrong counts."""
+    state = TuneState(strict=strict)
+    for token in tokens:
+        state.feed(token)
+    return state.close() if complete else state.problems

@@ -1,0 +1,234 @@
+"""Turn corpus arguments (files, folders, built-in names) into pieces, counting every failure.
+
+A piece is canonical ABC text for text tokenizers (kind "abc") or a Score for event tokenizers
+(kind "score"). Files of the other kind are converted: MIDI/MusicXML through our ABC writer,
+ABC tunes through music21. Scores are parsed in worker processes: music21 is slow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from melody.errors import InputError, MelodyError
+from melody.music.score import Score
+
+ABC_SUFFIXES = (".abc",)
+SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".mxl", ".musicxml")
+MUSICXML_SUFFIXES = (".xml", ".mxl", ".musicxml")
+FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk")
+# the style of the built-in collections, for tunes whose R: names no type (all of Essen's songs)
+COLLECTION_STYLES = {"essenFolksong": "song", "oneills1850": "dance", "ryansMammoth": "dance"}
+BUILTIN_CORPORA = ("folk", "chorales")
+PARALLEL_FROM = 8  # files of scores; below this, worker start-up costs more than it saves
+
+
+@dataclass
+class Corpus:
+    """What was read: usable unique pieces, and everything that was dropped, with reasons."""
+
+    pieces: list = field(default_factory=list)  # str (canonical ABC) or Score
+    sources: list[str] = field(default_factory=list)  # the file of each piece
+    files: list[str] = field(default_factory=list)
+    failed_files: list[tuple[str, str]] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    notes: list[tuple[str, str]] = field(default_factory=list)  # read, but worth saying (e.g. Latin-1)
+    encoded: dict[int, list[int]] = field(default_factory=dict)  # id(piece) -> its token ids, when read with an encoder
+
+    def summary(self) -> dict:
+        return {
+            "files": len(self.files),
+            "pieces": len(self.pieces),
+            "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
+            "dropped": dict(self.dropped),
+            "duplicates": self.duplicates,
+            "notes": [{"file": f, "note": n} for f, n in self.notes],
+        }
+
+
+def music21_corpus_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("music21")
+    if spec is None or not spec.origin:
+        raise InputError("the built-in corpora need music21: pip install music21")
+    return Path(spec.origin).parent / "corpus"
+
+
+def _builtin_files(name: str) -> list[Path]:
+    root = music21_corpus_dir()
+    if name == "folk":
+        return [path for collection in FOLK_COLLECTIONS for path in sorted((root / collection).glob("*.abc"))]
+    from music21.corpus import chorales
+
+    found = []  # the 371 Riemenschneider chorales, e.g. "bach/bwv269" -> corpus/bach/bwv269.mxl
+    for work in chorales.Iterator(returnType="filename"):
+        folder, name = (root / work).parent, (root / work).name
+        exact = [p for p in (folder / f"{name}.mxl", folder / f"{name}.xml") if p.is_file()]
+        found += (exact or sorted(folder.glob(f"{name}*.mxl")))[:1]  # bwv18.5-l is stored as bwv18.5-lz
+    return found
+
+
+def collection_style(path: Path) -> str | None:
+    """ "song" or "dance" for a file of a built-in folk collection, None for any other file."""
+    style = COLLECTION_STYLES.get(path.parent.name)
+    return style if style and path.parent.parent == music21_corpus_dir() else None
+
+
+def find_files(argument: str) -> list[Path]:
+    """Files of a corpus argument, sorted so every run sees them in the same order."""
+    if argument in BUILTIN_CORPORA:
+        return _builtin_files(argument)
+    path = Path(argument)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        suffixes = ABC_SUFFIXES + SCORE_SUFFIXES
+        found = []
+        for folder, _dirs, names in os.walk(path):  # os.walk does not follow symlinked folders
+            found += [Path(folder) / n for n in names if n.lower().endswith(suffixes)]
+        if not found:
+            raise InputError("folder holds no .abc, .mid, .midi, .xml, .mxl or .musicxml files", str(path))
+        return sorted(found)
+    raise InputError(f"no such file or folder, and not a built-in corpus ({', '.join(BUILTIN_CORPORA)})", argument)
+
+
+def corpus_arguments(arguments: list[str]) -> list[str]:
+    """Corpus arguments as a run records them: built-in names as they are, paths made absolute."""
+    return [a if a in BUILTIN_CORPORA else str(Path(a).resolve()) for a in arguments]
+
+
+def files_fingerprint(files: list[Path]) -> str:
+    """A hash of the files' names and contents: the corpus part of the cache key."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def piece_key(piece) -> str:
+    """Content of a piece as text: for duplicate detection and the stable train/validation split."""
+    if isinstance(piece, Score):
+        return piece.content_key
+    return piece
+
+
+@dataclass(frozen=True)
+class TrackChoice:
+    """Which tracks of MIDI files a corpus keeps: `tracks` names or roles (None: all), drums or not."""
+
+    tracks: tuple[str, ...] | None = None
+    drums: bool = True
+
+
+ALL_TRACKS = TrackChoice()
+
+
+def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tuple[list, dict[str, int], list[str]]:
+    """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
+    from melody.formats.abc.text import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
+
+    if path.suffix.lower() in ABC_SUFFIXES:
+        tunes, dropped = read_abc_file(path, collection_style(path))
+        notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
+        if kind == "abc":
+            return [tune.text for tune in tunes], dropped, notes
+        from melody.formats.stream import expand_repeats, stream_to_score
+
+        scores = []
+        for tune in tunes:
+            try:
+                scores.append(stream_to_score(expand_repeats(abc_to_stream(tune_to_abc(tune.text)))))
+            except InputError:
+                dropped["unreadable by music21"] = dropped.get("unreadable by music21", 0) + 1
+        return scores, dropped, notes
+    from melody.formats.convert import read_score
+
+    score, title = read_score(path, drums=choice.drums)
+    if choice.tracks:
+        from melody.music.roles import keep_tracks
+
+        try:
+            score = keep_tracks(score, choice.tracks)
+        except ValueError as error:
+            raise InputError(str(error), str(path)) from None
+    if kind == "score":
+        return [score], dict(score.dropped), []
+    from melody.formats.abc.writer import score_to_abc
+    from melody.music.roles import melody_voice
+
+    text, reason = normalize_tune(score_to_abc(melody_voice(score), title))  # a tune is one line
+    return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
+
+
+def _read_one(job: tuple) -> tuple[list, dict, str | None, list[str], list | None]:
+    """One file's pieces, dropped counts, error and notes; with an `encoder`, each piece's token ids
+    too, so a fixed-vocabulary tokenizer's work runs in the worker processes beside the reading."""
+    path, kind, choice, encoder = job
+    try:
+        pieces, dropped, notes = read_pieces(path, kind, choice)
+        encoded = [encoder.encode(piece) for piece in pieces] if encoder is not None else None
+        return pieces, dropped, None, notes, encoded
+    except MelodyError as error:
+        return [], {}, error.message, [], None
+
+
+def corpus_files(arguments: list[str]) -> list[Path]:
+    return [path for argument in arguments for path in find_files(argument)]
+
+
+def load_corpus(
+    arguments: list[str],
+    kind: str = "abc",
+    progress=None,
+    files: list[Path] | None = None,
+    choice: TrackChoice = ALL_TRACKS,
+    encoder=None,
+) -> Corpus:
+    """Read every file (`files`, when the caller has already found them); a bad file is recorded
+    and skipped, never fatal, never silent. `encoder`: a tokenizer whose vocabulary needs no fitting,
+    to encode each piece where it is read (`Corpus.encoded`)."""
+    files = corpus_files(arguments) if files is None else files
+    jobs = [(path, kind, choice, encoder) for path in files]
+    # music21 (MusicXML, ABC read as scores) is slow enough for worker processes; symusic reads MIDI
+    # faster than the workers' start-up and the Scores' trip back would cost
+    slow = any(
+        p.suffix.lower() in MUSICXML_SUFFIXES or (kind == "score" and p.suffix.lower() in ABC_SUFFIXES) for p in files
+    )
+    if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+            results = pool.map(_read_one, jobs, chunksize=4)
+            return _collect(files, results, progress)
+    return _collect(files, map(_read_one, jobs), progress)
+
+
+def _collect(files: list[Path], results, progress) -> Corpus:
+    corpus, seen = Corpus(), set()
+    for number, (path, (pieces, dropped, error, notes, encoded)) in enumerate(zip(files, results), start=1):
+        corpus.files.append(str(path))
+        corpus.notes += [(str(path), note) for note in notes]
+        if error is not None:
+            corpus.failed_files.append((str(path), error))
+        for reason, count in dropped.items():
+            corpus.dropped[reason] = corpus.dropped.get(reason, 0) + count
+        for index, piece in enumerate(pieces):
+            key = piece_key(piece)
+            if key in seen:
+                corpus.duplicates += 1
+                continue
+            seen.add(key)
+            corpus.pieces.append(piece)
+            corpus.sources.append(str(path))
+            if encoded is not None:
+                corpus.encoded[id(piece)] = encoded[index]
+        if progress:
+            progress(number, len(files))
+    return corpus

@@ -1,0 +1,109 @@
+"""Tune types (``R:`` reel, jig, song...), the meters each is written in and their usual forms, and
+form plans (parts, bars per part, closing on the tonic) that the sampler follows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from melody.errors import ConfigError
+
+# ``R:`` spellings in the wild -> one type; "dance" and "song" stand for a tune whose collection is
+# known but whose type is not. A type's style says which of the two musics it belongs to.
+TUNE_TYPES = {
+    "reel": "reel", "jig": "jig", "double jig": "jig", "single jig": "jig", "slip jig": "slip jig",
+    "slipjig": "slip jig", "hop jig": "slip jig", "hornpipe": "hornpipe", "clog": "hornpipe",
+    "polka": "polka", "slide": "slide", "waltz": "waltz", "march": "march", "strathspey": "strathspey",
+    "fling": "fling", "highland fling": "fling", "barndance": "barndance", "barn dance": "barndance",
+    "schottische": "barndance", "mazurka": "mazurka", "set dance": "set dance", "air": "air",
+    "slow air": "air", "planxty": "air", "song": "song", "dance": "dance",
+}  # fmt: skip
+
+
+SONG_TYPES = frozenset({"air", "song"})
+
+
+# the meters a type is written in, its usual one first (a hornpipe only in those abc2midi plays it in)
+TYPE_METERS = {"reel": ("4/4", "C|", "C", "2/2"), "jig": ("6/8",), "slip jig": ("9/8",), "slide": ("12/8",)}
+
+
+TYPE_METERS |= {"hornpipe": ("4/4", "C", "2/4"), "polka": ("2/4",), "waltz": ("3/4",), "mazurka": ("3/4",)}
+
+
+TYPE_METERS |= {"march": ("2/4", "6/8", "4/4", "C"), "strathspey": ("4/4", "C"), "fling": ("4/4", "C")}
+
+
+TYPE_METERS |= {"barndance": ("4/4", "C"), "set dance": ("6/8", "2/4", "4/4")}
+
+
+SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
+
+
+def normalize_type(value: str) -> str | None:
+    """An ``R:`` value as one of the TUNE_TYPES (``Slip-Jig`` -> ``slip jig``), or None."""
+    words = re.sub(r"[^a-z]+", " ", value.split("%", 1)[0].lower()).strip()
+    words = re.sub(r"s$", "", words) if words not in TUNE_TYPES else words  # "reels", "jigs"
+    return TUNE_TYPES.get(words) or TUNE_TYPES.get(words.replace(" ", ""))
+
+
+def tune_style(tune_type: str | None) -> str | None:
+    """ "song" or "dance" for a known type, None for none."""
+    if tune_type is None:
+        return None
+    return "song" if tune_type in SONG_TYPES else "dance"
+
+
+# a dance type's usual form: two parts of 8 bars, each played twice
+DEFAULT_FORMS = {"reel": "AABB", "jig": "AABB", "hornpipe": "AABB", "polka": "AABB", "slide": "AABB"}
+
+
+DEFAULT_FORMS |= {"slip jig": "AABB", "march": "AABB", "strathspey": "AABB", "barndance": "AABB"}
+
+
+DEFAULT_FORMS |= {"fling": "AABB", "waltz": "AABB", "mazurka": "AABB"}
+
+
+DEFAULT_PART_BARS = 8
+
+
+_FORM_RE = re.compile(r"[A-Z]+")
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    """Parts in order, each (letter, repeated), how many bars each has, and whether each part and
+    the tune close on the tonic. Frozen, so it can be part of the sampler's mask cache key."""
+
+    sections: tuple[tuple[str, bool], ...]
+    part_bars: int = DEFAULT_PART_BARS
+    cadence: bool = True
+
+    @property
+    def name(self) -> str:
+        return "".join(letter * (2 if repeated else 1) for letter, repeated in self.sections)
+
+
+def parse_form(text: str, part_bars: int = DEFAULT_PART_BARS, cadence: bool = True) -> FormPlan:
+    """A FormPlan from a spelling like ``AABB`` (every part repeated) or ``ABAC`` (none repeated)."""
+    form = text.strip().upper()
+    paired = len(form) % 2 == 0 and all(form[i] == form[i + 1] for i in range(0, len(form), 2))
+    doubled = any(a == b for a, b in zip(form, form[1:]))
+    if not _FORM_RE.fullmatch(form) or (doubled and not paired):
+        raise ConfigError(
+            f"--form {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
+        )
+    if not 1 <= part_bars <= 64:
+        raise ConfigError("--part-bars must be between 1 and 64")
+    repeated = doubled and paired
+    letters = form[::2] if repeated else form
+    return FormPlan(tuple((letter, repeated) for letter in letters), part_bars, cadence)
+
+
+def default_plan(tune_type: str | None, part_bars: int | None = None, cadence: bool | None = None) -> FormPlan | None:
+    """The usual form of a type (reel: AABB of 8 bars, closing on the tonic), or None: songs, airs
+    and tunes of no known type have no one form."""
+    form = DEFAULT_FORMS.get(tune_type or "")
+    if form is None:
+        return None
+    dance = tune_style(tune_type) == "dance"
+    return parse_form(form, part_bars or DEFAULT_PART_BARS, dance if cadence is None else cadence)

@@ -1,0 +1,398 @@
+"""The sampler's mask: before each token, the abc tokens that keep the tune well-formed.
+
+The tune's state comes from `TuneState` (formats/abc_state.py), which the bar checker reads too, so
+what the sampler allows and what the checker passes agree. From it the mask allows:
+
+- a note or rest that fits in what is left of the bar (its shortest length counted), a length
+  token that does not overflow it; a tuplet or a broken rhythm that leaves room for its partners;
+- a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]`` that
+  completes the anacrusis, and the A part's ``:|`` back to the start, whose replayed anacrusis
+  completes its last bar; the next section then opens with a pickup of that length and ``|:``;
+- a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
+  closed within `MAX_ENDING_BARS` bars;
+- ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at
+  least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at once.
+
+Masks are cached by the part of the state they read (`Constraint._cached`); the form rules that
+read only the state are in form_mask.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from melody.formats.abc.lexer import token_kind
+from melody.formats.abc.state import (
+    MAX_ENDING_BARS,
+    TuneState,
+    accidental,
+    as_float,
+    closes_to_start,
+    letter,
+    pitch_key,
+    room_left,
+)
+from melody.formats.abc.syntax import (
+    BROKEN_SHIFT,
+    LENGTHENING_DECORATIONS,
+    ROLLS,
+    SHORTEST_ROLLED,
+    parse_length,
+    tuplet_ratio,
+)
+from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
+from melody.music.tunes import SWUNG_TYPES, TYPE_METERS
+from melody.sampling.form_mask import cadence_bar, form_bars, form_key
+from melody.tokenizers.base import SPECIALS
+
+
+class Constraint:
+    """Precomputed facts about each vocabulary token, and the mask of tokens allowed in a state.
+
+    Masks are cached by the part of the state they depend on: tunes revisit the same states all
+    the time, so the per-token cost is a dictionary lookup."""
+
+    def __init__(self, vocab: list[str], min_bars: int = 8, max_bars: int = 48):
+        self.vocab = vocab
+        self.min_bars, self.max_bars = min_bars, max_bars
+        size = len(vocab)
+        self.kinds = np.array([token_kind(t) if t not in SPECIALS else "special" for t in vocab])
+        self.eos = vocab.index(SPECIALS[2])
+        self.lengths = np.zeros(size)
+        for i, token in enumerate(vocab):
+            if self.kinds[i] == "length":
+                self.lengths[i] = float(parse_length(token))
+        self.accidentals = np.array([accidental(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.pitch_keys = np.array([pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.letters = np.array([letter(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
+        self.shifts = np.array([ACCIDENTAL_SHIFT.get(a, 99) for a in self.accidentals])  # 99: none written
+        self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
+        self.min_length = min(self.min_length, 1.0)
+        self.host_lengths = np.unique(np.append(self.lengths[self.kinds == "length"], 1.0))  # sorted
+        self.shortest_rollable = float(self.host_lengths[self.host_lengths >= float(SHORTEST_ROLLED) - 1e-9][0])
+        self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
+        self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
+        lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
+        self.rolls = [i for i in self.ids.get("deco", []) if vocab[i] in ROLLS]
+        self.ids["safe_deco"] = np.setdiff1d(self.ids.get("deco", np.zeros(0, dtype=np.int64)), lengthening)
+        self.by_token = {token: i for i, token in enumerate(vocab)}
+        # the sampler writes only the plain tuplets, whose time (in units) no meter changes
+        plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
+        self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
+        self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
+
+    def header_mask(
+        self, fed: str, metered: bool = False, tune_type: str | None = None, type_required: bool = False
+    ) -> np.ndarray:
+        """Header tokens come first, in the order type (where the model knows types and the tune has
+        one, or must: `type_required`), meter, unit, key (`fed`: the fields so far). A tune with a
+        form is `metered`: its parts are counted in bars; some types take only some meters."""
+        mask = np.zeros(len(self.vocab), dtype=bool)
+        headers = self.ids.get("header", [])
+        order = "RMLK"
+        following = ("R" if type_required else "RM") if not fed else order[min(order.index(fed[-1]) + 1, 3)]
+        meters = TYPE_METERS.get(tune_type or "")
+        if meters and not any(f"M:{meter}" in self.by_token for meter in meters):
+            meters = None  # the model never saw this type's meters: any it knows will do
+        for i in headers:
+            token = self.vocab[i]
+            if token[0] in following and token[1] == ":":
+                meter_fits = token[0] != "M" or not meters or token[2:] in meters
+                mask[i] = meter_fits and not (metered and token == "M:none")
+        return mask
+
+    def mask(self, state: TuneState) -> np.ndarray:
+        """(V,) True where a token keeps the tune well-formed."""
+        return self._cached(state)[0]
+
+    def banned(self, state: TuneState) -> np.ndarray:
+        """(V,) True where the sampler must not go; at a dead end only <eos> is left (the tune is
+        then resampled)."""
+        return self._cached(state)[1]
+
+    def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
+        if not state.header or state.header[-1][0] != "K":
+            fed = "".join(token[0] for token in state.header)
+            tune_type = state.header[0][2:] if fed[:1] == "R" else None
+            key = ("header", fed, state.form is not None, tune_type, state.type_required)
+            if key not in self._cache:
+                mask = self.header_mask(fed, state.form is not None, tune_type, state.type_required)
+                self._cache[key] = self._with_banned(mask)
+            return self._cache[key]
+        f = as_float
+        room = room_left(state)
+        key = (  # what _compute reads: the bar's room, not the meter and time used (fewer misses)
+            room,
+            state.pickup_due is not None,
+            state.unit,
+            self._bar_bucket(state.bars),
+            state.anacrusis is not None,
+            state.anacrusis == room,
+            state.last,
+            state.last_scale,
+            state.last_length,
+            f(state.next_factor),
+            state.after_broken,
+            state.tuplet_left,
+            f(state.tuplet_factor),
+            state.grace,
+            state.slur,
+            state.tie_to,
+            state.repeat_open,
+            state.ending,
+            state.ending and state.ending_bars + 1 >= MAX_ENDING_BARS,
+            state.second_due,
+            state.repeated,
+            state.finished,
+            state.last_note is not None,
+            state.lengthened,
+            f(state.must_length),
+            f(state.partner),
+            state.plain,
+            f(state.written),
+            state.decorated,
+            f(state.host_need),
+            f(state.grace_units) if state.grace >= 0 else 0,
+            state.rolled,
+            form_key(state),
+            state.header[0][2:] in SWUNG_TYPES,
+        )
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._with_banned(self._compute(state))
+            if len(self._cache) < 200_000:
+                self._cache[key] = cached
+        return cached
+
+    def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if allowed.any():
+            return allowed, ~allowed
+        only_end = np.ones_like(allowed)
+        only_end[self.eos] = False
+        return allowed, only_end
+
+    def _bar_bucket(self, bars: int) -> int:
+        """All the rules read of the bar count: the first bar (anacrusis), too short to close, one
+        bar short of closable, closable, or past max_bars."""
+        if bars >= self.max_bars:
+            return 4
+        if bars == 0 or bars >= self.min_bars:
+            return 0 if bars == 0 else 3
+        return 2 if bars == self.min_bars - 1 else 1
+
+    def _set(self, mask: np.ndarray, kind: str, value=True) -> None:
+        ids = self.ids.get(kind)
+        if ids is not None and len(ids):
+            mask[ids] = value
+
+    def _compute(self, s: TuneState) -> np.ndarray:
+        mask = self._compute_rules(s)
+        if s.host_need is not None and s.chord < 0:
+            self._grace_host_lengths(mask, s)
+        if s.header[0][2:] in SWUNG_TYPES:
+            self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration or a written
+            self._set(mask, "broken", False)  # broken rhythm throws its pairs out ("Cannot apply...")
+        return mask
+
+    def _host_fits(self, s: TuneState, grace_units: float, room: float) -> bool:
+        """Whether the bar still has room for a host note longer than grace notes of this written
+        length take (a quarter of it, see TuneState._judge_grace_host)."""
+        fitting = self.host_lengths[self.host_lengths * float(s.unit) <= room + 1e-9]
+        return len(fitting) > 0 and fitting[-1] > grace_units / 4 + 1e-9
+
+    def _grace_host_lengths(self, mask: np.ndarray, s: TuneState) -> None:
+        """After grace notes, their host note must stay longer than them as written (see
+        TuneState._judge_grace_host): only lengths and broken rhythms that keep it so."""
+        need, written = float(s.host_need), float(s.written)
+        lengths = self.ids["length"]
+        if s.lengthened:
+            keep_lengths = np.zeros(0, dtype=lengths.dtype)
+        else:
+            keep_lengths = lengths[self.lengths[lengths] > need + 1e-9]
+            mask[lengths[self.lengths[lengths] <= need + 1e-9]] = False
+        broken = {token: written * float(1 + shift) > need + 1e-9 for token, shift in BROKEN_SHIFT.items()}
+        for token, fine in broken.items():
+            if not fine and token in self.by_token:
+                mask[self.by_token[token]] = False
+        if written <= need + 1e-9:  # as it stands the note is too short: lengthen it first
+            keep = np.zeros_like(mask)
+            keep[keep_lengths] = True
+            keep[[self.by_token[t] for t, fine in broken.items() if fine and t in self.by_token]] = True
+            mask &= keep
+
+    def _compute_rules(self, s: TuneState) -> np.ndarray:
+        mask = np.zeros(len(self.vocab), dtype=bool)
+        if s.finished or s.form_done:
+            mask[self.eos] = True
+            return mask
+        cadence = cadence_bar(s)
+        room = float(room_left(s)) if s.bar is not None else float("inf")
+        element_done = s.last in ("note", "rest", "chord_close")
+        if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
+            if s.grace < 4 and self._host_fits(s, float(s.grace_units) + 1, room):
+                self._set(mask, "note")
+            if s.grace > 0 and self._host_fits(s, float(s.grace_units), room):
+                self._set(mask, "grace_close")
+            return mask
+        if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
+            lengths = self.lengths[self.ids["length"]]
+            fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
+            if s.rolled:
+                fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
+            if cadence and not s.last_tonic:  # not the part's last note: leave the tonic a unit at least
+                fits &= float(s.last_scale) * (lengths - 1) <= room - float(s.unit) + 1e-9
+                if room < float(s.unit) - 1e-9:
+                    mask[self.ids["length"][fits]] = True
+                    return mask
+            if s.must_length is not None:  # broken rhythm: the partner note has the same written length
+                fits &= np.abs(lengths - float(s.must_length)) < 1e-9
+                if s.must_length != 1:
+                    mask[self.ids["length"][fits]] = True
+                    return mask
+            if s.plain:
+                mask[self.ids["length"][fits]] = True
+            if room < -1e-9:
+                return mask  # only a shorter length can mend this note
+        scale = float(s.unit * (s.tuplet_factor if s.tuplet_left > 0 else 1) * s.next_factor)
+        note_fits = room + 1e-9 >= scale * (1.0 if s.tuplet_left > 0 else self.min_length)
+        if s.last in ("tie",) or s.tie_to is not None:
+            if note_fits:
+                key, sounding = s.tie_to  # the tied note: no accidental (it carries over), or the same
+                notes = self.ids["note"]
+                written = self.accidentals[notes]
+                same = (self.pitch_keys[notes] == key) & ((written == "") | (written == sounding))
+                mask[notes[same]] = True
+            if room <= 1e-9 and "|" in self.by_token:
+                mask[self.by_token["|"]] = True  # a tie crosses a plain bar line only
+            return mask
+        if s.last in ("deco", "grace_close"):
+            if note_fits:
+                self._set(mask, "note")
+                if cadence:
+                    self._cadence_notes(mask, s, room, scale)
+            return mask
+        if note_fits:
+            self._set(mask, "note")
+            self._set(mask, "rest")
+            if cadence:
+                self._cadence_notes(mask, s, room, scale)
+            if len(self.ids["safe_deco"]):
+                mask[self.ids["safe_deco"]] = True
+                if room + 1e-9 < scale * self.shortest_rollable:
+                    mask[self.rolls] = False  # no room for a note long enough to roll
+            if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
+                self._set(mask, "grace_open")
+        if s.after_broken:
+            self._set(mask, "deco", False)
+            return mask
+        if s.tuplet_left > 0:
+            return mask
+        if element_done:
+            if s.last_note is not None and s.last in ("note", "length") and not s.decorated and s.pickup_due is None:
+                part_end = s.form is not None and s.part_need() == 1  # no tie across a part's end
+                if cadence and not s.last_tonic:
+                    pass  # a tie would hold a note that is not the tonic into the part's end
+                elif (room <= 1e-9 and not part_end) or room + 1e-9 >= float(s.unit) * self.min_length:
+                    self._set(mask, "tie")
+            half, partner = float(s.last_length) / 2, float(s.unit * s.written)
+            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
+                if ">" in self.by_token and room - half + 1e-9 >= partner / 2:
+                    mask[self.by_token[">"]] = True
+                if "<" in self.by_token and room + half + 1e-9 >= partner * 1.5:
+                    mask[self.by_token["<"]] = True
+            if s.slur > 0:
+                self._set(mask, "slur_close")
+        for i, units in self.tuplet_units.items():
+            if units * float(s.unit) <= room + 1e-9:
+                mask[i] = True
+        if s.slur == 0 and s.last != "slur_open" and note_fits:
+            self._set(mask, "slur_open")
+        self._set_bars(mask, s, room)
+        if s.last == "bar":
+            self._set_endings(mask, s)
+        if (
+            s.bars >= self.max_bars and s.form is None
+        ):  # long enough: end (or close the open repeat) at the first chance
+            closing = [i for i in (self.eos, self.by_token.get(":|"), self.by_token.get("|]")) if i is not None]
+            if mask[closing].any():
+                keep = np.zeros_like(mask)
+                keep[closing] = mask[closing]
+                mask = keep
+        return mask
+
+    def _set_bars(self, mask: np.ndarray, s: TuneState, room: float) -> None:
+        if s.last in ("slur_open", "deco", "tuplet", "broken", "grace_open", "grace_close"):
+            return
+        if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
+            i = self.by_token.get("|:")
+            if i is not None and s.last != "ending" and not s.repeat_open and s.pickup_due is None:
+                mask[i] = s.form is None or (s.part_bars_done == 0 and s.form.sections[s.section][1])
+            if s.last == "bar" and s.bars >= self._least_bars(s) and not (s.repeat_open or s.ending or s.slur):
+                mask[self.eos] = s.form is None
+            return
+        full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
+        anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
+        real_room = room + float(s.anacrusis) if closes_to_start(s) else room  # the bar's own room
+        completes = s.anacrusis is not None and abs(float(s.anacrusis) - real_room) <= 1e-9
+        allowed: set[str] = set()
+        if anacrusis:
+            allowed = {"|", "|:"}
+        elif full:
+            allowed = {"|", "||", ":|", "|:", "::", "|]"}
+        if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self._least_bars(s):
+            allowed.add("|]")
+        if completes and not s.repeat_open and not s.repeated:
+            allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
+        if s.repeat_open:
+            allowed -= {"|:", "|]"}
+        else:
+            allowed.discard("::")
+            if s.anacrusis is not None and not s.repeated and not completes:
+                allowed.discard(":|")  # a repeat back to the start would replay the anacrusis into a full bar
+        if s.ending:
+            allowed &= {"|", ":|", "::"} if s.ending_bars + 1 < MAX_ENDING_BARS else {":|", "::"}
+        if s.pickup_due is not None:
+            allowed &= {"|:"}  # the B part's pickup, then its repeat
+        if s.bars + 1 < self._least_bars(s):
+            allowed.discard("|]")
+        if s.form is not None and s.bar is not None:
+            allowed = form_bars(s, allowed, counted=not anacrusis and s.pickup_due is None)
+        for token in allowed:
+            i = self.by_token.get(token)
+            if i is not None:
+                mask[i] = True
+        if "|]" in allowed and s.tie_to is None and s.last != "tie" and not s.slur:
+            mask[self.eos] = True  # the tune may end here; the decoder writes the closing |]
+
+    def _least_bars(self, s: TuneState) -> int:
+        """Bars before the tune may end. Free meter (M:none) tunes mark phrases, not bars, and most
+        in the corpus have fewer than 8 bar lines; holding them to min_bars made the model, which
+        wanted to end, write on. A tune with a form ends where its form does."""
+        return self.min_bars if s.bar is not None and s.form is None else 1
+
+    # ---- form (the rules that read only the state live in form_mask.py) ------------------
+    def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
+        """In a part's last bar, a note that would leave the tonic less than a unit must be the
+        tonic itself (so must the note before a rest that fills the bar); no chord is written there.
+        A unit, not less: a cadence squeezed into a sixteenth is no cadence."""
+        self._set(mask, "chord_open", False)
+        shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
+        if room - shortest >= float(s.unit) - 1e-9:
+            return  # a unit left after it, at its shortest
+        tonic, shift, _signature = key_tonic(s.key)
+        notes = self.ids["note"]
+        sounding = np.where(self.shifts[notes] != 99, self.shifts[notes], s.tonic_shift_now())
+        mask[notes[(self.letters[notes] != tonic) | (sounding != shift)]] = False
+        if not s.last_tonic:
+            self._set(mask, "rest", False)
+
+    def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
+        if s.form is not None:
+            return  # a part with a form has no endings: each plays its bars as written
+        first, second = self.by_token.get("[1"), self.by_token.get("[2")
+        if first is not None and s.repeat_open and not s.ending:
+            mask[first] = True
+        if second is not None and s.second_due:
+            mask[second] = True

@@ -1,0 +1,55 @@
+"""The sampler's form rules that read only a tune's state (formats/abc_state.py): where the part
+stands, which bar lines may close it, whether its last bar must end on the tonic. constraints.py
+turns them into the mask; these are the cache key's form part and the bar lines a form allows."""
+
+from __future__ import annotations
+
+from melody.formats.abc.state import TuneState, closes_to_start
+from melody.music.theory import key_tonic
+
+
+def form_key(s: TuneState) -> tuple | None:
+    """What the form rules read: where the part stands, how it must close, the tonic."""
+    if s.form is None:
+        return None
+    need = s.part_need()
+    sections = s.form.sections
+    following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
+    return (
+        s.form,
+        s.form_done,
+        min(need, 2),
+        s.part_bars_done == 0,
+        s.section < len(sections) and sections[s.section][1],
+        following,
+        closes_to_start(s),
+        s.bar is not None and s.anacrusis == s.bar - s.used,
+        s.last_tonic,
+        key_tonic(s.key)[:2],
+        s.tonic_shift_now(),
+    )
+
+
+def cadence_bar(s: TuneState) -> bool:
+    """Whether this is the last bar of a part that must close on the tonic."""
+    return s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
+
+
+def form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
+    """The bar lines a form allows: inside a part a plain bar line, at its end the part's own
+    close (``:|`` for a repeated part, ``||`` before the next, ``|]`` at the tune's end), and
+    only after the tonic when the form asks for a cadence."""
+    sections = s.form.sections
+    repeated = sections[s.section][1]
+    if not counted:  # the anacrusis or a pickup: not a bar of the part
+        return allowed if repeated else allowed - {"|:"}
+    if s.part_need() > 1:
+        return allowed & {"|"}
+    following = sections[s.section + 1][1] if s.section + 1 < len(sections) else None
+    if repeated:
+        ends = {":|", "::"} if following else {":|"}
+    else:
+        ends = {"||"} if following is not None else {"|]"}
+    if s.form.cadence and not s.last_tonic:
+        return set()
+    return allowed & ends

@@ -1,0 +1,252 @@
+"""From a model to files: sample pieces, give each a number and title, write .abc and .mid."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+from melody.errors import InputError, MelodyError, OutputError
+from melody.fileio import atomic_write_bytes, atomic_write_text
+from melody.formats.abc.checker import tune_problems
+from melody.formats.abc.form import form_problems
+from melody.formats.abc.lexer import tune_tokens
+from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.syntax import LexError
+from melody.formats.abc.text import abc_to_stream, header_fields, tune_to_abc
+from melody.formats.abc.writer import score_to_abc
+from melody.formats.midi import score_to_midi_bytes
+from melody.music.score import Score
+from melody.music.theory import estimate_key
+from melody.music.tunes import normalize_type
+from melody.network.checkpoint import Model
+from melody.sampling.sampler import SampleConfig, primer_title, sample_rows
+from melody.sampling.titles import TitleModel
+
+MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
+RESAMPLE_ROUNDS = 3
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+@dataclass
+class Piece:
+    """One generated piece: its ABC text, its MIDI (repeats played out), its size, and any problems
+    the well-formedness check found (empty unless every resampling round failed for this piece)."""
+
+    abc: str
+    title: str
+    tokens: int
+    midi: bytes
+    notes: int
+    problems: list[str] = field(default_factory=list)
+    score: Score | None = None  # the notes played out, as the MIDI has them
+
+    def fields(self) -> dict:
+        """What a listing shows of the piece: title, size, key, meter, type and problems."""
+        header = header_fields(self.abc)
+        return {
+            "title": self.title,
+            "tokens": self.tokens,
+            "notes": self.notes,
+            "key": header.get("K"),
+            "meter": header.get("M"),
+            "type": header.get("R"),
+            "problems": list(self.problems),
+        }
+
+
+def safe_name(title: str, limit: int = 60) -> str:
+    """A file name from a title that works on every filesystem (no separators, dots, control chars)."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:limit].strip("-")
+    if not text or text in _RESERVED:
+        text = f"tune-{text}" if text else "tune"
+    return text
+
+
+def named_as_layout(score: Score, voices: dict | None) -> Score:
+    """Voices named after the corpus's tracks of the same role and place (MELODY, PIANO), where the
+    decoder could only name their roles."""
+    layout = (voices or {}).get("layout") or []
+    names = tuple(
+        layout[v]["name"] if v < len(layout) and layout[v]["role"] == score.voice_name(v) else score.voice_name(v)
+        for v in range(score.voices)
+    )
+    return replace(score, names=names) if score.names else score
+
+
+def piece_from_ids(
+    tokenizer,
+    ids: list[int],
+    number: int,
+    title: str | None,
+    plan=None,
+    namer=None,
+    tune_type: str | None = None,
+    voices: dict | None = None,
+    accompany: Score | None = None,
+) -> tuple[Piece | None, str]:
+    """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
+    any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
+    the tune was held to, checked as its problems are; `namer(type)`:
+    a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
+    written in the R: field where the model, never having seen it, wrote its style; `voices`: the
+    corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take;
+    `accompany`: the melody the piece was written around, put back exactly as given."""
+    try:
+        if tokenizer.piece_kind == "score":
+            score = named_as_layout(tokenizer.decode(ids), voices)
+            if accompany is not None:
+                from melody.sampling.accompany import Accompanist
+
+                score = Accompanist(tokenizer, accompany, voices).piece(score)
+            chosen = title or f"Piece {number} in {estimate_key(score)}"
+            abc = score_to_abc(score, chosen, number)
+            abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
+            problems = []
+        else:
+            text = tokenizer.decode(ids)
+            if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in
+                text = re.sub(r"^R:.*$", f"R:{tune_type}", text, count=1, flags=re.M)
+            fields = header_fields(text)
+            named = fields.get("T") if tokenizer.name == "char" else None
+            chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
+            abc = tune_to_abc(text, number, chosen)
+            problems = tune_problems(text)
+            if ids and ids[-1] != tokenizer.eos_id:
+                problems.append("unfinished: the tune reached --max-tokens")
+            tokens = tune_tokens(text)
+            if plan is not None and tokenizer.name == "abc":
+                problems += form_problems(tokens, plan)
+            score = tokens_to_score(tokens)
+        if len(score.notes) < MIN_NOTES:
+            return None, f"fewer than {MIN_NOTES} notes"
+        return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems, score), ""
+    except (MelodyError, LexError) as error:
+        return None, getattr(error, "message", str(error))
+
+
+def sample_pieces(model: Model, config: SampleConfig, device="cpu", progress=None) -> tuple[list[Piece], int]:
+    """Up to `config.count` pieces and how many were resampled: see `sample_with_reasons`."""
+    result = sample_with_reasons(model, config, device, progress)
+    return result.pieces, result.resampled
+
+
+@dataclass
+class SampleResult:
+    """What sampling gave: the pieces, how many were resampled, and why any were left out."""
+
+    pieces: list[Piece]
+    resampled: int
+    dropped: list[str] = field(default_factory=list)  # why each piece left out could not be written
+
+
+def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progress=None) -> SampleResult:
+    """`config.count` pieces. One we cannot play, too short, or with well-formedness problems is
+    resampled (bounded rounds, all of a round's failures in one batch); if every round fails, the
+    first readable one is kept with its problems listed, and one never readable is left out with
+    its reason. Raises InputError only when no piece at all could be written."""
+    pieces: list[Piece | None] = [None] * config.count
+    reasons = [""] * config.count
+    title = config.title or primer_title(config)
+    titles = TitleModel.from_dict(model.training.get("titles"))
+    resampled = 0
+    for round_number in range(RESAMPLE_ROUNDS + 1):
+        missing = [i for i, p in enumerate(pieces) if p is None or p.problems]
+        if not missing:
+            break
+        if round_number:
+            resampled += len(missing)
+        seed = None if config.seed is None else config.seed + 7919 * round_number
+        batch = replace(config, count=len(missing), seed=seed)
+        title_seed = seed if seed is not None else random.randrange(2**31)
+        for index, row in zip(missing, sample_rows(model, batch, device, progress)):
+            namer = partial(titles.title, title_seed * 1000 + index) if titles else None
+            plan = row.plan if config.constrained else None
+            candidate, reasons[index] = piece_from_ids(
+                model.tokenizer,
+                row.ids,
+                index + 1,
+                title,
+                plan,
+                namer,
+                normalize_type(config.tune_type or ""),
+                model.training.get("voices"),
+                config.accompany,
+            )
+            if candidate is not None and (pieces[index] is None or not candidate.problems):
+                pieces[index] = candidate
+    kept = [p for p in pieces if p is not None]
+    if not kept:
+        raise InputError(
+            f"the model wrote no readable piece in {RESAMPLE_ROUNDS + 1} tries (last reason: {reasons[0]}); "
+            "try a lower --temperature or train longer"
+        )
+    dropped = [f"piece {i + 1}: {reasons[i]}" for i, p in enumerate(pieces) if p is None]
+    return SampleResult(kept, resampled, dropped)
+
+
+def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[str | None, Score | None]:
+    """A primer file for a model of `kind`: (ABC text, None) or (None, Score). ABC files feed ABC
+    models as they are (`text` after them); anything else is read as music and converted to what
+    the model speaks."""
+    from melody.formats.abc.text import decode_abc_bytes
+    from melody.formats.convert import read_score
+
+    if kind == "abc" and path.suffix.lower() == ".abc":
+        try:
+            return decode_abc_bytes(path.read_bytes())[0] + (text or ""), None
+        except OSError as error:
+            raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
+    score, title = read_score(path)
+    return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
+
+
+def with_score_primer(config: SampleConfig, kind: str) -> SampleConfig:
+    """For a model of scores, an ABC primer becomes the score it continues, read as `melody
+    convert` reads ABC; other configs are returned as they are."""
+    from melody.formats.convert import read_abc_notation
+
+    if kind != "score" or not config.primer:
+        return config
+    score, _, _ = read_abc_notation(config.primer)
+    return replace(config, primer=None, primer_score=score)
+
+
+def sample_one_by_one(model: Model, config: SampleConfig, device="cpu") -> Iterator[SampleResult]:
+    """`config.count` pieces sampled one at a time, each result as soon as it is ready (for a page
+    that shows tunes as they come). Piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it."""
+    for index in range(config.count):
+        seed = None if config.seed is None else config.seed + index
+        yield sample_with_reasons(model, replace(config, count=1, seed=seed), device)
+
+
+def free_stem(out_dir: Path, stem: str, taken: set[str], force: bool) -> str:
+    """`stem`, or `stem-2`, `stem-3`... so no existing file is overwritten unless forced."""
+    candidate, number = stem, 1
+    while candidate in taken or (not force and any((out_dir / f"{candidate}{s}").exists() for s in (".abc", ".mid"))):
+        number += 1
+        candidate = f"{stem}-{number}"
+    taken.add(candidate)
+    return candidate
+
+
+def write_pieces(pieces: list[Piece], out_dir: str | Path, force: bool = False) -> list[dict]:
+    """Write each piece as <name>.abc and <name>.mid (repeats played out); returns what was written."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create output folder: {error.strerror}", str(out_dir)) from None
+    written, taken = [], set()
+    for piece in pieces:
+        stem = free_stem(out_dir, safe_name(piece.title), taken, force)
+        abc_path, midi_path = out_dir / f"{stem}.abc", out_dir / f"{stem}.mid"
+        atomic_write_text(abc_path, piece.abc)
+        atomic_write_bytes(midi_path, piece.midi)
+        written.append({"abc": str(abc_path), "midi": str(midi_path), **piece.fields()})
+    return written

@@ -1,0 +1,82 @@
+"""What the sampler learns from a training corpus besides the weights: a title model, the forms its
+tunes take, the pitch classes of each key and the layout of voices. Computed once at training time
+and stored in the checkpoint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from melody.tokenizers.base import Tokenizer
+
+
+def title_model(pieces: list) -> dict | None:
+    """The title model (titles.py) of ABC pieces' titles and types, as a dict; None for scores."""
+    from melody.formats.abc.text import header_fields
+    from melody.sampling.titles import TitleModel
+
+    fields = [header_fields(piece) for piece in pieces if isinstance(piece, str)]
+    model = TitleModel.fit([(found.get("T", ""), found.get("R")) for found in fields])
+    return model.to_dict() if model else None
+
+
+def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
+    """The training tunes' forms per type (formats/abc_form.py), for abc-token models: the sampler
+    draws each tune's form from them when none is asked for."""
+    if tokenizer.name != "abc":
+        return None
+    from melody.formats.abc.form import form_table
+    from melody.formats.abc.lexer import tune_tokens
+
+    return form_table([tune_tokens(piece, tokenizer.decorations) for piece in pieces])
+
+
+def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
+    """For event models with key tokens: the training pieces' pitch classes relative to their key,
+    per mode (event_constraint.py), which the sampler keeps to."""
+    if not getattr(tokenizer, "keys", False):
+        return None
+    from melody.sampling.event_mask import pitch_class_shares
+
+    return pitch_class_shares(pieces, tokenizer.key_of_score)
+
+
+def voice_layout(scores: list) -> dict | None:
+    """What an event model's pieces should look like (event_constraint.py): the corpus's most common
+    layout of voices in the tokenizer's role order (role, program and track name of each), and the
+    register of each role (its pitches' 2nd to 98th percentile; for drums, the sounds used)."""
+
+    import numpy as np
+
+    from melody.music.roles import by_role
+
+    layouts, names, pitches = Counter(), {}, {}
+    for score in scores:
+        score = by_role(score)
+        roles = score.roles
+        layouts[tuple(zip(roles, score.programs))] += 1
+        for voice, role in enumerate(roles):
+            names.setdefault((role, roles[:voice].count(role)), Counter())[score.voice_name(voice)] += 1
+        for note in score.notes:
+            pitches.setdefault(roles[note.voice], []).append(note.pitch)
+    if not layouts:
+        return None
+    ((layout, count),) = layouts.most_common(1)
+    voices = []
+    for voice, (role, program) in enumerate(layout):
+        found = names.get((role, [r for r, _ in layout][:voice].count(role)), Counter())
+        voices.append(
+            {"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)}
+        )
+    registers = {
+        role: sorted({int(p) for p in found}) if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]
+        for role, found in pitches.items()
+    }
+    return {"layout": voices, "share": round(count / len(scores), 3), "registers": registers}
+
+
+def _voices(piece) -> int:
+    from melody.formats.abc.lexer import voice_count
+
+    return voice_count(piece) if isinstance(piece, str) else 1
