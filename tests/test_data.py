@@ -6,13 +6,13 @@ import pytest
 
 from melody.errors import InputError
 from melody.formats.corpus import find_files, load_corpus
+from melody.network.model import stream_rows
 from melody.training.data import (
     is_validation,
     load_tokenized,
     prepare_corpus,
     save_tokenized,
     shuffled_stream,
-    stream_rows,
     window,
 )
 from tests.conftest import FOLK_SAMPLE

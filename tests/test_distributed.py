@@ -32,9 +32,9 @@ def _gradients_after_one_step(rank: int, world: int, port: int, cache: str, out:
         LOCAL_RANK=str(rank),
     )
     torch.set_num_threads(1)
-    from melody.network.model import ModelConfig
+    from melody.network.model import ModelConfig, stream_rows
     from melody.training import distributed
-    from melody.training.data import prepare_corpus, stream_rows, window
+    from melody.training.data import prepare_corpus, window
     from melody.training.train import TrainConfig, Trainer
 
     corpus = prepare_corpus([str(FOLK_SAMPLE)], val_fraction=0.1)

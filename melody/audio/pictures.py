@@ -80,7 +80,7 @@ def score_svg(score: Score, path: str | Path, title: str = "Untitled", abc: str 
     """Sheet music of the whole piece as one SVG file, 4 bars a system. A tune (one voice, or
     `abc`, the ABC it came from) is engraved from ABC, which keeps its pickup, repeats and
     ornaments; a piece of several voices from MusicXML, one staff per voice."""
-    from melody.formats.abc.lexer import printable_abc
+    from melody.formats.abc.printable import printable_abc
     from melody.formats.abc.writer import score_to_abc
 
     voices = len({note.voice for note in score.notes})

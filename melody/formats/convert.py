@@ -12,8 +12,9 @@ from pathlib import Path
 
 from melody.errors import ConfigError, InputError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
-from melody.formats.abc.lexer import printable_abc, token_kind, tune_tokens, voice_count, voice_names
+from melody.formats.abc.lexer import token_kind, tune_tokens, voice_count, voice_names
 from melody.formats.abc.player import bars_to_score, tokens_to_score, whole_bars, written_bars
+from melody.formats.abc.printable import printable_abc
 from melody.formats.abc.syntax import LexError
 from melody.formats.abc.text import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc.writer import bars_to_abc, score_to_abc

@@ -11,9 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from melody.errors import ConfigError
+from melody.errors import ConfigError, InputError
 from melody.network.cpu_matmul import PackedLinear
-from melody.training.data import stream_rows
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 State = Any  # (h, c) for LSTM, h for GRU/RNN; each (layers, B, hidden)
@@ -136,6 +135,14 @@ def select_state(state: State, rows: torch.Tensor) -> State:
 
 
 @torch.no_grad()
+def stream_rows(stream: np.ndarray, rows: int) -> np.ndarray:
+    """Cut one long stream into `rows` contiguous rows, so state can carry from window to window."""
+    length = stream.size // rows
+    if length < 2:
+        raise InputError(f"corpus too small for {rows} rows; lower --batch-size")
+    return stream[: rows * length].reshape(rows, length)  # (B, L)
+
+
 def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device) -> tuple[float, int]:
     """Total bits and token count for predicting `stream`, state carried across windows.
 

@@ -288,14 +288,6 @@ def transposed(flat: np.ndarray, offsets: np.ndarray, tokenizer, max_shift: int,
     return moved
 
 
-def stream_rows(stream: np.ndarray, rows: int) -> np.ndarray:
-    """Cut one long stream into `rows` contiguous rows, so state can carry from window to window."""
-    length = stream.size // rows
-    if length < 2:
-        raise InputError(f"corpus too small for {rows} rows; lower --batch-size")
-    return stream[: rows * length].reshape(rows, length)  # (B, L)
-
-
 def windows_per_epoch(rows: np.ndarray, seq_len: int) -> int:
     return (rows.shape[1] - 1) // seq_len
 

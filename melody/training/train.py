@@ -17,10 +17,10 @@ from torch.nn import functional as F
 
 from melody.errors import ConfigError, ModelFileError
 from melody.network.checkpoint import load_train_state, save_model_file, save_train_state
-from melody.network.model import ModelConfig, SequenceModel, detach_state, stream_bits
+from melody.network.model import ModelConfig, SequenceModel, detach_state, stream_bits, stream_rows
 from melody.training import distributed
 from melody.training.config import SAVE_DTYPES, TrainConfig, fit_to_corpus, pick_device
-from melody.training.data import TokenizedCorpus, shuffled_stream, stream_rows, transposed, window, windows_per_epoch
+from melody.training.data import TokenizedCorpus, shuffled_stream, transposed, window, windows_per_epoch
 
 
 class _DeferredInterrupt:

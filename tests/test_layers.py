@@ -1,0 +1,43 @@
+"""The layers in pyproject.toml hold (music <- formats <- tokenizers <- network <- sampling <- training
+<- evaluation, audio <- studio <- cli), and an upward import breaks them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("importlinter")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess:
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(lint), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_layers_hold():
+    done = _lint(ROOT)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_an_upward_import_breaks_them(tmp_path):
+    shutil.copytree(ROOT / "melody", tmp_path / "melody", ignore=shutil.ignore_patterns("models", "static"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    theory = tmp_path / "melody" / "music" / "theory.py"
+    theory.write_text(theory.read_text() + "\nfrom melody.sampling.sampler import SampleConfig  # noqa\n")
+    done = _lint(tmp_path)
+    assert done.returncode != 0
+    assert "melody.music.theory -> melody.sampling.sampler" in done.stdout
