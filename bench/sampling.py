@@ -19,8 +19,9 @@ import time
 
 import torch
 
+from melody.formats.abc.state import TuneState
 from melody.network.checkpoint import load_model
-from melody.sampling.sampler import SampleConfig, draw, filter_logits, sample_ids, warm_up_ids
+from melody.sampling import SampleConfig, draw, filter_logits, sample_ids, sampling_mask, warm_up_ids
 
 
 def refeed_tokens(model, max_tokens: int, seed: int) -> int:
@@ -43,13 +44,10 @@ def constraint_microseconds(model, pieces: list[list[int]]) -> float | None:
     """Microseconds per tune per token for the constraint alone (mask lookup and state update), the
     pieces fed side by side as the sampler does, masks already cached: on a GPU this Python work,
     not the network, is what each extra tune in a batch costs."""
-    from melody.formats.abc.state import TuneState
-    from melody.sampling.sampler import _constraint
-
     tokenizer = model.tokenizer
-    if tokenizer.name != "abc":
+    if not tokenizer.abc_units:
         return None
-    constraint = _constraint(tokenizer)
+    constraint = sampling_mask(model)
     tunes = [[tokenizer.vocab[i] for i in ids if i != tokenizer.eos_id] for ids in pieces]
     best = float("inf")
     for _ in range(3):

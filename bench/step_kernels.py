@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     network = load_model(args.model, "cpu").network.eval()
     config = network.config
-    packed_layers, packed_head = network._step_weights()
+    packed_layers, packed_head = network.step_weights()
 
     def plain(linear):
         return lambda x: F.linear(x, linear.weight, linear.bias)

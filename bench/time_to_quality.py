@@ -13,7 +13,6 @@ Prints JSON with both times and their ratio (the acceptance bar is <= 1/3).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import tempfile
 import time
@@ -33,8 +32,7 @@ def melody_time_to(target: float, corpus, check_every: int, limit_minutes: float
         trainer = Trainer(corpus, model_config, config, run_dir)
         while seconds < 60 * limit_minutes:
             started = time.perf_counter()
-            trainer.config = dataclasses.replace(config, max_steps=trainer.step + check_every)
-            trainer._train_until_done(_NoInterrupt())
+            trainer.train_more(check_every)
             seconds += time.perf_counter() - started
             bits = trainer.bits_per_char(trainer.validate())
             curve.append({"step": trainer.step, "seconds": round(seconds, 1), "bits_per_char": bits})
@@ -42,10 +40,6 @@ def melody_time_to(target: float, corpus, check_every: int, limit_minutes: float
             if bits <= target:
                 return {"reached": True, "seconds": round(seconds, 1), "curve": curve}
     return {"reached": False, "seconds": round(seconds, 1), "curve": curve}
-
-
-class _NoInterrupt:
-    requested = False
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ class SequenceModel(nn.Module):
         if self.config.cell != "lstm" or ids.is_cuda or self.training:
             logits, state = self.forward(ids[:, None], state)
             return logits[:, -1], state
-        layers, head = self._step_weights()
+        layers, head = self.step_weights()
         x = self.embed(ids)  # (B, E)
         batch, hidden = ids.shape[0], self.config.hidden_size
         if state is None:
@@ -92,7 +92,7 @@ class SequenceModel(nn.Module):
             new_c.append(c)
         return head(x), (torch.stack(new_h), torch.stack(new_c))
 
-    def _step_weights(self) -> tuple[list[PackedLinear], PackedLinear]:
+    def step_weights(self) -> tuple[list[PackedLinear], PackedLinear]:
         """Per layer [W_ih W_hh] with b_ih + b_hh, and the output layer, packed once per set of weights."""
         versions = tuple(  # checked every step, so read the parameter dicts directly
             (p.data_ptr(), p._version) for module in (self.rnn, self.head) for p in module._parameters.values()

@@ -1,1 +1,25 @@
+"""Sampling: new pieces from a model, one token per step, each piece kept well-formed by its
+tokenizer's mask (abc_mask.py, event_mask.py), following a plan of forced and free segments
+(primers, header fields asked for, form plans) and the priors a training corpus left in the model."""
 
+from melody.sampling.sampler import (
+    SampleConfig,
+    SampledRow,
+    draw,
+    filter_logits,
+    sample_ids,
+    sample_rows,
+    sampling_mask,
+    warm_up_ids,
+)
+
+__all__ = [
+    "SampleConfig",
+    "SampledRow",
+    "draw",
+    "filter_logits",
+    "sample_ids",
+    "sample_rows",
+    "sampling_mask",
+    "warm_up_ids",
+]

@@ -28,7 +28,7 @@ class Accompanist:
     every token that goes into the piece."""
 
     def __init__(self, tokenizer, melody: Score, layout: dict | None):
-        if not getattr(tokenizer, "roles", False) or tokenizer.name != "midi":
+        if not tokenizer.can_accompany:
             raise ConfigError("--accompany needs a model of MIDI events with voice roles (trained by this melody)")
         roles = [v["role"] for v in (layout or {}).get("layout", [])]
         if not roles or roles[0] != "melody":

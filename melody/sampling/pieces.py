@@ -113,14 +113,14 @@ def piece_from_ids(
             if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in
                 text = re.sub(r"^R:.*$", f"R:{tune_type}", text, count=1, flags=re.M)
             fields = header_fields(text)
-            named = fields.get("T") if tokenizer.name == "char" else None
+            named = fields.get("T") if tokenizer.writes_titles else None
             chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
             abc = tune_to_abc(text, number, chosen)
             problems = tune_problems(text)
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the tune reached --max-tokens")
             tokens = tune_tokens(text)
-            if plan is not None and tokenizer.name == "abc":
+            if plan is not None and tokenizer.abc_units:
                 problems += form_problems(tokens, plan)
             score = tokens_to_score(tokens)
         if len(score.notes) < MIN_NOTES:

@@ -24,7 +24,7 @@ def title_model(pieces: list) -> dict | None:
 def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
     """The training tunes' forms per type (formats/abc_form.py), for abc-token models: the sampler
     draws each tune's form from them when none is asked for."""
-    if tokenizer.name != "abc":
+    if not tokenizer.abc_units:
         return None
     from melody.formats.abc.form import form_table
     from melody.formats.abc.lexer import tune_tokens

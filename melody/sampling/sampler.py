@@ -227,7 +227,7 @@ def _known(tokenizer, token: str) -> str:
 
 def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     """The plan in token ids: forced id lists, None for a free line (ABC text) or a free token."""
-    if tokenizer.name == "abc":
+    if tokenizer.abc_units:
         return _abc_token_plan(config, tokenizer)
     if config.tune_type or config.form not in (None, "free") or config.cadence or config.part_bars:
         raise ConfigError("only models of abc tokens know tune types and forms; leave out --type, --form and --cadence")
@@ -311,12 +311,12 @@ def _threads(count: int):
         torch.set_num_threads(before)
 
 
-def _constraint(model: Model):
+def sampling_mask(model: Model):
     """The mask that keeps this model's pieces well-formed: bars for abc tokens, declared voices
     and key for events; None for characters."""
     tokenizer = model.tokenizer
     cached = getattr(tokenizer, "_constraint", None)
-    if cached is None and tokenizer.name == "abc":
+    if cached is None and tokenizer.abc_units:
         from melody.sampling.abc_mask import Constraint
 
         cached = tokenizer._constraint = Constraint(tokenizer.vocab)
@@ -381,18 +381,18 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         plan = [accompanists[0].header()]
     else:
         plan = primer_plan(config, tokenizer)
-    type_required = tokenizer.name == "abc" and len(plan) == 4 and plan[0] is None  # a free R: slot
+    type_required = tokenizer.abc_units and len(plan) == 4 and plan[0] is None  # a free R: slot
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
-    constraint = _constraint(model) if config.constrained else None
+    constraint = sampling_mask(model) if config.constrained else None
     forms = model.training.get("forms")  # the corpus's forms per type, when the model keeps them
     base = (config.seed if config.seed is not None else random.randrange(2**31)) * 100_003
     rows = [
         _Row(
             [list(s) if s is not None else None for s in plan],
             prefix,
-            line_mode=tokenizer.name != "abc",
+            line_mode=not tokenizer.abc_units,
             state=_fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
             if constraint
             else None,

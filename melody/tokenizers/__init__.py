@@ -19,10 +19,11 @@ TOKENIZERS: dict[str, type[Tokenizer]] = {
 }
 
 
-def make_tokenizer(name: str, **settings) -> Tokenizer:
+def make_tokenizer(name: str, decorations: bool = True) -> Tokenizer:
+    """A new tokenizer by name; `decorations` (~ . !trill!) matter to abc tokens only."""
     if name not in TOKENIZERS:
         raise ConfigError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
-    return TOKENIZERS[name](**settings)
+    return AbcTokenizer(decorations=decorations) if name == "abc" else TOKENIZERS[name]()
 
 
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:

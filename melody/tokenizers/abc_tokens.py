@@ -16,6 +16,7 @@ from melody.tokenizers.base import SPECIALS, Tokenizer
 
 class AbcTokenizer(Tokenizer):
     name = "abc"
+    abc_units = True
 
     def __init__(self, vocab: list[str] | None = None, decorations: bool = True):
         self.decorations = decorations

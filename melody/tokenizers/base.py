@@ -14,6 +14,11 @@ class Tokenizer(ABC):
 
     name: str = ""
     piece_kind: str = "abc"  # what encode() reads and decode() returns: "abc" text or a "score"
+    # What the sampler and the corpus ask of a tokenizer, answered here rather than by its name:
+    abc_units: bool = False  # a token is a whole ABC unit (note, bar line, header field): bars, types, forms
+    writes_titles: bool = False  # the model spells its own titles (the T: it writes is kept)
+    quantised: bool = False  # notes are put on a beat grid (a freely played file turns to mush there)
+    can_accompany: bool = False  # a given melody can be forced note for note while it writes the rest
 
     def __init__(self, vocab: list[str] | None = None):
         self.vocab: list[str] = list(vocab) if vocab else list(SPECIALS)

@@ -8,6 +8,7 @@ from melody.tokenizers.base import SPECIALS, Tokenizer
 
 class CharTokenizer(Tokenizer):
     name = "char"
+    writes_titles = True
 
     def fit(self, pieces: list[str]) -> CharTokenizer:
         characters = set()

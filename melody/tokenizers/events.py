@@ -80,6 +80,11 @@ def _vocabulary(velocity: bool, keys: bool = True, roles: bool = True) -> list[s
 class EventTokenizer(Tokenizer):
     name = "midi"
     piece_kind = "score"
+    quantised = True
+
+    @property
+    def can_accompany(self) -> bool:
+        return self.roles  # the melody is the voice whose role says so
 
     def __init__(self, vocab: list[str] | None = None, velocity: bool = True, keys: bool = True, roles: bool = True):
         self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)

@@ -162,7 +162,7 @@ def prepare_corpus(
     if tokenizer_name == "auto":
         tokenizer_name, chosen_because = choose_tokenizer(files)
         auto_scores = tokenizer_name == "midi"  # midi or performance: the files' grid fit decides
-    tokenizer = make_tokenizer(tokenizer_name, **({"decorations": decorations} if tokenizer_name == "abc" else {}))
+    tokenizer = make_tokenizer(tokenizer_name, decorations)
     settings = {
         "tokenizer": "auto:scores" if auto_scores else tokenizer_name,
         "val_fraction": val_fraction,
@@ -196,7 +196,7 @@ def prepare_corpus(
         chosen_because = f"{off} of {len(corpus.pieces)} files fit no beat grid: played freely"
         corpus.encoded = {}
     off_grid = []
-    if tokenizer_name == "midi":  # quantising a free performance onto a grid makes mush: left out, listed
+    if tokenizer.quantised:  # quantising a free performance onto a grid makes mush: left out, listed
         off_grid = [source for piece, source in zip(corpus.pieces, corpus.sources) if not on_grid(piece)]
         kept = [(p, source) for p, source in zip(corpus.pieces, corpus.sources) if on_grid(p)]
         corpus.pieces, corpus.sources = [p for p, _ in kept], [source for _, source in kept]
@@ -230,7 +230,7 @@ def prepare_corpus(
         "forms": forms_of(train_pieces, tokenizer),
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
         "voices": voice_layout(train_pieces) if getattr(tokenizer, "roles", False) else None,
-        "multi_voice": sum(tokenizer_name == "abc" and _voices(p) > 1 for p in pieces),
+        "multi_voice": sum(tokenizer.abc_units and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
         "train_tokens": int(train.size),

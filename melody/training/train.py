@@ -8,7 +8,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -293,6 +295,12 @@ class Trainer:
             "val_bits_per_char": None if val is None else self.bits_per_char(val),
             "tokens_per_second": round(tokens / max(1e-9, train_seconds), 1),
         }
+
+    def train_more(self, steps: int) -> None:
+        """`steps` more steps, with no validation or save at the end: for callers that measure the
+        model between stretches (bench/time_to_quality.py). Ctrl-C is not deferred here."""
+        self.config = replace(self.config, max_steps=self.step + steps)
+        self._train_until_done(SimpleNamespace(requested=False))
 
     def _train_until_done(self, interrupt: _DeferredInterrupt) -> tuple[int, float]:
         """The loop: epochs of contiguous windows. Returns (tokens trained, seconds spent validating)."""
