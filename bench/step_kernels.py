@@ -1,10 +1,10 @@
 """One sampling step of a model on CPU: plain matmuls (F.linear) against melody's step kernels
-(oneDNN-packed weights for batches above one row, see melody/cpu_matmul.py).
+(oneDNN-packed weights for batches above one row, see melody/network/cpu_matmul.py).
 
     python bench/step_kernels.py [--model folk] [--threads 1 2]
 
 Both kernels run interleaved in one process and each figure is the best of several repeats, so
-the ratio holds on a busy machine. This is what `melody/cpu_matmul.py` is chosen by.
+the ratio holds on a busy machine. This is what `melody/network/cpu_matmul.py` is chosen by.
 """
 
 from __future__ import annotations

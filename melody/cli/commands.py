@@ -1,5 +1,5 @@
 """What the CLI commands that learn and write music do: read flags, call the library, show the result
-(play_commands.py holds those that hear, see, convert and serve it)."""
+(cli/play_commands.py holds those that hear, see, convert and serve it)."""
 
 from __future__ import annotations
 

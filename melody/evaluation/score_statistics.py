@@ -3,7 +3,7 @@ held-out pieces: how many voices sound, the share of notes inside the key's scal
 classes heard (relative to the key's tonic, so a piece in G and one in D compare), and the range
 of each voice.
 
-The key is the key signature whose scale holds the most note time (formats/abc_writer.py's
+The key is the key signature whose scale holds the most note time (formats/abc/writer.py's
 major_tonic), found the same way for generated and held-out pieces, so the share compares fairly.
 """
 

@@ -2,7 +2,7 @@
 
 Per tune: pitch-class entropy, scale consistency (the best share of notes inside one major or
 minor scale), pitch range, notes per bar, bars as written and as played (repeats played out), key,
-meter, form (``AABB``, ``AB``: formats/abc_form.py), and three yes/no figures: every part a whole
+meter, form (``AABB``, ``AB``: formats/abc/form.py), and three yes/no figures: every part a whole
 number of 4-bar phrases, the tune as played a whole number of 8-bar phrases, the last note the
 tonic. Between two sets: the Kolmogorov-Smirnov distance (0..1) of each number (part lengths
 pooled over all parts), the total-variation distance (0..1) of each category, the difference of

@@ -47,7 +47,7 @@ def _pickup(part) -> float:
 
 def stream_to_bars(stream):
     """A one-part stream (a tune read from MusicXML) as written bars with their repeat barlines and
-    endings, for formats/abc_player.py to play out as it plays ABC: (bars, meter, key), or None
+    endings, for formats/abc/player.py to play out as it plays ABC: (bars, meter, key), or None
     for several parts or no measures."""
     from fractions import Fraction
 
@@ -101,7 +101,7 @@ def stream_to_bars(stream):
 
 
 def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float | None = None):
-    """Written bars (formats/abc_player.py) as a one-part music21 score, the way round from
+    """Written bars (formats/abc/player.py) as a one-part music21 score, the way round from
     `stream_to_bars`: a short first bar as the pickup, repeat barlines, endings, ties and the
     title. For a tune whose ABC music21 reads otherwise than abc2midi plays it."""
     from music21 import bar as barline

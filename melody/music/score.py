@@ -17,7 +17,7 @@ ACCENT_MARGIN = 5  # velocity: how much louder a bar's first notes are, on avera
 
 def pitch_name(pitch: int, key: str | None = None) -> str:
     """``F#4``, or ``Gb4`` in a flat key: the name a musician reads for a MIDI pitch in `key`
-    (abc_core.key_spelling); music21 reads it too."""
+    (theory.key_spelling); music21 reads it too."""
     from melody.music.theory import LETTER_SEMITONES, key_spelling
 
     letter, alter = key_spelling(key or "C")[pitch % 12]
@@ -107,7 +107,7 @@ class Score:
 
     @cached_property
     def estimated_key(self) -> str:
-        """The best-fitting key (abc_writer.estimate_key), worked out once per score."""
+        """The best-fitting key (theory.estimate_key), worked out once per score."""
         from melody.music.theory import estimate_key
 
         return estimate_key(self)

@@ -71,7 +71,7 @@ class SequenceModel(nn.Module):
         """One token per row: (B,) ids -> (B, V) logits. The same numbers (to float rounding) as
         forward() on a length-1 sequence. For LSTMs on CPU it multiplies prepacked weights directly:
         nn.LSTM's per-call set-up costs more than one step's arithmetic, and a plain matmul repacks
-        the weights on every call (see cpu_matmul.py)."""
+        the weights on every call (see network/cpu_matmul.py)."""
         if self.config.cell != "lstm" or ids.is_cuda or self.training:
             logits, state = self.forward(ids[:, None], state)
             return logits[:, -1], state

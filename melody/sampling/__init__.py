@@ -2,6 +2,7 @@
 tokenizer's mask (abc_mask.py, event_mask.py), following a plan of forced and free segments
 (primers, header fields asked for, form plans) and the priors a training corpus left in the model."""
 
+from melody.sampling.pieces import Piece, sample_pieces, write_pieces
 from melody.sampling.sampler import (
     SampleConfig,
     SampledRow,
@@ -14,12 +15,15 @@ from melody.sampling.sampler import (
 )
 
 __all__ = [
+    "Piece",
     "SampleConfig",
     "SampledRow",
     "draw",
     "filter_logits",
     "sample_ids",
+    "sample_pieces",
     "sample_rows",
     "sampling_mask",
     "warm_up_ids",
+    "write_pieces",
 ]

@@ -1,6 +1,6 @@
 """The sampler's mask: before each token, the abc tokens that keep the tune well-formed.
 
-The tune's state comes from `TuneState` (formats/abc_state.py), which the bar checker reads too, so
+The tune's state comes from `TuneState` (formats/abc/state.py), which the bar checker reads too, so
 what the sampler allows and what the checker passes agree. From it the mask allows:
 
 - a note or rest that fits in what is left of the bar (its shortest length counted), a length
@@ -14,7 +14,7 @@ what the sampler allows and what the checker passes agree. From it the mask allo
   least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at once.
 
 Masks are cached by the part of the state they read (`Constraint._cached`); the form rules that
-read only the state are in form_mask.py.
+read only the state are in sampling/form_mask.py.
 """
 
 from __future__ import annotations
@@ -372,7 +372,7 @@ class Constraint:
         wanted to end, write on. A tune with a form ends where its form does."""
         return self.min_bars if s.bar is not None and s.form is None else 1
 
-    # ---- form (the rules that read only the state live in form_mask.py) ------------------
+    # ---- form (the rules that read only the state live in sampling/form_mask.py) ------------------
     def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
         """In a part's last bar, a note that would leave the tonic less than a unit must be the
         tonic itself (so must the note before a rest that fills the bar); no chord is written there.

@@ -1,5 +1,5 @@
-"""The sampler's form rules that read only a tune's state (formats/abc_state.py): where the part
-stands, which bar lines may close it, whether its last bar must end on the tonic. constraints.py
+"""The sampler's form rules that read only a tune's state (formats/abc/state.py): where the part
+stands, which bar lines may close it, whether its last bar must end on the tonic. sampling/abc_mask.py
 turns them into the mask; these are the cache key's form part and the bar lines a form allows."""
 
 from __future__ import annotations

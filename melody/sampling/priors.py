@@ -22,7 +22,7 @@ def title_model(pieces: list) -> dict | None:
 
 
 def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
-    """The training tunes' forms per type (formats/abc_form.py), for abc-token models: the sampler
+    """The training tunes' forms per type (formats/abc/form.py), for abc-token models: the sampler
     draws each tune's form from them when none is asked for."""
     if not tokenizer.abc_units:
         return None
@@ -34,7 +34,7 @@ def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
 
 def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
     """For event models with key tokens: the training pieces' pitch classes relative to their key,
-    per mode (event_constraint.py), which the sampler keeps to."""
+    per mode (sampling/event_mask.py), which the sampler keeps to."""
     if not getattr(tokenizer, "keys", False):
         return None
     from melody.sampling.event_mask import pitch_class_shares
@@ -43,7 +43,7 @@ def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
 
 
 def voice_layout(scores: list) -> dict | None:
-    """What an event model's pieces should look like (event_constraint.py): the corpus's most common
+    """What an event model's pieces should look like (sampling/event_mask.py): the corpus's most common
     layout of voices in the tokenizer's role order (role, program and track name of each), and the
     register of each role (its pitches' 2nd to 98th percentile; for drums, the sounds used)."""
 

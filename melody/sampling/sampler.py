@@ -66,7 +66,7 @@ class SampleConfig:
     cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
     accompany: Score | None = None  # for event models with roles: the melody the pieces are written around
-    constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (constraints.py)
+    constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (sampling/abc_mask.py)
 
     def __post_init__(self):
         if self.count < 1:

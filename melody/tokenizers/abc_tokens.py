@@ -1,7 +1,7 @@
 """Musical ABC tokens in the spirit of folk-rnn: ``M:6/8``, ``K:Dmix``, ``^F,``, ``3/2``, ``|:``.
 
 A token is a unit of music, not a character, so the model never has to learn to spell a note, and
-the sampler can follow the bar (constraints.py). Titles, spacing and line breaks are not music: the
+the sampler can follow the bar (sampling/abc_mask.py). Titles, spacing and line breaks are not music: the
 decoder lays the tune out again, four bars per line. Of a tune with several voices the tokens
 spell the first, the melody; a tune they cannot spell (an unknown key, multi-bar rests) is skipped
 and counted when a corpus is read.

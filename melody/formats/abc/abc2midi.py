@@ -1,5 +1,5 @@
 """abc2midi, the referee for what ABC means: its complaints about a tune, and the notes it plays,
-to hold our reading (abc_player.py) against. Needs abc2midi on the PATH (Debian: abcmidi).
+to hold our reading (formats/abc/player.py) against. Needs abc2midi on the PATH (Debian: abcmidi).
 
 For the comparison abc2midi runs with grace notes, guitar chords and fermatas off (``-NGRA -NGUI
 -NFER``: our player leaves them out too) and without the tune's ``R:`` line (abc2midi swings

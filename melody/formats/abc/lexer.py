@@ -120,7 +120,7 @@ def body_tokens(body: str, decorations: bool = True, voice_name: str | None = No
     """Tokens of a tune body: of its first voice, the melody, when it has several (the tokens
     spell one line of music), or of the voice named. In a tune in voices or in parts (``P:`` lines,
     which the canonical form keeps where the header orders parts) the repeat signs are spelled as
-    abc2midi reads such a tune (abc_core.repeats_in_parts). Raises LexError on anything the token
+    abc2midi reads such a tune (syntax.repeats_in_parts). Raises LexError on anything the token
     set cannot spell."""
     tokens: list[str] = []
     part_starts: list[int] = []
@@ -250,7 +250,7 @@ def token_kind(token: str) -> str:
 
 
 def explicit_repeat_starts(tokens: list[str]) -> list[str]:
-    """`tokens` with a `|:` opening each repeat that only a later `:|` implies (abc_core.ImpliedRepeats:
+    """`tokens` with a `|:` opening each repeat that only a later `:|` implies (syntax.ImpliedRepeats:
     the same rule the player follows). Folk ABC often writes `A part :| B part :|`; abc2midi then
     plays B twice but warns "Assuming repeat", as the standard leaves that second repeat's start
     unsaid. Written out, the same music reads without warnings. The tune's start needs no sign, and

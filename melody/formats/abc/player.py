@@ -32,7 +32,7 @@ class WrittenBar:
     notes: list[tuple[Fraction, Fraction, int, bool]] = field(default_factory=list)  # start, end, pitch, tied
     length: Fraction = Fraction(0)
     close: str = "|"  # "": no bar line, the bar goes on after an ending mark inside it
-    ending: str | None = None  # the ending's label: "1", "2", "1,3" (abc_core.ending_passes)
+    ending: str | None = None  # the ending's label: "1", "2", "1,3" (syntax.ending_passes)
     meter: str | None = None  # a meter this bar changes to
 
 
@@ -215,7 +215,7 @@ def _played_order(bars: list[WrittenBar]) -> list[int]:
 def _repeat_features(bars: list[WrittenBar]) -> list[tuple[str, int | str]]:
     """The bars as abc2midi's feature list: ("ending", label) where an ending starts, ("notes", index),
     then the closing bar line (|: :| :: ||; a |] counts as ||, a plain | is left out), with the |:
-    that abc2midi's reader puts in for a :| that has none (abc_core.ImpliedRepeats)."""
+    that abc2midi's reader puts in for a :| that has none (syntax.ImpliedRepeats)."""
     features: list[tuple[str, int | str]] = []
     repeats, section_start = ImpliedRepeats(), 0
     for index, bar in enumerate(bars):

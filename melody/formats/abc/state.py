@@ -1,9 +1,9 @@
 """The state of an ABC tune token by token, and the problems of a tune bar by bar.
 
-`TuneState` follows abc tokens (see abc_lexer.py): header or body, time used in the current bar,
+`TuneState` follows abc tokens (see formats/abc/lexer.py): header or body, time used in the current bar,
 open tuplet, chord, grace group or slur, pending tie, accidentals of the bar, repeat structure.
-The bar checker (`check_tokens`, behind validate.py) feeds whole tunes through it and collects the
-problems; the constrained sampler (constraints.py) reads it before each token to mask what would
+The bar checker (`check_tokens`, behind checker.py) feeds whole tunes through it and collects the
+problems; the constrained sampler (sampling/abc_mask.py) reads it before each token to mask what would
 break the tune. `strict` is the sampler's rule set: the checker accepts what abc2midi and musicians
 accept (a short bar before a section end that the next pickup completes), the sampler writes only
 the commonest form:
@@ -15,7 +15,7 @@ the commonest form:
 - grace notes stay shorter than their host, rolls go on notes long enough to hold them, and
   ``|]`` ends the tune.
 
-The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) come from abc_core.py.
+The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) come from formats/abc/syntax.py.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class TuneState:
     bar_accidentals: dict[str, str] = field(default_factory=dict)  # letter -> accidental written in this bar
     key: str = "C"
     last_tonic: bool = False  # the last note sounded (rests aside) is the key's tonic
-    form: FormPlan | None = None  # strict: the parts the tune must have (abc_form.py)
+    form: FormPlan | None = None  # strict: the parts the tune must have (formats/abc/form.py)
     form_for_type: Callable[[str | None], FormPlan | None] | None = None  # the form once R: names the type
     section: int = 0  # the part being written, an index into form.sections
     part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)

@@ -217,7 +217,7 @@ def _bar_rest(meter: str, unit: str) -> str | None:
 def parts_played(body: list[str], parts: dict[str, int], order: str, header: dict[str, str]) -> list[str]:
     """The body with its parts (P:A, P:B lines) in the order the header's P: gives, as abc2midi
     plays them: P:ABA, P:A2B, P:(AB)2C; music before the first part opens it. Each part keeps its
-    P: line, which tells the reader of repeats (abc_core.repeats_in_parts) that the tune is in
+    P: line, which tells the reader of repeats (syntax.repeats_in_parts) that the tune is in
     parts, and is preceded by the key, meter and unit it was written in where those changed. As
     written, with each P: line in its place, when the order is not one or names a part the body lacks."""
     if not parts:

@@ -207,7 +207,7 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
 
 
 def bars_to_abc(bars, meter: str, key: str | None, title: str = "Untitled", tempo: float | None = None) -> str:
-    """One ABC tune from written bars (formats/abc_player.py; a tune read from MusicXML): its bar
+    """One ABC tune from written bars (formats/abc/player.py; a tune read from MusicXML): its bar
     lines, repeats, endings and pickup as written, not played out."""
     key = normalize_key(key or "") or "C"
     bar_events: list[list[tuple]] = []

@@ -1,6 +1,6 @@
-"""Every command of README.md's tour runs, so the README cannot rot.
+"""Every command of README.md and of the tour in docs/ runs, so the documentation cannot rot.
 
-The commands are read from the README itself ("## A tour" up to "## The shipped models") and run
+The commands (lines that start with `melody `) are read from the pages themselves and run
 through the CLI in a sandbox that holds the files they name (`tune.abc`, `song.mid`, `~/tunes/`...),
 made from our fixtures. Only sizes change: training stops after 2 steps on a tiny network (the
 sizes of `--init-from` and `--resume` runs aside), `--samples` judges 2 tunes, and the shipped
@@ -20,14 +20,16 @@ from melody.formats.abc.checker import clean_tunes
 from melody.formats.abc.text import read_abc_file
 from tests.conftest import DATA, FOLK_SAMPLE, TINY_TRAIN_FLAGS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", ROOT / "docs" / "tour.md", ROOT / "docs" / "midi.md"]
 CLEAN_FAILURES = {"--port"}  # of play: no MIDI port here, so a one-line error is the right answer
 
 
 def tour_commands() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    tour = text[text.index("## A tour") : text.index("## The shipped models")]
-    return [re.sub(r"\s+# .*$", "", line).strip() for line in tour.splitlines() if line.startswith("melody ")]
+    """Each command once, in the order the pages give them."""
+    lines = [line for page in PAGES for line in page.read_text(encoding="utf-8").splitlines()]
+    commands = [re.sub(r"\s+# .*$", "", line).strip() for line in lines if line.startswith("melody ")]
+    return list(dict.fromkeys(commands))
 
 
 def sandbox(root: Path) -> dict[str, str]:
