@@ -5,7 +5,8 @@ tenor as one chord track, PIANO: the bass), every track on program 0, as a publi
 has them, with:
 
 - a silent lead-in of 0.055 s (not a whole beat), so the grid's phase must be found;
-- a wrong declared meter (2/4 or 1/4 over music in 4/4 or 3/4), or the one asked for;
+- a declared meter that is no meter (1/4 or 1/8: a bar of a beat or less, as some exporters
+  write) in two files of three, the true one in the third, or the one asked for;
 - tempo changes in every fourth file; a drum track (channel 10) in every third; every fifth file
   written as type 0 (one track, the parts on channels of their own);
 - with `humanise`: onsets jittered by 10-30 ms and velocities varied, as a played performance.
@@ -105,7 +106,7 @@ def write_song(
     if declare:
         declared = tuple(int(v) for v in declare.split("/"))
     else:
-        declared = ((2, 4), (1, 4), meter)[number % 3]
+        declared = ((1, 4), (1, 8), meter)[number % 3]
 
     def tick(beat: float, jitter: float = 0.0) -> int:
         if not jitter:

@@ -96,3 +96,26 @@ def test_one_loudness_for_every_note_moves_no_bar_line(tmp_path):
     path = tmp_path / "even.mid"
     path.write_bytes(score_to_midi_bytes(Score(notes, meter=(6, 8))))
     assert midi_to_score(path).pickup == 0.0
+
+
+@pytest.mark.parametrize(
+    "meter, body, pickup",
+    [
+        ("6/8", "A|dde fed|cBA Bcd|dde fed|cBA B2:|", 0.5),  # a pickup bar of its own meter (1/8)
+        ("3/4", "D|G2 AB cd|e4 dc|B2 A2 G2|A6|", 0.5),
+        ("2/2", "d2 fd edcB|A2 FA DAFA|d2 fd edcB|A2 FA D4|", 0.0),  # duple: kept, never made 4/4
+        ("4/4", "GABc dedc|B2 G2 A4|GABc dedc|B2 A2 G4|", 0.0),
+        ("3/2", "G4 A4 B4|c8 B4|A4 G4 F4|G12|", 0.0),
+    ],
+)
+def test_our_own_midi_comes_back_with_its_meter_and_pickup(tmp_path, meter, body, pickup):
+    """The meter a file declares is believed, and a short first bar in a meter of its own is the
+    pickup: ABC -> MIDI -> Score keeps both, as bench/round_trips.py measures over whole books."""
+    from melody.formats.convert import read_notation, write_score
+
+    (tmp_path / "tune.abc").write_text(f"X:1\nT:t\nM:{meter}\nL:1/8\nK:D\n{body}\n")
+    score, title, abc = read_notation(tmp_path / "tune.abc")
+    write_score(score, tmp_path / "tune.mid", title, abc=abc)
+    back = midi_to_score(tmp_path / "tune.mid")
+    assert (f"{back.meter[0]}/{back.meter[1]}", back.pickup) == (meter, pickup)
+    assert back.reading["meter_evidence"] == "as declared"

@@ -106,9 +106,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
 
     midi = _parse(Path(path))
     resolution = midi.ticks_per_quarter
-    declared = (
-        (midi.time_signatures[0].numerator, midi.time_signatures[0].denominator) if midi.time_signatures else None
-    )
+    declared, pickup_bar = _declared_meter(midi, resolution)
     tempos, bad_tempi = [], 0
     for change in midi.tempos:
         if 10 <= change.qpm <= 400:
@@ -172,30 +170,34 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         _key_name(midi),
         tuple(int(track.program) for track, _ in voices),
         dropped,
-        grid.first_bar if grid.fit >= FITS_GRID else 0.0,
+        pickup_bar if pickup_bar is not None and shift_ticks == 0 else grid.first_bar if grid.fit >= FITS_GRID else 0.0,
         names,
         tuple(bool(track.is_drum) for track, _ in voices),
         changes,
         reading,
     )
-    varied = any(np.unique(columns["velocity"]).size > 1 for _, columns in voices)
-    return _accents_decide(score, grid.first_bar_in_four, varied)
-
-
-def _accents_decide(score: Score, first_bar_in_four: float, varied: bool) -> Score:
-    """Velocity accents, where a file has them (abc2midi plays each bar's first note louder), place
-    the bar lines over what the note lengths suggest; a declared 2/4 stands only on their word.
-    `varied`: whether any track plays at more than one loudness (else there are no accents)."""
-    if score.reading["grid_fit"] < 0.9:
+    if (pickup_bar is not None and shift_ticks == 0) or score.reading["grid_fit"] < FITS_GRID:
         return score
+    # velocity accents, where a file has them (abc2midi plays each bar's first note louder), place the
+    # bar lines over what the note lengths suggest
+    varied = any(np.unique(columns["velocity"]).size > 1 for _, columns in voices)
     accented = replace(score, pickup=0.0)._accented_bar_start() if varied else None
-    if score.meter in ((2, 4), (2, 2)):
-        if accented is None:
-            four = replace(score, meter=(4, 4), pickup=first_bar_in_four)
-            four.reading.update(meter_found="4/4", meter_evidence="no accents every 2 beats: 4/4")
-            return four
-        return replace(score, pickup=accented)
     return replace(score, pickup=accented) if accented is not None else score
+
+
+def _declared_meter(midi, resolution: int) -> tuple[tuple[int, int] | None, float | None]:
+    """(the meter a file declares, the pickup in beats where it says so): a first bar in a meter of
+    its own, shorter than the next (1/8 before 6/8), is a pickup, as notation programs write one."""
+    signatures = sorted(midi.time_signatures, key=lambda signature: signature.time)
+    if not signatures:
+        return None, None
+    first = signatures[0]
+    first_bar = 4 * first.numerator / first.denominator
+    if len(signatures) > 1 and first.time == 0:
+        second = signatures[1]
+        if second.time == round(first_bar * resolution) and first_bar < 4 * second.numerator / second.denominator:
+            return (second.numerator, second.denominator), first_bar
+    return (first.numerator, first.denominator), None
 
 
 def _parse(path: Path):
