@@ -5,7 +5,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from melody.cli.program import main
@@ -252,6 +252,7 @@ def test_fuzz_abc_writer_round_trips_through_music21(notes, meter):
 @pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=12))
+@example(mutations=[(49, 8)])  # a time signature of x/0: declares nothing (was a ZeroDivisionError)
 def test_fuzz_mutated_real_midi_files(tmp_path, mutations):
     data = bytearray((DATA / "bwv66.6.mid").read_bytes())
     for position, value in mutations:

@@ -188,7 +188,10 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
 def _declared_meter(midi, resolution: int) -> tuple[tuple[int, int] | None, float | None]:
     """(the meter a file declares, the pickup in beats where it says so): a first bar in a meter of
     its own, shorter than the next (1/8 before 6/8), is a pickup, as notation programs write one."""
-    signatures = sorted(midi.time_signatures, key=lambda signature: signature.time)
+    signatures = sorted(
+        (signature for signature in midi.time_signatures if signature.numerator > 0 and signature.denominator > 0),
+        key=lambda signature: signature.time,
+    )  # a broken one (0/0 in a damaged file) declares nothing
     if not signatures:
         return None, None
     first = signatures[0]
