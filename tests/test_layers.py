@@ -16,10 +16,10 @@ pytest.importorskip("importlinter")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess:
-    lint = Path(sys.executable).with_name("lint-imports")
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    lint = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
     return subprocess.run(
-        [str(lint), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        [sys.executable, "-c", lint, "--config", str(tree / "pyproject.toml"), "--no-cache"],
         cwd=tree,
         env=env,
         capture_output=True,
