@@ -103,6 +103,8 @@ def test_one_loudness_for_every_note_moves_no_bar_line(tmp_path):
     [
         ("6/8", "A|dde fed|cBA Bcd|dde fed|cBA B2:|", 0.5),  # a pickup bar of its own meter (1/8)
         ("3/4", "D|G2 AB cd|e4 dc|B2 A2 G2|A6|", 0.5),
+        ("3/4", "E|A2- A(cBA)|G2-G (Bcd)|e2 fdBA|G4 (3EFG|A6|", 0.5),  # triplets on the pickup's grid
+        ("3/8", "E>F|G4 F2|E>E ^D2 E>F|G4 A2|G>F F4|E6|", 1.0),  # dotted notes: few onsets on a grid
         ("2/2", "d2 fd edcB|A2 FA DAFA|d2 fd edcB|A2 FA D4|", 0.0),  # duple: kept, never made 4/4
         ("4/4", "GABc dedc|B2 G2 A4|GABc dedc|B2 A2 G4|", 0.0),
         ("3/2", "G4 A4 B4|c8 B4|A4 G4 F4|G12|", 0.0),

@@ -46,9 +46,9 @@ def grid_fit(onsets: np.ndarray, phase: float) -> float:
     return float((distance <= TOLERANCE).mean())
 
 
-def find_phase(onsets: np.ndarray, durations: np.ndarray, keep_zero: bool = False) -> tuple[float, float]:
-    """(phase, fit): the best grid shift, tried at every onset's place inside its beat. `keep_zero`:
-    the file's own grid whenever it fits as well as any (a file with a meter we believe)."""
+def find_phase(onsets: np.ndarray, durations: np.ndarray, own: float | None = None) -> tuple[float, float]:
+    """(phase, fit): the best grid shift, tried at every onset's place inside its beat. `own`: the
+    file's own grid (a file with a meter we believe), kept whenever it fits as well as any."""
     if onsets.size == 0:
         return 0.0, 1.0
     candidates = np.unique(np.round(onsets % 1.0, 3))
@@ -57,8 +57,8 @@ def find_phase(onsets: np.ndarray, durations: np.ndarray, keep_zero: bool = Fals
         candidates = values[np.argsort(-counts)[:200]]
     fits = np.array([grid_fit(onsets, phase) for phase in candidates])
     good = candidates[fits >= fits.max() - 0.02]
-    if keep_zero and good.size and good[0] == 0.0:
-        return 0.0, float(fits.max())
+    if own is not None and np.isclose(good, own).any():
+        return own, float(fits.max())
 
     def on_beat_weight(phase: float) -> float:
         inside = (onsets - phase) % 1.0
@@ -108,16 +108,20 @@ def find_grid(
     pitches: np.ndarray,
     drums: np.ndarray,
     declared: tuple[int, int] | None,
+    pickup: float | None = None,
 ) -> Grid:
-    """The grid, meter and first bar line of notes given in beats from the file's start."""
+    """The grid, meter and first bar line of notes given in beats from the file's start. `pickup`:
+    the length of a first bar the file declares in a meter of its own; its beats fall after it."""
     if onsets.size > MAX_ONSETS:
         keep = np.linspace(0, onsets.size - 1, MAX_ONSETS).astype(int)
         onsets, durations, pitches, drums = onsets[keep], durations[keep], pitches[keep], drums[keep]
     believable = declared is not None and declared[0] > 1  # a bar of one beat is no meter (1/4, 1/8)
-    phase, fit = find_phase(onsets, durations, keep_zero=believable)
+    own = (pickup or 0.0) % 1.0 if believable else None
+    phase, fit = find_phase(onsets, durations, own)
     if onsets.size < 8 or fit < FITS_GRID:
-        meter = declared if believable else (4, 4)
-        return Grid(phase, fit, meter, 0.0, "declared (too few notes on a grid to tell)")
+        if believable:
+            return Grid(own, fit, declared, pickup or 0.0, "as declared")
+        return Grid(phase, fit, (4, 4), 0.0, "too few notes on a grid to tell: 4/4")
     weights = beat_weights(onsets - phase, durations, drums)
     if believable:  # the file's word: rhythm alone misreads about 1 in 20 folk tunes in two as in three
         meter, evidence = declared, "as declared"
@@ -126,8 +130,8 @@ def find_grid(
     else:
         meter, evidence = (4, 4), "long notes every 2 or 4 beats"
     bar = 4 * meter[0] / meter[1]
-    if believable and phase == 0.0:
-        first_bar = 0.0  # the file's own bar lines (velocity accents may still move them: midi.py)
+    if own is not None and phase == own:
+        first_bar = pickup or 0.0  # the file's own bar lines (where it has no pickup bar, accents may move them)
     elif bar != round(bar) or bar < 2:
         first_bar = 0.0  # bars that are not whole beats (3/8, 5/8): the file's own lines
     elif bar in (2, 4):
