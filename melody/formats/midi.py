@@ -143,8 +143,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
     pitches = np.concatenate([c["pitch"] for _, c in voices]).astype(np.int64)
     drum_flags = np.concatenate([np.full(len(c["time"]), track.is_drum) for track, c in voices])
     grid = find_grid(beats, durations, pitches, drum_flags, declared, pickup_bar)
-    own_bars = grid.evidence == "as declared" and grid.phase == (pickup_bar or 0.0) % 1.0  # no lead-in to take off
-    shift_ticks = round(grid.phase * resolution) if grid.fit >= FITS_GRID and not own_bars else 0
+    shift_ticks = round(grid.phase * resolution) if grid.fit >= FITS_GRID and not grid.own else 0
     shift = shift_ticks / resolution
     notes = []
     for voice, (_track, columns) in enumerate(voices):
@@ -171,13 +170,13 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         _key_name(midi),
         tuple(int(track.program) for track, _ in voices),
         dropped,
-        grid.first_bar if grid.fit >= FITS_GRID or own_bars else 0.0,
+        grid.first_bar if grid.fit >= FITS_GRID or grid.own else 0.0,
         names,
         tuple(bool(track.is_drum) for track, _ in voices),
         changes,
         reading,
     )
-    if (pickup_bar is not None and own_bars) or score.reading["grid_fit"] < FITS_GRID:
+    if (pickup_bar is not None and grid.own) or score.reading["grid_fit"] < FITS_GRID:
         return score
     # velocity accents, where a file has them (abc2midi plays each bar's first note louder), place the
     # bar lines over what the note lengths suggest

@@ -35,6 +35,7 @@ class Grid:
     meter: tuple[int, int]
     first_bar: float  # beats after the phase where the first bar line falls, 0 <= first_bar < bar
     evidence: str  # how the meter was decided, for `melody corpus`
+    own: bool = False  # the file's own grid and bar lines: no lead-in to take off
 
 
 def grid_fit(onsets: np.ndarray, phase: float) -> float:
@@ -120,7 +121,7 @@ def find_grid(
     phase, fit = find_phase(onsets, durations, own)
     if onsets.size < 8 or fit < FITS_GRID:
         if believable:
-            return Grid(own, fit, declared, pickup or 0.0, "as declared")
+            return Grid(own, fit, declared, pickup or 0.0, "as declared", own=True)
         return Grid(phase, fit, (4, 4), 0.0, "too few notes on a grid to tell: 4/4")
     weights = beat_weights(onsets - phase, durations, drums)
     if believable:  # the file's word: rhythm alone misreads about 1 in 20 folk tunes in two as in three
@@ -138,4 +139,4 @@ def find_grid(
         first_bar = float(first_bar_line(weights, 4) % bar)
     else:  # a lead-in off the file's grid: its bar lines were never written by hand
         first_bar = float(first_bar_line(weights, round(bar)))
-    return Grid(phase, fit, meter, first_bar, evidence)
+    return Grid(phase, fit, meter, first_bar, evidence, own=own is not None and phase == own)
