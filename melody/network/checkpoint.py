@@ -116,17 +116,15 @@ def model_header(path_or_name: str | Path) -> dict:
         with open(path, "rb") as handle:
             length = int.from_bytes(handle.read(8), "little")
             metadata = json.loads(handle.read(min(length, 64 * 2**20))).get("__metadata__", {})
-        tokenizer = json.loads(metadata.get("tokenizer", "{}"))
+        tokenizer = tokenizer_from_dict(json.loads(metadata.get("tokenizer", "{}")))
         training = json.loads(metadata.get("training", "{}"))
     except (OSError, ValueError) as error:
         raise ModelFileError(f"not a readable melody model file ({error})", str(path)) from None
-    name = tokenizer.get("name", "")
-    vocab = tokenizer.get("vocab", [])
     return {
-        "tokenizer": name,
-        "kind": "score" if name in ("midi", "performance") else "abc",
+        "tokenizer": tokenizer.name,
+        "kind": tokenizer.piece_kind,
         "voices": [v.get("name", "") for v in (training.get("voices") or {}).get("layout", [])],
-        "accompanies": name == "midi" and any(t.startswith("ROLE_") for t in vocab),
+        "accompanies": tokenizer.can_accompany,
     }
 
 

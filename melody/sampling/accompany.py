@@ -38,7 +38,7 @@ class Accompanist:
         self.tokenizer, self.vocab = tokenizer, tokenizer.vocab
         self.index = tokenizer.index
         self.melody = melody_voice(melody)
-        arranged = tokenizer._arranged(replace(self.melody, programs=(0,), names=(), drums=()))
+        arranged = tokenizer.arranged(replace(self.melody, programs=(0,), names=(), drums=()))
         self.shift = arranged.notes[0].start - self.melody.notes[0].start if self.melody.notes else 0.0
         numerator, denominator = arranged.meter
         self.bar_steps = round(4 * numerator / denominator * STEPS_PER_BEAT)

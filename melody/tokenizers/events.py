@@ -141,7 +141,7 @@ class EventTokenizer(Tokenizer):
     def prepare(self, score: Score) -> Score:
         """What a round trip preserves: the quantized notes, durations capped, velocities binned (and
         with roles, the voices in role order, drums marked)."""
-        score = self._arranged(score)
+        score = self.arranged(score)
         quantized = score.quantize(STEPS_PER_BEAT)
         notes = tuple(
             Note(
@@ -157,7 +157,7 @@ class EventTokenizer(Tokenizer):
         drums = tuple(quantized.is_drum(v) for v in range(quantized.voices)) if self.roles else ()
         return Score(notes, quantized.tempo, quantized.meter, quantized.key, quantized.programs, drums=drums)
 
-    def _arranged(self, score: Score) -> Score:
+    def arranged(self, score: Score) -> Score:
         """With roles: voices in role order, and a pickup placed at the end of a first bar (a rest
         before it), so that BAR tokens fall on the music's bar lines."""
         if not self.roles:
@@ -174,7 +174,7 @@ class EventTokenizer(Tokenizer):
     def encode(self, piece: Score, *, bos: bool = True, eos: bool = True) -> list[int]:
         if not isinstance(piece, Score):
             raise InputError("the midi tokenizer reads scores (MIDI or MusicXML), not ABC text")
-        score = self._arranged(piece)
+        score = self.arranged(piece)
         if not self.roles:
             score = score.quantize(STEPS_PER_BEAT)
         numerator, denominator = score.meter

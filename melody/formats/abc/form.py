@@ -1,5 +1,5 @@
 """The form of a tune: its parts, their length in bars, the length played, and the note it ends on;
-and the form a sampler is asked to keep (`FormPlan`).
+how a tune misses a form it was asked for (music/tunes.py's `FormPlan`), and a corpus's forms.
 
 A part is a section between repeat and double bars. Bars are counted as a musician counts them: a
 full bar is one, the anacrusis and the pickup into a part are not bars, the short last bar that
