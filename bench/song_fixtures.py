@@ -9,17 +9,20 @@ has them, with:
   write) in two files of three, the true one in the third, or the one asked for;
 - tempo changes in every fourth file; a drum track (channel 10) in every third; every fifth file
   written as type 0 (one track, the parts on channels of their own);
-- with `humanise`: onsets jittered by 10-30 ms and velocities varied, as a played performance.
+- with `humanise`: onsets jittered by 10-30 ms and velocities varied, as a played performance;
+- with `verses`: the chorale played that many times over, as a song repeats its verses (a song's
+  length in notes, for figures that depend on it: reading speed).
 
 The truth (meter, where the first bar line falls, in beats from the file's start) goes to
 `truth.json` beside the files, for a bench to compare what a reader finds.
 
-    python bench/song_fixtures.py OUT_FOLDER [COUNT] [--declare 1/4] [--humanise]
+    python bench/song_fixtures.py OUT_FOLDER [COUNT] [--declare 1/4] [--humanise] [--verses N]
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
 from pathlib import Path
@@ -166,7 +169,16 @@ def _track(events, name: str, channel: int | None = None) -> mido.MidiTrack:
     return track
 
 
-def build_songs(folder: str | Path, count: int, declare: str | None = None, humanise: bool = False) -> dict:
+def verses(parts, meter, count: int):
+    """The parts played `count` times, each time from the next bar line after the last."""
+    bar = 4 * meter[0] / meter[1]
+    length = math.ceil(max(end for part in parts for _s, end, _p in part) / bar - 1e-9) * bar
+    return tuple([(s + k * length, e + k * length, p) for k in range(count) for s, e, p in part] for part in parts)
+
+
+def build_songs(
+    folder: str | Path, count: int, declare: str | None = None, humanise: bool = False, repeats: int = 1
+) -> dict:
     """`count` song files (fewer if the corpus holds fewer four-part chorales) and truth.json."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -178,6 +190,7 @@ def build_songs(folder: str | Path, count: int, declare: str | None = None, huma
         if found is None:
             continue
         parts, meter, pickup = found
+        parts = verses(parts, meter, repeats)
         stem = Path(name).stem.replace(".", "_")
         path = folder / f"song_{number:03d}_{stem}.mid"
         truth[path.name] = write_song(path, parts, meter, pickup, number, declare, humanise, rng)
@@ -187,8 +200,14 @@ def build_songs(folder: str | Path, count: int, declare: str | None = None, huma
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    declare = arguments[arguments.index("--declare") + 1] if "--declare" in arguments else None
-    plain = [a for a in arguments if not a.startswith("--") and a != declare]
-    built = build_songs(plain[0], int(plain[1]) if len(plain) > 1 else 200, declare, "--humanise" in arguments)
-    print(f"{len(built)} songs in {plain[0]}")
+    import argparse
+
+    parser = argparse.ArgumentParser(description="MIDI song fixtures with the quirks of real folders")
+    parser.add_argument("folder")
+    parser.add_argument("count", nargs="?", type=int, default=200)
+    parser.add_argument("--declare", help="the meter every file declares, e.g. 1/4")
+    parser.add_argument("--humanise", action="store_true")
+    parser.add_argument("--verses", type=int, default=1)
+    options = parser.parse_args()
+    built = build_songs(options.folder, options.count, options.declare, options.humanise, options.verses)
+    print(f"{len(built)} songs in {options.folder}")

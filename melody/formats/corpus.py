@@ -7,11 +7,15 @@ ABC tunes through music21. Scores are parsed in worker processes: music21 is slo
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from melody.errors import InputError, MelodyError
 from melody.music.score import Score
@@ -169,16 +173,49 @@ def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tupl
     return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
 
 
-def _read_one(job: tuple) -> tuple[list, dict, str | None, list[str], list | None]:
+def _read_one(
+    path: Path, kind: str, choice: TrackChoice, encoder
+) -> tuple[list, dict, str | None, list[str], list | None]:
     """One file's pieces, dropped counts, error and notes; with an `encoder`, each piece's token ids
-    too, so a fixed-vocabulary tokenizer's work runs in the worker processes beside the reading."""
-    path, kind, choice, encoder = job
+    too, so a fixed-vocabulary tokenizer's work runs in the worker processes beside the reading (and
+    each piece's content key, for the duplicate check, travels back with it)."""
     try:
         pieces, dropped, notes = read_pieces(path, kind, choice)
-        encoded = [encoder.encode(piece) for piece in pieces] if encoder is not None else None
+        if encoder is not None:  # as arrays: a million Python ints would slow the collector in the parent
+            encoded = [np.asarray(encoder.encode(piece), dtype=np.int32) for piece in pieces]
+        else:
+            encoded = None
+        for piece in pieces:
+            piece_key(piece)
         return pieces, dropped, None, notes, encoded
     except MelodyError as error:
         return [], {}, error.message, [], None
+
+
+_worker_job: tuple = ()  # (kind, choice, encoder) of a worker process: sent once, not with every file
+
+
+def _start_worker(*job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _read_in_worker(path: Path):
+    return _read_one(path, *_worker_job)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector off while a corpus is read: reading makes many objects and few cycles,
+    and each full collection would walk every object torch and music21 made at import, many times
+    over (a third of the time of reading a folder of songs)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def corpus_files(arguments: list[str]) -> list[Path]:
@@ -197,17 +234,16 @@ def load_corpus(
     and skipped, never fatal, never silent. `encoder`: a tokenizer whose vocabulary needs no fitting,
     to encode each piece where it is read (`Corpus.encoded`)."""
     files = corpus_files(arguments) if files is None else files
-    jobs = [(path, kind, choice, encoder) for path in files]
-    # music21 (MusicXML, ABC read as scores) is slow enough for worker processes; symusic reads MIDI
-    # faster than the workers' start-up and the Scores' trip back would cost
-    slow = any(
-        p.suffix.lower() in MUSICXML_SUFFIXES or (kind == "score" and p.suffix.lower() in ABC_SUFFIXES) for p in files
-    )
+    # music21 (MusicXML, ABC read as scores) is slow, and a MIDI file's grid, roles and tokens are
+    # numpy work per file whose Scores travel back as arrays: worker processes pay for themselves
+    slow = any(p.suffix.lower() not in ABC_SUFFIXES or kind == "score" for p in files)
     if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-            results = pool.map(_read_one, jobs, chunksize=4)
+        workers = min(os.cpu_count() or 1, 8)
+        job = (kind, choice, encoder)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=job) as pool:
+            results = pool.map(_read_in_worker, files, chunksize=max(1, min(16, len(files) // (4 * workers))))
             return _collect(files, results, progress)
-    return _collect(files, map(_read_one, jobs), progress)
+    return _collect(files, (_read_one(path, kind, choice, encoder) for path in files), progress)
 
 
 def _collect(files: list[Path], results, progress) -> Corpus:

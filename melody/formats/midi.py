@@ -10,7 +10,7 @@ from pathlib import Path
 
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
-from melody.music.score import TONIC_NAMES, Note, Score, beat_seconds
+from melody.music.score import TONIC_NAMES, NoteTable, Score, beat_seconds
 from melody.music.theory import key_fifths, key_parts, normalize_key
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
@@ -139,19 +139,17 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
     last = max(int((c["time"].astype(np.int64) + c["duration"]).max()) for _, c in voices)
     if last - int(onsets.min()) < resolution:
         raise InputError(f"the music lasts {last - int(onsets.min())} ticks, under one beat; not a piece", str(path))
-    durations = np.concatenate([c["duration"] for _, c in voices]) / resolution
+    duration_ticks = np.concatenate([c["duration"] for _, c in voices]).astype(np.int64)
+    durations = duration_ticks / resolution
     pitches = np.concatenate([c["pitch"] for _, c in voices]).astype(np.int64)
     drum_flags = np.concatenate([np.full(len(c["time"]), track.is_drum) for track, c in voices])
     grid = find_grid(beats, durations, pitches, drum_flags, declared, pickup_bar)
     shift_ticks = round(grid.phase * resolution) if grid.fit >= FITS_GRID and not grid.own else 0
     shift = shift_ticks / resolution
-    notes = []
-    for voice, (_track, columns) in enumerate(voices):
-        starts = np.maximum(columns["time"].astype(np.int64) - shift_ticks, 0)
-        ends = (starts + columns["duration"]) / resolution
-        starts = starts / resolution
-        for start, end, pitch, velocity in zip(starts, ends, columns["pitch"], columns["velocity"]):
-            notes.append(Note(float(start), float(end), int(pitch), max(1, int(velocity)), voice))
+    ticks = np.maximum(onsets - shift_ticks, 0)
+    voice_numbers = np.concatenate([np.full(len(c["time"]), voice) for voice, (_, c) in enumerate(voices)])
+    velocities = np.maximum(np.concatenate([c["velocity"] for _, c in voices]).astype(np.int64), 1)
+    notes = NoteTable(ticks / resolution, (ticks + duration_ticks) / resolution, pitches, velocities, voice_numbers)
     first_tempo = ([bpm for at, bpm in tempos if at <= shift + 1e-9] or [120.0])[-1]  # in force where the music starts
     changes = tuple((max(0.0, at - shift), bpm) for at, bpm in tempos if at > shift + 1e-9)
     names = tuple(_voice_name(track, voices) for track, _ in voices)
@@ -164,7 +162,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         "tempo_range": [min([first_tempo] + [b for _, b in changes]), max([first_tempo] + [b for _, b in changes])],
     }
     score = Score(
-        tuple(notes),
+        notes,
         first_tempo,
         grid.meter,
         _key_name(midi),

@@ -10,9 +10,10 @@ which line carries the tune, and the sampler keeps each voice in its role's regi
 from __future__ import annotations
 
 from dataclasses import replace
-from statistics import median
 
-from melody.music.score import Note, Score
+import numpy as np
+
+from melody.music.score import Score
 
 ROLES = ("melody", "chords", "other", "bass", "drums")  # also the order the event tokenizer writes voices in
 CHORDS_FROM = 0.3  # share of a voice's notes that sound over the one before: chords
@@ -24,17 +25,19 @@ def voice_roles(score: Score) -> tuple[str, ...]:
     """One role per voice of `score.programs` (a voice without notes: "other"); `Score.roles` keeps it."""
     roles = ["other"] * score.voices
     lines = []  # (median pitch, voice) of voices that play one note at a time
-    medians = {}
+    medians, all_medians = {}, median_pitches(score)  # of the pitched voices; of all
+    table = score.table
     for voice in range(score.voices):
-        notes = [n for n in score.notes if n.voice == voice]
         if score.is_drum(voice):
             roles[voice] = "drums"
             continue
-        if not notes:
+        if voice not in all_medians:
             continue
-        medians[voice] = median(n.pitch for n in notes)
-        overlapping = sum(b.start < a.end - PLAYED_OVERLAP for a, b in zip(notes, notes[1:]))
-        if overlapping > CHORDS_FROM * len(notes):
+        medians[voice] = all_medians[voice]
+        mine = table.voice == voice
+        starts, ends = table.start[mine], table.end[mine]
+        overlapping = int((starts[1:] < ends[:-1] - PLAYED_OVERLAP).sum())
+        if overlapping > CHORDS_FROM * starts.size:
             roles[voice] = "chords"
         else:
             lines.append((medians[voice], voice))
@@ -48,15 +51,23 @@ def voice_roles(score: Score) -> tuple[str, ...]:
     return tuple(roles)
 
 
+def median_pitches(score: Score) -> dict[int, float]:
+    """The median pitch of each voice that has notes."""
+    return score.table.voice_medians()
+
+
 def by_role(score: Score) -> Score:
     """The same score with its voices renumbered in role order (melody first, drums last; the higher
     voice first within a role), so every piece of a corpus lists its voices alike."""
     roles = score.roles
-    heights = {v: median([n.pitch for n in score.notes if n.voice == v] or [0]) for v in range(score.voices)}
+    medians = median_pitches(score)
+    heights = {v: medians.get(v, 0.0) for v in range(score.voices)}
     order = sorted(range(score.voices), key=lambda v: (ROLES.index(roles[v]), -heights[v], v))
     if order == list(range(score.voices)):
         return score
-    return _voices_taken(score, order)
+    arranged = _voices_taken(score, order)
+    arranged.__dict__["roles"] = tuple(roles[v] for v in order)  # Score.roles' cache: the same voices, renumbered
+    return arranged
 
 
 def melody_voice(score: Score) -> Score:
@@ -83,14 +94,17 @@ def keep_tracks(score: Score, wanted: tuple[str, ...]) -> Score:
 
 def _voices_taken(score: Score, voices: list[int]) -> Score:
     """The score with only `voices`, renumbered in that order, their names, programs and drum flags kept."""
-    new = {old: position for position, old in enumerate(voices)}
+    table = score.table
+    new = np.full(max(voices + [score.voices, int(table.voice.max(initial=0))]) + 1, -1)
+    new[voices] = np.arange(len(voices))
+    numbers = new[table.voice]
 
     def pick(values: tuple, default):
         return tuple(values[v] if v < len(values) else default for v in voices) if values else values
 
     return replace(
         score,
-        notes=tuple(Note(n.start, n.end, n.pitch, n.velocity, new[n.voice]) for n in score.notes if n.voice in new),
+        notes=table.taken(numbers >= 0, voice=numbers),
         programs=pick(score.programs, 0),
         names=pick(score.names, ""),
         drums=pick(score.drums, False),

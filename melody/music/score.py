@@ -6,9 +6,12 @@ know about ticks or seconds; converters in `melody/formats/` do that.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
+
+import numpy as np
 
 MIDI_PITCHES = range(0, 128)
 TONIC_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # a key's tonic by pitch class
@@ -55,6 +58,83 @@ def moved_note(note: Note, by: float) -> Note:
     return Note(note.start + by, note.end + by, note.pitch, note.velocity, note.voice)
 
 
+class NoteTable(Sequence):
+    """A score's notes as columns (start, end, pitch, velocity, voice), in Note order: what a reader
+    of a folder of songs builds, a million notes without a Python object each. It is a sequence of
+    Notes like a tuple (made only when someone walks them); `Score.table` gives the columns to code
+    that works on arrays."""
+
+    __slots__ = ("start", "end", "pitch", "velocity", "voice", "_notes", "_medians")
+
+    def __init__(self, start, end, pitch, velocity, voice):
+        start, end = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+        pitch, velocity, voice = (np.asarray(c, dtype=np.int64) for c in (pitch, velocity, voice))
+        order = np.lexsort((voice, velocity, pitch, end, start))
+        self.start, self.end, self.pitch, self.velocity, self.voice = (
+            c[order] for c in (start, end, pitch, velocity, voice)
+        )
+        self._notes, self._medians = None, None
+
+    @classmethod
+    def of(cls, notes) -> NoteTable:
+        if isinstance(notes, NoteTable):
+            return notes
+        columns = np.array([(n.start, n.end, n.pitch, n.velocity, n.voice) for n in notes], dtype=np.float64)
+        return cls(*(columns.T if len(columns) else np.zeros((5, 0))))
+
+    def taken(self, keep: np.ndarray, voice: np.ndarray | None = None, shift: float = 0.0) -> NoteTable:
+        """The notes where `keep` holds, moved `shift` beats later, with new voice numbers if given."""
+        voices = self.voice[keep] if voice is None else voice[keep]
+        return NoteTable(
+            self.start[keep] + shift, self.end[keep] + shift, self.pitch[keep], self.velocity[keep], voices
+        )
+
+    def voice_medians(self) -> dict[int, float]:
+        """The median pitch of each voice that has notes (what roles.py ranks voices by)."""
+        if self._medians is None:
+            order = np.lexsort((self.pitch, self.voice))
+            voices, pitches = self.voice[order], self.pitch[order]
+            found, first, counts = np.unique(voices, return_index=True, return_counts=True)
+            low, high = pitches[first + (counts - 1) // 2], pitches[first + counts // 2]
+            self._medians = dict(zip(found.tolist(), ((low + high) / 2).tolist()))
+        return self._medians
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        if self._notes is None:
+            self._notes = tuple(
+                map(
+                    Note,
+                    self.start.tolist(),
+                    self.end.tolist(),
+                    self.pitch.tolist(),
+                    self.velocity.tolist(),
+                    self.voice.tolist(),
+                )
+            )
+        return self._notes
+
+    def __len__(self) -> int:
+        return int(self.start.size)
+
+    def __getitem__(self, index):
+        return self.notes[index]
+
+    def __iter__(self):
+        return iter(self.notes)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, NoteTable):
+            other = other.notes
+        return self.notes == other if isinstance(other, tuple) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.notes)
+
+    def __repr__(self) -> str:
+        return f"NoteTable({len(self)} notes)"
+
+
 def beat_seconds(tempo: float, tempos: tuple[tuple[float, float], ...] = ()):
     """A function from beats to seconds under a starting tempo and later (beat, bpm) changes."""
     changes = [(0.0, tempo)] + [(at, bpm) for at, bpm in tempos if at > 0]
@@ -91,12 +171,25 @@ class Score:
         return self.names[voice] if voice < len(self.names) and self.names[voice] else ""
 
     def __post_init__(self):  # Note's own order, by a key: a tuple compares in C, a dataclass in Python
-        object.__setattr__(self, "notes", tuple(sorted(self.notes, key=note_order)))
+        if not isinstance(self.notes, NoteTable):
+            object.__setattr__(self, "notes", tuple(sorted(self.notes, key=note_order)))
+
+    @cached_property
+    def table(self) -> NoteTable:
+        """The notes as columns, for work on arrays."""
+        return NoteTable.of(self.notes)
 
     @cached_property
     def content_key(self) -> str:
         """The notes as text (on a grid of 1/12 beat): duplicates and the train/validation split use it."""
-        return repr([(round(n.start * 12), round(n.end * 12), n.pitch, n.voice) for n in self.notes])
+        table = self.table
+        rows = zip(
+            np.rint(table.start * 12).astype(np.int64).tolist(),
+            np.rint(table.end * 12).astype(np.int64).tolist(),
+            table.pitch.tolist(),
+            table.voice.tolist(),
+        )
+        return repr(list(rows))
 
     @cached_property
     def roles(self) -> tuple[str, ...]:
@@ -119,7 +212,7 @@ class Score:
 
     @property
     def duration(self) -> float:
-        return max((n.end for n in self.notes), default=0.0)
+        return float(self.table.end.max()) if len(self.notes) else 0.0
 
     def transpose(self, semitones: int) -> Score:
         """Every pitch moved; raises ValueError when a note would leave the MIDI range."""

@@ -9,6 +9,8 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from melody.music.score import Score
 
@@ -220,26 +222,32 @@ def _major_name(fifths: int) -> str:
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
 
+def tonal_notes(score: Score) -> np.ndarray:
+    """Which of `score.table`'s notes are pitched (a drum's pitch names a sound, not a note)."""
+    drums = np.array(score.drums + (False,) * (score.voices + 1), dtype=bool)
+    return ~drums[np.minimum(score.table.voice, drums.size - 1)]
+
+
 def major_tonic(score: Score) -> int:
     """Pitch class of the tonic of the major scale that holds the most note time (C on a tie)."""
-    histogram = [0.0] * 12
-    drums = {v for v in range(len(score.drums)) if score.drums[v]}  # a drum's pitch names a sound, not a note
-    for note in score.notes:
-        if note.voice not in drums:
-            histogram[note.pitch % 12] += note.end - note.start
+    table, tonal = score.table, tonal_notes(score)
+    histogram = np.bincount(table.pitch[tonal] % 12, weights=(table.end - table.start)[tonal], minlength=12)
+    histogram = histogram.tolist()
     return max(range(12), key=lambda tonic: (sum(histogram[(tonic + s) % 12] for s in MAJOR_SCALE), -tonic))
 
 
 def estimate_key(score: Score) -> str:
     """The key signature whose scale holds the most notes, named in the mode of the final note when
     that is a folk mode (``G``, ``Em``, ``Ador``, ``Dmix``), else as the major key."""
-    if not score.notes:
+    table, tonal = score.table, tonal_notes(score)
+    ends, pitches = table.end[tonal], table.pitch[tonal]
+    if not ends.size:
         return "C"
     best = major_tonic(score)
     fifths = best * 7 % 12
     fifths = fifths - 12 if fifths > 6 else fifths
-    tonal = [n for n in score.notes if not score.is_drum(n.voice)] if any(score.drums) else score.notes
-    final = (max(tonal, key=lambda n: (n.end, -n.pitch)).pitch - best) % 12
+    last = np.flatnonzero(ends == ends.max())  # the final note: the lowest of those that end last
+    final = (int(pitches[last].min()) - best) % 12
     mode = MODE_BY_FINAL.get(final, "")
     if not mode:
         return _major_name(fifths)

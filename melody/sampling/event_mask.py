@@ -21,13 +21,15 @@ MIN_PITCH_CLASS_SHARE = 0.03
 def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
     """Per mode ("major", "minor"), the share of note time on each pitch class relative to the
     tonic, over pieces whose key `key_of(score)` gives as (tonic pitch class, mode)."""
-    totals = {"major": [0.0] * 12, "minor": [0.0] * 12}
+    from melody.music.theory import tonal_notes
+
+    totals = {"major": np.zeros(12), "minor": np.zeros(12)}
     for score in scores:
         tonic, mode = key_of(score)
-        for note in score.notes:
-            if not score.is_drum(note.voice):
-                totals[mode][(note.pitch - tonic) % 12] += note.duration
-    return {mode: [v / (sum(row) or 1.0) for v in row] for mode, row in totals.items()} if scores else None
+        table, tonal = score.table, tonal_notes(score)
+        lengths = (table.end - table.start)[tonal]
+        totals[mode] += np.bincount((table.pitch[tonal] - tonic) % 12, weights=lengths, minlength=12)
+    return {mode: (row / (row.sum() or 1.0)).tolist() for mode, row in totals.items()} if scores else None
 
 
 ONE_AT_A_TIME = ("melody", "bass")  # roles that play one note at each onset

@@ -58,8 +58,9 @@ def voice_layout(scores: list) -> dict | None:
         layouts[tuple(zip(roles, score.programs))] += 1
         for voice, role in enumerate(roles):
             names.setdefault((role, roles[:voice].count(role)), Counter())[score.voice_name(voice)] += 1
-        for note in score.notes:
-            pitches.setdefault(roles[note.voice], []).append(note.pitch)
+        table = score.table
+        for voice, role in enumerate(roles):
+            pitches.setdefault(role, []).append(table.pitch[table.voice == voice])
     if not layouts:
         return None
     ((layout, count),) = layouts.most_common(1)
@@ -69,9 +70,11 @@ def voice_layout(scores: list) -> dict | None:
         voices.append(
             {"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)}
         )
+    pitches = {role: np.concatenate(found) for role, found in pitches.items()}
     registers = {
-        role: sorted({int(p) for p in found}) if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]
+        role: np.unique(found).tolist() if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]
         for role, found in pitches.items()
+        if found.size
     }
     return {"layout": voices, "share": round(count / len(scores), 3), "registers": registers}
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+import numpy as np
+
 from melody.errors import InputError
 from melody.music.roles import ROLES, by_role
-from melody.music.score import TONIC_NAMES, Note, Score, moved_note
+from melody.music.score import TONIC_NAMES, Note, Score
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 STEPS_PER_BEAT = 12
@@ -95,8 +97,6 @@ class EventTokenizer(Tokenizer):
     @property
     def pitch_of(self):
         """(V,) array: the MIDI pitch of each PITCH_ token, -1 for every other token."""
-        import numpy as np
-
         return np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in self.vocab], dtype=np.int64)
 
     @staticmethod
@@ -108,7 +108,6 @@ class EventTokenizer(Tokenizer):
     @property
     def key_of(self):
         """(V,) array: tonic pitch class + 12 for minor of each KEY_ token, -1 for every other."""
-        import numpy as np
 
         def index(token: str) -> int:
             _, tonic, mode = token.split("_")
@@ -119,8 +118,6 @@ class EventTokenizer(Tokenizer):
     @property
     def key_ids(self):
         """(24,) array: the id of each key (tonic + 12 for minor), or None without key tokens."""
-        import numpy as np
-
         if not self.keys:
             return None
         return np.array([self.index[f"KEY_{k % 12}_{MODES[k // 12]}"] for k in range(24)], dtype=np.int64)
@@ -128,8 +125,6 @@ class EventTokenizer(Tokenizer):
     @property
     def pitch_ids(self):
         """(128,) array: the id of PITCH_p for each MIDI pitch p."""
-        import numpy as np
-
         return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
 
     def settings(self) -> dict:
@@ -167,7 +162,8 @@ class EventTokenizer(Tokenizer):
         if not score.pickup or bar <= 0:
             return score
         shift = (bar - score.pickup % bar) % bar
-        notes = tuple(moved_note(n, shift) for n in score.notes)
+        table = score.table
+        notes = table.taken(np.ones(len(table), dtype=bool), shift=shift)
         tempos = tuple((at + shift, bpm) for at, bpm in score.tempos)
         return replace(score, notes=notes, tempos=tempos, pickup=0.0)
 
@@ -177,6 +173,7 @@ class EventTokenizer(Tokenizer):
         score = self.arranged(piece)
         if not self.roles:
             score = score.quantize(STEPS_PER_BEAT)
+        key = self.key_of_score(piece if self.roles else score)  # arranging moves voices and time, not the key
         numerator, denominator = score.meter
         if numerator not in NUMERATORS or denominator not in DENOMINATORS:
             numerator, denominator = 4, 4
@@ -184,8 +181,7 @@ class EventTokenizer(Tokenizer):
         tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
         tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"]
         if self.keys:
-            tonic, mode = self.key_of_score(score)
-            tokens.append(f"KEY_{tonic}_{mode}")
+            tokens.append(f"KEY_{key[0]}_{key[1]}")
         if self.roles:
             for program, role in zip(score.programs[:MAX_VOICES], score.roles):
                 tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
@@ -218,34 +214,44 @@ class EventTokenizer(Tokenizer):
         """The bars of a quantized score with roles, as ids: notes ordered by onset, then voice (the
         melody first), pitch and end; drum voices in DRUM tokens. Arrays, not Notes: a corpus of
         songs holds a million notes."""
-        import numpy as np
-
         if not score.notes:
             return []
-        table = np.array([(n.start, n.end, n.pitch, n.velocity, n.voice) for n in score.notes], dtype=np.float64)
-        start = np.rint(table[:, 0] * STEPS_PER_BEAT).astype(np.int64)
-        end = np.minimum(start + MAX_DURATION, np.maximum(start + 1, np.rint(table[:, 1] * STEPS_PER_BEAT)))
-        notes = np.stack([start, end.astype(np.int64), table[:, 2], table[:, 3], table[:, 4]], axis=1).astype(np.int64)
-        notes = np.unique(notes[notes[:, 4] < MAX_VOICES], axis=0)  # duplicates collapse, as in Score.quantize
-        notes = notes[np.lexsort((notes[:, 1], notes[:, 2], notes[:, 4], notes[:, 0]))]
-        ids = self._id_tables()
-        drums = [score.is_drum(v) for v in range(MAX_VOICES)]
-        out, bar, position, voice, velocity = [], -1, None, 0, None
-        for begin, finish, pitch, loudness, part in notes.tolist():
-            while bar < begin // bar_steps:
-                out.append(ids["BAR"])
-                bar, position = bar + 1, None
-            if begin % bar_steps != position:
-                position = begin % bar_steps
-                out.append(ids["POS"][position])
-            if self.velocity and velocity_bin(loudness) != velocity:
-                velocity = velocity_bin(loudness)
-                out.append(ids["VEL"][velocity])
-            if part != voice:
-                voice = part
-                out.append(ids["V"][voice])
-            out += [ids["DRUM" if drums[part] else "PITCH"][pitch], ids["DUR"][finish - begin]]
-        return out
+        table = score.table
+        start = np.rint(table.start * STEPS_PER_BEAT).astype(np.int64)
+        end = np.minimum(start + MAX_DURATION, np.maximum(start + 1, np.rint(table.end * STEPS_PER_BEAT)))
+        notes = np.stack([start, end.astype(np.int64), table.pitch, table.velocity, table.voice], axis=1)
+        notes = notes[notes[:, 4] < MAX_VOICES]
+        notes = notes[np.lexsort((notes[:, 3], notes[:, 1], notes[:, 2], notes[:, 4], notes[:, 0]))]
+        notes = notes[np.concatenate(([True], (notes[1:] != notes[:-1]).any(axis=1)))]  # duplicates collapse
+        return self._note_ids(notes, bar_steps, np.array([score.is_drum(v) for v in range(MAX_VOICES)]))
+
+    def _note_ids(self, notes: np.ndarray, bar_steps: int, drums: np.ndarray) -> list[int]:
+        """Ids of ordered notes (rows of start step, end step, pitch, velocity, voice): before each
+        note the BARs it crosses, then POS, VEL and V where they change (sticky), then its pitch (or
+        drum sound) and duration. Laid out with arrays: each note's slots counted, then filled."""
+        ids = {kind: np.asarray(table) for kind, table in self._id_tables().items()}
+        begin, finish, pitch, part = notes[:, 0], notes[:, 1], notes[:, 2], notes[:, 4]
+        loudness = np.minimum(VELOCITY_BINS - 1, np.clip(notes[:, 3], 0, None) * VELOCITY_BINS // 128)
+        bar, position = begin // bar_steps, begin % bar_steps
+
+        def changed(values: np.ndarray, before: int) -> np.ndarray:
+            return values != np.concatenate(([before], values[:-1]))
+
+        bars = bar - np.concatenate(([-1], bar[:-1]))
+        with_position = (bars > 0) | changed(position, -1)
+        with_velocity = changed(loudness, -1) if self.velocity else np.zeros(len(notes), dtype=bool)
+        with_voice = changed(part, 0)
+        count = bars + with_position + with_velocity + with_voice + 2
+        out = np.full(int(count.sum()), int(ids["BAR"]), dtype=np.int64)  # what no other slot fills
+        cursor = np.cumsum(count) - count + bars
+        for flags, values in ((with_position, ids["POS"][position]), (with_velocity, ids["VEL"][loudness])):
+            out[cursor[flags]] = values[flags]
+            cursor = cursor + flags
+        out[cursor[with_voice]] = ids["V"][part[with_voice]]
+        cursor = cursor + with_voice
+        out[cursor] = np.where(drums[part], ids["DRUM"][pitch], ids["PITCH"][pitch])
+        out[cursor + 1] = ids["DUR"][finish - begin]
+        return out.tolist()
 
     def _id_tables(self) -> dict:
         """Token ids by number for each kind (``ids["PITCH"][60]``), built once."""

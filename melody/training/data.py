@@ -18,6 +18,7 @@ from melody.fileio import atomic_write_bytes
 from melody.formats.corpus import (
     ALL_TRACKS,
     TrackChoice,
+    collector_paused,
     corpus_arguments,
     corpus_files,
     files_fingerprint,
@@ -83,10 +84,10 @@ class TokenizedCorpus:
         return int(self.summary["val_characters"])
 
 
-def _pack(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+def _pack(sequences: list) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.fromiter((i for s in sequences for i in s), dtype=np.int32, count=int(offsets[-1]))
+    flat = np.concatenate([np.asarray(s, dtype=np.int32) for s in sequences] or [np.zeros(0, np.int32)])
     return flat, offsets
 
 
@@ -157,6 +158,11 @@ def prepare_corpus(
 
     With `clean`, ABC tunes that fail the bar checker are left out (and counted); tunes the
     tokenizer cannot spell are left out and counted too."""
+    with collector_paused():
+        return _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clean, decorations, choice)
+
+
+def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clean, decorations, choice):
     files = corpus_files(arguments)
     chosen_because, auto_scores = "asked for", False
     if tokenizer_name == "auto":
@@ -217,7 +223,8 @@ def prepare_corpus(
     tokenizer.fit(pieces)
 
     def encoded(piece) -> list[int]:
-        return corpus.encoded.get(id(piece)) or tokenizer.encode(piece)
+        found = corpus.encoded.get(id(piece))
+        return found if found is not None else tokenizer.encode(piece)
 
     train, train_offsets = _pack([encoded(p) for p in train_pieces])
     val, val_offsets = _pack([encoded(p) for p in val_pieces])
