@@ -27,3 +27,20 @@ def test_quantize_keeps_sixteenths_and_triplets_and_never_makes_empty_notes():
 def test_bar_length_follows_the_meter():
     assert Score(meter=(6, 8)).bar_beats == Fraction(3)
     assert Score(meter=(3, 4)).bar_beats == Fraction(3)
+
+
+def test_a_score_on_columns_is_the_same_score_as_one_of_notes():
+    from melody.music.roles import by_role
+    from melody.music.score import NoteTable
+    from melody.tokenizers.events import EventTokenizer
+
+    notes = (Note(2, 3, 48, 80, 1), Note(0, 1, 72, 90, 0), Note(0, 2, 48, 70, 1), Note(1, 2, 74, 90, 0))
+    columns = NoteTable(*zip(*[(n.start, n.end, n.pitch, n.velocity, n.voice) for n in reversed(notes)]))
+    plain, table = Score(notes, programs=(0, 33), pickup=1.0), Score(columns, programs=(0, 33), pickup=1.0)
+    assert table.notes == plain.notes and plain.notes == table.notes and table == plain
+    assert list(table.notes) == sorted(notes) and table.notes[0] == Note(0, 1, 72, 90, 0)
+    assert table.content_key == plain.content_key and table.duration == plain.duration == 3
+    assert table.roles == plain.roles == ("melody", "bass") and table.estimated_key == plain.estimated_key
+    assert by_role(Score(notes[::-1], programs=(0, 33))) == by_role(Score(columns, programs=(0, 33)))
+    tokenizer = EventTokenizer()
+    assert tokenizer.encode(table) == tokenizer.encode(plain)
