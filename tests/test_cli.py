@@ -119,10 +119,10 @@ def test_generate_with_key_meter_and_title(tmp_path, capsys):
             "My Jig",
         ],
     )["pieces"]
-    for piece in pieces:
+    for piece, title in zip(pieces, ["My Jig", "My Jig No. 2"]):
         header = open(piece["abc"]).read().split("\n")
-        assert header[1] == "T:My Jig" and "M:6/8" in header and "K:D" in header
-    assert pieces[0]["abc"].endswith("my-jig.abc") and pieces[1]["abc"].endswith("my-jig-2.abc")
+        assert header[1] == f"T:{title}" and "M:6/8" in header and "K:D" in header
+    assert pieces[0]["abc"].endswith("my-jig.abc") and pieces[1]["abc"].endswith("my-jig-no-2.abc")
 
 
 def test_train_evaluate_and_corpus_commands_report_json(tmp_path, capsys):

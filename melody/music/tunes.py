@@ -36,6 +36,27 @@ TYPE_METERS |= {"march": ("2/4", "6/8", "4/4", "C"), "strathspey": ("4/4", "C"),
 TYPE_METERS |= {"barndance": ("4/4", "C"), "set dance": ("6/8", "2/4", "4/4")}
 
 
+def meter_fits_type(tune_type: str | None, meter: str | None) -> bool:
+    """Whether a tune of `tune_type` may be written in `meter` (a spelled ``M:`` value): a type with
+    meters of its own only in those; any other type, or none, in any."""
+    return not tune_type or not meter or meter in TYPE_METERS.get(tune_type, (meter,))
+
+
+def check_type_meter(tune_type: str | None, meter: str | None) -> None:
+    """A one-line ConfigError when --type and --meter disagree (a hornpipe in 6/8, which abc2midi
+    refuses to play), naming the types that meter does suit."""
+    if meter_fits_type(tune_type, meter):
+        return
+
+    def listed(words) -> str:
+        return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+    suited = sorted(t for t, meters in TYPE_METERS.items() if meter in meters)
+    hint = f"a tune in {meter} is a {listed(suited)}" if suited else f"no type melody knows is in {meter}"
+    usual = listed(list(TYPE_METERS[tune_type]))
+    raise ConfigError(f"a {tune_type} is written in {usual}, not {meter}: {hint} (change --type or --meter)")
+
+
 SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
 
 

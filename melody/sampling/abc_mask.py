@@ -43,7 +43,7 @@ from melody.formats.abc.syntax import (
     tuplet_ratio,
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
-from melody.music.tunes import SWUNG_TYPES, TYPE_METERS
+from melody.music.tunes import SWUNG_TYPES, TYPE_METERS, meter_fits_type
 from melody.sampling.form_mask import cadence_bar, form_bars, form_key
 from melody.tokenizers.base import SPECIALS
 
@@ -84,11 +84,17 @@ class Constraint:
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
     def header_mask(
-        self, fed: str, metered: bool = False, tune_type: str | None = None, type_required: bool = False
+        self,
+        fed: str,
+        metered: bool = False,
+        tune_type: str | None = None,
+        type_required: bool = False,
+        meter_asked: str | None = None,
     ) -> np.ndarray:
         """Header tokens come first, in the order type (where the model knows types and the tune has
         one, or must: `type_required`), meter, unit, key (`fed`: the fields so far). A tune with a
-        form is `metered`: its parts are counted in bars; some types take only some meters."""
+        form is `metered`: its parts are counted in bars; some types take only some meters, so with
+        `meter_asked` (the M: to come) only the types written in it."""
         mask = np.zeros(len(self.vocab), dtype=bool)
         headers = self.ids.get("header", [])
         order = "RMLK"
@@ -100,7 +106,8 @@ class Constraint:
             token = self.vocab[i]
             if token[0] in following and token[1] == ":":
                 meter_fits = token[0] != "M" or not meters or token[2:] in meters
-                mask[i] = meter_fits and not (metered and token == "M:none")
+                type_fits = token[0] != "R" or meter_fits_type(token[2:], meter_asked)
+                mask[i] = meter_fits and type_fits and not (metered and token == "M:none")
         return mask
 
     def mask(self, state: TuneState) -> np.ndarray:
@@ -116,9 +123,9 @@ class Constraint:
         if not state.header or state.header[-1][0] != "K":
             fed = "".join(token[0] for token in state.header)
             tune_type = state.header[0][2:] if fed[:1] == "R" else None
-            key = ("header", fed, state.form is not None, tune_type, state.type_required)
+            key = ("header", fed, state.form is not None, tune_type, state.type_required, state.meter_asked)
             if key not in self._cache:
-                mask = self.header_mask(fed, state.form is not None, tune_type, state.type_required)
+                mask = self.header_mask(fed, *key[2:])
                 self._cache[key] = self._with_banned(mask)
             return self._cache[key]
         f = as_float

@@ -25,7 +25,7 @@ from melody.music.theory import estimate_key
 from melody.music.tunes import normalize_type
 from melody.network.checkpoint import Model
 from melody.sampling.sampler import SampleConfig, primer_title, sample_rows
-from melody.sampling.titles import TitleModel
+from melody.sampling.titles import TitleModel, numbered
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
 RESAMPLE_ROUNDS = 3
@@ -171,7 +171,7 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
                 model.tokenizer,
                 row.ids,
                 index + 1,
-                title,
+                numbered(title, index + 1),
                 plan,
                 namer,
                 normalize_type(config.tune_type or ""),

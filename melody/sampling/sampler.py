@@ -19,11 +19,13 @@ from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc.form import draw_plan
 from melody.formats.abc.text import HEADER_ORDER, normalize_tune
 from melody.music.score import Note, Score
+from melody.music.theory import normalize_meter
 from melody.music.tunes import (
     DEFAULT_PART_BARS,
     TUNE_TYPES,
     TYPE_METERS,
     FormPlan,
+    check_type_meter,
     default_plan,
     normalize_type,
     parse_form,
@@ -80,6 +82,8 @@ class SampleConfig:
         if self.tune_type is not None and normalize_type(self.tune_type) is None:
             known = ", ".join(sorted(set(TUNE_TYPES.values())))
             raise ConfigError(f"--type {self.tune_type!r} is not a tune type melody knows: {known}")
+        if self.tune_type and self.meter:
+            check_type_meter(normalize_type(self.tune_type), normalize_meter(self.meter))
         if self.cadence not in (None, "tonic", "free"):
             raise ConfigError("--cadence must be tonic or free")
         if self.form not in (None, "free"):
@@ -172,6 +176,12 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     except LexError as error:
         raise ConfigError(f"primer: {error}") from None
     check_primer(tokens)
+    if config.form not in (None, "free") and {"|:", "::"} & set(tokens):
+        plan = parse_form(config.form, config.part_bars or DEFAULT_PART_BARS)
+        if not plan.sections[0][1]:
+            raise ConfigError(
+                f"primer: |: repeats the first part, which --form {config.form} plays once (try --form AABB)"
+            )
     unknown = [t for t in tokens if t not in tokenizer.index]
     if unknown:
         raise ConfigError(f"this model never saw {' '.join(unknown)}; it knows e.g. " + _known(tokenizer, unknown[0]))
@@ -340,7 +350,10 @@ def _fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict |
         state = EventState()
     else:
         plan_for = partial(form_plan, config, table=forms, rng=rng)
-        state = TuneState(strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required)
+        meter = normalize_meter(config.meter) if config.meter else None
+        state = TuneState(
+            strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter
+        )
     for token in prefix:
         state.feed(tokenizer.vocab[token])
     return state

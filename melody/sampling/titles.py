@@ -101,3 +101,8 @@ class TitleModel:
     def from_dict(cls, data: dict | None) -> TitleModel:
         data = data or {}
         return cls(data.get("chains"), data.get("seen"))
+
+
+def numbered(title: str | None, number: int) -> str | None:
+    """The title of the `number`th tune of a set that shares one: "Morning Jig", "Morning Jig No. 2"."""
+    return title if not title or number == 1 else f"{title} No. {number}"

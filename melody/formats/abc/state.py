@@ -128,6 +128,7 @@ class TuneState:
     part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)
     form_done: bool = False  # every part is written: the tune ends
     type_required: bool = False  # strict: the header names a type (R:) first
+    meter_asked: str | None = None  # strict: the M: the header will have; an R: before it must suit it
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
     ending_bars: int = 0  # bars of that first ending so far
