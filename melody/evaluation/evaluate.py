@@ -14,8 +14,9 @@ def trained_clean(model) -> bool:
 
 
 def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, progress=None):
-    """(train pieces, validation pieces, pieces dropped by the checker) of a corpus, split as the
-    model's training split it: same validation share, same checker setting unless told."""
+    """(train pieces, validation pieces, the tunes the checker left out or None where it did not
+    run) of a corpus, split as the model's training split it: same validation share, same checker
+    setting unless told."""
     from melody.formats.corpus import load_corpus
     from melody.training.data import train_val_split
 
@@ -23,11 +24,34 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
     pieces, unclean = corpus.pieces, None
     if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
-        from melody.formats.abc.checker import clean_tunes
+        from melody.formats.abc.checker import check_tunes
 
-        pieces, unclean = clean_tunes(pieces)
+        verdicts = check_tunes(pieces)
+        unclean = [piece for piece, problems in zip(pieces, verdicts) if problems]
+        pieces = [piece for piece, problems in zip(pieces, verdicts) if not problems]
     train, val = train_val_split(pieces, fraction)
     return train, val, unclean
+
+
+def training_pieces(model, progress=None) -> list | None:
+    """The pieces the model was trained on, read again from the corpus its run recorded and picked
+    by the fingerprints it keeps; None where that corpus is gone or changed past recognition."""
+    from pathlib import Path
+
+    from melody.errors import MelodyError
+    from melody.formats.corpus import BUILTIN_CORPORA, load_corpus
+    from melody.training.data import piece_hash
+
+    recorded = model.training.get("corpus", {}).get("arguments")
+    hashes = set(model.training.get("train_hashes", []))
+    if not recorded or not hashes or not all(a in BUILTIN_CORPORA or Path(a).exists() for a in recorded):
+        return None
+    try:
+        pieces = load_corpus(recorded, model.tokenizer.piece_kind, progress=progress).pieces
+    except MelodyError:
+        return None
+    found = [piece for piece in pieces if piece_hash(piece) in hashes]
+    return found if len(found) >= len(hashes) // 2 else None
 
 
 def default_split(model, corpus_arguments: list[str]) -> str:
@@ -60,48 +84,82 @@ def evaluate_model(
     Pieces are chained <bos> piece <eos> <bos> ... and scored with state carried, as in training.
     Pieces the tokenizer cannot spell are counted, not hidden. Per-character figures divide the
     total bits by the characters of the canonical ABC text, so char and abc models compare."""
-    from melody.errors import InputError, VocabularyError
+    from melody.errors import InputError
     from melody.training.data import piece_hash
 
     split = default_split(model, corpus_arguments) if split == "auto" else split
     train, val, unclean = split_pieces(model, corpus_arguments, clean, progress)
     pieces = train + val if split == "all" else val
     trained_on = set(model.training.get("train_hashes", []))
-    ids, skipped, characters, scored = [], 0, 0, []
-    for piece in pieces:
-        try:
-            ids.extend(model.tokenizer.encode(piece))
-            characters += len(piece) if isinstance(piece, str) else 0
-            scored.append(piece)
-        except VocabularyError:
-            skipped += 1
-    if len(ids) < 2:
+    scored, left_out = _encoded(model, pieces)
+    if not scored:
         raise InputError(f"no pieces to score in the {split} split", ", ".join(corpus_arguments))
-    bits, count = stream_bits(model.network.to(device), np.array(ids, dtype=np.int64), 32, 256, device)
+    bits, count = _bits(model, scored, device)
+    characters = sum(len(piece) for piece, _ in scored if isinstance(piece, str))
+    scored_pieces = [piece for piece, _ in scored]
     result = {
         "model": model.path,
         "tokenizer": model.tokenizer.name,
         "corpus": corpus_arguments,
         "split": split,
-        "clean": unclean is not None,  # whether the bar checker ran (and left out `left_out_by_checker`)
-        "left_out_by_checker": unclean or 0,
+        "clean": unclean is not None,  # whether the bar checker ran (its tunes are scored apart)
+        "left_out_by_checker": len(unclean or []),
         "pieces": len(scored),
-        "pieces_in_training_data": sum(piece_hash(p) in trained_on for p in scored) if trained_on else None,
-        "pieces_skipped_unknown_tokens": skipped,
+        "pieces_in_training_data": sum(piece_hash(p) in trained_on for p in scored_pieces) if trained_on else None,
+        "pieces_skipped_unknown_tokens": len(left_out),
+        "left_out": left_out,
         "tokens": count,
         "bits_per_token": bits / count,
         "bits_per_char": bits / characters if characters else None,
     }
-    if baseline and characters and split == "val":
+    if split == "all" and unclean:  # on a file the model never saw, the tunes the checker rejects count too
+        unclean_scored, unclean_left = _encoded(model, unclean)
+        result["left_out"] += unclean_left
+        if unclean_scored:
+            unclean_bits, unclean_count = _bits(model, unclean_scored, device)
+            result["unclean_pieces"] = len(unclean_scored)
+            result["unclean_bits_per_token"] = unclean_bits / unclean_count
+    # on its own corpus the training split is what the model learned from; on any other file, the
+    # tunes of the corpus its run recorded
+    trained = training_pieces(model) if split == "all" else train
+    result["copies_checked_against"] = "the model's training tunes" if trained is not None else None
+    if baseline and characters and trained:
         from melody.evaluation.baseline import ngram_bits_per_char
 
-        result["ngram_bits_per_char"] = ngram_bits_per_char(train, scored)
+        result["ngram_bits_per_char"] = ngram_bits_per_char([p for p in trained if isinstance(p, str)], scored_pieces)
     if samples and model.tokenizer.piece_kind == "score":
         from melody.evaluation.judging import judge_score_samples
 
-        result["samples"] = judge_score_samples(model, samples, seed, val or train, device)
+        result["samples"] = judge_score_samples(model, samples, seed, scored_pieces, device)
     elif samples:
         from melody.evaluation.judging import judge_samples
 
-        result["samples"] = judge_samples(model, samples, seed, train, val, device)
+        result["samples"] = judge_samples(model, samples, seed, trained or [], scored_pieces, device)
     return result
+
+
+def _encoded(model, pieces: list) -> tuple[list[tuple], list[dict]]:
+    """(piece, ids) of the pieces the tokenizer can spell, and the others listed with why."""
+    from melody.errors import VocabularyError
+
+    scored, left_out = [], []
+    for number, piece in enumerate(pieces, start=1):
+        try:
+            scored.append((piece, model.tokenizer.encode(piece)))
+        except VocabularyError as error:
+            left_out.append({"piece": _name(piece, number), "why": str(error)})
+    return scored, left_out
+
+
+def _name(piece, number: int) -> str:
+    if isinstance(piece, str):
+        from melody.formats.abc.text import header_fields
+
+        return header_fields(piece).get("T") or f"tune {number}"
+    return f"piece {number}"
+
+
+def _bits(model, scored: list[tuple], device) -> tuple[float, int]:
+    """Total bits and tokens of the pieces chained <bos> piece <eos> ..., state carried."""
+    ids = np.array([i for _, encoded in scored for i in encoded], dtype=np.int64)
+    return stream_bits(model.network.to(device), ids, 32, 256, device)

@@ -35,8 +35,9 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
         report["music"] = compare(generated, reference)
     index = BarIndex(train)
     runs = [index.longest_run(text) for text in texts]
-    report["copy_4_bars"] = sum(run >= 4 for run, _ in runs) / count
-    report["copy_8_bars"] = sum(run >= 8 for run, _ in runs) / count
+    if train:  # without the training tunes, "copied nothing" would be a claim nobody checked
+        report["copy_4_bars"] = sum(run >= 4 for run, _ in runs) / count
+        report["copy_8_bars"] = sum(run >= 8 for run, _ in runs) / count
     report["tunes"] = [
         {
             "title": piece.title,
@@ -44,7 +45,7 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
             "problems": piece.problems,
             "abc2midi": None if verdicts is None else verdicts[i],
             "form": _form(stats[i]),
-            "longest_copied_bars": runs[i][0],
+            "longest_copied_bars": runs[i][0] if train else None,
             "nearest_training_tune": header_fields(train[runs[i][1]]).get("T") if runs[i][1] is not None else None,
         }
         for i, piece in enumerate(pieces)

@@ -37,16 +37,31 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"<tr><th>{escape(name)}</th><td>{escape(value)}</td></tr>" for name, value in pairs)
 
 
+def _split_words(result: dict) -> str:
+    """How the scored pieces were chosen, in words."""
+    chosen = "its held-out split" if result["split"] == "val" else "every piece of it"
+    if result["clean"] and result["split"] == "all":
+        chosen += f"; {result.get('left_out_by_checker', 0)} the checker rejects, scored apart"
+    elif result["clean"]:
+        chosen += f"; {result.get('left_out_by_checker', 0)} the checker rejects left out, as in training"
+    return chosen
+
+
 def figures(result: dict) -> list[tuple[str, str]]:
     """The evaluation's headline figures as (name, value) rows: the terminal table and the page."""
     rows = [
-        ("held-out pieces", f"{result['pieces']} ({result['split']} split, clean: {result['clean']})"),
+        ("held-out pieces", f"{result['pieces']} ({_split_words(result)})"),
         ("bits per token", f"{result['bits_per_token']:.4f}"),
     ]
     if result.get("pieces_in_training_data") is not None:
         rows.insert(1, ("of them in the training data", str(result["pieces_in_training_data"])))
     if result.get("bits_per_char") is not None:
         rows.append(("bits per character", f"{result['bits_per_char']:.4f}"))
+    if result.get("unclean_pieces"):
+        unclean = f"{result['unclean_bits_per_token']:.4f} bits per token over {result['unclean_pieces']} pieces"
+        rows.append(("tunes our checker rejects", unclean))
+    for left in result.get("left_out", []):
+        rows.append(("left out", f"{left['piece']}: {left['why']}"))
     if result.get("ngram_bits_per_char") is not None:
         rows.append(("character 6-gram baseline", f"{result['ngram_bits_per_char']:.4f} bits per character"))
     samples = result.get("samples")
@@ -61,7 +76,7 @@ def figures(result: dict) -> list[tuple[str, str]]:
             rows.append(("abc2midi says nothing", f"{_percent(samples['abc2midi_silent'])} (not even a warning)"))
         if "copy_4_bars" in samples:
             copies = f"{_percent(samples['copy_4_bars'])} / {_percent(samples['copy_8_bars'])}"
-            rows.append(("copy 4+ / 8+ bars", copies))
+            rows.append(("copy 4+ / 8+ bars", copies + " of a training tune"))
         music = samples.get("music")
         if music:
             rows.append(("distance to held-out", f"{music['distance']:.3f} (0 = same statistics, 1 = disjoint)"))
