@@ -221,6 +221,8 @@ class EventTokenizer(Tokenizer):
         end = np.minimum(start + MAX_DURATION, np.maximum(start + 1, np.rint(table.end * STEPS_PER_BEAT)))
         notes = np.stack([start, end.astype(np.int64), table.pitch, table.velocity, table.voice], axis=1)
         notes = notes[notes[:, 4] < MAX_VOICES]
+        if not len(notes):
+            return []
         notes = notes[np.lexsort((notes[:, 3], notes[:, 1], notes[:, 2], notes[:, 4], notes[:, 0]))]
         notes = notes[np.concatenate(([True], (notes[1:] != notes[:-1]).any(axis=1)))]  # duplicates collapse
         return self._note_ids(notes, bar_steps, np.array([score.is_drum(v) for v in range(MAX_VOICES)]))
