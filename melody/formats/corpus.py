@@ -236,8 +236,8 @@ def load_corpus(
     files = corpus_files(arguments) if files is None else files
     # music21 (MusicXML, ABC read as scores) is slow, and a MIDI file's grid, roles and tokens are
     # numpy work per file whose Scores travel back as arrays: worker processes pay for themselves
-    slow = any(p.suffix.lower() not in ABC_SUFFIXES or kind == "score" for p in files)
-    if slow and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+    worth_workers = any(p.suffix.lower() not in ABC_SUFFIXES or kind == "score" for p in files)
+    if worth_workers and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         workers = min(os.cpu_count() or 1, 8)
         job = (kind, choice, encoder)
         with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=job) as pool:

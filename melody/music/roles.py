@@ -25,7 +25,7 @@ def voice_roles(score: Score) -> tuple[str, ...]:
     """One role per voice of `score.programs` (a voice without notes: "other"); `Score.roles` keeps it."""
     roles = ["other"] * score.voices
     lines = []  # (median pitch, voice) of voices that play one note at a time
-    medians, all_medians = {}, median_pitches(score)  # of the pitched voices; of all
+    medians, all_medians = {}, score.table.voice_medians()  # of the pitched voices; of all
     table = score.table
     for voice in range(score.voices):
         if score.is_drum(voice):
@@ -51,16 +51,11 @@ def voice_roles(score: Score) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def median_pitches(score: Score) -> dict[int, float]:
-    """The median pitch of each voice that has notes."""
-    return score.table.voice_medians()
-
-
 def by_role(score: Score) -> Score:
     """The same score with its voices renumbered in role order (melody first, drums last; the higher
     voice first within a role), so every piece of a corpus lists its voices alike."""
     roles = score.roles
-    medians = median_pitches(score)
+    medians = score.table.voice_medians()
     heights = {v: medians.get(v, 0.0) for v in range(score.voices)}
     order = sorted(range(score.voices), key=lambda v: (ROLES.index(roles[v]), -heights[v], v))
     if order == list(range(score.voices)):

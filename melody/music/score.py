@@ -82,8 +82,9 @@ class NoteTable(Sequence):
         columns = np.array([(n.start, n.end, n.pitch, n.velocity, n.voice) for n in notes], dtype=np.float64)
         return cls(*(columns.T if len(columns) else np.zeros((5, 0))))
 
-    def taken(self, keep: np.ndarray, voice: np.ndarray | None = None, shift: float = 0.0) -> NoteTable:
-        """The notes where `keep` holds, moved `shift` beats later, with new voice numbers if given."""
+    def taken(self, keep=slice(None), voice: np.ndarray | None = None, shift: float = 0.0) -> NoteTable:
+        """The notes where `keep` holds (all by default), moved `shift` beats later, with new voice
+        numbers if given."""
         voices = self.voice[keep] if voice is None else voice[keep]
         return NoteTable(
             self.start[keep] + shift, self.end[keep] + shift, self.pitch[keep], self.velocity[keep], voices

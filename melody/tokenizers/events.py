@@ -163,7 +163,7 @@ class EventTokenizer(Tokenizer):
             return score
         shift = (bar - score.pickup % bar) % bar
         table = score.table
-        notes = table.taken(np.ones(len(table), dtype=bool), shift=shift)
+        notes = table.taken(shift=shift)
         tempos = tuple((at + shift, bpm) for at, bpm in score.tempos)
         return replace(score, notes=notes, tempos=tempos, pickup=0.0)
 
@@ -231,7 +231,7 @@ class EventTokenizer(Tokenizer):
         """Ids of ordered notes (rows of start step, end step, pitch, velocity, voice): before each
         note the BARs it crosses, then POS, VEL and V where they change (sticky), then its pitch (or
         drum sound) and duration. Laid out with arrays: each note's slots counted, then filled."""
-        ids = {kind: np.asarray(table) for kind, table in self._id_tables().items()}
+        ids = self._id_tables()
         begin, finish, pitch, part = notes[:, 0], notes[:, 1], notes[:, 2], notes[:, 4]
         loudness = np.minimum(VELOCITY_BINS - 1, np.clip(notes[:, 3], 0, None) * VELOCITY_BINS // 128)
         bar, position = begin // bar_steps, begin % bar_steps
@@ -256,7 +256,7 @@ class EventTokenizer(Tokenizer):
         return out.tolist()
 
     def _id_tables(self) -> dict:
-        """Token ids by number for each kind (``ids["PITCH"][60]``), built once."""
+        """Token ids by number for each kind (``ids["PITCH"][60]``, -1 where none), arrays built once."""
         if getattr(self, "_ids", None) is None:
             tables = {"BAR": self.index["BAR"]}
             for kind, count in (
@@ -266,8 +266,8 @@ class EventTokenizer(Tokenizer):
                 ("PITCH", 128),
                 ("DRUM", 128),
             ):
-                tables[kind] = [self.index.get(f"{kind}_{k}", -1) for k in range(count)]
-            tables["DUR"] = [self.index.get(f"DUR_{d}", -1) for d in range(MAX_DURATION + 1)]
+                tables[kind] = np.array([self.index.get(f"{kind}_{k}", -1) for k in range(count)])
+            tables["DUR"] = np.array([self.index.get(f"DUR_{d}", -1) for d in range(MAX_DURATION + 1)])
             self._ids = tables
         return self._ids
 
