@@ -231,6 +231,20 @@ def test_generated_songs_have_the_corpus_tracks_names_and_registers(songs_model,
         assert bottoms[0] > bottoms[2] and tops[0] > tops[2]  # the melody's register above the bass's
 
 
+def test_generate_writes_the_tracks_asked_for_at_the_tempo_asked(songs_model, tmp_path, capsys):
+    from melody.cli.program import main
+
+    out = tmp_path / "out"
+    args = ["generate", "--model", str(songs_model), "-n", "2", "--seed", "2", "--out", str(out), "--json"]
+    assert main([*args, "--tracks", "melody,PIANO", "--tempo", "72", "--max-tokens", "600"]) == 0
+    for piece in json.loads(capsys.readouterr().out)["pieces"]:
+        midi = pretty_midi.PrettyMIDI(piece["midi"])
+        assert [i.name for i in midi.instruments] == ["MELODY", "PIANO"]
+        assert [round(bpm, 3) for bpm in midi.get_tempo_changes()[1]] == [72.0]
+    assert main(["generate", "--model", str(songs_model), "--tracks", "lead", "--out", str(out)]) == 1
+    assert "this model's tracks are MELODY (melody), BRIDGE (chords), PIANO (bass)" in capsys.readouterr().err
+
+
 def test_accompaniment_keeps_the_melody_exactly_and_writes_the_other_voices_in_its_key(songs_model, tmp_path, capsys):
     from melody.cli.program import main
     from melody.music.theory import estimate_key

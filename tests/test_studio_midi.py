@@ -36,6 +36,7 @@ def studio(tmp_path_factory):
         "kind": "score",
         "voices": ["MELODY", "BRIDGE", "PIANO"],
         "accompanies": True,
+        "keeps_beat": True,
     }
     yield url
     process.terminate()
@@ -70,6 +71,25 @@ def test_a_midi_model_composes_with_one_roll_colour_per_track(page, tmp_path):
     path = tmp_path / "piece.mid"
     download.value.save_as(path)
     assert [i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments] == ["MELODY", "BRIDGE", "PIANO"]
+
+
+def test_the_studio_writes_the_tracks_ticked_at_the_tempo_asked(page, tmp_path):
+    page.select_option("#model", "songs")
+    boxes = page.locator("#tracks input").evaluate_all("boxes => boxes.map(b => b.value)")
+    assert boxes == ["MELODY", "BRIDGE", "PIANO"]
+    page.locator("#tracks input[value='BRIDGE']").uncheck()
+    page.fill("#tempo-bpm", "84")
+    page.fill("#seed", "2")
+    page.click("#compose")
+    card = page.locator(".tune").first
+    card.locator(".roll svg").wait_for(timeout=60_000)
+    assert card.locator(".legend li").all_text_contents() == ["MELODY", "PIANO"]
+    with page.expect_download() as download:
+        card.locator(".downloads button[data-kind='mid']").click()
+    download.value.save_as(tmp_path / "two.mid")
+    written = pretty_midi.PrettyMIDI(str(tmp_path / "two.mid"))
+    assert [i.name for i in written.instruments] == ["MELODY", "PIANO"]
+    assert round(written.get_tempo_changes()[1][0]) == 84
 
 
 def test_the_studio_accompanies_an_uploaded_melody(page, tmp_path):

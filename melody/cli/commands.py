@@ -312,6 +312,8 @@ def run_generate(args: argparse.Namespace) -> int:
         cadence=args.cadence,
         primer_score=primer_score,
         accompany=accompany,
+        tracks=tuple(args.tracks.split(",")) if args.tracks else None,
+        tempo=args.tempo,
     )
     with counting_progress("sampling") as update:
         update(0, config.count)

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="MIDI event models: a melody (.mid, .abc, .musicxml) played note for note; the model writes the rest",
     )
+    gen.add_argument(
+        "--tracks",
+        default=None,
+        metavar="NAMES",
+        help="MIDI event models: the corpus's tracks to write, by name or role, e.g. melody,bass (default: all)",
+    )
+    gen.add_argument("--tempo", type=float, default=None, help="MIDI event models: quarter notes a minute")
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")

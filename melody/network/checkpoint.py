@@ -110,7 +110,8 @@ def load_model(path_or_name: str | Path | None = None, device: str | torch.devic
 
 def model_header(path_or_name: str | Path) -> dict:
     """What a model file says of itself without loading its weights: the tokenizer's name and its
-    piece kind, and the voices of its corpus (event models): for a page that lists models."""
+    piece kind, the voices of its corpus (event models) and whether its pieces keep a beat (a tempo
+    means something): for a page that lists models."""
     path = resolve_model_path(path_or_name)
     try:
         with open(path, "rb") as handle:
@@ -125,6 +126,7 @@ def model_header(path_or_name: str | Path) -> dict:
         "kind": tokenizer.piece_kind,
         "voices": [v.get("name", "") for v in (training.get("voices") or {}).get("layout", [])],
         "accompanies": tokenizer.can_accompany,
+        "keeps_beat": tokenizer.piece_kind == "score" and tokenizer.quantised,
     }
 
 

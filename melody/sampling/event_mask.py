@@ -81,9 +81,16 @@ class EventConstraint:
     `pitch_class_shares` (none: every pitch is allowed). `voices`: the corpus's `voice_layout`
     (data.py), for models whose header names roles: the header declares exactly that layout, each
     voice keeps to its role's register (a drum voice to the corpus's drum sounds, the others to
-    pitches), and a melody or bass voice starts one note at a time."""
+    pitches), and a melody or bass voice starts one note at a time. `tempo`: the only TEMPO token
+    allowed is the one nearest it."""
 
-    def __init__(self, vocab: list[str], shares: dict[str, list[float]] | None = None, voices: dict | None = None):
+    def __init__(
+        self,
+        vocab: list[str],
+        shares: dict[str, list[float]] | None = None,
+        voices: dict | None = None,
+        tempo: float | None = None,
+    ):
         self.size = len(vocab)
         self.index = {token: i for i, token in enumerate(vocab)}
         self.voice_of = np.array([int(t[2:]) if t.startswith("V_") else -1 for t in vocab])
@@ -92,6 +99,11 @@ class EventConstraint:
         self.drum_of = np.array([int(t[5:]) if t.startswith("DRUM_") else -1 for t in vocab])
         self.header = np.array([t.startswith(HEADER_KINDS) for t in vocab])
         self.preamble = np.array([t.startswith(("METER_", "TEMPO_", "KEY_")) for t in vocab])
+        tempos = np.array([int(t[6:]) if t.startswith("TEMPO_") else -1 for t in vocab])
+        self.other_tempos = np.zeros(len(vocab), dtype=bool)
+        if tempo is not None and (tempos >= 0).any():
+            nearest = tempos[tempos >= 0][np.argmin(np.abs(tempos[tempos >= 0] - tempo))]
+            self.other_tempos = (tempos >= 0) & (tempos != nearest)
         self.shares = shares
         has_roles = any(t.startswith("ROLE_") for t in vocab)
         self.layout = [(v["role"], v["program"]) for v in voices["layout"]] if voices and has_roles else None
@@ -126,7 +138,7 @@ class EventConstraint:
         return self._grammar_cache[key]
 
     def _banned(self, state: EventState, role: str | None, full: bool) -> np.ndarray:
-        banned = self.voice_of >= max(state.voices, 1)
+        banned = (self.voice_of >= max(state.voices, 1)) | self.other_tempos
         if self.layout is not None and not state.started:
             return banned | self._header(state)
         if state.started:

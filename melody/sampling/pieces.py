@@ -24,7 +24,7 @@ from melody.music.score import Score
 from melody.music.theory import estimate_key
 from melody.music.tunes import normalize_type
 from melody.network.checkpoint import Model
-from melody.sampling.sampler import SampleConfig, primer_title, sample_rows
+from melody.sampling.sampler import SampleConfig, chosen_voices, primer_title, sample_rows
 from melody.sampling.titles import TitleModel, numbered
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
@@ -89,6 +89,7 @@ def piece_from_ids(
     tune_type: str | None = None,
     voices: dict | None = None,
     accompany: Score | None = None,
+    tempo: float | None = None,
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
     any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
@@ -96,10 +97,13 @@ def piece_from_ids(
     a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
     written in the R: field where the model, never having seen it, wrote its style; `voices`: the
     corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take;
-    `accompany`: the melody the piece was written around, put back exactly as given."""
+    `accompany`: the melody the piece was written around, put back exactly as given; `tempo`: the
+    quarter notes a minute asked for (the TEMPO token holds it to 8 bpm)."""
     try:
         if tokenizer.piece_kind == "score":
             score = named_as_layout(tokenizer.decode(ids), voices)
+            if tempo is not None:
+                score = replace(score, tempo=float(tempo), tempos=())
             if accompany is not None:
                 from melody.sampling.accompany import Accompanist
 
@@ -154,6 +158,7 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
     reasons = [""] * config.count
     title = config.title or primer_title(config)
     titles = TitleModel.from_dict(model.training.get("titles"))
+    voices = chosen_voices(model, config)
     resampled = 0
     for round_number in range(RESAMPLE_ROUNDS + 1):
         missing = [i for i, p in enumerate(pieces) if p is None or p.problems]
@@ -175,8 +180,9 @@ def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progre
                 plan,
                 namer,
                 normalize_type(config.tune_type or ""),
-                model.training.get("voices"),
+                voices,
                 config.accompany,
+                config.tempo,
             )
             if candidate is not None and (pieces[index] is None or not candidate.problems):
                 pieces[index] = candidate

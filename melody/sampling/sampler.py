@@ -33,6 +33,7 @@ from melody.music.tunes import (
 )
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state, select_state
+from melody.sampling.priors import kept_tracks
 from melody.tokenizers.base import SPECIALS
 
 # Training streams tunes back to back with the state carried, so a zero state before <bos> is almost
@@ -48,6 +49,9 @@ def warm_up_ids(tokenizer) -> list[int]:
         return tokenizer.encode(warm_up) + [tokenizer.bos_id]
     except VocabularyError:
         return [tokenizer.eos_id, tokenizer.bos_id]
+
+
+MIN_TEMPO, MAX_TEMPO = 20, 400
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class SampleConfig:
     cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
     accompany: Score | None = None  # for event models with roles: the melody the pieces are written around
+    tracks: tuple[str, ...] | None = None  # event models with roles: the corpus's tracks to write (names or roles)
+    tempo: float | None = None  # event models on a beat grid: quarter notes per minute
     constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (sampling/abc_mask.py)
 
     def __post_init__(self):
@@ -90,6 +96,15 @@ class SampleConfig:
             parse_form(self.form, self.part_bars or DEFAULT_PART_BARS)  # a bad spelling is a ConfigError now
         elif self.part_bars is not None and not 1 <= self.part_bars <= 64:
             raise ConfigError("--part-bars must be between 1 and 64")
+        if self.tempo is not None and not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
+            raise ConfigError(f"--tempo must be between {MIN_TEMPO} and {MAX_TEMPO} quarter notes a minute")
+        if self.tracks is not None and not [t for t in self.tracks if t.strip()]:
+            raise ConfigError("--tracks must name at least one track")
+        if self.accompany is not None and (self.tracks or self.tempo):
+            raise ConfigError(
+                "--accompany takes its tempo from the melody and writes every other track; "
+                "leave out --tracks and --tempo"
+            )
         for name in ("key", "meter", "title", "tune_type"):
             value = getattr(self, name)
             if value is not None and ("\n" in value or not value.strip()):
@@ -321,22 +336,38 @@ def _threads(count: int):
         torch.set_num_threads(before)
 
 
-def sampling_mask(model: Model):
+def sampling_mask(model: Model, config: SampleConfig | None = None):
     """The mask that keeps this model's pieces well-formed: bars for abc tokens, declared voices
-    and key for events; None for characters."""
+    (the tracks asked for) and key for events, and the tempo asked for; None for characters. Built
+    once per model and choice of tracks and tempo."""
     tokenizer = model.tokenizer
-    cached = getattr(tokenizer, "_constraint", None)
-    if cached is None and tokenizer.abc_units:
+    masks = tokenizer.__dict__.setdefault("_constraints", {})
+    tracks, tempo = (config.tracks, config.tempo) if config is not None else (None, None)
+    if (tracks, tempo) not in masks and tokenizer.abc_units:
         from melody.sampling.abc_mask import Constraint
 
-        cached = tokenizer._constraint = Constraint(tokenizer.vocab)
-    elif cached is None and tokenizer.piece_kind == "score":
+        masks[tracks, tempo] = Constraint(tokenizer.vocab)
+    elif (tracks, tempo) not in masks and tokenizer.piece_kind == "score":
         from melody.sampling.event_mask import EventConstraint
 
-        cached = tokenizer._constraint = EventConstraint(
-            tokenizer.vocab, model.training.get("pitch_classes"), model.training.get("voices")
+        masks[tracks, tempo] = EventConstraint(
+            tokenizer.vocab, model.training.get("pitch_classes"), chosen_voices(model, config), tempo
         )
-    return cached
+    return masks.get((tracks, tempo))
+
+
+def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
+    """The corpus's voice layout kept to the tracks asked for (`--tracks`); the whole layout when
+    none are asked. A tempo only for models whose pieces keep a beat."""
+    tokenizer, voices = model.tokenizer, model.training.get("voices")
+    keeps_beat = tokenizer.piece_kind == "score" and tokenizer.quantised
+    if config is not None and config.tempo is not None and not keeps_beat:
+        raise ConfigError("--tempo is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
+    if config is None or not config.tracks:
+        return voices
+    if not (voices and getattr(tokenizer, "roles", False)):
+        raise ConfigError("--tracks is for models of MIDI events that know their tracks (trained with voice roles)")
+    return kept_tracks(voices, config.tracks)
 
 
 def _fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict | None, rng, type_required: bool):
@@ -398,7 +429,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
-    constraint = sampling_mask(model) if config.constrained else None
+    constraint = sampling_mask(model, config) if config.constrained else None
     forms = model.training.get("forms")  # the corpus's forms per type, when the model keeps them
     base = (config.seed if config.seed is not None else random.randrange(2**31)) * 100_003
     rows = [

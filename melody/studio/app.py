@@ -20,7 +20,7 @@ from melody.errors import ConfigError, MelodyError
 from melody.formats.abc.syntax import LexError
 from melody.music.tunes import TUNE_TYPES
 from melody.sampling.pieces import safe_name
-from melody.sampling.sampler import SampleConfig
+from melody.sampling.sampler import MAX_TEMPO, MIN_TEMPO, SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
 
@@ -243,6 +243,9 @@ def _sample_config(body: dict) -> SampleConfig:
         raise RequestError("primer must be ABC text")
     primer_score = _score_of_midi(_midi_of({"midi": body["primer_midi"]})) if body.get("primer_midi") else None
     accompany = _score_of_midi(_midi_of({"midi": body["accompany_midi"]})) if body.get("accompany_midi") else None
+    tracks = body.get("tracks") or None
+    if tracks is not None and not (isinstance(tracks, list) and all(isinstance(t, str) for t in tracks)):
+        raise RequestError("tracks must be a list of track names")
     try:
         return SampleConfig(
             count=_number(body, "count", int, 1, MAX_COUNT, 1),
@@ -257,6 +260,8 @@ def _sample_config(body: dict) -> SampleConfig:
             form=_text(body, "form"),
             primer_score=primer_score,
             accompany=accompany,
+            tracks=tuple(tracks) if tracks else None,
+            tempo=_number(body, "tempo", float, MIN_TEMPO, MAX_TEMPO, None),
         )
     except ConfigError as error:
         raise RequestError(error.message.replace("--", "")) from None

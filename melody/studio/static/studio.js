@@ -59,6 +59,13 @@ async function fileBase64(id) {
   return btoa(text);
 }
 
+// The tracks ticked, or null when all are (the model writes its corpus's whole layout).
+function chosenTracks() {
+  const boxes = [...document.querySelectorAll("#tracks input")];
+  const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
+  return ticked.length === boxes.length ? null : ticked;
+}
+
 async function composeRequest() {
   const value = (id) => $(id).value.trim();
   if (modelKind() === "score") {
@@ -68,6 +75,9 @@ async function composeRequest() {
       top_p: Number(value("#top-p")),
       seed: value("#seed") === "" ? null : Number(value("#seed")),
       count: Number(value("#count") || 1),
+      meter: value("#meter") || null,
+      tracks: chosenTracks(),
+      tempo: value("#tempo-bpm") === "" ? null : Number(value("#tempo-bpm")),
       primer_midi: await fileBase64("#primer-midi"),
       accompany_midi: await fileBase64("#accompany-midi"),
     };
@@ -401,11 +411,23 @@ function modelKind() {
 // ABC models get tune types, forms and an ABC primer; MIDI models a .mid primer and, when they
 // know their voices' roles, a melody to accompany.
 function showModelControls() {
-  const about = modelKinds[$("#model").value] || {kind: "abc", voices: [], accompanies: false};
+  const about = modelKinds[$("#model").value] || {kind: "abc", voices: [], accompanies: false, keeps_beat: false};
   const score = about.kind === "score";
   for (const element of document.querySelectorAll(".abc-only")) element.hidden = score;
   for (const element of document.querySelectorAll(".score-only")) element.hidden = !score;
   for (const element of document.querySelectorAll(".accompany-only")) element.hidden = !(score && about.accompanies);
+  const tracks = $("#tracks");
+  for (const box of tracks.querySelectorAll("label")) box.remove();
+  for (const name of about.accompanies ? about.voices : []) {
+    const box = document.createElement("label");
+    box.className = "track-choice";
+    box.innerHTML = '<input type="checkbox" checked> ';
+    box.firstChild.value = name;
+    box.append(name);
+    tracks.append(box);
+  }
+  tracks.hidden = !(score && about.accompanies && about.voices.length);
+  $("#tempo-choice").hidden = !(score && about.keeps_beat);
   const voices = $("#model-voices");
   voices.hidden = !(score && about.voices.length);
   voices.textContent = score && about.voices.length ? `writes ${about.voices.join(", ")}` : "";
