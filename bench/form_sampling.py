@@ -23,7 +23,7 @@ from melody.formats.abc.form import tune_form
 from melody.formats.abc.lexer import tune_tokens  # noqa: E402
 from melody.music.tunes import parse_form
 from melody.network.checkpoint import load_model  # noqa: E402
-from melody.sampling.pieces import sample_with_reasons  # noqa: E402
+from melody.sampling import sample  # noqa: E402
 from melody.sampling.sampler import SampleConfig  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def main() -> None:
             count=args.count, seed=args.seed, tune_type=tune_type, form=args.form, part_bars=args.part_bars
         )
         started = time.perf_counter()
-        result = sample_with_reasons(model, config)
+        (result,) = sample(model, config)
         seconds = time.perf_counter() - started
         forms = [tune_form(tune_tokens(piece.abc)) for piece in result.pieces]
         right = sum(f.repeated == wanted and all(b == args.part_bars for b in f.parts) for f in forms)

@@ -4,7 +4,7 @@
 
 Starts `melody serve` on a free port and drives Debian's chromium with Playwright. The baseline,
 measured in the same run: the library sampling the same tunes in this process
-(`generate.sample_with_reasons`, the call under `melody generate -n 1`), so the ratio is what the
+(`sampling.sample`, the call under `melody generate -n 1`), so the ratio is what the
 page, the queue, the stream and the engraving add. Goal: under 1 s on 2 CPU cores.
 """
 
@@ -66,15 +66,15 @@ def page_times(port: int, model: str, seeds: list[int]) -> list[float]:
 
 def library_times(model_name: str, seeds: list[int]) -> list[float]:
     from melody.network.checkpoint import load_model
-    from melody.sampling.pieces import sample_with_reasons
+    from melody.sampling import sample
     from melody.sampling.sampler import SampleConfig
 
     model = load_model(model_name)
-    sample_with_reasons(model, SampleConfig(count=1, seed=seeds[0]))  # warm
+    list(sample(model, SampleConfig(count=1, seed=seeds[0])))  # warm
     times = []
     for seed in seeds:
         started = time.perf_counter()
-        sample_with_reasons(model, SampleConfig(count=1, seed=seed))
+        list(sample(model, SampleConfig(count=1, seed=seed)))
         times.append(time.perf_counter() - started)
     return times
 

@@ -10,7 +10,7 @@ from melody.formats.abc.text import read_abc_file
 from melody.network.checkpoint import Model
 from melody.network.model import ModelConfig, SequenceModel
 from melody.sampling.abc_mask import Constraint
-from melody.sampling.pieces import sample_pieces
+from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig, sample_ids
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
@@ -79,7 +79,8 @@ def test_generated_abc_passes_abc2midi_without_a_warning(untrained_abc_model):
     """Random weights write grace notes and rolls on short notes, odd repeats and every bar line."""
     from melody.formats.abc.abc2midi import abc2midi_complaints
 
-    pieces, _ = sample_pieces(untrained_abc_model, SampleConfig(count=8, seed=2, max_tokens=600))
+    (result,) = sample(untrained_abc_model, SampleConfig(count=8, seed=2, max_tokens=600))
+    pieces = result.pieces
     for piece in pieces:
         assert abc2midi_complaints(piece.abc) == [], piece.abc  # no Error, and not even a Warning
         assert piece.problems == [] or "unfinished" in piece.problems[-1]

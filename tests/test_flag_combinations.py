@@ -58,12 +58,12 @@ def counted():
 def test_every_flag_combination_refuses_in_one_line_or_writes_tunes_abc2midi_reads_silently(counted, options, seed):
     from melody.formats.abc.abc2midi import abc2midi_complaints
     from melody.sampling import SampleConfig
-    from melody.sampling.pieces import sample_with_reasons
+    from melody.sampling.pieces import sample
 
     counted["combinations"] += 1
     try:
         config = SampleConfig(count=1, seed=seed, max_tokens=900, **options)
-        result = sample_with_reasons(folk(), config)
+        (result,) = sample(folk(), config)
     except MelodyError as error:
         assert "\n" not in str(error) and str(error).strip(), options
         counted["refused"] += 1
@@ -95,8 +95,8 @@ def test_a_free_type_before_an_asked_meter_is_one_written_in_it():
 
 def test_tunes_that_share_a_title_are_numbered():
     from melody.sampling import SampleConfig
-    from melody.sampling.pieces import sample_with_reasons
+    from melody.sampling.pieces import sample
 
-    result = sample_with_reasons(folk(), SampleConfig(count=3, seed=1, title="Morning Jig", key="Dmix", meter="6/8"))
+    (result,) = sample(folk(), SampleConfig(count=3, seed=1, title="Morning Jig", key="Dmix", meter="6/8"))
     assert [piece.title for piece in result.pieces] == ["Morning Jig", "Morning Jig No. 2", "Morning Jig No. 3"]
     assert all(f"T:{piece.title}\n" in piece.abc for piece in result.pieces)

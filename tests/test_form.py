@@ -15,7 +15,7 @@ from melody.music.tunes import default_plan, normalize_type, parse_form
 from melody.network.checkpoint import Model
 from melody.network.model import ModelConfig, SequenceModel
 from melody.sampling.abc_mask import Constraint
-from melody.sampling.pieces import sample_with_reasons
+from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE
@@ -142,7 +142,7 @@ def typed_model(typed_vocab) -> Model:
 
 
 def test_generate_with_a_type_writes_its_usual_form(typed_model):
-    result = sample_with_reasons(typed_model, SampleConfig(count=6, seed=2, tune_type="reel", part_bars=4))
+    (result,) = sample(typed_model, SampleConfig(count=6, seed=2, tune_type="reel", part_bars=4))
     assert len(result.pieces) == 6
     for piece in result.pieces:
         tokens = tune_tokens(piece.abc)
@@ -159,9 +159,9 @@ def test_models_without_types_say_so(tiny_run):
     torch.manual_seed(0)
     model = Model(SequenceModel(ModelConfig(len(untyped), "lstm", 8, 16, 1)), untyped)
     with pytest.raises(ConfigError, match="does not know tune types"):
-        sample_with_reasons(model, SampleConfig(count=1, tune_type="reel"))
+        list(sample(model, SampleConfig(count=1, tune_type="reel")))
     characters = Model(tiny_run["trainer"].model, tiny_run["corpus"].tokenizer)
     with pytest.raises(ConfigError, match="only models of abc tokens"):
-        sample_with_reasons(characters, SampleConfig(count=1, form="AABB"))
+        list(sample(characters, SampleConfig(count=1, form="AABB")))
     with pytest.raises(ConfigError, match="not a tune type"):
         SampleConfig(tune_type="bossa nova")

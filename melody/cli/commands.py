@@ -282,7 +282,7 @@ def _print_check(check: dict) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     from melody.network.checkpoint import load_model
-    from melody.sampling.pieces import read_primer_file, sample_with_reasons, write_pieces
+    from melody.sampling.pieces import read_primer_file, sample, write_pieces
     from melody.sampling.sampler import SampleConfig
 
     model = load_model(args.model, args.device)
@@ -317,7 +317,7 @@ def run_generate(args: argparse.Namespace) -> int:
     )
     with counting_progress("sampling") as update:
         update(0, config.count)
-        sampled = sample_with_reasons(model, config, args.device, update)
+        (sampled,) = sample(model, config, args.device, update)
         written = write_pieces(sampled.pieces, args.out, force=args.force)
         update(config.count, config.count)
     resampled = sampled.resampled

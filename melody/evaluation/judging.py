@@ -13,10 +13,11 @@ from melody.formats.abc.text import header_fields
 
 
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
-    from melody.sampling.pieces import sample_pieces
+    from melody.sampling.pieces import sample
     from melody.sampling.sampler import SampleConfig
 
-    pieces, resampled = sample_pieces(model, SampleConfig(count=count, seed=seed), device)
+    (result,) = sample(model, SampleConfig(count=count, seed=seed), device)
+    pieces, resampled = result.pieces, result.resampled
     texts = [piece.abc for piece in pieces]
     report: dict = {"count": count, "seed": seed, "resampled": resampled}
     report["checker_pass"] = sum(not piece.problems for piece in pieces) / count

@@ -2,7 +2,7 @@
 tokenizer's mask (abc_mask.py, event_mask.py), following a plan of forced and free segments
 (primers, header fields asked for, form plans) and the priors a training corpus left in the model."""
 
-from melody.sampling.pieces import Piece, sample_pieces, write_pieces
+from melody.sampling.pieces import Piece, SampleResult, read_primer_file, sample, write_pieces
 from melody.sampling.sampler import (
     SampleConfig,
     SampledRow,
@@ -20,8 +20,10 @@ __all__ = [
     "SampledRow",
     "draw",
     "filter_logits",
+    "SampleResult",
+    "read_primer_file",
+    "sample",
     "sample_ids",
-    "sample_pieces",
     "sample_rows",
     "sampling_mask",
     "warm_up_ids",

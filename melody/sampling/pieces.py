@@ -134,12 +134,6 @@ def piece_from_ids(
         return None, getattr(error, "message", str(error))
 
 
-def sample_pieces(model: Model, config: SampleConfig, device="cpu", progress=None) -> tuple[list[Piece], int]:
-    """Up to `config.count` pieces and how many were resampled: see `sample_with_reasons`."""
-    result = sample_with_reasons(model, config, device, progress)
-    return result.pieces, result.resampled
-
-
 @dataclass
 class SampleResult:
     """What sampling gave: the pieces, how many were resampled, and why any were left out."""
@@ -149,7 +143,7 @@ class SampleResult:
     dropped: list[str] = field(default_factory=list)  # why each piece left out could not be written
 
 
-def sample_with_reasons(model: Model, config: SampleConfig, device="cpu", progress=None) -> SampleResult:
+def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=None) -> SampleResult:
     """`config.count` pieces. One we cannot play, too short, or with well-formedness problems is
     resampled (bounded rounds, all of a round's failures in one batch); if every round fails, the
     first readable one is kept with its problems listed, and one never readable is left out with
@@ -223,12 +217,21 @@ def with_score_primer(config: SampleConfig, kind: str) -> SampleConfig:
     return replace(config, primer=None, primer_score=score)
 
 
-def sample_one_by_one(model: Model, config: SampleConfig, device="cpu") -> Iterator[SampleResult]:
-    """`config.count` pieces sampled one at a time, each result as soon as it is ready (for a page
-    that shows tunes as they come). Piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it."""
+def sample(
+    model: Model, config: SampleConfig, device="cpu", progress=None, one_at_a_time: bool = False
+) -> Iterator[SampleResult]:
+    """The pieces `config` asks for, checked and resampled as `_sample_batch` says: one result with
+    them all, sampled as one batch (`progress(done, total)` hears as pieces finish), or with
+    `one_at_a_time` one result per piece as soon as it is ready (for a page that shows tunes as they
+    come; piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it). An ABC primer given to
+    a model of scores is read as the music it continues."""
+    config = with_score_primer(config, model.tokenizer.piece_kind)
+    if not one_at_a_time:
+        yield _sample_batch(model, config, device, progress)
+        return
     for index in range(config.count):
         seed = None if config.seed is None else config.seed + index
-        yield sample_with_reasons(model, replace(config, count=1, seed=seed), device)
+        yield _sample_batch(model, replace(config, count=1, seed=seed), device)
 
 
 def free_stem(out_dir: Path, stem: str, taken: set[str], force: bool) -> str:

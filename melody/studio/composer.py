@@ -12,7 +12,7 @@ from pathlib import Path
 
 from melody.errors import MelodyError
 from melody.network.checkpoint import MODEL_FILE_NAMES, Model, load_model, shipped_models
-from melody.sampling.pieces import sample_one_by_one, with_score_primer
+from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig
 
 KEPT_JOBS = 64  # finished jobs whose events a late listener may still read
@@ -96,9 +96,8 @@ class Composer:
         job.events.append(("started", {"job": job.id, "count": job.config.count}))
         try:
             model = self.model(job.model)
-            config = with_score_primer(job.config, model.tokenizer.piece_kind)
             number = 0
-            for result in sample_one_by_one(model, config, self.device):
+            for result in sample(model, job.config, self.device, one_at_a_time=True):
                 for piece in result.pieces:
                     number += 1
                     job.events.append(("tune", self.tune_view(piece, model, number)))

@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from melody.formats.abc.lexer import token_kind, tune_type
-from melody.formats.abc.syntax import SECTION_ENDS, note_parts
+from melody.formats.abc.reader import Reader
+from melody.formats.abc.syntax import SECTION_ENDS
 from melody.music.theory import (
-    ACCIDENTAL_SHIFT,
-    LETTER_SEMITONES,
-    key_signature,
     tonic_pitch_class,
 )
 from melody.music.tunes import FormPlan
@@ -56,15 +54,13 @@ def _whole(bars: float, phrase: int) -> bool:
 
 def tune_form(tokens: list[str]) -> TuneForm:
     """Parts, their bars and the final note of a tune given as abc tokens (see the module doc)."""
-    from melody.formats.abc.state import TuneState
-
-    state = TuneState()
+    reader = Reader()
     parts: list[float] = []
     repeated: list[bool] = []
     full = short = 0.0  # the open part's full bars, and its short bars (in bars)
     leading = True  # no full bar yet in this part: a short bar now is a pickup
     ending, first_ending_bars, second_ending_bars = None, 0, 0  # ending: None, "first" or "second"
-    key, bar_shifts, last_pitch = "C", {}, None
+    final = None  # the last note's pitch class and the key it sounds in
 
     def close(again: bool) -> None:
         nonlocal full, short, leading
@@ -77,26 +73,17 @@ def tune_form(tokens: list[str]) -> TuneForm:
     ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
     for token in list(tokens) + (["|]"] if ends_open else []):  # a tune with no closing bar line ends one
         kind = token_kind(token)
-        if kind in ("header", "field") and token.lstrip("[").startswith("K:"):
-            key = token.lstrip("[").rstrip("]")[2:]
-        elif kind == "note" and state.grace < 0 and state.chord <= 0:
-            accidental, letter, _octave = note_parts(token)
-            if accidental:
-                bar_shifts[letter] = ACCIDENTAL_SHIFT[accidental]
-            shift = bar_shifts.get(letter, key_signature(key).get(letter, 0))
-            last_pitch = (LETTER_SEMITONES[letter] + shift, key)
-        elif kind == "ending":
+        if kind == "ending":
             ending = "first" if token.startswith("[1") else "second"
             first_ending_bars = 0 if ending == "first" else first_ending_bars
             second_ending_bars = 0
         elif kind == "bar":
-            bar_shifts = {}
-            if state.used > 0 and ending == "second":  # played instead of the first: not counted again
+            if reader.used > 0 and ending == "second":  # played instead of the first: not counted again
                 second_ending_bars += 1
                 if second_ending_bars >= first_ending_bars:
                     ending = None
-            elif state.used > 0:
-                if state.bar is None or state.used >= state.bar:
+            elif reader.used > 0:
+                if reader.bar is None or reader.used >= reader.bar:
                     full, leading = full + 1, False
                 elif not leading or token in SECTION_ENDS:
                     short += 1  # a short last bar: the next pickup (or the anacrusis) completes it
@@ -108,10 +95,12 @@ def tune_form(tokens: list[str]) -> TuneForm:
                 ending = None
                 if full:
                     close(False)
-        state.feed(token)
+        elements = reader.elements
+        reader.feed(token)
+        if reader.elements != elements and reader.last_note is not None:
+            final = (reader.last_pitch % 12, reader.key)
     close(False)
-    final = None if last_pitch is None else last_pitch[0] % 12 == tonic_pitch_class(last_pitch[1])
-    return TuneForm(tuple(parts), tuple(repeated), final)
+    return TuneForm(tuple(parts), tuple(repeated), None if final is None else final[0] == tonic_pitch_class(final[1]))
 
 
 def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:

@@ -23,7 +23,6 @@ from melody.formats.abc.syntax import (
     bar_token,
     length_token,
     normalize_unit,
-    note_parts,
     parse_length,
     repeats_in_parts,
 )
@@ -309,35 +308,6 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     if line:
         lines.append(line)
     return "\n".join(lines) + "\n"
-
-
-def explicit_accidentals(tokens: list[str]) -> list[str]:
-    """`tokens` with the accidental a note inherits (from earlier in its bar, for its letter in every
-    octave, or over a tie from the bar before) written on the note itself: the same music, for
-    readers such as music21 that do not carry accidentals through a bar."""
-    out: list[str] = []
-    carried: dict[str, str] = {}  # letter -> accidental written earlier in the bar
-    last: tuple[str, int, str] | None = None  # the last note: letter, octave, accidental
-    tied: tuple[str, int, str] | None = None  # the note a tie holds over
-    for token in tokens:
-        kind = token_kind(token)
-        if kind == "bar":
-            carried = {}
-        elif kind == "tie":
-            tied = last
-        elif kind == "note":
-            accidental, letter, octave = note_parts(token)
-            if not accidental and tied and tied[:2] == (letter, octave) and tied[2]:
-                accidental = tied[2]
-            elif not accidental:
-                accidental = carried.get(letter, "")
-            if accidental and not token.startswith(accidental):
-                token = accidental + token
-            if accidental:
-                carried[letter] = accidental
-            last, tied = (letter, octave, accidental), None
-        out.append(token)
-    return out
 
 
 def explicit_rhythm(tokens: list[str]) -> list[str]:

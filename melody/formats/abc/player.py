@@ -1,6 +1,6 @@
-"""Play abc tokens out as a Score: pitches from the key and the bar's accidentals, times from the
-unit length, tuplets and broken rhythm, ties joined, grace notes left out, repeats and first and
-second endings played as a listener hears them.
+"""Play abc tokens out as a Score: bars of notes as the reader (reader.py) times and pitches them,
+ties joined, grace notes left out, repeats and first and second endings played as a listener
+hears them.
 
 music21 takes seconds per tune for this (its repeat expansion deep-copies the stream), which made
 generating hundreds of tunes slow; tokens already hold everything the notes need.
@@ -12,17 +12,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from melody.formats.abc.lexer import token_kind
+from melody.formats.abc.reader import Reader, beats
 from melody.formats.abc.syntax import (
-    BROKEN_SHIFT,
     ImpliedRepeats,
     ending_passes,
-    note_parts,
-    note_pitch,
-    parse_length,
-    tuplet_ratio,
 )
 from melody.music.score import Note, Score
-from melody.music.theory import compound_meter, key_signature, meter_fraction, meter_pair, normalize_key
+from melody.music.theory import meter_fraction, meter_pair, normalize_key
 
 
 @dataclass
@@ -37,111 +33,57 @@ class WrittenBar:
 
 
 def written_bars(tokens: list[str]) -> tuple[list[WrittenBar], str, str]:
-    """The tune cut into bars of (start, end, pitch, tied) notes; also the meter and key it opens
-    in (a bar that changes the meter says so)."""
-    meter, unit, key = "4/4", Fraction(1, 8), "C"
+    """The tune cut into bars of (start, end, pitch, tied) notes, as the reader (reader.py) times and
+    pitches them; also the meter and key it opens in (a bar that changes the meter says so)."""
+    reader = Reader()
     opening_meter = opening_key = None
     bars, bar = [], WrittenBar()
-    signature, accidentals = key_signature(key), {}
-    now = Fraction(0)
-    tuplet_left, tuplet_factor, next_factor = 0, Fraction(1), Fraction(1)
-    last: list[int] = []  # indices in bar.notes of the last element (a note or a chord's notes)
-    last_start, last_length, chord, grace, tie = now, Fraction(0), -1, False, False
-    chord_tie = False  # a tie reached the chord being read: each of its notes may continue one
+    offset = 0  # ticks of the bar that an ending mark inside it split off
+    current: list[int] = []  # indices in bar.notes of the element being read
+    seen, taken = reader.elements, 0  # the reader's element count, and how many of its notes are in bar.notes
     ending = None
-    held: dict[tuple[str, int], int] = {}  # letter and octave -> pitch of the last element's notes
-    tied: dict[tuple[str, int], int] = {}  # ... of the notes a tie holds over (their accidental carries)
-    for index, token in enumerate(tokens):
+    for token in tokens:
         kind = token_kind(token)
-        if kind == "header" or kind == "field":
-            name, value = (token[0], token[2:]) if kind == "header" else (token[1], token[3:-1])
-            if name == "M":
-                meter = value
-                if kind == "field":
-                    bar.meter = value  # a change of meter from this bar on
-                opening_meter = opening_meter or value
-            elif name == "L":
-                unit = Fraction(value)
-            elif name == "K":
-                key, signature = value, key_signature(value)
-                opening_key = opening_key or value
-        elif kind in ("note", "rest"):
-            if grace:
-                continue
-            scale = unit * (tuplet_factor if tuplet_left else 1) * next_factor
-            if chord > 0:  # later notes of a chord sound with the first
-                if kind == "note":
-                    pitch = _sounded(token, signature, accidentals, tied if chord_tie else {})
-                    held[note_parts(token)[1:]] = pitch
-                    bar.notes.append((last_start, last_start + last_length, pitch, chord_tie))
-                    last.append(len(bar.notes) - 1)
-                continue
-            next_factor = Fraction(1)
-            if tuplet_left and chord <= 0:  # a chord is one note of a tuplet
-                tuplet_left -= 1
-            last_start, last_length = now, scale
-            following = tokens[index + 1] if index + 1 < len(tokens) else ""
-            if following and token_kind(following) == "length":
-                last_length = scale * parse_length(following)
-            now += last_length
-            if chord == 0:
-                chord = 1
-            last, held = [], {}
-            if kind == "note":
-                pitch = _sounded(token, signature, accidentals, tied if tie else {})
-                held[note_parts(token)[1:]] = pitch
-                bar.notes.append((last_start, now, pitch, tie))
-                last = [len(bar.notes) - 1]
-            tie, chord_tie = False, tie
-        elif kind == "length" and chord == -2:  # after a chord: the whole chord lasts longer
-            factor = parse_length(token)
-            extra = last_length * (factor - 1)
-            _lengthen(bar, last, extra)
-            now += extra
-            last_length += extra
-            chord = -1
-        elif kind == "broken":
-            shift = BROKEN_SHIFT[token]
-            extra = last_length * shift
-            _lengthen(bar, last, extra)
-            now += extra
-            next_factor = 1 - shift
-        elif kind == "tuplet":
-            ratio = tuplet_ratio(token, compound_meter(meter))
-            if ratio:
-                tuplet_left, tuplet_factor = ratio
-        elif kind == "tie":
-            tie, tied = True, dict(held)
-        elif kind == "chord_open":
-            chord = 0
-        elif kind == "chord_close":
-            chord = -2
-        elif kind == "grace_open":
-            grace = True
-        elif kind == "grace_close":
-            grace = False
-        elif kind == "ending":
-            if now > 0 or bar.notes:  # an ending that starts inside a bar: the bar goes on, split
-                bar.length, bar.close, bar.ending = now, "", ending
-                bars.append(bar)
-                bar, now, last = WrittenBar(), Fraction(0), []  # the notes before it are in the bar that closed
-            ending = token[1:]
-        elif kind == "bar":
+        if kind == "bar":
+            now = reader.used - offset
             if now > 0 or bar.notes:
-                bar.length, bar.close, bar.ending = now, token, ending
+                bar.length, bar.close, bar.ending = beats(now), token, ending
                 bars.append(bar)
             elif bars:  # bar lines with nothing between (`:| |:`) are one
                 bars[-1].close = _merge_bars(bars[-1].close, token)
             first = min(ending_passes(ending)) if ending else None
             if first == 1 and token in (":|", "::") or first and first > 1 and token in (":|", "||", "|]", "|:", "::"):
                 ending = None
-            bar, accidentals, now, last = WrittenBar(), {}, Fraction(0), []  # a broken rhythm does not reach back
-        if kind != "length" and chord == -2 and kind != "chord_close":
-            chord = -1
-    if now > 0 or bar.notes:
-        bar.length, bar.ending = now, ending
+            bar, offset, current = WrittenBar(), 0, []  # a broken rhythm does not reach back
+        elif kind == "ending":
+            if reader.used - offset > 0 or bar.notes:  # an ending that starts inside a bar: the bar goes on, split
+                bar.length, bar.close, bar.ending = beats(reader.used - offset), "", ending
+                bars.append(bar)
+                bar, offset, current = WrittenBar(), reader.used, []
+            ending = token[1:]
+        reader.feed(token)
+        if kind in ("header", "field"):
+            name, value = (token[0], token[2:]) if kind == "header" else (token[1], token[3:-1])
+            if name == "M":
+                if kind == "field":
+                    bar.meter = value  # a change of meter from this bar on
+                opening_meter = opening_meter or value
+            elif name == "K":
+                opening_key = opening_key or value
+        if reader.elements != seen:
+            seen, taken, current = reader.elements, 0, []
+        start = beats(reader.element_start - offset)
+        for pitch, tied in reader.element_notes[taken:]:
+            current.append(len(bar.notes))
+            bar.notes.append((start, start, pitch, tied))
+        taken = max(taken, len(reader.element_notes))
+        end = start + beats(reader.element_length)
+        for i in current:
+            bar.notes[i] = bar.notes[i][:1] + (end,) + bar.notes[i][2:]
+    if reader.used - offset > 0 or bar.notes:
+        bar.length, bar.ending = beats(reader.used - offset), ending
         bars.append(bar)
-    return bars, opening_meter or meter, opening_key or key
+    return bars, opening_meter or reader.meter, opening_key or reader.key
 
 
 def whole_bars(bars: list[WrittenBar]) -> list[tuple[Fraction, str | None]]:
@@ -156,15 +98,6 @@ def whole_bars(bars: list[WrittenBar]) -> list[tuple[Fraction, str | None]]:
     return lengths + ([(carried, None)] if carried else [])
 
 
-def _sounded(token: str, signature: dict, accidentals: dict, tied: dict[tuple[str, int], int]) -> int:
-    """A note's pitch; a note a tie reaches with no accidental of its own keeps the tied note's
-    accidental, across the bar line too (ABC 2.1, and abc2midi)."""
-    accidental, letter, octave = note_parts(token)
-    if not accidental and (letter, octave) in tied:
-        return tied[(letter, octave)]
-    return note_pitch(token, signature, accidentals)
-
-
 def _merge_bars(first: str, second: str) -> str:
     left, right = first.startswith(":") or second.startswith(":"), first.endswith(":") or second.endswith(":")
     if left and right:
@@ -172,12 +105,6 @@ def _merge_bars(first: str, second: str) -> str:
     if left or right:
         return ":|" if left else "|:"
     return first if first != "|" else second
-
-
-def _lengthen(bar: WrittenBar, indices: list[int], extra: Fraction) -> None:
-    for i in indices:
-        start, end, pitch, tied = bar.notes[i]
-        bar.notes[i] = (start, end + extra, pitch, tied)
 
 
 def _played_order(bars: list[WrittenBar]) -> list[int]:

@@ -4,14 +4,15 @@ voice in a block of its own."""
 from __future__ import annotations
 
 from melody.formats.abc.lexer import (
-    explicit_accidentals,
     explicit_repeat_starts,
     explicit_rhythm,
+    token_kind,
     tokens_to_abc,
     tune_tokens,
     voice_names,
 )
 from melody.formats.abc.player import tokens_to_score
+from melody.formats.abc.reader import Reader
 from melody.formats.abc.syntax import DECORATION_NAMES
 from melody.formats.abc.text import header_fields, normalize_tune, tune_body, tune_to_abc
 from melody.formats.abc.writer import voice_line
@@ -42,3 +43,16 @@ def printable_abc(tune_text: str, title: str, named_decorations: bool = False) -
     extra = "".join(f"{name}:{fields[name]}\n" for name in ("C", "S", "O", "Q") if fields.get(name))
     text = tune_to_abc("\n".join(blocks) + "\n", 1, title)
     return text.replace("\nK:", f"\n{extra}K:", 1) if extra else text
+
+
+def explicit_accidentals(tokens: list[str]) -> list[str]:
+    """`tokens` with the accidental each note sounds with (from earlier in its bar, or over a tie:
+    reader.py) written on the note itself: the same music, for readers such as music21 that do not
+    carry accidentals through a bar."""
+    reader, out = Reader(), []
+    for token in tokens:
+        reader.feed(token)
+        if token_kind(token) == "note" and reader.note_accidental and not token.startswith(reader.note_accidental):
+            token = reader.note_accidental + token
+        out.append(token)
+    return out

@@ -26,22 +26,19 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from melody.formats.abc.lexer import token_kind
+from melody.formats.abc.reader import Reader, note_key
 from melody.formats.abc.syntax import (
-    BROKEN_NEXT,
     BROKEN_SHIFT,
     ROLLS,
     SECTION_ENDS,
     SHORTEST_ROLLED,
     TICKS,
     parse_length,
-    ticks,
-    times,
     tuplet_ratio,
 )
-from melody.music.theory import ACCIDENTAL_SHIFT, compound_meter, key_tonic, meter_fraction
+from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
 from melody.music.tunes import FormPlan
 
-ONE = Fraction(1)
 MAX_ENDING_BARS = 4  # strict: a first ending closes within 4 bars (all but 5 of 332 in folk; the
 # model, once it forgot an ending was open, wrote on until the bar limit)
 
@@ -81,37 +78,20 @@ class Problem(str):
 
 
 @dataclass
-class TuneState:
-    """Where a tune stands after the tokens fed so far. `strict` is the sampler's rule set.
-    Durations (unit, bar, used, ...) are in TICKS per whole note."""
+class TuneState(Reader):
+    """Where a tune stands after the tokens fed so far (time and pitch: reader.py), and what is wrong
+    with it so far. `strict` is the sampler's rule set. Durations are in TICKS per whole note."""
 
     strict: bool = False
     min_bars: int = 8
-    header: list[str] = field(default_factory=list)
-    unit: int | Fraction = TICKS // 8
-    bar: int | Fraction | None = TICKS  # length of a full bar; None for free meter
-    compound: bool = False  # a compound meter (tuplets of 5, 7 and 9 read it)
-    used: int | Fraction = 0
-    bars: int = 0  # bars completed
     anacrusis: int | Fraction | None = None
-    last: str = "start"  # kind of the last token
-    last_note: str | None = None
-    last_length: int | Fraction = 0  # time of the last note, rest or chord (length tokens change it)
-    last_scale: int | Fraction = 0  # time of one unit for that element
-    next_factor: Fraction = ONE  # broken rhythm's share for the next element
     after_broken: bool = False
     lengthened: bool = False  # the last note already has its length token
-    written: Fraction = ONE  # the last element's written length, in units
     partner: Fraction | None = None  # broken rhythm: the written length the next note must have
     must_length: Fraction | None = None  # ... and, once that note has started, what it still needs
     decorated: bool = False  # the last element has a decoration (abc2midi: no broken rhythm then)
     plain: bool = True  # the last element may take a length token and a broken rhythm (not a
     # tuplet note, not a broken rhythm's partner: abc2midi rejects both)
-    tuplet_left: int = 0
-    tuplet_factor: Fraction = ONE
-    chord: int = -1  # -1 outside a chord, else notes seen in it
-    grace: int = -1
-    grace_units: Fraction = Fraction(0)  # written length of the open grace group, in units
     grace_time: Fraction | None = None  # a closed grace group's time (abc2midi: a quarter of its
     # written length), waiting for the note it leads into
     host_need: Fraction | None = None  # strict: that note's written length must exceed this
@@ -119,8 +99,6 @@ class TuneState:
     rolled: bool = False  # the last element is a rolled note (strict: no length under 3/8 unit)
     slur: int = 0
     tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
-    bar_accidentals: dict[str, str] = field(default_factory=dict)  # letter -> accidental written in this bar
-    key: str = "C"
     last_tonic: bool = False  # the last note sounded (rests aside) is the key's tonic
     form: FormPlan | None = None  # strict: the parts the tune must have (formats/abc/form.py)
     form_for_type: Callable[[str | None], FormPlan | None] | None = None  # the form once R: names the type
@@ -157,11 +135,7 @@ class TuneState:
             self.must_length = None
         if self.host_need is not None and self.chord < 0 and kind not in ("length", "broken"):
             self._judge_grace_host(self.written)
-        handler = getattr(self, f"_feed_{kind}", None)
-        if handler is not None:
-            handler(token)
-        if kind != "length":
-            self.last = kind
+        super().feed(token)
 
     def _problem(self, text: str, kind: str | None = None) -> None:
         self.problems.append(Problem(text, self.bars + (0 if self.anacrusis else 1), kind))
@@ -170,40 +144,15 @@ class TuneState:
         self._problem(f"{_beats(used)} before a section end where the meter wants {_beats(bar)}", SHORT_SECTION)
 
     def _feed_header(self, token: str) -> None:
-        self.header.append(token)
+        super()._feed_header(token)
         if token.startswith("R:") and self.form_for_type is not None:
             self.form = self.form_for_type(token[2:])
-        elif token.startswith("K:"):
-            self.key = token[2:]
-        elif token.startswith("M:"):
-            self._set_meter(token[2:])
-        elif token.startswith("L:"):
-            self.unit = ticks(Fraction(token[2:]))
-
-    def _set_meter(self, text: str) -> None:
-        meter = meter_fraction(text)
-        self.bar = ticks(meter) if meter is not None else None
-        self.compound = compound_meter(text)
 
     def _feed_field(self, token: str) -> None:
-        field_name, value = token[1], token[3:-1]
-        if field_name == "K":
-            self.key = value
-        elif field_name == "M":
-            self._set_meter(value)
-        elif field_name == "L":
-            try:
-                self.unit = ticks(Fraction(value))
-            except (ValueError, ZeroDivisionError):
-                self._problem(f"bad unit length {value}", "a bad unit length")
-
-    def _scale(self) -> int | Fraction:
-        scale = times(self.unit, self.tuplet_factor) if self.tuplet_left > 0 else self.unit
-        return scale if self.next_factor is ONE else times(scale, self.next_factor)
-
-    def _sounding(self, token: str) -> tuple[str, str]:
-        """A note's letter+octave and its accidental as sounded (written, or carried in the bar)."""
-        return pitch_key(token), accidental(token) or self.bar_accidentals.get(letter(token), "")
+        try:
+            super()._feed_field(token)
+        except (ValueError, ZeroDivisionError):
+            self._problem(f"bad unit length {token[3:-1]}", "a bad unit length")
 
     def tonic_shift_now(self) -> int:
         """The shift the tonic's letter has at this point of the bar (an accidental, or the key)."""
@@ -212,49 +161,33 @@ class TuneState:
         return ACCIDENTAL_SHIFT[carried] if carried else signature
 
     def _is_tonic(self, token: str) -> bool:
-        tonic, shift, _signature = key_tonic(self.key)
+        tonic, shift, signature = key_tonic(self.key)
         if letter(token) != tonic:
             return False
-        return (ACCIDENTAL_SHIFT[accidental(token)] if accidental(token) else self.tonic_shift_now()) == shift
+        sounding = self.sounding(token)
+        return (ACCIDENTAL_SHIFT[sounding] if sounding else signature) == shift
 
     def _continues_tie(self, token: str) -> bool:
         """The note a tie reaches: the same letter and octave, and no accidental of its own or the
         one that sounds (a tied note's accidental carries over, as in abc2midi)."""
         if token == "z" or pitch_key(token) != self.tie_to[0]:
             return False
-        return not accidental(token) or self._sounding(token) == self.tie_to
+        return not accidental(token) or accidental(token) == self.tie_to[1]
 
     def _feed_note(self, token: str) -> None:
         if self.tie_to is not None and self.chord < 0 and not self._continues_tie(token):
             self._problem(f"tie to {token}, not to the same pitch", "a tie to another pitch")
         if token != "z" and self.grace < 0 and self.chord <= 0:
             self.last_tonic = self._is_tonic(token)
-        if token != "z" and accidental(token):
-            self.bar_accidentals[letter(token)] = accidental(token)
-        if self.grace >= 0:
-            self.grace += 1
-            self.grace_units += 1
-            return
-        if self.chord >= 0:
-            self.chord += 1
-            if self.chord > 1:
-                return  # a chord lasts as long as its first note
-        self.tie_to = None
-        self.last_note = token if token != "z" else None
-        self._start_element(self._scale())
-        self.next_factor = ONE
-        if self.tuplet_left > 0:  # a chord (its first note: the others returned above) is one note of a tuplet
-            self.tuplet_left -= 1
+        super()._feed_note(token)
 
     _feed_rest = _feed_note
 
     def _start_element(self, scale: int | Fraction) -> None:
-        self.last_scale = scale
-        self.last_length = scale
-        self.used += scale
+        super()._start_element(scale)
+        self.tie_to = None
         self.after_broken = False
         self.lengthened = False
-        self.written = ONE
         self.plain = self.partner is None and self.tuplet_left == 0
         self.decorated = self.last == "deco"
         self.rolled, self.roll_due = self.roll_due and self.chord < 0, False
@@ -263,34 +196,21 @@ class TuneState:
             self.host_need, self.grace_time = self.grace_time / self.next_factor, None
 
     def _feed_length(self, token: str) -> None:
-        if self.grace >= 0 and self.last == "note":
-            self.grace_units += parse_length(token) - 1
-            return
-        if self.last not in ("note", "rest", "chord_close") or self.grace >= 0:
-            return
-        if self.chord >= 0 and self.chord > 1:
-            return
-        value = parse_length(token)
-        self.lengthened, self.written = True, value
-        if self.strict and self.rolled and value < SHORTEST_ROLLED:
-            self._problem("a roll on a note too short for abc2midi to play it (it cuts the roll off)")
-        if self.must_length is not None:
-            if value != self.must_length:
-                self._problem("broken rhythm between notes of different lengths")
-            self.must_length = None
-        if self.last == "chord_close":
-            length = times(self.last_length, value)
-            self.used += length - self.last_length
-            self.last_length = length
-            return
-        self.last_length = times(self.last_scale, value)
-        self.used += self.last_length - self.last_scale
+        if self.grace < 0 and self.last in ("note", "rest", "chord_close") and not self.chord > 1:
+            value = parse_length(token)
+            self.lengthened = True
+            if self.strict and self.rolled and value < SHORTEST_ROLLED:
+                self._problem("a roll on a note too short for abc2midi to play it (it cuts the roll off)")
+            if self.must_length is not None:
+                if value != self.must_length:
+                    self._problem("broken rhythm between notes of different lengths")
+                self.must_length = None
+        super()._feed_length(token)
 
     def _feed_broken(self, token: str) -> None:
         if self.host_need is not None:
             self._judge_grace_host(self.written * (1 + BROKEN_SHIFT[token]))
-        self.used += times(self.last_length, BROKEN_SHIFT[token])
-        self.next_factor = BROKEN_NEXT[token]
+        super()._feed_broken(token)
         self.after_broken = True
         self.partner = self.written
 
@@ -299,33 +219,30 @@ class TuneState:
             self._problem("a tie after no note")
         elif self.decorated:
             self._problem("a tie from a decorated note (abc2midi cannot follow it)")
-        self.tie_to = self._sounding(self.last_note) if self.last_note else None
+        held = self.held.get(note_key(self.last_note)) if self.last_note else None
+        self.tie_to = (pitch_key(self.last_note), held or "") if self.last_note else None
+        super()._feed_tie(token)
 
     def _feed_tuplet(self, token: str) -> None:
-        ratio = tuplet_ratio(token, self.compound)
-        if ratio is None:
+        if tuplet_ratio(token, self.compound) is None:
             self._problem(f"bad tuplet {token}", "a bad tuplet")
-            return
-        self.tuplet_left, self.tuplet_factor = ratio
+        super()._feed_tuplet(token)
 
     def _feed_chord_open(self, token: str) -> None:
         if self.chord >= 0:
             self._problem("a chord inside a chord")
-        self.chord = 0
+        super()._feed_chord_open(token)
 
     def _feed_chord_close(self, token: str) -> None:
         if self.chord <= 0:
             self._problem("a chord with no notes")
-        self.chord = -1
+        super()._feed_chord_close(token)
 
     def _feed_deco(self, token: str) -> None:
         self.roll_due = self.roll_due or token in ROLLS
 
-    def _feed_grace_open(self, token: str) -> None:
-        self.grace, self.grace_units = 0, Fraction(0)
-
     def _feed_grace_close(self, token: str) -> None:
-        self.grace = -1
+        super()._feed_grace_close(token)
         self.grace_time = self.grace_units / 4
 
     def _judge_grace_host(self, written: Fraction) -> None:
@@ -364,14 +281,13 @@ class TuneState:
                     self._problem("a full bar where the pickup into the next section belongs")
                     self.pickup_due = None
                 self.section_short = None
-            self.bars += 1
+        super()._feed_bar(token)  # the bar counted, its time and accidentals let go
+        if used > 0:
             self.ending_bars += self.ending
             if self.form is not None and not pickup and not (first and self.anacrusis is not None):
                 self._count_part_bar()  # the anacrusis and a pickup are not bars of a part
         if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
             self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars", "a first ending too long")
-        self.used = 0
-        self.bar_accidentals = {}
         if self.tie_to is not None and token != "|":
             self._problem("a tie across a repeat or section line")
         self.second_due = token in (":|", "::") and self.ending

@@ -1,6 +1,6 @@
 """The rules that give ABC's notation its meaning, written once: unit lengths and note lengths,
-integer ticks, tuplets, broken rhythm, decorations, bar lines and the pitch of a note token. Keys,
-modes and meters are music/theory.py's. The lexer, the player, the bar checker (state.py) and the
+integer ticks, tuplets, broken rhythm, decorations, bar lines and the parts of a note token. Keys,
+modes and meters are music/theory.py's. The lexer, the reader (reader.py) and all it serves, and the
 sampler's mask (sampling/abc_mask.py) all read these tables; none keeps a copy.
 
 Where the ABC 2.1 standard leaves room, abc2midi's reading wins: it is the referee for what a tune
@@ -14,7 +14,7 @@ import functools
 import re
 from fractions import Fraction
 
-from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, meter_fraction
+from melody.music.theory import meter_fraction
 
 
 class LexError(ValueError):
@@ -34,16 +34,6 @@ def note_parts(token: str) -> tuple[str, str, int]:
     accidental, letter, marks = match.groups()  # more accidentals than two count as the first two
     octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
     return accidental or "", letter.upper(), octave
-
-
-def note_pitch(token: str, signature: dict[str, int], bar_accidentals: dict[str, int]) -> int:
-    """MIDI pitch of a note token. An accidental holds to the bar's end for that letter in every
-    octave: abc2midi reads it so (``=C4 c2`` is two naturals), where ABC 2.1 says the same octave."""
-    accidental, letter, octave = note_parts(token)
-    if accidental:
-        bar_accidentals[letter] = ACCIDENTAL_SHIFT[accidental]
-    shift = bar_accidentals.get(letter, signature.get(letter, 0))
-    return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
 
 
 # ---- unit length ---------------------------------------------------------------------------------

@@ -35,7 +35,9 @@ class _Speller:
     def __init__(self, key: str):
         self.signature = key_signature(key)
         self.spelling = key_spelling(key)
-        self.bar: dict[str, int] = {}  # letter -> its accidental so far in the bar, every octave (note_pitch)
+        self.bar: dict[
+            str, int
+        ] = {}  # letter -> its accidental so far in the bar, every octave (as reader.py reads it)
 
     def new_bar(self) -> None:
         self.bar = {}
