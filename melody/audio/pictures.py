@@ -22,7 +22,7 @@ def piano_roll_png(score: Score, path: str | Path, title: str = "") -> Path:
         matplotlib.use("Agg")
         from matplotlib import pyplot
     except ImportError:
-        raise ConfigError("--png needs matplotlib: pip install 'melody[plot]'") from None
+        raise ConfigError("`png` needs matplotlib: pip install 'melody[plot]'") from None
     figure, axes = pyplot.subplots(figsize=(12, 4), dpi=100)
     colours = pyplot.get_cmap("tab10")
     end = max(score.duration, 1)
@@ -59,7 +59,7 @@ class AbcEngraver:
         try:
             import verovio
         except ImportError:
-            raise ConfigError("--svg needs verovio: pip install 'melody[score]'") from None
+            raise ConfigError("`svg` needs verovio: pip install 'melody[score]'") from None
         verovio.enableLog(verovio.LOG_OFF)  # it prints its doubts about slurs to stderr
         self.toolkit = verovio.toolkit()
         scale = 40
@@ -99,7 +99,7 @@ def _musicxml_svg(score: Score, title: str) -> str:
     try:
         import verovio
     except ImportError:
-        raise ConfigError("--svg needs verovio: pip install 'melody[score]'") from None
+        raise ConfigError("`svg` needs verovio: pip install 'melody[score]'") from None
     from melody.formats.convert import write_score
 
     with tempfile.TemporaryDirectory() as folder:

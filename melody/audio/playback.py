@@ -41,7 +41,7 @@ def stream_to_port(score: Score, port_name: str) -> None:
     from melody.formats.midi import score_to_midi_bytes
 
     if port_name not in midi_output_ports():
-        raise ConfigError(f"no MIDI output port {port_name!r}; see melody play --list-ports")
+        raise ConfigError(f"no MIDI output port {port_name!r}; see melody play `list_ports`")
     midi = mido.MidiFile(file=io.BytesIO(score_to_midi_bytes(score)))
     with mido.open_output(port_name) as port:
         try:

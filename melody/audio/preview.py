@@ -114,7 +114,7 @@ def render(
     if renderer not in RENDERERS:
         raise ConfigError(f"unknown renderer {renderer!r}; choose one of {', '.join(RENDERERS)}")
     if not 8000 <= sample_rate <= 192000:
-        raise ConfigError("--sample-rate must be between 8000 and 192000")
+        raise ConfigError("`sample_rate` must be between 8000 and 192000")
     try:
         midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_path) if isinstance(midi_path, bytes) else str(midi_path))
     except Exception as error:  # pretty_midi raises many types for damaged files

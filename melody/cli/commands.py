@@ -8,6 +8,9 @@ from pathlib import Path
 
 from melody.cli.console import counting_progress, print_json, say, training_progress
 from melody.errors import ConfigError
+from melody.network.config import ModelConfig
+from melody.sampling.config import SampleConfig
+from melody.training.config import TrainConfig
 
 
 def _prepare(corpus: list[str], tokenizer: str, val_fraction: float, use_cache: bool = True, **options):
@@ -40,22 +43,75 @@ def track_choice(args: argparse.Namespace):
     return TrackChoice(tracks, not getattr(args, "no_drums", False))
 
 
+def from_args(cls, args: argparse.Namespace, **given):
+    """A config dataclass from the flags whose names (argparse dests) are its fields, and `given`; a
+    flag left unset (None) takes the dataclass's default."""
+    from dataclasses import fields
+
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
+    return cls(**values | given)
+
+
 def run_train(args: argparse.Namespace) -> int:
-    from melody.network.model import ModelConfig
     from melody.training import distributed
-    from melody.training.config import TrainConfig
-    from melody.training.train import Trainer, resume_trainer
+    from melody.training.runs import default_run_dir, free_run_dir, recorded_corpus, resume_run
 
     if args.resume and not args.corpus:
-        _reuse_run_corpus(args)
+        _take_recorded_corpus(args, recorded_corpus(args.resume))
     if not args.corpus:
-        raise ConfigError("name a corpus to train on: a folder, a file or 'folk'")
-    run_dir = Path(args.resume or args.out or Path("runs") / Path(args.corpus[0]).name)
-    if not args.resume and not args.force and _holds_a_run(run_dir):
-        raise ConfigError(
-            f"{run_dir} already holds a trained run: --resume {run_dir} carries it on, --force starts it anew, "
-            "--out names another folder"
-        )
+        raise ConfigError("name a `corpus` to train on: a folder, a file or 'folk'")
+    run_dir = args.resume or args.out or default_run_dir(args.corpus)
+    if not args.resume:
+        free_run_dir(run_dir, args.force)  # before minutes of reading the corpus
+    corpus = _training_corpus(args)
+    limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
+    with _rank_zero_progress() as on_event:
+        if args.resume:
+            trainer = resume_run(corpus, run_dir, on_event, **limits)
+        else:
+            trainer = _start_run(args, corpus, run_dir, on_event, limits)
+        try:
+            result = trainer.run()
+        except KeyboardInterrupt:
+            say(f"interrupted: checkpoint saved in {trainer.run_dir}; continue with --resume {trainer.run_dir}")
+            raise
+        finally:
+            distributed.stop()
+    if trainer.rank == 0:
+        _print_training(result, trainer, args.json)
+    return 0
+
+
+def _start_run(args: argparse.Namespace, corpus, run_dir, on_event, limits: dict):
+    """A new run from the flags; no limit given: the config's epochs."""
+    from melody.training.runs import start_run
+
+    limits = limits if any(v is not None for v in limits.values()) else {}
+    model_config = from_args(ModelConfig, args, vocab_size=len(corpus.tokenizer))
+    config = from_args(TrainConfig, args, **limits)
+    trainer, carried = start_run(corpus, model_config, config, run_dir, on_event, args.force)
+    if carried is not None and not args.json:
+        tokens = len(corpus.tokenizer)
+        say(f"starting from {trainer.config.init_from}: {carried} of {tokens} tokens carried over")
+    return trainer
+
+
+def _rank_zero_progress():
+    """The training progress display; under torchrun only rank 0 shows one."""
+    import contextlib
+    import os
+
+    return training_progress() if int(os.environ.get("RANK", "0")) == 0 else contextlib.nullcontext(lambda event: None)
+
+
+def _take_recorded_corpus(args: argparse.Namespace, recorded: dict) -> None:
+    """`train --resume RUN` with no corpus: the corpus and reading options the run was made with."""
+    args.corpus, args.tokenizer = recorded["corpus"], recorded["tokenizer"]
+    args.clean, args.val_fraction = recorded["clean"], recorded["val_fraction"]
+    args.no_decorations = not recorded["decorations"]
+
+
+def _training_corpus(args: argparse.Namespace):
     corpus = _prepare(
         args.corpus,
         args.tokenizer,
@@ -70,111 +126,27 @@ def run_train(args: argparse.Namespace) -> int:
         say(f"tokenizer: {corpus.summary['tokenizer']} ({corpus.summary['tokenizer_reason']}; --tokenizer chooses)")
     if corpus.summary.get("multi_voice"):
         say(f"{corpus.summary['multi_voice']} tunes have several voices: the abc tokens learn the first (the melody)")
-    limits = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes}
-    if all(v is None for v in limits.values()) and not args.resume:
-        limits["epochs"] = 20
-    import contextlib
-    import os
+    return corpus
 
-    on_rank_zero = int(os.environ.get("RANK", "0")) == 0  # under torchrun, one progress bar
-    with training_progress() if on_rank_zero else contextlib.nullcontext(lambda event: None) as on_event:
-        if args.resume:
-            trainer = resume_trainer(
-                corpus, args.resume, on_event, **{k: v for k, v in limits.items() if v is not None}
-            )
-        else:
-            source = None
-            if args.init_from:
-                from melody.network.checkpoint import load_model
 
-                source = load_model(args.init_from)
-                sizes = source.config
-                model_config = ModelConfig(
-                    len(corpus.tokenizer),
-                    sizes.cell,
-                    sizes.embed_dim,
-                    sizes.hidden_size,
-                    sizes.num_layers,
-                    args.dropout,
-                )
-            else:
-                model_config = ModelConfig(
-                    len(corpus.tokenizer), args.cell, args.embed_dim, args.hidden_size, args.layers, args.dropout
-                )
-            config = TrainConfig(
-                seq_len=args.seq_len,
-                batch_size=args.batch_size,
-                lr=args.lr,
-                weight_decay=args.weight_decay,
-                clip=args.clip,
-                warmup_steps=args.warmup_steps,
-                schedule=args.schedule,
-                seed=args.seed,
-                device=args.device,
-                save_dtype=args.save_dtype,
-                transpose=args.transpose,
-                precision=args.precision,
-                compile=args.compile,
-                checkpoint_every=args.checkpoint_every,
-                log_every=args.log_every,
-                init_from=source.path if source else None,
-                **limits,
-            )
-            if args.force:
-                (run_dir / "metrics.jsonl").unlink(missing_ok=True)  # a new run's log starts at step 0
-            trainer = Trainer(corpus, model_config, config, run_dir, on_event)
-            if source is not None:
-                from melody.training.train import warm_start
-
-                carried = warm_start(trainer.model, source.network, source.tokenizer.vocab, corpus.tokenizer.vocab)
-                if not args.json:
-                    say(f"starting from {source.path}: {carried} of {len(corpus.tokenizer)} tokens carried over")
-        try:
-            result = trainer.run()
-        except KeyboardInterrupt:
-            say(f"interrupted: checkpoint saved in {trainer.run_dir}; continue with --resume {trainer.run_dir}")
-            raise
-        finally:
-            distributed.stop()
-    if trainer.rank != 0:
-        return 0
-    if args.json:
+def _print_training(result: dict, trainer, as_json: bool) -> None:
+    if as_json:
         print_json(result)
-    else:
-        val = result["val_bits_per_token"]
+        return
+    val = result["val_bits_per_token"]
+    say(
+        f"trained {result['steps']} steps in {result['minutes']} min; validation {val:.4f} bits/token"
+        if val is not None
+        else "no validation split"
+    )
+    say(f"model: {result['checkpoint']}")
+    if trainer.epoch == 0:
+        share = trainer.step / trainer.steps_per_epoch()
         say(
-            f"trained {result['steps']} steps in {result['minutes']} min; validation {val:.4f} bits/token"
-            if val is not None
-            else "no validation split"
+            f"[yellow]warning:[/] the run ended before one epoch ({trainer.step} of the "
+            f"{trainer.steps_per_epoch()} steps an epoch needs, {share:.0%}): the model has not seen every piece; "
+            f"--resume {trainer.run_dir} carries it on"
         )
-        say(f"model: {result['checkpoint']}")
-        if trainer.epoch == 0:
-            share = trainer.step / trainer.steps_per_epoch()
-            say(
-                f"[yellow]warning:[/] the run ended before one epoch ({trainer.step} of the "
-                f"{trainer.steps_per_epoch()} steps an epoch needs, {share:.0%}): the model has not seen every piece; "
-                f"--resume {trainer.run_dir} carries it on"
-            )
-    return 0
-
-
-def _holds_a_run(run_dir: Path) -> bool:
-    return any((run_dir / name).exists() for name in ("train_state.pt", "best.safetensors", "last.safetensors"))
-
-
-def _reuse_run_corpus(args: argparse.Namespace) -> None:
-    """`train --resume RUN` with no corpus: the corpus and tokenizer settings the run was made with."""
-    from melody.network.checkpoint import load_model
-
-    model = load_model(args.resume)
-    recorded = model.training.get("corpus", {})
-    if not recorded.get("arguments"):
-        raise ConfigError(f"{args.resume} does not record its corpus; name it: melody train CORPUS --resume RUN")
-    args.corpus = recorded["arguments"]
-    args.tokenizer = model.tokenizer.name
-    args.clean = recorded.get("clean", args.clean)
-    args.val_fraction = recorded.get("val_fraction", args.val_fraction)
-    args.no_decorations = not model.tokenizer.settings().get("decorations", True)
 
 
 def run_corpus(args: argparse.Namespace) -> int:
@@ -200,10 +172,15 @@ def run_corpus(args: argparse.Namespace) -> int:
         summary["check"] = check_corpus(corpus.pieces, corpus.sources)
     if args.json:
         print_json(summary)
-        return 0
+    else:
+        _print_abc_corpus(summary)
+    return 0
+
+
+def _print_abc_corpus(summary: dict) -> None:
     from rich.table import Table
 
-    if args.check:
+    if "check" in summary:
         _print_check(summary["check"])
     table = Table(title="corpus", show_header=False)
     for name in ("files", "pieces", "characters", "duplicates"):
@@ -216,7 +193,6 @@ def run_corpus(args: argparse.Namespace) -> int:
 
     err.print(table)
     _report_skipped(summary)
-    return 0
 
 
 def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
@@ -282,45 +258,15 @@ def _print_check(check: dict) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     from melody.network.checkpoint import load_model
-    from melody.sampling.pieces import read_primer_file, sample, write_pieces
-    from melody.sampling.sampler import SampleConfig
+    from melody.sampling.pieces import sample, write_pieces
 
     model = load_model(args.model, args.device)
-    primer = args.primer.replace("\\n", "\n") if args.primer else None  # "\n" typed in a shell
-    primer_score = None
-    if args.primer_file:
-        primer, primer_score = read_primer_file(Path(args.primer_file), model.tokenizer.piece_kind, primer)
-    accompany = None
-    if args.accompany:
-        from melody.formats.convert import read_score
-
-        accompany, _title = read_score(Path(args.accompany))
-    config = SampleConfig(
-        count=args.count,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        max_tokens=args.max_tokens,
-        seed=args.seed,
-        primer=primer,
-        key=args.key,
-        meter=args.meter,
-        title=args.title,
-        tune_type=args.type,
-        form=args.form,
-        part_bars=args.part_bars,
-        cadence=args.cadence,
-        primer_score=primer_score,
-        accompany=accompany,
-        tracks=tuple(args.tracks.split(",")) if args.tracks else None,
-        tempo=args.tempo,
-    )
+    config = from_args(SampleConfig, args, **_given_music(args, model.tokenizer.piece_kind))
     with counting_progress("sampling") as update:
         update(0, config.count)
         (sampled,) = sample(model, config, args.device, update)
         written = write_pieces(sampled.pieces, args.out, force=args.force)
         update(config.count, config.count)
-    resampled = sampled.resampled
     for reason in sampled.dropped:  # on stderr with or without --json: a problem is never only in the JSON
         say(f"[yellow]left out[/] {reason}")
     for item in written:
@@ -329,17 +275,31 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.preview:
         _preview_pieces(written, quiet=args.json)
     if args.json:
-        print_json(
-            {
-                "model": model.path,
-                "out": args.out,
-                "seed": args.seed,
-                "resampled": resampled,
-                "left_out": sampled.dropped,
-                "pieces": written,
-            }
-        )
-        return 0
+        summary = {"model": model.path, "out": args.out, "seed": args.seed, "resampled": sampled.resampled}
+        print_json(summary | {"left_out": sampled.dropped, "pieces": written})
+    else:
+        _print_pieces(written, sampled.resampled)
+    return 0
+
+
+def _given_music(args: argparse.Namespace, kind: str) -> dict:
+    """The SampleConfig fields read from files or typed text: the primer (text, a file), the melody
+    to accompany, the tracks."""
+    from melody.sampling.pieces import read_primer_file
+
+    given = {"primer": args.primer.replace("\\n", "\n") if args.primer else None}  # "\n" typed in a shell
+    if args.primer_file:
+        given["primer"], given["primer_score"] = read_primer_file(Path(args.primer_file), kind, given["primer"])
+    if args.accompany:
+        from melody.formats.convert import read_score
+
+        given["accompany"] = read_score(Path(args.accompany))[0]
+    if args.tracks:
+        given["tracks"] = tuple(args.tracks.split(","))
+    return given
+
+
+def _print_pieces(written: list[dict], resampled: int) -> None:
     for item in written:
         say(
             f"{item['title']}  [dim]{item['type'] + ', ' if item['type'] else ''}{item['key']} {item['meter']}, "
@@ -348,7 +308,6 @@ def run_generate(args: argparse.Namespace) -> int:
         )
     if resampled:
         say(f"[dim]{resampled} unreadable, too short or ill-formed pieces were resampled[/]")
-    return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -373,18 +332,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     if args.html:
-        from melody.evaluation.report import evaluation_html
-        from melody.fileio import atomic_write_text
-
-        atomic_write_text(args.html, evaluation_html(result))
-        result["html"] = str(Path(args.html))
-        if not args.json:
-            say(f"wrote {args.html}")
+        _write_report(result, Path(args.html), quiet=args.json)
     if args.json:
         print_json(result)
-        return 0
-    _print_evaluation(result)
+    else:
+        _print_evaluation(result)
     return 0
+
+
+def _write_report(result: dict, path: Path, quiet: bool) -> None:
+    from melody.evaluation.report import evaluation_html
+    from melody.fileio import atomic_write_text
+
+    atomic_write_text(path, evaluation_html(result))
+    result["html"] = str(path)
+    if not quiet:
+        say(f"wrote {path}")
 
 
 def _check_writable(path: Path) -> None:

@@ -31,8 +31,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_play(args: argparse.Namespace) -> int:
-    from melody.audio.preview import output_device, piano_roll
-    from melody.cli.console import err
+    from melody.audio.preview import output_device
     from melody.formats.convert import read_notation
 
     if args.list_ports:
@@ -48,19 +47,11 @@ def run_play(args: argparse.Namespace) -> int:
         return 0
     summary = {"file": str(source), "title": title, "notes": len(score.notes), "wav": None, "played": False}
     if args.png or args.svg:
-        from melody.audio.pictures import piano_roll_png, score_svg
-
-        summary["png"] = str(piano_roll_png(score, args.png, title)) if args.png else None
-        summary["svg"] = str(score_svg(score, args.svg, title, abc)) if args.svg else None
-        for path in (summary["png"], summary["svg"]):
-            if path:
-                say(f"wrote {path}")
+        summary |= _pictures(score, title, abc, args.png, args.svg)
     device = None if args.no_audio else output_device()
     pictures_only = (args.png or args.svg) and not (args.wav or args.no_audio or device)
     if not args.no_roll and not args.json:
-        seconds = score.duration * 60 / score.tempo
-        err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
-        err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
+        _print_roll(score, title)
     if pictures_only:  # no sound device and no --wav: the pictures were what was asked for
         say("[dim]no sound device: not played (--wav FILE writes the audio)[/]")
     else:
@@ -68,6 +59,29 @@ def run_play(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     return 0
+
+
+def _print_roll(score, title: str) -> None:
+    from melody.audio.preview import piano_roll
+    from melody.cli.console import err
+
+    seconds = score.duration * 60 / score.tempo
+    err.print(f"[bold]{title}[/]  {score.meter[0]}/{score.meter[1]}, {len(score.notes)} notes, {seconds:.1f} s")
+    err.print("\n".join(piano_roll(score, width=min(100, err.width))), highlight=False)
+
+
+def _pictures(score, title: str, abc: str | None, png: str | None, svg: str | None) -> dict:
+    """A piano-roll PNG and engraved SVG where asked; their paths."""
+    from melody.audio.pictures import piano_roll_png, score_svg
+
+    written = {
+        "png": str(piano_roll_png(score, png, title)) if png else None,
+        "svg": str(score_svg(score, svg, title, abc)) if svg else None,
+    }
+    for path in written.values():
+        if path:
+            say(f"wrote {path}")
+    return written
 
 
 def _render_and_play(score, source: Path, args: argparse.Namespace, device, summary: dict) -> None:

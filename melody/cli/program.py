@@ -10,6 +10,9 @@ import textwrap
 
 from melody import __version__
 from melody.errors import MelodyError
+from melody.network.config import CELL_NAMES, ModelConfig
+from melody.sampling.config import SampleConfig
+from melody.training.config import PRECISIONS, SAVE_DTYPES, SCHEDULES, TrainConfig
 
 EXAMPLES = {
     "generate": """
@@ -96,14 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = command("generate", "sample new pieces from a model into .abc and .mid files")
     gen.add_argument("--model", default=None, help="model file, run folder or shipped name (default: folk)")
-    gen.add_argument("-n", "--count", type=int, default=4, help="how many pieces, sampled in one batch")
+    gen.add_argument(
+        "-n", "--count", type=int, default=SampleConfig.count, help="how many pieces, sampled in one batch"
+    )
     gen.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
     gen.add_argument("--force", action="store_true", help="overwrite files that exist")
     gen.add_argument("--seed", type=int, default=None, help="make the result repeatable")
-    gen.add_argument("--temperature", type=float, default=1.0, help="below 1: safer, above 1: wilder")
-    gen.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest tokens only")
-    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set holding p")
-    gen.add_argument("--max-tokens", type=int, default=1500, help="stop a piece after this many tokens")
+    gen.add_argument(
+        "--temperature", type=float, default=SampleConfig.temperature, help="below 1: safer, above 1: wilder"
+    )
+    gen.add_argument("--top-k", type=int, default=SampleConfig.top_k, help="sample from the k likeliest tokens only")
+    gen.add_argument("--top-p", type=float, default=SampleConfig.top_p, help="nucleus sampling: smallest set holding p")
+    gen.add_argument(
+        "--max-tokens", type=int, default=SampleConfig.max_tokens, help="stop a piece after this many tokens"
+    )
     gen.add_argument("--primer", default=None, help="ABC text the pieces start with (\\n for a new line)")
     gen.add_argument("--primer-file", default=None, help="file whose ABC the pieces start with")
     gen.add_argument(
@@ -122,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")
-    gen.add_argument("--type", default=None, help="tune type (R:), e.g. reel, jig, hornpipe, polka, waltz, song")
+    gen.add_argument(
+        "--type", dest="tune_type", default=None, help="tune type (R:), e.g. reel, jig, hornpipe, polka, waltz, song"
+    )
     gen.add_argument(
         "--form",
         default=None,
@@ -174,49 +185,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--no-decorations", action="store_true", help="abc tokenizer: drop decorations (~ . !trill!)")
     _track_flags(tr)
-    tr.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
-    tr.add_argument("--embed-dim", type=int, default=64)
-    tr.add_argument("--hidden-size", type=int, default=512)
-    tr.add_argument("--layers", type=int, default=2)
-    tr.add_argument("--dropout", type=float, default=0.1)
-    tr.add_argument("--seq-len", type=int, default=128, help="window length for truncated BPTT")
-    tr.add_argument("--batch-size", type=int, default=16, help="rows per step (on a GPU, try 64 or more)")
-    tr.add_argument("--lr", type=float, default=3e-3)
-    tr.add_argument("--weight-decay", type=float, default=0.01)
-    tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping threshold")
-    tr.add_argument("--warmup-steps", type=int, default=100)
-    tr.add_argument("--schedule", default="cosine", choices=["cosine", "plateau", "constant"])
-    tr.add_argument("--epochs", type=int, default=None, help="default 20 when no other limit is given")
+    tr.add_argument("--cell", default=ModelConfig.cell, choices=CELL_NAMES)
+    tr.add_argument("--embed-dim", type=int, default=ModelConfig.embed_dim)
+    tr.add_argument("--hidden-size", type=int, default=ModelConfig.hidden_size)
+    tr.add_argument("--layers", dest="num_layers", metavar="N", type=int, default=ModelConfig.num_layers)
+    tr.add_argument("--dropout", type=float, default=ModelConfig.dropout)
+    tr.add_argument("--seq-len", type=int, default=TrainConfig.seq_len, help="window length for truncated BPTT")
+    tr.add_argument(
+        "--batch-size", type=int, default=TrainConfig.batch_size, help="rows per step (on a GPU, try 64 or more)"
+    )
+    tr.add_argument("--lr", type=float, default=TrainConfig.lr)
+    tr.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    tr.add_argument("--clip", type=float, default=TrainConfig.clip, help="gradient-norm clipping threshold")
+    tr.add_argument("--warmup-steps", type=int, default=TrainConfig.warmup_steps)
+    tr.add_argument("--schedule", default=TrainConfig.schedule, choices=SCHEDULES)
+    tr.add_argument(
+        "--epochs", type=int, default=None, help=f"default {TrainConfig.epochs} when no other limit is given"
+    )
     tr.add_argument("--max-steps", type=int, default=None)
     tr.add_argument("--max-minutes", type=float, default=None)
     tr.add_argument("--val-fraction", type=float, default=0.05)
-    tr.add_argument("--log-every", type=int, default=20, metavar="STEPS", help="write metrics.jsonl this often")
+    tr.add_argument(
+        "--log-every", type=int, default=TrainConfig.log_every, metavar="STEPS", help="write metrics.jsonl this often"
+    )
     tr.add_argument(
         "--checkpoint-every",
         type=int,
-        default=250,
+        default=TrainConfig.checkpoint_every,
         metavar="STEPS",
         help="save a resumable checkpoint this often (also after each epoch)",
     )
     tr.add_argument(
         "--save-dtype",
-        default="float32",
-        choices=["float32", "float16", "bfloat16"],
+        default=TrainConfig.save_dtype,
+        choices=SAVE_DTYPES,
         help="dtype of the .safetensors model files (float16 halves their size)",
     )
     tr.add_argument(
         "--transpose",
         type=int,
-        default=0,
+        default=TrainConfig.transpose,
         metavar="K",
         help="midi tokenizer: shift each training piece by a random -K..K semitones per epoch",
     )
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    tr.add_argument("--seed", type=int, default=TrainConfig.seed)
+    tr.add_argument("--device", default=TrainConfig.device, help="auto, cpu or cuda")
     tr.add_argument(
         "--precision",
-        default="auto",
-        choices=["auto", "float32", "bfloat16"],
+        default=TrainConfig.precision,
+        choices=PRECISIONS,
         help="auto: float32 (TF32 on CUDA; measured faster than bf16 for the default model); bfloat16: autocast",
     )
     tr.add_argument("--compile", action="store_true", help="torch.compile the network (CUDA: may help)")
@@ -293,6 +310,20 @@ def _track_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def as_flags(message: str, parser: argparse.ArgumentParser, command: str) -> str:
+    """The library names a config's fields in backticks (`top_k`); here they are the command's
+    flags (--top-k), or its arguments by name."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    flags = {a.dest: a.option_strings[-1] for a in sub._actions if a.option_strings}
+    arguments = {a.dest for a in sub._actions if not a.option_strings}
+
+    def flag(match: re.Match) -> str:
+        name = match.group(1)
+        return name if name in arguments else flags.get(name, "--" + name.replace("_", "-"))
+
+    return re.sub(r"`(\w+)`", flag, message)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
@@ -306,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     except MelodyError as error:
         if args.debug:
             raise
-        print(f"melody {args.command}: error: {error}", file=sys.stderr)
+        print(f"melody {args.command}: error: {as_flags(str(error), parser, args.command)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"melody {args.command}: interrupted", file=sys.stderr)

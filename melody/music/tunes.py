@@ -54,7 +54,7 @@ def check_type_meter(tune_type: str | None, meter: str | None) -> None:
     suited = sorted(t for t, meters in TYPE_METERS.items() if meter in meters)
     hint = f"a tune in {meter} is a {listed(suited)}" if suited else f"no type melody knows is in {meter}"
     usual = listed(list(TYPE_METERS[tune_type]))
-    raise ConfigError(f"a {tune_type} is written in {usual}, not {meter}: {hint} (change --type or --meter)")
+    raise ConfigError(f"a {tune_type} is written in {usual}, not {meter}: {hint} (change `tune_type` or `meter`)")
 
 
 SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
@@ -111,10 +111,10 @@ def parse_form(text: str, part_bars: int = DEFAULT_PART_BARS, cadence: bool = Tr
     doubled = any(a == b for a, b in zip(form, form[1:]))
     if not _FORM_RE.fullmatch(form) or (doubled and not paired):
         raise ConfigError(
-            f"--form {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
+            f"`form` {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
         )
     if not 1 <= part_bars <= 64:
-        raise ConfigError("--part-bars must be between 1 and 64")
+        raise ConfigError("`part_bars` must be between 1 and 64")
     repeated = doubled and paired
     letters = form[::2] if repeated else form
     return FormPlan(tuple((letter, repeated) for letter in letters), part_bars, cadence)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -11,37 +10,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from melody.errors import ConfigError, InputError
+from melody.errors import InputError
+from melody.network.config import ModelConfig
 from melody.network.cpu_matmul import PackedLinear
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}  # config.CELL_NAMES, as torch modules
 State = Any  # (h, c) for LSTM, h for GRU/RNN; each (layers, B, hidden)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    vocab_size: int
-    cell: str = "lstm"
-    embed_dim: int = 64
-    hidden_size: int = 512
-    num_layers: int = 2
-    dropout: float = 0.1
-
-    def __post_init__(self):
-        if self.cell not in CELLS:
-            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
-        if min(self.vocab_size, self.embed_dim, self.hidden_size, self.num_layers) < 1:
-            raise ConfigError("vocab_size, embed_dim, hidden_size and num_layers must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError("dropout must be in [0, 1)")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
 
 
 class SequenceModel(nn.Module):

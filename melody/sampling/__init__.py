@@ -1,31 +1,30 @@
 """Sampling: new pieces from a model, one token per step, each piece kept well-formed by its
 tokenizer's mask (abc_mask.py, event_mask.py), following a plan of forced and free segments
-(primers, header fields asked for, form plans) and the priors a training corpus left in the model."""
+(primers, header fields asked for, form plans) and the priors a training corpus left in the model.
 
-from melody.sampling.pieces import Piece, SampleResult, read_primer_file, sample, write_pieces
-from melody.sampling.sampler import (
-    SampleConfig,
-    SampledRow,
-    draw,
-    filter_logits,
-    sample_ids,
-    sample_rows,
-    sampling_mask,
-    warm_up_ids,
-)
+`sample(model, config)` is the way to pieces; `sample_ids` gives the raw token ids (benches).
+Names load on first use, so `melody.sampling.config` is read without importing torch."""
 
-__all__ = [
-    "Piece",
-    "SampleConfig",
-    "SampledRow",
-    "draw",
-    "filter_logits",
-    "SampleResult",
-    "read_primer_file",
-    "sample",
-    "sample_ids",
-    "sample_rows",
-    "sampling_mask",
-    "warm_up_ids",
-    "write_pieces",
-]
+from importlib import import_module
+
+_WHERE = {
+    "Piece": "pieces",
+    "SampleResult": "pieces",
+    "read_primer_file": "pieces",
+    "sample": "pieces",
+    "write_pieces": "pieces",
+    "SampleConfig": "config",
+    "SampledRow": "sampler",
+    "draw": "sampler",
+    "filter_logits": "sampler",
+    "sample_ids": "sampler",
+    "sampling_mask": "sampler",
+    "warm_up_ids": "sampler",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'melody.sampling' has no attribute {name!r}")
+    return getattr(import_module(f"melody.sampling.{_WHERE[name]}"), name)

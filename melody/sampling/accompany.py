@@ -29,12 +29,12 @@ class Accompanist:
 
     def __init__(self, tokenizer, melody: Score, layout: dict | None):
         if not tokenizer.can_accompany:
-            raise ConfigError("--accompany needs a model of MIDI events with voice roles (trained by this melody)")
+            raise ConfigError("`accompany` needs a model of MIDI events with voice roles (trained by this melody)")
         roles = [v["role"] for v in (layout or {}).get("layout", [])]
         if not roles or roles[0] != "melody":
-            raise ConfigError("--accompany needs a model whose pieces have a melody voice first")
+            raise ConfigError("`accompany` needs a model whose pieces have a melody voice first")
         if len(roles) < 2:
-            raise ConfigError("--accompany needs a model that writes more than the melody")
+            raise ConfigError("`accompany` needs a model that writes more than the melody")
         self.tokenizer, self.vocab = tokenizer, tokenizer.vocab
         self.index = tokenizer.index
         self.melody = melody_voice(melody)

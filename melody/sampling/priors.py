@@ -89,7 +89,7 @@ def kept_tracks(voices: dict, tracks: tuple[str, ...]) -> dict:
     unknown = sorted(w for w in wanted if not any(w in (v["name"].lower(), v["role"]) for v in layout))
     if unknown:
         known = ", ".join(f"{v['name']} ({v['role']})" for v in layout)
-        raise ConfigError(f"--tracks {', '.join(unknown)}: this model's tracks are {known}")
+        raise ConfigError(f"`tracks` {', '.join(unknown)}: this model's tracks are {known}")
     kept = [v for v in layout if v["name"].lower() in wanted or v["role"] in wanted]
     return {**voices, "layout": kept}
 

@@ -22,10 +22,8 @@ from melody.music.score import Note, Score
 from melody.music.theory import normalize_meter
 from melody.music.tunes import (
     DEFAULT_PART_BARS,
-    TUNE_TYPES,
     TYPE_METERS,
     FormPlan,
-    check_type_meter,
     default_plan,
     normalize_type,
     parse_form,
@@ -33,6 +31,7 @@ from melody.music.tunes import (
 )
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state, select_state
+from melody.sampling.config import SampleConfig
 from melody.sampling.priors import kept_tracks
 from melody.tokenizers.base import SPECIALS
 
@@ -49,66 +48,6 @@ def warm_up_ids(tokenizer) -> list[int]:
         return tokenizer.encode(warm_up) + [tokenizer.bos_id]
     except VocabularyError:
         return [tokenizer.eos_id, tokenizer.bos_id]
-
-
-MIN_TEMPO, MAX_TEMPO = 20, 400
-
-
-@dataclass(frozen=True)
-class SampleConfig:
-    count: int = 4
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    max_tokens: int = 1500
-    seed: int | None = None
-    primer: str | None = None
-    key: str | None = None
-    meter: str | None = None
-    title: str | None = None
-    tune_type: str | None = None  # abc tokens: the R: type, e.g. reel (its usual form follows)
-    form: str | None = None  # abc tokens: parts, e.g. AABB; "free": none; None: the type's usual form
-    part_bars: int | None = None  # bars of each part (default 8)
-    cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
-    primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
-    accompany: Score | None = None  # for event models with roles: the melody the pieces are written around
-    tracks: tuple[str, ...] | None = None  # event models with roles: the corpus's tracks to write (names or roles)
-    tempo: float | None = None  # event models on a beat grid: quarter notes per minute
-    constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (sampling/abc_mask.py)
-
-    def __post_init__(self):
-        if self.count < 1:
-            raise ConfigError("--count must be at least 1")
-        if self.temperature <= 0:
-            raise ConfigError("--temperature must be above 0")
-        if self.top_k < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("--top-k must be >= 0 and --top-p in (0, 1]")
-        if self.max_tokens < 1:
-            raise ConfigError("--max-tokens must be at least 1")
-        if self.tune_type is not None and normalize_type(self.tune_type) is None:
-            known = ", ".join(sorted(set(TUNE_TYPES.values())))
-            raise ConfigError(f"--type {self.tune_type!r} is not a tune type melody knows: {known}")
-        if self.tune_type and self.meter:
-            check_type_meter(normalize_type(self.tune_type), normalize_meter(self.meter))
-        if self.cadence not in (None, "tonic", "free"):
-            raise ConfigError("--cadence must be tonic or free")
-        if self.form not in (None, "free"):
-            parse_form(self.form, self.part_bars or DEFAULT_PART_BARS)  # a bad spelling is a ConfigError now
-        elif self.part_bars is not None and not 1 <= self.part_bars <= 64:
-            raise ConfigError("--part-bars must be between 1 and 64")
-        if self.tempo is not None and not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
-            raise ConfigError(f"--tempo must be between {MIN_TEMPO} and {MAX_TEMPO} quarter notes a minute")
-        if self.tracks is not None and not [t for t in self.tracks if t.strip()]:
-            raise ConfigError("--tracks must name at least one track")
-        if self.accompany is not None and (self.tracks or self.tempo):
-            raise ConfigError(
-                "--accompany takes its tempo from the melody and writes every other track; "
-                "leave out --tracks and --tempo"
-            )
-        for name in ("key", "meter", "title", "tune_type"):
-            value = getattr(self, name)
-            if value is not None and ("\n" in value or not value.strip()):
-                raise ConfigError(f"--{name} must be one non-empty line")
 
 
 def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = None, rng=None) -> FormPlan | None:
@@ -143,7 +82,7 @@ def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:
     if not any(chosen.values()):
         return [(primer, False)] if primer else []
     if "K:" in primer:
-        raise ConfigError("give header fields either in the primer or with --key/--meter/--title, not both")
+        raise ConfigError("give header fields either in the primer or with `key`/`meter`/`title`, not both")
     segments: list[tuple[str, bool]] = []
     for field in (field for field in HEADER_ORDER if field != "R"):  # character models write no type
         value = chosen.get(field)
@@ -163,14 +102,16 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     primer = (config.primer or "").replace("\r\n", "\n")
     knows_types = any(token.startswith("R:") for token in tokenizer.vocab)
     if config.tune_type and not knows_types:
-        raise ConfigError("this model does not know tune types (it was trained without R: tokens); leave out --type")
+        raise ConfigError(
+            "this model does not know tune types (it was trained without R: tokens); leave out `tune_type`"
+        )
     try:
         if "K:" in primer:
             canonical, reason = normalize_tune(primer.split("\n", 1)[1] if primer.startswith("X:") else primer)
             if canonical is None:
                 raise ConfigError(f"primer: {reason}")
             if config.key or config.meter or config.tune_type:
-                raise ConfigError("give header fields either in the primer or with --type/--key/--meter, not both")
+                raise ConfigError("give header fields either in the primer or with `tune_type`/`key`/`meter`, not both")
             tokens = tune_tokens(canonical, tokenizer.decorations)
         else:
             header, meter = [f"R:{normalize_type(config.tune_type)}"] if config.tune_type else [], config.meter
@@ -182,11 +123,11 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
                     spelled = normal(value)
                     if spelled is None:
                         flag = "meter" if name == "M" else "key"
-                        raise ConfigError(f"--{flag} {value!r} is not an ABC {name}: value")
+                        raise ConfigError(f"`{flag}` {value!r} is not an ABC {name}: value")
                     header.append(f"{name}:{spelled}")
             for line in primer.split("\n"):
                 if re.match(r"^[A-Za-z]:", line.strip()) and line.strip()[0] not in "MLK":
-                    raise ConfigError(f"primer: {line.strip()!r} is not music; this model takes titles from --title")
+                    raise ConfigError(f"primer: {line.strip()!r} is not music; this model takes titles from `title`")
             tokens = header + (body_tokens(primer, tokenizer.decorations) if primer.strip() else [])
     except LexError as error:
         raise ConfigError(f"primer: {error}") from None
@@ -195,7 +136,7 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
         plan = parse_form(config.form, config.part_bars or DEFAULT_PART_BARS)
         if not plan.sections[0][1]:
             raise ConfigError(
-                f"primer: |: repeats the first part, which --form {config.form} plays once (try --form AABB)"
+                f"primer: |: repeats the first part, which `form` {config.form} plays once (try `form` AABB)"
             )
     unknown = [t for t in tokens if t not in tokenizer.index]
     if unknown:
@@ -207,7 +148,7 @@ def _abc_token_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
         given = {t[0]: t[2:] for t in tokens if token_kind(t) == "header"}
         music = primer.strip().replace("\n", "\\n")  # as typed in a shell
         example = f"M:{given.get('M', '4/4')}\\nL:1/8\\nK:{given.get('K', 'C')}\\n{music}"
-        raise ConfigError(f'a primer for this model starts with its M:, L: and K: fields, e.g. --primer "{example}"')
+        raise ConfigError(f'a primer for this model starts with its M:, L: and K: fields, e.g. `primer` "{example}"')
     return [[tokenizer.index[t] for t in tokens]] if tokens else []
 
 
@@ -255,7 +196,9 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     if tokenizer.abc_units:
         return _abc_token_plan(config, tokenizer)
     if config.tune_type or config.form not in (None, "free") or config.cadence or config.part_bars:
-        raise ConfigError("only models of abc tokens know tune types and forms; leave out --type, --form and --cadence")
+        raise ConfigError(
+            "only models of abc tokens know tune types and forms; leave out `tune_type`, `form` and `cadence`"
+        )
     if tokenizer.piece_kind == "abc":
         if config.primer_score is not None:
             raise ConfigError("this model writes ABC text; give it an ABC primer")
@@ -362,11 +305,11 @@ def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
     tokenizer, voices = model.tokenizer, model.training.get("voices")
     keeps_beat = tokenizer.piece_kind == "score" and tokenizer.quantised
     if config is not None and config.tempo is not None and not keeps_beat:
-        raise ConfigError("--tempo is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
+        raise ConfigError("`tempo` is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
     if config is None or not config.tracks:
         return voices
     if not (voices and getattr(tokenizer, "roles", False)):
-        raise ConfigError("--tracks is for models of MIDI events that know their tracks (trained with voice roles)")
+        raise ConfigError("`tracks` is for models of MIDI events that know their tracks (trained with voice roles)")
     return kept_tracks(voices, config.tracks)
 
 

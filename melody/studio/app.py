@@ -20,7 +20,7 @@ from melody.errors import ConfigError, MelodyError
 from melody.formats.abc.syntax import LexError
 from melody.music.tunes import TUNE_TYPES
 from melody.sampling.pieces import safe_name
-from melody.sampling.sampler import MAX_TEMPO, MIN_TEMPO, SampleConfig
+from melody.sampling.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
 from melody.studio.composer import Composer, model_catalog
 from melody.studio.tunes import tune_view
 
@@ -129,7 +129,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
 
 async def _bad_request(request: Request, error: Exception) -> Response:
     message = getattr(error, "message", None) or str(error)
-    return JSONResponse({"error": message}, status_code=400)
+    return JSONResponse({"error": message.replace("`", "")}, status_code=400)  # fields named as on the page
 
 
 async def _json_body(request: Request) -> dict:
@@ -264,7 +264,7 @@ def _sample_config(body: dict) -> SampleConfig:
             tempo=_number(body, "tempo", float, MIN_TEMPO, MAX_TEMPO, None),
         )
     except ConfigError as error:
-        raise RequestError(error.message.replace("--", "")) from None
+        raise RequestError(error.message) from None
 
 
 def _export(abc: str, kind: str):

@@ -105,7 +105,7 @@ class Composer:
                     job.events.append(("left_out", {"reason": reason}))
             job.events.append(("done", {"job": job.id, "tunes": number}))
         except MelodyError as error:
-            job.events.append(("failed", {"message": error.message}))
+            job.events.append(("failed", {"message": error.message.replace("`", "")}))  # fields as on the page
         except Exception as error:  # a worker must outlive any one request; the page hears why
             job.events.append(("failed", {"message": f"{type(error).__name__}: {error}"}))
         finally:

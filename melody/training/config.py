@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import torch
-
 from melody.errors import ConfigError
 
 SCHEDULES = ("cosine", "plateau", "constant")
-SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+SAVE_DTYPES = ("float32", "float16", "bfloat16")  # torch dtypes of these names
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class TrainConfig:
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         if self.save_dtype not in SAVE_DTYPES:
-            raise ConfigError(f"--save-dtype must be one of {', '.join(SAVE_DTYPES)}")
+            raise ConfigError(f"`save_dtype` must be one of {', '.join(SAVE_DTYPES)}")
         if (
             min(self.seq_len, self.batch_size, self.log_every, self.checkpoint_every) < 1
             or self.lr <= 0
@@ -49,13 +48,13 @@ class TrainConfig:
         ):
             raise ConfigError("seq_len, batch_size, log_every, checkpoint_every, lr and clip must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise ConfigError("--device must be auto, cpu or cuda")
-        if self.precision not in ("auto", "float32", "bfloat16"):
-            raise ConfigError("--precision must be auto, float32 or bfloat16")
+            raise ConfigError("`device` must be auto, cpu or cuda")
+        if self.precision not in PRECISIONS:
+            raise ConfigError("`precision` must be auto, float32 or bfloat16")
         if not 0 <= self.transpose <= 12:
-            raise ConfigError("--transpose must be between 0 and 12 semitones")
+            raise ConfigError("`transpose` must be between 0 and 12 semitones")
         if self.epochs is None and self.max_steps is None and self.max_minutes is None:
-            raise ConfigError("give at least one of --epochs, --max-steps, --max-minutes")
+            raise ConfigError("give at least one of `epochs`, `max_steps`, `max_minutes`")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,11 +64,14 @@ class TrainConfig:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str):
+    """The torch device `name` asks for ("auto": a GPU when there is one)."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("--device cuda asked for, but torch sees no CUDA GPU")
+        raise ConfigError("`device` cuda asked for, but torch sees no CUDA GPU")
     return torch.device(name)
 
 

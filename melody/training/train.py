@@ -21,7 +21,7 @@ from melody.errors import ConfigError, ModelFileError
 from melody.network.checkpoint import load_train_state, save_model_file, save_train_state
 from melody.network.model import ModelConfig, SequenceModel, detach_state, stream_bits, stream_rows
 from melody.training import distributed
-from melody.training.config import SAVE_DTYPES, TrainConfig, fit_to_corpus, pick_device
+from melody.training.config import TrainConfig, fit_to_corpus, pick_device
 from melody.training.data import TokenizedCorpus, shuffled_stream, transposed, window, windows_per_epoch
 
 
@@ -66,9 +66,9 @@ class Trainer:
         self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
         self.config = config = fit_to_corpus(config, int(corpus.train.size), self.world, self.progress)
         if config.transpose and not hasattr(corpus.tokenizer, "pitch_of"):
-            raise ConfigError("--transpose needs a tokenizer with pitch tokens (--tokenizer midi)")
+            raise ConfigError("`transpose` needs a tokenizer with pitch tokens (`tokenizer` midi)")
         if config.batch_size % self.world:
-            raise ConfigError(f"--batch-size {config.batch_size} must divide among {self.world} processes")
+            raise ConfigError(f"`batch_size` {config.batch_size} must divide among {self.world} processes")
         self.device = pick_device(device_name)
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         self.model = SequenceModel(model_config).to(self.device)
@@ -183,7 +183,7 @@ class Trainer:
             self.best_val = min(self.best_val, val_bits) if val_bits is not None else self.best_val
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        dtype = SAVE_DTYPES[self.config.save_dtype]
+        dtype = getattr(torch, self.config.save_dtype)
         training = self.summary() | {
             "train_config": self.config.to_dict(),
             "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
@@ -387,7 +387,7 @@ def warm_start(network: SequenceModel, source: SequenceModel, source_vocab: list
         source.config.hidden_size,
         source.config.num_layers,
     ):
-        raise ConfigError("--init-from: the model's cell and sizes differ from this run's; leave those flags out")
+        raise ConfigError("`init_from`: the model's cell and sizes differ from this run's; leave those flags out")
     network.rnn.load_state_dict(source.rnn.state_dict())
     where = {token: i for i, token in enumerate(source_vocab)}
     shared = [(i, where[token]) for i, token in enumerate(vocab) if token in where]
