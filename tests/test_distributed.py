@@ -91,7 +91,8 @@ def test_torchrun_two_processes_write_one_checkpoint_that_loads_alone(tmp_path):
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1", MELODY_CACHE=str(tmp_path / "cache"))
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
+    said = [line for line in result.stderr.splitlines() if "error" in line.lower() and "melody" in line]
+    assert result.returncode == 0, "\n".join(said) + "\n" + result.stderr[-1500:]
     summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["steps"] == 4
     assert sorted(p.name for p in run.glob("*.safetensors")) == ["best.safetensors", "last.safetensors"]
