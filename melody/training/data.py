@@ -117,7 +117,12 @@ def save_tokenized(path: Path, corpus: TokenizedCorpus) -> None:
         (folder / "meta.json").write_text(meta)
         if path.exists():  # a damaged or racing copy: ours replaces it
             shutil.rmtree(path, ignore_errors=True)
-        os.replace(folder, path)  # all or nothing: a reader never sees half a cache
+        try:
+            os.replace(folder, path)  # all or nothing: a reader never sees half a cache
+        except OSError:
+            if not path.exists():
+                raise
+            shutil.rmtree(folder, ignore_errors=True)  # another process (a torchrun rank) wrote it first
     except OSError as error:
         shutil.rmtree(folder, ignore_errors=True)
         raise OutputError(f"cannot write the corpus cache: {error.strerror}", str(path)) from None
