@@ -19,9 +19,9 @@ from starlette.staticfiles import StaticFiles
 from melody.errors import ConfigError, MelodyError
 from melody.formats.abc.syntax import LexError
 from melody.music.tunes import TUNE_TYPES
-from melody.sampling.pieces import safe_name
 from melody.sampling.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
-from melody.studio.composer import Composer, model_catalog
+from melody.sampling.pieces import safe_name
+from melody.studio.composer import Composer, as_on_the_page, model_catalog
 from melody.studio.tunes import tune_view
 
 MAX_BODY = 512 * 1024  # bytes of one request: a long tune is a few kB, a song's MIDI (base64) some 100 kB
@@ -129,7 +129,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
 
 async def _bad_request(request: Request, error: Exception) -> Response:
     message = getattr(error, "message", None) or str(error)
-    return JSONResponse({"error": message.replace("`", "")}, status_code=400)  # fields named as on the page
+    return JSONResponse({"error": as_on_the_page(message)}, status_code=400)
 
 
 async def _json_body(request: Request) -> dict:

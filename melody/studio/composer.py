@@ -30,6 +30,11 @@ def model_catalog(models_dir: str | Path | None) -> dict[str, str]:
     return catalog
 
 
+def as_on_the_page(message: str) -> str:
+    """A library message for the page: the config fields it names in backticks are the page's fields."""
+    return message.replace("`", "")
+
+
 @dataclass
 class Job:
     """One compose request and what it has produced so far, as (event, data) pairs."""
@@ -105,7 +110,7 @@ class Composer:
                     job.events.append(("left_out", {"reason": reason}))
             job.events.append(("done", {"job": job.id, "tunes": number}))
         except MelodyError as error:
-            job.events.append(("failed", {"message": error.message.replace("`", "")}))  # fields as on the page
+            job.events.append(("failed", {"message": as_on_the_page(error.message)}))
         except Exception as error:  # a worker must outlive any one request; the page hears why
             job.events.append(("failed", {"message": f"{type(error).__name__}: {error}"}))
         finally:

@@ -30,18 +30,15 @@ from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, compound_met
 ONE = Fraction(1)
 
 
-@functools.lru_cache(maxsize=1 << 12)
-def _parts(note: str) -> tuple[str, str, int]:
-    return note_parts(note)
-
-
 def note_key(note: str) -> tuple[str, int]:
     """(letter, octave) of a note token: what a tie holds and an accidental of the bar is kept by."""
-    return _parts(note)[1:]
+    return note_parts(note)[1:]
 
 
 @functools.lru_cache(maxsize=256)
 def _signature(key: str) -> dict[str, int]:
+    """key_signature, shared read-only: it copies its dict for callers that change it, and this
+    runs for every note."""
     return key_signature(key)
 
 
@@ -111,7 +108,7 @@ class Reader:
     def sounding(self, token: str) -> str:
         """The accidental a note token sounds with now: its own, the tied note's, or the bar's for
         its letter ("": the key's)."""
-        accidental, letter, octave = _parts(token)
+        accidental, letter, octave = note_parts(token)
         if accidental:
             return accidental
         tied = None if self.grace >= 0 else self.element_tied if self.chord >= 1 else self.tie_pending
@@ -121,7 +118,7 @@ class Reader:
 
     def pitch(self, token: str, accidental: str | None = None) -> int:
         """The MIDI pitch of a note token (`accidental`: the one it sounds with, if known)."""
-        _, letter, octave = _parts(token)
+        _, letter, octave = note_parts(token)
         accidental = self.sounding(token) if accidental is None else accidental
         shift = ACCIDENTAL_SHIFT[accidental] if accidental else _signature(self.key).get(letter, 0)
         return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
@@ -135,7 +132,7 @@ class Reader:
         rest = token == "z"
         if not rest:
             sounding = self.note_accidental = self.sounding(token)
-            written, letter, octave = _parts(token)
+            written, letter, octave = note_parts(token)
             if written and self.grace < 0:  # see the module doc
                 self.bar_accidentals[letter] = written
         if self.grace >= 0:

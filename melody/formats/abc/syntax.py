@@ -26,6 +26,7 @@ class LexError(ValueError):
 _NOTE_TOKEN_RE = re.compile(r"^(\^\^|__|\^|_|=)?([A-Ga-g])([,']*)")  # a length glued on is ignored
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def note_parts(token: str) -> tuple[str, str, int]:
     """(accidental, letter, octave) of a note token; ``C`` is octave 4 (MIDI 60), ``c`` 5."""
     match = _NOTE_TOKEN_RE.match(token)
