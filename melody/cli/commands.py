@@ -29,6 +29,8 @@ def _report_skipped(summary: dict) -> None:
     if dropped or summary["failed_files"]:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped"].items()))
         say(f"skipped {len(summary['failed_files'])} files and {dropped} pieces" + (f" ({reasons})" if reasons else ""))
+    if summary.get("unlearnable"):
+        say(f"left out {summary['unlearnable']} tunes of the folk books in free meter or dances in sixteenths")
     if summary.get("unclean"):
         say(f"left out {summary['unclean']} tunes with a bar that does not fit the meter (--no-clean keeps them)")
     if summary.get("untokenizable"):

@@ -25,6 +25,10 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
     pieces, unclean = corpus.pieces, None
     if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
         from melody.formats.abc.checker import check_tunes
+        from melody.formats.corpus import worth_learning_from
+
+        if "unlearnable" in model.training.get("corpus", {}):  # trained on the folk books' tunes worth learning
+            pieces = worth_learning_from(pieces, corpus.sources)
 
         verdicts = check_tunes(pieces)
         unclean = [piece for piece, problems in zip(pieces, verdicts) if problems]

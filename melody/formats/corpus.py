@@ -83,6 +83,14 @@ def collection_style(path: Path) -> str | None:
     return style if style and path.parent.parent == music21_corpus_dir() else None
 
 
+def worth_learning_from(pieces: list, sources: list[str]) -> list:
+    """The pieces a clean training keeps: of the built-in folk books only the tunes worth learning
+    (formats/abc/checker.py's `worth_learning`); a user's own files all."""
+    from melody.formats.abc.checker import worth_learning
+
+    return [p for p, source in zip(pieces, sources) if not collection_style(Path(source)) or worth_learning(p)]
+
+
 def find_files(argument: str) -> list[Path]:
     """Files of a corpus argument, sorted so every run sees them in the same order."""
     if argument in BUILTIN_CORPORA:

@@ -87,7 +87,8 @@ DEFAULT_FORMS |= {"fling": "AABB", "waltz": "AABB", "mazurka": "AABB"}
 DEFAULT_PART_BARS = 8
 
 
-_FORM_RE = re.compile(r"[A-Z]+")
+_FORM_RE = re.compile(r"(?:[A-Z]'?)+")
+_PART_RE = re.compile(r"[A-Z]'?")
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,15 @@ class FormPlan:
 
 def parse_form(text: str, part_bars: int = DEFAULT_PART_BARS, cadence: bool = True) -> FormPlan:
     """A FormPlan from a spelling like ``AABB`` (every part repeated) or ``ABAC`` (none repeated)."""
-    form = text.strip().upper()
+    spelled = text.strip().upper()
+    form = _PART_RE.findall(spelled)  # letters, a primed one (A') a variation of an earlier part
     paired = len(form) % 2 == 0 and all(form[i] == form[i + 1] for i in range(0, len(form), 2))
     doubled = any(a == b for a, b in zip(form, form[1:]))
-    if not _FORM_RE.fullmatch(form) or (doubled and not paired):
+    primed_first = any(p.endswith("'") and p[0] not in "".join(form[:i]) for i, p in enumerate(form))
+    if not _FORM_RE.fullmatch(spelled) or (doubled and not paired) or primed_first:
         raise ConfigError(
-            f"`form` {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC)"
+            f"`form` {text!r}: give parts as letters, every part repeated (AABB, AABBCC) or none (AB, ABAC);"
+            " A' varies an earlier A (ABA'C)"
         )
     if not 1 <= part_bars <= 64:
         raise ConfigError("`part_bars` must be between 1 and 64")

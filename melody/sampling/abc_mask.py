@@ -36,6 +36,7 @@ from melody.formats.abc.state import (
 )
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
+    LAST_BAR_CUE,
     LENGTHENING_DECORATIONS,
     ROLLS,
     SHORTEST_ROLLED,
@@ -81,6 +82,7 @@ class Constraint:
         # the sampler writes only the plain tuplets, whose time (in units) no meter changes
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
         self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
+        self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
     def header_mask(
@@ -128,6 +130,14 @@ class Constraint:
                 mask = self.header_mask(fed, *key[2:])
                 self._cache[key] = self._with_banned(mask)
             return self._cache[key]
+        cue = state.cue_due() if self.cues else None
+        if cue in self.by_token:  # the form's cue, and nothing else, comes here
+            key = ("cue", cue)
+            if key not in self._cache:
+                only = np.zeros(len(self.vocab), dtype=bool)
+                only[self.by_token[cue]] = True
+                self._cache[key] = self._with_banned(only)
+            return self._cache[key]
         f = as_float
         room = room_left(state)
         key = (  # what _compute reads: the bar's room, not the meter and time used (fewer misses)
@@ -165,6 +175,7 @@ class Constraint:
             state.rolled,
             form_key(state),
             state.header[0][2:] in SWUNG_TYPES,
+            state.cue_now,
         )
         cached = self._cache.get(key)
         if cached is None:
@@ -201,7 +212,17 @@ class Constraint:
         if s.header[0][2:] in SWUNG_TYPES:
             self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration or a written
             self._set(mask, "broken", False)  # broken rhythm throws its pairs out ("Cannot apply...")
+        if self.cues and s.form is None and s.last in ("bar", "header") and not s.finished:
+            self._free_cues(mask, s)
         return mask
+
+    def _free_cues(self, mask: np.ndarray, s: TuneState) -> None:
+        """A tune of no asked form places its own cues (a form forces them): after a bar line or the
+        header, a part's letter, then perhaps its last bar's cue."""
+        if s.cue_now is None:
+            self._set(mask, "part")
+        elif s.cue_now != LAST_BAR_CUE:
+            mask[self.by_token[LAST_BAR_CUE]] = True
 
     def _host_fits(self, s: TuneState, grace_units: float, room: float) -> bool:
         """Whether the bar still has room for a host note longer than grace notes of this written

@@ -256,6 +256,7 @@ class _Row:
         self.free_line = False
         self.ids: list[int] = list(prefix)  # forced text already fed to the model
         self.state = state  # the tune's TuneState when sampling is constrained
+        self.returns = None  # its PartReturns when the model knows its forms' cues
         self.advance()
 
     def advance(self) -> None:
@@ -386,6 +387,11 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         )
         for row in range(config.count)
     ]
+    if constraint is not None and getattr(constraint, "cues", False):
+        from melody.sampling.returns import PartReturns
+
+        for row in rows:
+            row.returns = PartReturns(tokenizer.vocab)
     banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
     banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
     eos_mask = banned.clone()
@@ -442,6 +448,9 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         logits, state = network.step(torch.tensor(next_ids, device=device), state)  # (B, V)
         if constraint is not None:  # on a GPU this overlaps the step's queued kernels
             for index, token in zip(active, next_ids):
-                rows[index].state.feed(vocab[token])
+                row = rows[index]
+                row.state.feed(vocab[token])
+                if row.returns is not None:
+                    row.forced[:0] = row.returns.fed(token, row.state)
     progress(config.count, config.count)
     return [SampledRow(row.ids, getattr(row.state, "form", None)) for row in rows]

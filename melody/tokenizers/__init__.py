@@ -23,7 +23,7 @@ def make_tokenizer(name: str, decorations: bool = True) -> Tokenizer:
     """A new tokenizer by name; `decorations` (~ . !trill!) matter to abc tokens only."""
     if name not in TOKENIZERS:
         raise ConfigError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
-    return AbcTokenizer(decorations=decorations) if name == "abc" else TOKENIZERS[name]()
+    return AbcTokenizer(decorations=decorations, cues=True) if name == "abc" else TOKENIZERS[name]()
 
 
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
@@ -31,5 +31,6 @@ def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
     if name not in TOKENIZERS or not isinstance(data.get("vocab"), list):
         raise ModelFileError(f"model file names an unknown tokenizer {name!r}")
     if name == "abc":
-        return AbcTokenizer(data["vocab"], bool(data.get("settings", {}).get("decorations", True)))
+        settings = data.get("settings", {})
+        return AbcTokenizer(data["vocab"], bool(settings.get("decorations", True)), bool(settings.get("cues", False)))
     return TOKENIZERS[name](data["vocab"])

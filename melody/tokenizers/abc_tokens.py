@@ -4,13 +4,16 @@ A token is a unit of music, not a character, so the model never has to learn to 
 the sampler can follow the bar (sampling/abc_mask.py). Titles, spacing and line breaks are not music: the
 decoder lays the tune out again, four bars per line. Of a tune with several voices the tokens
 spell the first, the melody; a tune they cannot spell (an unknown key, multi-bar rests) is skipped
-and counted when a corpus is read.
+and counted when a corpus is read. With `cues`, each part opens with its letter and its last bar
+with ``P:|`` (formats/abc/form.py's `with_part_cues`): the model learns where parts end and which
+part comes back, and the sampler asks for the form it is given through them.
 """
 
 from __future__ import annotations
 
 from melody.errors import VocabularyError
-from melody.formats.abc.lexer import LexError, explicit_repeat_starts, tokens_to_abc, tune_tokens
+from melody.formats.abc.form import with_part_cues
+from melody.formats.abc.lexer import LexError, explicit_repeat_starts, token_kind, tokens_to_abc, tune_tokens
 from melody.tokenizers.base import SPECIALS, Tokenizer
 
 
@@ -18,17 +21,18 @@ class AbcTokenizer(Tokenizer):
     name = "abc"
     abc_units = True
 
-    def __init__(self, vocab: list[str] | None = None, decorations: bool = True):
-        self.decorations = decorations
+    def __init__(self, vocab: list[str] | None = None, decorations: bool = True, cues: bool = False):
+        self.decorations, self.cues = decorations, cues
         super().__init__(vocab)
 
     def settings(self) -> dict:
-        return {"decorations": self.decorations}
+        return {"decorations": self.decorations} | ({"cues": True} if self.cues else {})
 
     def tokens(self, piece: str) -> list[str]:
         """The abc tokens of one canonical tune. Raises VocabularyError when they cannot spell it."""
         try:
-            return tune_tokens(piece, self.decorations)
+            tokens = tune_tokens(piece, self.decorations)
+            return with_part_cues(tokens) if self.cues else tokens
         except LexError as error:
             raise VocabularyError(f"cannot tokenize this tune: {error}") from None
 
@@ -46,7 +50,7 @@ class AbcTokenizer(Tokenizer):
                 seen.update(self.tokens(piece))
             except VocabularyError:
                 continue
-        self.__init__(list(SPECIALS) + sorted(seen), self.decorations)
+        self.__init__(list(SPECIALS) + sorted(seen), self.decorations, self.cues)
         return self
 
     def encode(self, piece: str, *, bos: bool = True, eos: bool = True) -> list[int]:
@@ -59,4 +63,5 @@ class AbcTokenizer(Tokenizer):
 
     def decode(self, ids: list[int]) -> str:
         specials = len(SPECIALS)
-        return tokens_to_abc(explicit_repeat_starts([self.vocab[i] for i in ids if i >= specials]))
+        tokens = [self.vocab[i] for i in ids if i >= specials]
+        return tokens_to_abc(explicit_repeat_starts([t for t in tokens if token_kind(t) != "part"]))

@@ -24,12 +24,13 @@ from melody.formats.corpus import (
     files_fingerprint,
     load_corpus,
     piece_key,
+    worth_learning_from,
 )
 from melody.sampling.priors import _voices, forms_of, key_pitch_classes, title_model, voice_layout
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 16
+CACHE_VERSION = 18
 
 
 def cache_dir() -> Path:
@@ -213,10 +214,12 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         corpus.pieces, corpus.sources = [p for p, _ in kept], [source for _, source in kept]
         if off_grid:
             corpus.dropped[OFF_GRID] = len(off_grid)
-    pieces, unclean = corpus.pieces, 0
+    pieces, unclean, unlearnable = corpus.pieces, 0, 0
     if settings["clean"]:
         from melody.formats.abc.checker import clean_tunes
 
+        pieces = worth_learning_from(pieces, corpus.sources)
+        unlearnable = len(corpus.pieces) - len(pieces)
         pieces, unclean = clean_tunes(pieces)
     usable = [p for p in pieces if tokenizer.accepts(p)]
     untokenizable, pieces = len(pieces) - len(usable), usable
@@ -252,6 +255,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "val_fraction": val_fraction,
         "clean": settings["clean"],
         "unclean": unclean,
+        "unlearnable": unlearnable,
         "untokenizable": untokenizable,
         "off_grid_files": off_grid,
     }

@@ -19,6 +19,7 @@ from melody.formats.abc.state import Problem
 from melody.formats.abc.syntax import DECORATION_LETTERS, RESERVED_LETTERS
 from melody.formats.abc.text import header_fields, tune_body
 from melody.music.theory import normalize_key
+from melody.music.tunes import normalize_type, tune_style
 
 _ALLOWED = set("ABCDEFGabcdefgzxZ^_=,'0123456789/|:[]()-<>{}!+& \\\ny") | DECORATION_LETTERS | RESERVED_LETTERS
 _DECORATION_CLASS = "[" + re.escape("".join(sorted(DECORATION_LETTERS))) + "]"
@@ -89,6 +90,18 @@ def check_tunes(texts: list[str], workers: int | None = None) -> list[list[Probl
         return [tune_problems(text) for text in texts]
     with ProcessPoolExecutor(workers) as pool:
         return list(pool.map(tune_problems, texts, chunksize=256))
+
+
+def worth_learning(text: str) -> bool:
+    """Of the built-in folk books, what a musician would learn from: not the tunes in free meter
+    (their bar lines mark phrases, not bars) nor the dances written in sixteenth-note units (Ryan's
+    2/4 reels: the same dances at half the note values, which teach sixteenth figures to every
+    reel and song a model writes)."""
+    fields = dict(re.findall(r"^([MLR]):(.*)$", text, re.M))
+    if fields.get("M", "").strip() == "none":
+        return False
+    unit = fields.get("L", "1/8").strip()
+    return not (unit in ("1/16", "1/32") and tune_style(normalize_type(fields.get("R", ""))) == "dance")
 
 
 def clean_tunes(texts: list[str]) -> tuple[list[str], int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from melody.formats.abc.lexer import token_kind, tune_type
 from melody.formats.abc.reader import Reader
-from melody.formats.abc.syntax import SECTION_ENDS
+from melody.formats.abc.syntax import CUE_PREFIX, LAST_BAR_CUE, PART_LETTERS, SECTION_ENDS
 from melody.music.theory import (
     tonic_pitch_class,
 )
@@ -54,7 +54,15 @@ def _whole(bars: float, phrase: int) -> bool:
 
 def tune_form(tokens: list[str]) -> TuneForm:
     """Parts, their bars and the final note of a tune given as abc tokens (see the module doc)."""
+    return _read_parts(tokens)[0]
+
+
+def _read_parts(tokens: list[str]) -> tuple[TuneForm, list[tuple[int, list[int]]]]:
+    """The tune's form, and where each part sits in `tokens`: the index its first token has, and
+    the indices of the bar lines that close its counted bars."""
     reader = Reader()
+    spans: list[tuple[int, list[int]]] = []
+    start, closings = None, []  # the open part's first index and its counted bars' bar lines
     parts: list[float] = []
     repeated: list[bool] = []
     full = short = 0.0  # the open part's full bars, and its short bars (in bars)
@@ -62,17 +70,21 @@ def tune_form(tokens: list[str]) -> TuneForm:
     ending, first_ending_bars, second_ending_bars = None, 0, 0  # ending: None, "first" or "second"
     final = None  # the last note's pitch class and the key it sounds in
 
-    def close(again: bool) -> None:
-        nonlocal full, short, leading
+    def close(again: bool, index: int) -> None:
+        nonlocal full, short, leading, start, closings
         if full or short:
             parts.append(full + short)
             repeated.append(again)
+            spans.append((start, closings))
+            start, closings = None, []
         full = short = 0.0
         leading = True
 
     ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
-    for token in list(tokens) + (["|]"] if ends_open else []):  # a tune with no closing bar line ends one
+    for index, token in enumerate(list(tokens) + (["|]"] if ends_open else [])):  # ends with a bar line
         kind = token_kind(token)
+        if start is None and kind not in ("header", "part", "ending") and ending != "second":
+            start = index
         if kind == "ending":
             ending = "first" if token.startswith("[1") else "second"
             first_ending_bars = 0 if ending == "first" else first_ending_bars
@@ -85,22 +97,51 @@ def tune_form(tokens: list[str]) -> TuneForm:
             elif reader.used > 0:
                 if reader.bar is None or reader.used >= reader.bar:
                     full, leading = full + 1, False
+                    closings.append(index)
                 elif not leading or token in SECTION_ENDS:
                     short += 1  # a short last bar: the next pickup (or the anacrusis) completes it
+                    closings.append(index)
                 first_ending_bars += ending == "first"
             if token in SECTION_ENDS:
-                close(token in (":|", "::"))
+                close(token in (":|", "::"), index)
                 ending = None
             elif token == "|:":
                 ending = None
                 if full:
-                    close(False)
+                    close(False, index)
         elements = reader.elements
         reader.feed(token)
         if reader.elements != elements and reader.last_note is not None:
             final = (reader.last_pitch % 12, reader.key)
-    close(False)
-    return TuneForm(tuple(parts), tuple(repeated), None if final is None else final[0] == tonic_pitch_class(final[1]))
+    close(False, len(tokens))
+    final_tonic = None if final is None else final[0] == tonic_pitch_class(final[1])
+    return TuneForm(tuple(parts), tuple(repeated), final_tonic), spans
+
+
+def with_part_cues(tokens: list[str]) -> list[str]:
+    """`tokens` with the cues of their form (syntax.CUE_PREFIX): each part opens with its letter,
+    a part whose first bar is an earlier part's taking that part's letter (a returning A), and
+    its last bar opens with ``P:|``, so a model learns where parts end and what comes back."""
+    _form, spans = _read_parts(tokens)
+    cues: dict[int, list[str]] = {}  # token index -> cues that go before it
+    first_bars: list[tuple[str, ...]] = []  # each new letter's first bar
+    for start, closings in spans:
+        first_end = closings[0] if closings else start
+        bar_lines = [i for i in range(start, first_end) if token_kind(tokens[i]) == "bar"]
+        opens = bar_lines[-1] + 1 if bar_lines else start  # after a pickup or anacrusis
+        first_bar = tuple(tokens[opens:first_end])
+        letter = next((PART_LETTERS[i] for i, bar in enumerate(first_bars) if bar == first_bar), None)
+        if letter is None:
+            letter = PART_LETTERS[min(len(first_bars), len(PART_LETTERS) - 1)]
+            first_bars.append(first_bar)
+        cues.setdefault(start, []).append(CUE_PREFIX + letter)
+        last_opens = closings[-2] + 1 if len(closings) > 1 else start
+        cues.setdefault(last_opens, []).append(LAST_BAR_CUE)
+    out: list[str] = []
+    for index, token in enumerate(tokens):
+        out += cues.get(index, [])
+        out.append(token)
+    return out
 
 
 def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:

@@ -79,6 +79,8 @@ class Reader:
 
     def feed(self, token: str) -> None:
         kind = token_kind(token)
+        if kind == "part":  # a cue: no time, no pitch, and not what came last in the music
+            return
         handler = getattr(self, f"_feed_{kind}", None)
         if handler is not None:
             handler(token)

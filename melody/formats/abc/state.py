@@ -29,6 +29,8 @@ from melody.formats.abc.lexer import token_kind
 from melody.formats.abc.reader import Reader, note_key
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
+    CUE_PREFIX,
+    LAST_BAR_CUE,
     ROLLS,
     SECTION_ENDS,
     SHORTEST_ROLLED,
@@ -117,11 +119,22 @@ class TuneState(Reader):
     # next section opens with a pickup this long and |: (abc2midi carries the short bar's time into it)
     section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
     # already completes the anacrusis; the bar after it may be the pickup that completes it
+    part_cued: bool = False  # this part's cue (P:A) was fed
+    last_bar_cued: bool = False  # ... and the cue of its last bar (P:|)
+    cue_now: str | None = None  # the cue fed since the last token of music
     problems: list[str] = field(default_factory=list)
 
     # ---- feeding -------------------------------------------------------------------------------
     def feed(self, token: str) -> None:
         kind = token_kind(token)
+        if kind == "part":
+            self.cue_now = token
+            if token == LAST_BAR_CUE:
+                self.last_bar_cued = True
+            else:
+                self.part_cued = True
+            return
+        self.cue_now = None
         if self.finished:
             self._problem("music after the closing bar line")
             self.finished = False
@@ -307,7 +320,21 @@ class TuneState(Reader):
         self.part_bars_done += 1
         if self.part_bars_done >= self.form.part_bars:
             self.section, self.part_bars_done = self.section + 1, 0
+            self.part_cued = self.last_bar_cued = False
             self.form_done = self.section >= len(self.form.sections)
+
+    def cue_due(self) -> str | None:
+        """The cue a form asks for now: the part's letter as it opens (right after the header or
+        the bar line that closed the part before), then ``P:|`` as its last bar opens."""
+        if self.form is None or self.form_done or self.last not in ("bar", "header") or self.header[-1:] == []:
+            return None
+        if self.last == "header" and self.header[-1][0] != "K":
+            return None
+        if not self.part_cued and self.part_bars_done == 0 and (self.last == "header" or self.bars > 0):
+            return CUE_PREFIX + self.form.sections[self.section][0][0]
+        if not self.last_bar_cued and self.part_need() == 1 and self.pickup_due is None:
+            return LAST_BAR_CUE
+        return None
 
     def part_need(self) -> int:
         """Bars still to write in the current part, this one included (0 once the form is done)."""

@@ -126,6 +126,12 @@ ROLLS = frozenset({"~", "R"})  # abc2midi plays a roll as grace notes, which nee
 SHORTEST_ROLLED = Fraction(3, 8)  # ... a written length of 1/4 unit or less is too short for them
 BARS = frozenset({"|", "||", "|]", "[|", "|:", ":|", "::"})
 SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
+# Cues: tokens that are no ABC but tell a model where it stands in the tune's form, learned from
+# the corpus's own parts (formats/abc/form.py) and forced by the sampler when a form is asked:
+# ``P:A`` opens a part (a returning part gets its first letter again), ``P:|`` opens its last bar.
+CUE_PREFIX = "P:"
+LAST_BAR_CUE = "P:|"
+PART_LETTERS = "ABCDEF"  # a tune's seventh different part is labelled F too
 
 
 def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
