@@ -126,7 +126,8 @@ def evaluate_model(
     # on its own corpus the training split is what the model learned from; on any other file, the
     # tunes of the corpus its run recorded
     trained = training_pieces(model) if split == "all" else train
-    result["copies_checked_against"] = "the model's training tunes" if trained is not None else None
+    kept_bars = model.training.get("training_bars") is not None
+    result["copies_checked_against"] = "the model's training tunes" if trained is not None or kept_bars else None
     if baseline and characters and trained:
         from melody.evaluation.baseline import ngram_bits_per_char
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
-from melody.evaluation.copying import BarIndex
 from melody.evaluation.statistics import compare, tune_stats
+from melody.evaluation.two_sample import two_sample
 from melody.formats.abc.abc2midi import abc2midi_complaints, fault
+from melody.formats.abc.copies import BarIndex
 from melody.formats.abc.text import header_fields
 
 
 def judge_samples(model, count: int, seed: int, train: list[str], held_out: list[str], device="cpu") -> dict:
-    from melody.sampling.pieces import sample
+    from melody.sampling.pieces import copy_index, sample
     from melody.sampling.sampler import SampleConfig
 
     (result,) = sample(model, SampleConfig(count=count, seed=seed), device)
@@ -34,9 +35,11 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
     reference = [s for s in map(tune_stats, held_out) if s]
     if generated and reference:
         report["music"] = compare(generated, reference)
-    index = BarIndex(train)
-    runs = [index.longest_run(text) for text in texts]
-    if train:  # without the training tunes, "copied nothing" would be a claim nobody checked
+    if texts and held_out:
+        report["two_sample"] = two_sample(texts, held_out, seed)
+    index = BarIndex.of_texts(train) if train else copy_index(model)  # the bars its file keeps
+    runs = [index.longest_run(text) for text in texts] if index is not None else [(0, None)] * len(texts)
+    if index is not None:  # without the training tunes, "copied nothing" would be a claim nobody checked
         report["copy_4_bars"] = sum(run >= 4 for run, _ in runs) / count
         report["copy_8_bars"] = sum(run >= 8 for run, _ in runs) / count
     report["tunes"] = [
@@ -46,8 +49,10 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
             "problems": piece.problems,
             "abc2midi": None if verdicts is None else verdicts[i],
             "form": _form(stats[i]),
-            "longest_copied_bars": runs[i][0] if train else None,
-            "nearest_training_tune": header_fields(train[runs[i][1]]).get("T") if runs[i][1] is not None else None,
+            "longest_copied_bars": runs[i][0] if index is not None else None,
+            "nearest_training_tune": header_fields(train[runs[i][1]]).get("T")
+            if train and runs[i][1] is not None
+            else None,
         }
         for i, piece in enumerate(pieces)
     ]

@@ -77,6 +77,10 @@ def figures(result: dict) -> list[tuple[str, str]]:
         if "copy_4_bars" in samples:
             copies = f"{_percent(samples['copy_4_bars'])} / {_percent(samples['copy_8_bars'])}"
             rows.append(("copy 4+ / 8+ bars", copies + " of a training tune"))
+        told = samples.get("two_sample") or {}
+        if told.get("accuracy") is not None:
+            figure = f"{told['accuracy']:.2f} accuracy (real against real: {told['floor']:.2f}; 0.50 = cannot tell)"
+            rows.append(("a classifier tells them from held-out", figure))
         music = samples.get("music")
         if music:
             rows.append(("distance to held-out", f"{music['distance']:.3f} (0 = same statistics, 1 = disjoint)"))

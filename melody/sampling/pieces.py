@@ -13,6 +13,7 @@ from pathlib import Path
 from melody.errors import InputError, MelodyError, OutputError
 from melody.fileio import atomic_write_bytes, atomic_write_text
 from melody.formats.abc.checker import tune_problems
+from melody.formats.abc.copies import BarIndex
 from melody.formats.abc.form import form_problems
 from melody.formats.abc.lexer import tune_tokens
 from melody.formats.abc.player import tokens_to_score
@@ -44,6 +45,7 @@ class Piece:
     notes: int
     problems: list[str] = field(default_factory=list)
     score: Score | None = None  # the notes played out, as the MIDI has them
+    copied_bars: int | None = None  # its longest run of bars found in one training tune (None: unknown)
 
     def fields(self) -> dict:
         """What a listing shows of the piece: title, size, key, meter, type and problems."""
@@ -56,6 +58,7 @@ class Piece:
             "meter": header.get("M"),
             "type": header.get("R"),
             "problems": list(self.problems),
+            "longest_copied_bars": self.copied_bars,
         }
 
 
@@ -187,7 +190,19 @@ def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=Non
             "try a lower --temperature or train longer"
         )
     dropped = [f"piece {i + 1}: {reasons[i]}" for i, p in enumerate(pieces) if p is None]
+    copies = copy_index(model)
+    for piece in kept if copies is not None and model.tokenizer.piece_kind == "abc" else ():
+        piece.copied_bars = copies.longest_run(piece.abc)[0]
     return SampleResult(kept, resampled, dropped)
+
+
+def copy_index(model: Model) -> BarIndex | None:
+    """The model's training tunes' bars (kept in its file), to tell how much a tune copies; None for
+    a model file that keeps none. Read once per model."""
+    if "_copy_index" not in model.__dict__:
+        packed = model.training.get("training_bars")
+        model.__dict__["_copy_index"] = BarIndex.of_packed(packed) if packed else None
+    return model.__dict__["_copy_index"]
 
 
 def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[str | None, Score | None]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
+from melody.formats.abc.copies import pack_bars
 from melody.formats.corpus import (
     ALL_TRACKS,
     TrackChoice,
@@ -30,7 +31,7 @@ from melody.sampling.priors import _voices, forms_of, key_pitch_classes, title_m
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 18
+CACHE_VERSION = 19
 
 
 def cache_dir() -> Path:
@@ -241,6 +242,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "tokenizer_reason": chosen_because,
         "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
+        "training_bars": pack_bars(train_pieces) if tokenizer.piece_kind == "abc" else None,
         "titles": title_model(train_pieces),
         "forms": forms_of(train_pieces, tokenizer),
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),

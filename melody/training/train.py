@@ -47,7 +47,7 @@ class _DeferredInterrupt:
 
 
 # kept beside the corpus summary in a model file, not inside it
-KEPT_APART = ("failed_files", "train_hashes", "titles", "forms", "pitch_classes", "voices")
+KEPT_APART = ("failed_files", "train_hashes", "training_bars", "titles", "forms", "pitch_classes", "voices")
 
 
 class Trainer:
@@ -187,6 +187,7 @@ class Trainer:
         training = self.summary() | {
             "train_config": self.config.to_dict(),
             "train_hashes": self.corpus.summary.get("train_hashes", []),  # what evaluate checks new files against
+            "training_bars": self.corpus.summary.get("training_bars"),  # what a tune's copies are measured against
             "titles": self.corpus.summary.get("titles"),  # the title model (titles.py), for ABC corpora
             "forms": self.corpus.summary.get("forms"),  # the training tunes' forms per type (abc tokens)
             "pitch_classes": self.corpus.summary.get("pitch_classes"),  # per mode, for event models

@@ -160,8 +160,14 @@ function listen(job, number, line) {
 // ---- one tune on the page ---------------------------------------------------------------------
 function figuresOf(tune) {
   const parts = [tune.type, tune.key && `K:${tune.key}`, tune.meter && `M:${tune.meter}`,
-    tune.bars && `${tune.bars} bars`, tune.notes && `${tune.notes} notes`];
+    tune.bars && `${tune.bars} bars`, tune.notes && `${tune.notes} notes`, copiedOf(tune)];
   return parts.filter(Boolean).join(" · ");
+}
+
+function copiedOf(tune) {  // its longest run of bars found in one training tune
+  const bars = tune.longest_copied_bars;
+  if (bars === null || bars === undefined) return "";
+  return bars === 0 ? "no bar copied" : `copies ${bars} bar${bars === 1 ? "" : "s"} in a row`;
 }
 
 function addCard(tune, after) {
