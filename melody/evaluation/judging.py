@@ -59,6 +59,11 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
     return report
 
 
+def _title(train: list[str], tune: int | None) -> str | None:
+    """The title of the training tune a copy was found in (None where the tunes are not at hand)."""
+    return header_fields(train[tune]).get("T") if train and tune is not None else None
+
+
 def _form(stats: dict | None) -> dict | None:
     """What a tune's statistics say of its form, for the report."""
     if stats is None:
