@@ -30,6 +30,7 @@ SMOKE = {
     + ["--count", "2", "--max-tokens", "20"],
     "step_kernels.py": ["--threads", "1", "--batches", "1", "2"],
     "studio_latency.py": ["--trials", "1"],
+    "tells.py": ["-n", "12", "--books", "24", "--abac", "2"],
     "time_to_quality.py": ["--corpus", FOLK, "--mit-steps", "10", "--check-every", "5"],
 }
 ABC2MIDI_SMOKE = {

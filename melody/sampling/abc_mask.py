@@ -5,9 +5,10 @@ what the sampler allows and what the checker passes agree. From it the mask allo
 
 - a note or rest that fits in what is left of the bar (its shortest length counted), a length
   token that does not overflow it; a tuplet or a broken rhythm that leaves room for its partners;
-- a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]`` that
-  completes the anacrusis, and the A part's ``:|`` back to the start, whose replayed anacrusis
-  completes its last bar; the next section then opens with a pickup of that length and ``|:``;
+- a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]`` (or
+  the last part's ``:|``) that completes the anacrusis, and the A part's ``:|`` back to the start,
+  whose replayed anacrusis completes its last bar; the next section then opens with a pickup of
+  that length and ``|:``;
 - a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
   closed within `MAX_ENDING_BARS` bars;
 - ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at
@@ -30,6 +31,7 @@ from melody.formats.abc.state import (
     accidental,
     as_float,
     closes_to_start,
+    gives_back_pickup,
     letter,
     pitch_key,
     room_left,
@@ -373,6 +375,8 @@ class Constraint:
             allowed.add("|]")
         if completes and not s.repeat_open and not s.repeated:
             allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
+        if completes and gives_back_pickup(s):
+            allowed.add(":|")  # the tune's last bar, short by the anacrusis, as the books end
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:

@@ -359,7 +359,12 @@ class TuneState(Reader):
             self._short_section(pending[0], bar)
         completes = self.anacrusis is not None and used + self.anacrusis == bar
         to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
-        if used < bar and completes and (token == "|]" or to_start or (not self.strict and token in SECTION_ENDS)):
+        gives_back = token == ":|" and gives_back_pickup(self)
+        if (
+            used < bar
+            and completes
+            and (token == "|]" or to_start or gives_back or not self.strict and token in SECTION_ENDS)
+        ):
             self.section_short = (used, True)
             if self.strict and to_start:
                 self.pickup_due = bar - used
@@ -419,6 +424,19 @@ def closes_to_start(state: TuneState) -> bool:
         and not state.repeat_open
         and not state.repeated
         and state.form.sections[state.section][1]
+    )
+
+
+def gives_back_pickup(state: TuneState) -> bool:
+    """Strict, with a form: this bar ends the tune's last part, a repeated one, and may be short by
+    the anacrusis, so that the tune as played is whole bars (its pickup given back, as the books
+    end a tune that opens with one)."""
+    return (
+        state.form is not None
+        and bool(state.anacrusis)
+        and state.repeat_open
+        and state.section == len(state.form.sections) - 1
+        and state.part_need() == 1
     )
 
 
