@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from melody.cli.console import counting_progress, print_json, say, training_progress
@@ -281,6 +282,33 @@ def run_generate(args: argparse.Namespace) -> int:
         print_json(summary | {"left_out": sampled.dropped, "pieces": written})
     else:
         _print_pieces(written, sampled.resampled)
+    return 0
+
+
+def run_vary(args: argparse.Namespace) -> int:
+    import melody
+    from melody.sampling.pieces import Piece, write_pieces
+
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", args.bars)
+    if not match:
+        raise ConfigError(f"`bars` {args.bars!r}: give a range such as 5-8, or one bar such as 5")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    tune = melody.read(args.file, args.tune)
+    model = melody.load(args.model or "folk")
+    with counting_progress("varying") as update:
+        update(0, args.count)
+        variants = model.vary(tune, (first, last), args.count, args.candidates, args.seed)
+        pieces = [Piece(v.abc, v.title, 0, v.to_midi(), len(v.score.notes)) for v in variants]
+        written = write_pieces(pieces, args.out, force=args.force)
+        update(args.count, args.count)
+    for item, variant in zip(written, variants):
+        chosen = variant.variant
+        item |= {"log_likelihood_after": chosen.score, "candidates": sorted(chosen.candidate_scores)}
+    if args.json:
+        print_json({"file": args.file, "bars": [first, last], "model": model.path, "variants": written})
+    else:
+        for item in written:
+            say(f"[green]{item['abc']}[/] (bars after: {item['log_likelihood_after']:.1f} nats)")
     return 0
 
 

@@ -34,6 +34,9 @@ EXAMPLES = {
         melody evaluate folk --samples 200 --json       also judge 200 generated tunes
         melody evaluate folk --samples 50 --html report.html   the same as a web page to keep
         melody evaluate runs/mine ~/tunes/""",
+    "vary": """
+        melody vary outputs/tune-1-in-d.abc --bars 5-8 -n 4     bars 5-8 written again, four ways
+        melody vary book.abc --tune 3 --bars 1-2 --model runs/mine --seed 1""",
     "play": """
         melody play outputs/tune-1-in-g.mid                     piano roll, then play (or write a .wav)
         melody play tune.abc --no-audio --wav tune.wav          render only, no sound device needed
@@ -262,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--html", default=None, metavar="FILE", help="also write the evaluation as a web page (histograms, every tune)"
     )
+
+    va = command("vary", "write variants of a tune with a range of bars sampled again, every other bar kept")
+    va.add_argument("file", help=".abc file (its first tune, or --tune N)")
+    va.add_argument("--bars", required=True, help="the bars to write again, e.g. 5-8 (the anacrusis is not a bar)")
+    va.add_argument("-n", "--count", type=int, default=4, help="how many variants (default 4)")
+    va.add_argument("--candidates", type=int, default=8, help="bars sampled per variant; the best is kept")
+    va.add_argument("--model", default=None, help="model file, run folder or shipped name (default: folk)")
+    va.add_argument("--tune", type=int, default=1, help="which tune of a multi-tune ABC file")
+    va.add_argument("--seed", type=int, default=0, help="make the result repeatable")
+    va.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
+    va.add_argument("--force", action="store_true", help="overwrite files that exist")
 
     pl = command("play", "hear and see a piece: render to audio and play it, or write a .wav; piano roll")
     pl.add_argument("file", nargs="?", help=".mid/.midi, .abc (first tune, or --tune N) or .musicxml")

@@ -36,6 +36,10 @@ class Variant:
     score: float  # log-likelihood (nats) of the bars after the range, given this range
     candidate_scores: list[float]  # every candidate's, the chosen one among them
 
+    def text(self, title: str) -> str:
+        """The varied tune as canonical ABC text."""
+        return tokens_to_abc(self.tokens, title)
+
 
 def bar_spans(tokens: list[str]) -> list[tuple[int, int]]:
     """(first token, closing bar line) of each bar as a musician counts them: the anacrusis, and the
@@ -192,8 +196,3 @@ def _log_likelihood(model, before: list[str], bars: list[str], after: list[str])
     targets = torch.tensor(ids[1:])
     picked = logp[torch.arange(len(targets)), targets]
     return float(picked[-(len(after) + 1) :].sum())
-
-
-def variant_abc(variant: Variant, title: str) -> str:
-    """A variant's tune as canonical ABC text."""
-    return tokens_to_abc(variant.tokens, title)

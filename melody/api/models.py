@@ -1,0 +1,174 @@
+"""melody's public Python API: load a model, generate and vary tunes, train, evaluate.
+
+The CLI's `generate`, `vary`, `train` and `evaluate` build the same configs and call the same
+library functions, so a seed gives the same tunes from the terminal and from Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from melody.api.tunes import Tune, Tunes
+from melody.errors import ConfigError
+
+
+class Model:
+    """A model to write tunes with (`load` one): `generate` new tunes, `vary` a tune's bars."""
+
+    def __init__(self, inner):
+        self.inner = inner  # the network, its tokenizer and its training record (network/checkpoint.py)
+
+    @property
+    def path(self) -> str | None:
+        return self.inner.path
+
+    @property
+    def training(self) -> dict:
+        """How it was trained: steps, minutes, held-out bits per token, the corpus."""
+        return self.inner.training
+
+    def __repr__(self) -> str:
+        kind = "MIDI events" if self.inner.tokenizer.piece_kind == "score" else f"{self.inner.tokenizer.name} ABC"
+        weights = sum(p.numel() for p in self.inner.network.parameters())
+        return f"<melody.Model {self.path or 'in memory'}: {kind}, {weights:,} weights>"
+
+    def generate(
+        self,
+        n: int = 4,
+        *,
+        type: str | None = None,  # noqa: A002 - the name a musician uses
+        key: str | None = None,
+        meter: str | None = None,
+        form: str | None = None,
+        part_bars: int | None = None,
+        cadence: str | None = None,
+        title: str | None = None,
+        primer: str | None = None,
+        seed: int | None = None,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        tracks: tuple[str, ...] | None = None,
+        tempo: float | None = None,
+        device: str = "cpu",
+    ) -> Tunes:
+        """`n` new tunes; every argument is the `melody generate` flag of the same name."""
+        from melody.sampling.config import SampleConfig
+
+        config = SampleConfig(
+            count=n,
+            tune_type=type,
+            key=key,
+            meter=meter,
+            form=form,
+            part_bars=part_bars,
+            cadence=cadence,
+            title=title,
+            primer=primer,
+            seed=seed,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            tracks=tuple(tracks) if tracks else None,
+            tempo=tempo,
+        )
+        return self.sample(config, device)
+
+    def sample(self, config, device: str = "cpu") -> Tunes:
+        """The tunes a SampleConfig asks for (what `generate` builds from its arguments)."""
+        from melody.sampling.pieces import sample
+
+        (result,) = sample(self.inner, config, device)
+        return Tunes(self._tune(piece) for piece in result.pieces)
+
+    def _tune(self, piece) -> Tune:
+        kind = self.inner.tokenizer.piece_kind
+        return Tune(piece.abc, piece.title, piece.score, list(piece.problems), piece.copied_bars, self, kind)
+
+    def vary(
+        self, tune: Tune | str, bars: tuple[int, int] = (5, 8), n: int = 1, candidates: int = 8, seed: int = 0
+    ) -> Tunes:
+        """Variants of `tune` (a Tune or ABC text) that keep every other bar exactly and sample
+        `bars` (first, last; counted as a musician counts, the anacrusis not a bar) again, the
+        best of `candidates` for leading into the bars after them (sampling/vary.py)."""
+        from melody.formats.abc.player import tokens_to_score
+        from melody.formats.abc.text import header_fields, normalize_tune, tune_to_abc
+        from melody.sampling.vary import vary_tokens
+
+        text = tune.abc if isinstance(tune, Tune) else tune
+        canonical, reason = normalize_tune(text.split("\n", 1)[1] if text.startswith("X:") else text)
+        if canonical is None:
+            raise ConfigError(f"cannot vary this tune: {reason}")
+        title = header_fields(canonical).get("T") or "Untitled"
+        variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed)
+        tunes = Tunes()
+        for number, variant in enumerate(variants, start=1):
+            abc = tune_to_abc(variant.text(title), number, title)
+            tunes.append(Tune(abc, title, tokens_to_score(variant.tokens), model=self, variant=variant))
+        return tunes
+
+
+def load(name_or_path: str | Path = "folk", device: str = "cpu") -> Model:
+    """A shipped model by name (`folk`, `folk-char`, `chorales`), a run folder or a model file."""
+    from melody.network.checkpoint import load_model
+
+    return Model(load_model(name_or_path, device))
+
+
+def train(
+    corpus: str | Path | list[str | Path],
+    out: str | Path | None = None,
+    minutes: float | None = None,
+    *,
+    tokenizer: str = "auto",
+    init_from: str | None = None,
+    seed: int = 0,
+    **settings,
+) -> dict:
+    """Train a model on a corpus (files, folders, or `folk`/`chorales`) into the run folder `out`
+    for `minutes` (else the default epochs); `settings` are further TrainConfig/ModelConfig fields
+    (hidden_size, num_layers, batch_size, lr...). Returns the run's figures, with `model`: the best
+    model, loaded."""
+    from dataclasses import fields
+
+    from melody.network.config import ModelConfig
+    from melody.training.config import TrainConfig
+    from melody.training.data import prepare_corpus
+    from melody.training.runs import default_run_dir, start_run
+
+    arguments = [str(c) for c in (corpus if isinstance(corpus, list) else [corpus])]
+    model_fields = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
+    train_fields = {f.name for f in fields(TrainConfig)}
+    unknown = set(settings) - model_fields - train_fields
+    if unknown:
+        raise ConfigError(f"unknown training settings: {', '.join(sorted(unknown))}")
+    tokenized = prepare_corpus(arguments, tokenizer)
+    model_config = ModelConfig(len(tokenized.tokenizer), **{k: v for k, v in settings.items() if k in model_fields})
+    limits = {"max_minutes": minutes, "epochs": None} if minutes is not None else {}
+    config = TrainConfig(
+        seed=seed, init_from=init_from, **limits, **{k: v for k, v in settings.items() if k in train_fields}
+    )
+    run_dir = Path(out) if out is not None else default_run_dir(arguments)
+    trainer, _carried = start_run(tokenized, model_config, config, run_dir)
+    result = trainer.run()
+    best = run_dir / "best.safetensors"
+    return result | {"run": str(run_dir), "model": load(best if best.exists() else run_dir / "last.safetensors")}
+
+
+def evaluate(
+    model: Model | str | Path = "folk",
+    corpus: str | Path | list[str | Path] | None = None,
+    *,
+    samples: int = 0,
+    seed: int = 0,
+    split: str = "auto",
+) -> dict:
+    """`melody evaluate`'s figures as a dict: held-out bits, the n-gram baseline and, with
+    `samples`, the generated tunes judged (form, statistics, copies, the classifier figure)."""
+    from melody.evaluation.evaluate import evaluate_model
+
+    chosen = model if isinstance(model, Model) else load(model)
+    recorded = chosen.training.get("corpus", {}).get("arguments")
+    kind = chosen.inner.tokenizer.piece_kind
+    arguments = [str(c) for c in (corpus if isinstance(corpus, list) else [corpus])] if corpus else None
+    arguments = arguments or recorded or (["chorales"] if kind == "score" else ["folk"])
+    return evaluate_model(chosen.inner, arguments, split, samples=samples, seed=seed)

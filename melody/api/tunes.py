@@ -1,0 +1,121 @@
+"""A tune as a notebook shows it: its ABC, its notes, its files, and its engraving and sound inline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from melody.errors import ConfigError
+from melody.music.score import Score
+
+SUFFIXES = (".abc", ".mid", ".midi", ".musicxml", ".xml", ".wav", ".svg", ".png")
+
+
+@dataclass
+class Tune:
+    """One piece: `abc` (ABC text, also for a MIDI model's piece, as `melody convert` writes it),
+    `title`, `score` (the notes played out) and, for a generated tune, the model that wrote it."""
+
+    abc: str
+    title: str
+    score: Score
+    problems: list[str] = field(default_factory=list)
+    copied_bars: int | None = None  # its longest run of bars found in one training tune
+    model: object | None = field(default=None, repr=False, compare=False)
+    kind: str = "abc"  # "abc" for a tune of ABC, "score" for a MIDI model's piece (shown as a piano roll)
+    variant: object | None = field(default=None, repr=False, compare=False)  # how `vary` chose it (sampling/vary.py)
+
+    def to_midi(self) -> bytes:
+        """Standard MIDI file bytes, repeats played out."""
+        from melody.formats.midi import score_to_midi_bytes
+
+        return score_to_midi_bytes(self.score)
+
+    def to_wav(self, sample_rate: int = 22050) -> bytes:
+        """The tune rendered as `melody play` renders it (FluidSynth where installed, else sine tones)."""
+        from melody.audio.preview import render_score, wav_bytes
+
+        audio, _renderer = render_score(self.score, sample_rate)
+        return wav_bytes(audio, sample_rate)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tune in the format its suffix names: .abc .mid .musicxml .wav .svg .png."""
+        from melody.fileio import atomic_write_bytes, atomic_write_text
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in SUFFIXES:
+            raise ConfigError(f"cannot save as {suffix or 'no suffix'}; use one of {' '.join(SUFFIXES)}")
+        if suffix == ".abc":
+            atomic_write_text(path, self.abc)
+        elif suffix in (".mid", ".midi"):
+            atomic_write_bytes(path, self.to_midi())
+        elif suffix == ".wav":
+            atomic_write_bytes(path, self.to_wav(44100))
+        elif suffix == ".svg":
+            from melody.audio.pictures import score_svg
+
+            score_svg(self.score, path, self.title, self.abc if self.kind == "abc" else None)
+        elif suffix == ".png":
+            from melody.audio.pictures import piano_roll_png
+
+            piano_roll_png(self.score, path, self.title)
+        else:
+            from melody.formats.convert import write_score
+
+            write_score(self.score, path, self.title, force=True, abc=self.abc if self.kind == "abc" else None)
+        return path
+
+    def vary(self, bars: tuple[int, int] = (5, 8), n: int = 1, candidates: int = 8, seed: int = 0) -> Tunes:
+        """Variants that keep every other bar and sample `bars` (first, last) again, so they lead
+        into the bar after them (the model that wrote the tune, or the shipped folk model)."""
+        from melody.api.models import load
+
+        model = self.model if self.model is not None else load("folk")
+        return model.vary(self, bars, n, candidates, seed)
+
+    def _repr_html_(self) -> str:
+        from melody.api.display import tune_html
+
+        return tune_html(self)
+
+
+class Tunes(list):
+    """A list of tunes that a notebook shows as a gallery."""
+
+    def _repr_html_(self) -> str:
+        from melody.api.display import gallery_html
+
+        return gallery_html(list(self))
+
+    def save(self, folder: str | Path) -> list[dict]:
+        """Each tune as .abc and .mid in `folder` (names from titles; nothing is overwritten)."""
+        from melody.sampling.pieces import free_stem, safe_name
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written, taken = [], set()
+        for tune in self:
+            stem = free_stem(folder, safe_name(tune.title), taken, False)
+            written.append(
+                {"abc": str(tune.save(folder / f"{stem}.abc")), "midi": str(tune.save(folder / f"{stem}.mid"))}
+            )
+        return written
+
+
+def read(path: str | Path, tune: int | None = None) -> Tune | Tunes:
+    """The tunes of a file: an .abc tunebook (every tune, or number `tune`), a .mid or MusicXML file."""
+    from melody.formats.convert import read_notation
+
+    path = Path(path)
+    if path.suffix.lower() == ".abc" and tune is None:
+        from melody.formats.abc.text import read_abc_file
+
+        count = len(read_abc_file(path)[0])
+        return Tunes(read(path, number) for number in range(1, count + 1))
+    score, title, abc = read_notation(path, tune or 1)
+    if abc is None:
+        from melody.formats.abc.writer import score_to_abc
+
+        return Tune(score_to_abc(score, title), title, score, kind="score")
+    return Tune(abc, title, score)
