@@ -4,8 +4,8 @@
   with the same test on two halves of the books as its floor;
 - whole 8-bar phrases: as a musician counts bars (the anacrusis not a bar, a short last bar one),
   and exactly, every written part a whole number of bars long too, its pickup given back;
-- cadences: parts whose last note is shorter than the tune's unit, and those where a rest comes
-  right before it (the mask squeezing the tonic in), and the last bars' notes and last-note length;
+- cadences: parts whose last note is shorter than the tune's unit, and those of them with a rest
+  earlier in the bar (the mask squeezing the tonic in), and the last bars' notes and last-note length;
 - with --form ABAC: the share of tunes whose third part plays the first again (or keeps its first bar).
 
     python bench/tells.py [--model folk] [-n 200] [--seed 1] [--books 600] [--abac 50]
@@ -68,11 +68,13 @@ def figures(text: str) -> dict | None:
 
 
 def _rest_before_last(bar) -> bool:
-    """A gap (a rest) between the bar's last two notes, or before its only note."""
-    notes = bar.notes
-    if len(notes) == 1:
-        return notes[0][0] > 0
-    return notes[-1][0] > max(end for _start, end, _pitch, _tied in notes[:-1])
+    """A rest somewhere in the bar before its last note (a gap between notes, or before the first)."""
+    latest = Fraction(0)
+    for start, end, _pitch, _tied in bar.notes:
+        if start > latest:
+            return True
+        latest = max(latest, end)
+    return False
 
 
 def summary(name: str, tunes: list[str]) -> None:

@@ -147,7 +147,7 @@ class Constraint:
             state.pickup_due is not None,
             state.unit,
             self._bar_bucket(state.bars),
-            state.anacrusis is not None,
+            f(state.anacrusis),
             state.anacrusis == room,
             state.last,
             state.last_scale,
@@ -274,6 +274,18 @@ class Constraint:
             if cadence and not s.last_tonic:  # not the part's last note: leave the tonic a unit at least
                 fits &= float(s.last_scale) * (lengths - 1) <= room - float(s.unit) + 1e-9
                 if room < float(s.unit) - 1e-9:
+                    mask[self.ids["length"][fits]] = True
+                    return mask
+            if cadence and s.last_tonic:  # the tonic: it ends the part, or leaves a unit for more
+                left = room - float(s.last_scale) * (lengths - 1)
+                ends = np.abs(left) <= 1e-9
+                if s.anacrusis:
+                    ends |= np.abs(left - float(s.anacrusis)) <= 1e-9  # the pickup given back
+                fits &= ends | (left >= float(s.unit) - 1e-9)
+                short_of_bar = 1e-9 < room < float(s.unit) - 1e-9 and not (
+                    s.anacrusis and abs(room - float(s.anacrusis)) <= 1e-9
+                )
+                if short_of_bar:  # as it stands it leaves less than a unit: only a length that ends the part
                     mask[self.ids["length"][fits]] = True
                     return mask
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
@@ -407,9 +419,11 @@ class Constraint:
     # ---- form (the rules that read only the state live in sampling/form_mask.py) ------------------
     def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
         """In a part's last bar, a note that would leave the tonic less than a unit must be the
-        tonic itself (so must the note before a rest that fills the bar); no chord is written there.
+        tonic itself; no rest comes before the tonic has sounded, and no chord is written there.
         A unit, not less: a cadence squeezed into a sixteenth is no cadence."""
         self._set(mask, "chord_open", False)
+        if not s.last_tonic:
+            self._set(mask, "rest", False)  # no rest before the cadence: the books almost never
         shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
         if room - shortest >= float(s.unit) - 1e-9:
             return  # a unit left after it, at its shortest

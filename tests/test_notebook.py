@@ -1,0 +1,72 @@
+"""docs/quickstart.ipynb runs top to bottom in a Jupyter kernel, and its outputs, written to a page
+and opened in Debian's chromium, show the engravings and working audio players with no console
+error and no request leaving the machine."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NOTEBOOK = Path(__file__).parents[1] / "docs" / "quickstart.ipynb"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs a chromium browser (Debian: apt-get install chromium)"),
+]
+
+
+def outputs_page(notebook) -> str:
+    """Every cell's output as a page: HTML where the cell gave HTML, else its text."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                parts.append(data["text/html"])
+            elif "text/plain" in data or "text" in output:
+                parts.append(f"<pre>{html.escape(data.get('text/plain') or output.get('text', ''))}</pre>")
+    return "<!doctype html><meta charset='utf-8'><body>" + "\n".join(parts) + "</body>"
+
+
+def test_the_quickstart_notebook_runs_and_shows_its_tunes(tmp_path):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    page = tmp_path / "outputs.html"
+    page.write_text(outputs_page(notebook), encoding="utf-8")
+    requests, console_errors = [], []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        tab = browser.new_page()
+        tab.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+        tab.on("pageerror", lambda error: console_errors.append(str(error)))
+        tab.on("request", lambda request: requests.append(request.url))
+        tab.goto(page.as_uri())
+        tab.wait_for_timeout(500)
+        engraved = tab.locator(".melody-engraving svg").count()
+        players = tab.locator("audio").count()
+        durations = tab.evaluate(
+            """async () => Promise.all([...document.querySelectorAll('audio')].map(a => new Promise(done => {
+                   if (a.readyState >= 1) return done(a.duration);
+                   a.preload = 'metadata';
+                   a.onloadedmetadata = () => done(a.duration); a.onerror = () => done(-1); a.load();
+               })))"""
+        )
+        browser.close()
+    assert engraved >= 4 and players >= 4  # two generated reels, a variant, a jig of the trained model
+    assert all(seconds > 1 for seconds in durations), durations  # every player holds playable audio
+    assert not console_errors, console_errors
+    assert all(url.startswith(("file:", "data:")) for url in requests), [
+        u for u in requests if not u.startswith(("file:", "data:"))
+    ]
