@@ -165,3 +165,32 @@ def test_models_without_types_say_so(tiny_run):
         list(sample(characters, SampleConfig(count=1, form="AABB")))
     with pytest.raises(ConfigError, match="not a tune type"):
         SampleConfig(tune_type="bossa nova")
+
+
+@pytest.mark.parametrize("form", ["AB", "A", "ABAC"])
+def test_a_form_that_gives_the_anacrusis_back_ends_short_by_it(typed_vocab, form):
+    from dataclasses import replace
+
+    from melody.formats.abc.form import gives_back
+
+    plan = replace(parse_form(form, part_bars=4), give_back=True)
+    opened_short = 0
+    for seed in range(60):
+        tokens = _random_walk(typed_vocab, TuneState(strict=True, form=plan), seed)
+        if tokens is None:
+            continue
+        assert check_tokens(tokens, strict=True) == [] and form_problems(tokens, plan) == [], " ".join(tokens)
+        if gives_back(tokens) is not None:
+            opened_short += 1
+            assert gives_back(tokens), " ".join(tokens)  # the bars as written add up to whole bars
+    assert opened_short >= 4
+
+
+def test_the_form_table_knows_how_often_an_anacrusis_is_given_back():
+    from melody.formats.abc.form import form_table, gives_back
+
+    given = normalize_tune("X:1\nT:a\nM:3/4\nL:1/8\nK:G\nD2|G4 A2|B6|A4 G2|G4|]\n")[0]
+    kept = normalize_tune("X:1\nT:b\nM:3/4\nL:1/8\nK:G\nD2|G4 A2|B6|A4 G2|G6|]\n")[0]
+    plain = normalize_tune("X:1\nT:c\nM:3/4\nL:1/8\nK:G\nG4 A2|B6|A4 G2|G6|]\n")[0]
+    assert [gives_back(tune_tokens(t)) for t in (given, kept, plain)] == [True, False, None]
+    assert form_table([tune_tokens(t) for t in (given, kept, plain)])[""]["give_back"] == 0.5

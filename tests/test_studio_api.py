@@ -83,6 +83,7 @@ def test_jobs_queue_and_stream_their_tunes(client):
         assert names[:2] == ["queued", "started"] and names[-1] == "done"
         tunes = [data for name, data in events if name == "tune"]
         assert len(tunes) == count and all(t["abc"].startswith("X:") and t["bars"] > 0 for t in tunes)
+        assert all(isinstance(t["longest_copied_bars"], int) for t in tunes)  # its novelty, from the model file
 
 
 def test_a_failing_job_says_why_and_the_worker_goes_on(client):

@@ -93,12 +93,14 @@ _PART_RE = re.compile(r"[A-Z]'?")
 
 @dataclass(frozen=True)
 class FormPlan:
-    """Parts in order, each (letter, repeated), how many bars each has, and whether each part and
-    the tune close on the tonic. Frozen, so it can be part of the sampler's mask cache key."""
+    """Parts in order, each (letter, repeated), how many bars each has, whether each part and the
+    tune close on the tonic, and whether the tune gives its anacrusis back at the end. Frozen, so
+    it can be part of the sampler's mask cache key."""
 
     sections: tuple[tuple[str, bool], ...]
     part_bars: int = DEFAULT_PART_BARS
     cadence: bool = True
+    give_back: bool = False  # a tune that opens with an anacrusis ends its last bar short by it
 
     @property
     def name(self) -> str:

@@ -5,8 +5,8 @@ what the sampler allows and what the checker passes agree. From it the mask allo
 
 - a note or rest that fits in what is left of the bar (its shortest length counted), a length
   token that does not overflow it; a tuplet or a broken rhythm that leaves room for its partners;
-- a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]`` (or
-  the last part's ``:|``) that completes the anacrusis, and the A part's ``:|`` back to the start,
+- a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]``
+  that completes the anacrusis, and the A part's ``:|`` back to the start,
   whose replayed anacrusis completes its last bar; the next section then opens with a pickup of
   that length and ``|:``;
 - a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
@@ -31,7 +31,7 @@ from melody.formats.abc.state import (
     accidental,
     as_float,
     closes_to_start,
-    gives_back_pickup,
+    gives_back_now,
     letter,
     pitch_key,
     room_left,
@@ -376,7 +376,8 @@ class Constraint:
             return
         full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
         anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
-        real_room = room + float(s.anacrusis) if closes_to_start(s) else room  # the bar's own room
+        short_by = closes_to_start(s) or gives_back_now(s)
+        real_room = room + float(s.anacrusis) if short_by else room  # the bar's own room
         completes = s.anacrusis is not None and abs(float(s.anacrusis) - real_room) <= 1e-9
         allowed: set[str] = set()
         if anacrusis:
@@ -387,8 +388,6 @@ class Constraint:
             allowed.add("|]")
         if completes and not s.repeat_open and not s.repeated:
             allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
-        if completes and gives_back_pickup(s):
-            allowed.add(":|")  # the tune's last bar, short by the anacrusis, as the books end
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -55,19 +55,23 @@ def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = 
     form (none for songs and airs); else, when the model keeps its corpus's forms (`table`), one
     drawn as that corpus has them for the type (`rng`); else the type's usual form. None: free.
     The cadence is on the tonic unless --cadence free, or the tune is a song and --cadence does
-    not ask for it."""
+    not ask for it; a tune that opens with an anacrusis gives it back as often as the corpus's do."""
     if config.form == "free":
         return None
     tune_type = normalize_type(config.tune_type or "") or tune_type  # the type asked for, if any
     cadence = None if config.cadence is None else config.cadence == "tonic"
+    entry = (table or {}).get(tune_type or "")
     if config.form is not None:
         if cadence is None:
             cadence = tune_style(tune_type) != "song"
-        return parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
-    entry = (table or {}).get(tune_type or "")
-    if entry is not None and rng is not None and not config.tune_type and config.part_bars is None:
+        plan = parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
+    elif entry is not None and rng is not None and not config.tune_type and config.part_bars is None:
         return draw_plan(entry, rng, cadence)
-    return default_plan(tune_type, config.part_bars, cadence)
+    else:
+        plan = default_plan(tune_type, config.part_bars, cadence)
+    if plan is not None and entry is not None and rng is not None:  # the anacrusis given back as the corpus does
+        plan = replace(plan, give_back=rng.random() < entry.get("give_back", 0.0))
+    return plan
 
 
 def primer_segments(config: SampleConfig) -> list[tuple[str, bool]]:

@@ -157,17 +157,38 @@ def form_problems(tokens: list[str], plan: FormPlan) -> list[str]:
     return problems
 
 
+def gives_back(tokens: list[str]) -> bool | None:
+    """Whether a tune that opens with an anacrusis gives it back, its bars as written adding up to
+    whole bars (the last, or each part's last, short by it); None for a tune with no anacrusis."""
+    reader, total, anacrusis = Reader(), 0, None
+    for token in tokens:
+        if token_kind(token) == "bar" and reader.used > 0:
+            if anacrusis is None:
+                anacrusis = reader.bar is not None and reader.used < reader.bar
+            total += reader.used
+        reader.feed(token)
+    total += reader.used  # a tune that ends with no bar line
+    if not anacrusis or reader.bar is None:
+        return None
+    return total % reader.bar == 0
+
+
 def form_table(token_lists: list[list[str]]) -> dict:
     """The forms of a corpus per tune type ("" for untyped tunes), as a model file keeps them so
     the sampler can draw a tune's form as the corpus has them: for each type, the plans a FormPlan
-    can spell as [parts, repeated, bars per part, tunes], the tunes of any other form, and the share
-    that end on the tonic."""
+    can spell as [parts, repeated, bars per part, tunes], the tunes of any other form, the share
+    that end on the tonic, and the share of those opening with an anacrusis that give it back."""
     table: dict[str, dict] = {}
     for tokens in token_lists:
         form = tune_form(tokens)
-        entry = table.setdefault(tune_type(tokens) or "", {"plans": {}, "other": 0, "tonic": 0, "tunes": 0})
+        entry = table.setdefault(
+            tune_type(tokens) or "", {"plans": {}, "other": 0, "tonic": 0, "tunes": 0, "pickups": 0, "given_back": 0}
+        )
         entry["tunes"] += 1
         entry["tonic"] += bool(form.final_tonic)
+        given = gives_back(tokens)
+        entry["pickups"] += given is not None
+        entry["given_back"] += bool(given)
         metered = "M:none" not in tokens[:4]  # a free-meter tune's bar lines mark phrases, not bars
         uniform = metered and form.parts and len(set(form.parts)) == 1 and len(set(form.repeated)) == 1
         if uniform and form.parts[0] == int(form.parts[0]) and len(form.parts) <= 8:
@@ -180,6 +201,7 @@ def form_table(token_lists: list[list[str]]) -> dict:
             "plans": [[*key, count] for key, count in sorted(entry["plans"].items())],
             "other": entry["other"],
             "tonic": entry["tonic"] / entry["tunes"],
+            "give_back": entry["given_back"] / entry["pickups"] if entry["pickups"] else 0.0,
         }
         for kind, entry in table.items()
     }
@@ -188,11 +210,12 @@ def form_table(token_lists: list[list[str]]) -> dict:
 def draw_plan(entry: dict, rng, cadence: bool | None = None) -> FormPlan | None:
     """A form for one tune, drawn as often as the corpus has it (None for the tunes of a form a plan
     cannot spell: the model then writes freely); it closes on the tonic as often as the corpus
-    does, unless `cadence` says."""
+    does, unless `cadence` says, and gives an anacrusis back as often as the corpus does."""
     weights = [count for *_, count in entry["plans"]] + [entry["other"]]
     choice = rng.choices(range(len(weights)), weights=weights)[0] if sum(weights) else len(weights) - 1
     if choice == len(entry["plans"]):
         return None
     parts, repeated, part_bars, _count = entry["plans"][choice]
     tonic = rng.random() < entry["tonic"] if cadence is None else cadence
-    return FormPlan(tuple((chr(65 + i), bool(repeated)) for i in range(parts)), part_bars, tonic)
+    give_back = rng.random() < entry.get("give_back", 0.0)  # a model's table from before: never asked
+    return FormPlan(tuple((chr(65 + i), bool(repeated)) for i in range(parts)), part_bars, tonic, give_back)

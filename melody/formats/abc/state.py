@@ -359,12 +359,7 @@ class TuneState(Reader):
             self._short_section(pending[0], bar)
         completes = self.anacrusis is not None and used + self.anacrusis == bar
         to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
-        gives_back = token == ":|" and gives_back_pickup(self)
-        if (
-            used < bar
-            and completes
-            and (token == "|]" or to_start or gives_back or not self.strict and token in SECTION_ENDS)
-        ):
+        if used < bar and completes and (token == "|]" or to_start or not self.strict and token in SECTION_ENDS):
             self.section_short = (used, True)
             if self.strict and to_start:
                 self.pickup_due = bar - used
@@ -406,12 +401,13 @@ def as_float(value: Fraction | None) -> float | None:
 
 def room_left(state: TuneState) -> int | Fraction | None:
     """Time left in the current bar (negative when overfull), or in the pickup that is due, or
-    before the ``:|`` that closes a part by going back to the anacrusis; None in free meter."""
+    before the ``:|`` that closes a part by going back to the anacrusis, or before the tune's end
+    that gives the anacrusis back; None in free meter."""
     if state.pickup_due is not None:
         return state.pickup_due - state.used
     if state.bar is None:
         return None
-    return state.bar - state.used - (state.anacrusis if closes_to_start(state) else 0)
+    return state.bar - state.used - (state.anacrusis if closes_to_start(state) or gives_back_now(state) else 0)
 
 
 def closes_to_start(state: TuneState) -> bool:
@@ -427,15 +423,16 @@ def closes_to_start(state: TuneState) -> bool:
     )
 
 
-def gives_back_pickup(state: TuneState) -> bool:
-    """Strict, with a form: this bar ends the tune's last part, a repeated one, and may be short by
-    the anacrusis, so that the tune as played is whole bars (its pickup given back, as the books
-    end a tune that opens with one)."""
+def gives_back_now(state: TuneState) -> bool:
+    """Strict, with a form that asks for it (FormPlan.give_back): this is the tune's last bar, closed
+    by ``|]``, and it is short by the anacrusis. (A repeated last part keeps its full bar: abc2midi
+    warns of a short bar before ``:|`` that no pickup completes.)"""
     return (
         state.form is not None
+        and state.form.give_back
         and bool(state.anacrusis)
-        and state.repeat_open
         and state.section == len(state.form.sections) - 1
+        and not state.form.sections[-1][1]
         and state.part_need() == 1
     )
 
