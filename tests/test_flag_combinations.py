@@ -62,7 +62,7 @@ def test_every_flag_combination_refuses_in_one_line_or_writes_tunes_abc2midi_rea
 
     counted["combinations"] += 1
     try:
-        config = SampleConfig(count=1, seed=seed, max_tokens=900, **options)
+        config = SampleConfig(count=1, seed=seed, **options)
         (result,) = sample(folk(), config)
     except MelodyError as error:
         assert "\n" not in str(error) and str(error).strip(), options

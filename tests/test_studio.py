@@ -216,7 +216,7 @@ def test_editing_the_abc_reengraves_and_checks_bars(page):
 
 
 def test_continue_from_a_bar_puts_the_tune_up_to_it_in_the_primer(page):
-    compose(page, seed=6)
+    compose(page, seed=3)
     card = page.locator(".tune").first
     card.locator(".engraving svg").wait_for(timeout=60_000)
     card.locator(".engraving .abcjs-note.abcjs-mm2").first.click(force=True)  # abcjs listens on the whole SVG
