@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from melody.errors import ConfigError
-from melody.music.score import Score
+
+if TYPE_CHECKING:  # `import melody` stays quick: numpy and the rest load when a tune is made
+    from melody.music.score import Score
 
 SUFFIXES = (".abc", ".mid", ".midi", ".musicxml", ".xml", ".wav", ".svg", ".png")
 
@@ -88,19 +91,16 @@ class Tunes(list):
 
         return gallery_html(list(self))
 
-    def save(self, folder: str | Path) -> list[dict]:
-        """Each tune as .abc and .mid in `folder` (names from titles; nothing is overwritten)."""
-        from melody.sampling.pieces import free_stem, safe_name
+    def save(self, folder: str | Path, force: bool = False) -> list[dict]:
+        """Each tune as .abc and .mid in `folder`, as `melody generate` writes them (names from
+        titles; nothing is overwritten unless `force`); returns what was written."""
+        from melody.sampling.pieces import Piece, write_pieces
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written, taken = [], set()
-        for tune in self:
-            stem = free_stem(folder, safe_name(tune.title), taken, False)
-            written.append(
-                {"abc": str(tune.save(folder / f"{stem}.abc")), "midi": str(tune.save(folder / f"{stem}.mid"))}
-            )
-        return written
+        pieces = [
+            Piece(t.abc, t.title, 0, t.to_midi(), len(t.score.notes), list(t.problems), t.score, t.copied_bars)
+            for t in self
+        ]
+        return write_pieces(pieces, folder, force)
 
 
 def read(path: str | Path, tune: int | None = None) -> Tune | Tunes:

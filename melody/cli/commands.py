@@ -287,7 +287,6 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_vary(args: argparse.Namespace) -> int:
     import melody
-    from melody.sampling.pieces import Piece, write_pieces
 
     match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", args.bars)
     if not match:
@@ -298,8 +297,7 @@ def run_vary(args: argparse.Namespace) -> int:
     with counting_progress("varying") as update:
         update(0, args.count)
         variants = model.vary(tune, (first, last), args.count, args.candidates, args.seed)
-        pieces = [Piece(v.abc, v.title, 0, v.to_midi(), len(v.score.notes)) for v in variants]
-        written = write_pieces(pieces, args.out, force=args.force)
+        written = variants.save(args.out, force=args.force)
         update(args.count, args.count)
     for item, variant in zip(written, variants):
         chosen = variant.variant

@@ -92,12 +92,14 @@ def vary_tokens(
     if unknown:
         raise ConfigError(f"this model never saw {' '.join(unknown)}; vary a tune it can read")
     generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():  # the tune before the range, read once for every candidate
+        prefix = model.network.eval()(torch.tensor([warm_up_ids(tokenizer) + [tokenizer.index[t] for t in before]]))
     variants = []
     for _ in range(count):
         drawn = _sample_ranges(
-            model, before, (last - first + 1, last_bar), candidates, generator, (temperature, top_p), old
+            model, before, prefix, (last - first + 1, last_bar), candidates, generator, (temperature, top_p), old
         )
-        scored = [_log_likelihood(model, before, bars, after) for bars in drawn]
+        scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))
         whole = [t for t in before + drawn[best] + after if token_kind(t) != "part"]
         variants.append(Variant(whole, drawn[best], scored[best], scored))
@@ -110,9 +112,9 @@ def _cut(cued: list[str], tokens: list[str], start: int, end: int) -> tuple[list
     return cued[: plain_index[start]], tokens[start:end], cued[plain_index[end] :]
 
 
-def _sample_ranges(model, before, shape, count, generator, filters, old) -> list[list[str]]:
-    """`count` ranges after `before`, sampled in one batch, none equal to `old`; `shape`: how many
-    bars, and the time of the last (full bars before it)."""
+def _sample_ranges(model, before, prefix, shape, count, generator, filters, old) -> list[list[str]]:
+    """`count` ranges after `before` (`prefix`: the network's logits and state after it), sampled in
+    one batch, none equal to `old`; `shape`: how many bars, and the time of the last."""
     bars, last_bar = shape
     temperature, top_p = filters
     tokenizer, network = model.tokenizer, model.network.eval()
@@ -120,9 +122,8 @@ def _sample_ranges(model, before, shape, count, generator, filters, old) -> list
     vocab = tokenizer.vocab
     ruled_out = np.array([t in SPECIALS or _kept_out(t) for t in vocab])
     found: list[list[str]] = []
+    logits, state = prefix
     with torch.no_grad():
-        prefix = torch.tensor([warm_up_ids(tokenizer) + [tokenizer.index[t] for t in before]])
-        logits, state = network(prefix)
         for _attempt in range(4):
             rows = count - len(found)
             if rows <= 0:
@@ -176,7 +177,7 @@ def _state_after(before: list[str], bar=None) -> TuneState:
 
 
 def _element_done(state: TuneState) -> bool:
-    """The bar's last element is finished: no open chord, tuplet, grace group, slur or broken rhythm."""
+    """The bar's last element is finished: no open chord, tuplet, grace group or broken rhythm."""
     return (
         state.chord < 0
         and state.grace < 0
@@ -186,13 +187,13 @@ def _element_done(state: TuneState) -> bool:
     )
 
 
-def _log_likelihood(model, before: list[str], bars: list[str], after: list[str]) -> float:
-    """Nats of log-likelihood the model gives `after`, having read `before` and `bars`."""
+def _log_likelihood(model, state, bars: list[str], after: list[str]) -> float:
+    """Nats of log-likelihood the model gives `after` (and the tune's end), reading `bars` from
+    `state`, the network's state after the tune before them."""
     index = model.tokenizer.index
-    ids = warm_up_ids(model.tokenizer) + [index[t] for t in before + bars + after] + [model.tokenizer.eos_id]
+    ids = [index[t] for t in bars + after] + [model.tokenizer.eos_id]
     with torch.no_grad():
-        logits, _ = model.network.eval()(torch.tensor([ids[:-1]]))  # (1, T, V)
+        logits, _ = model.network.eval()(torch.tensor([ids[:-1]]), state)  # (1, T, V): each predicts the next id
     logp = torch.log_softmax(logits[0].float(), dim=-1)
-    targets = torch.tensor(ids[1:])
-    picked = logp[torch.arange(len(targets)), targets]
-    return float(picked[-(len(after) + 1) :].sum())
+    picked = logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
+    return float(picked[len(bars) - 1 :].sum())

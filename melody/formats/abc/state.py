@@ -326,7 +326,7 @@ class TuneState(Reader):
     def cue_due(self) -> str | None:
         """The cue a form asks for now: the part's letter as it opens (right after the header or
         the bar line that closed the part before), then ``P:|`` as its last bar opens."""
-        if self.form is None or self.form_done or self.last not in ("bar", "header") or self.header[-1:] == []:
+        if self.form is None or self.form_done or self.last not in ("bar", "header") or not self.header:
             return None
         if self.last == "header" and self.header[-1][0] != "K":
             return None
