@@ -227,6 +227,31 @@ def test_continue_from_a_bar_puts_the_tune_up_to_it_in_the_primer(page):
     assert written_bar_count("X:1\n" + primer) == 3  # the bars abcjs numbers 0, 1 and 2
 
 
+def test_vary_these_bars_samples_the_chosen_bars_again_and_keeps_the_rest(page):
+    compose(page, seed=3)
+    card = page.locator(".tune").first
+    card.locator(".engraving svg").wait_for(timeout=60_000)
+    assert card.locator(".vary").is_disabled()
+    card.locator(".engraving .abcjs-note.abcjs-mm5").first.click(force=True)
+    card.locator(".engraving .abcjs-note.abcjs-mm6").last.click(force=True, modifiers=["Shift"])
+    assert card.locator(".engraving .chosen").count() >= 2  # both bars marked
+    card.locator(".vary").click()
+    page.locator(".tune").nth(1).locator(".figures", has_text="bars 5–6 varied").wait_for(timeout=60_000)
+    original, varied = stored_tunes(page)[1]["abc"], stored_tunes(page)[0]["abc"]
+    old, new = bars_of(original), bars_of(varied)
+    assert len(old) == len(new) and old[:4] == new[:4] and old[6:] == new[6:] and old[4:6] != new[4:6]
+    assert page.locator(".tune").nth(1).locator(".verdict", has_text="every bar checks").count() == 1
+
+
+def bars_of(abc: str) -> list[list[str]]:
+    """Each bar's tokens, as melody vary counts bars."""
+    from melody.formats.abc.lexer import tune_tokens
+    from melody.sampling.vary import bar_spans, canonical_tune
+
+    tokens = tune_tokens(canonical_tune(abc))
+    return [tokens[start:end] for start, end in bar_spans(tokens)]
+
+
 def test_a_model_of_scores_shows_its_score_and_piano_roll(page):
     compose(page, seed=1, model="chorales")
     card = page.locator(".tune").first

@@ -93,6 +93,24 @@ def test_a_failing_job_says_why_and_the_worker_goes_on(client):
     assert events_of(client, after["job"])[-1][0] == "done"
 
 
+def test_vary_turns_the_clicked_notes_into_bars_and_samples_them_again(client):
+    waltz = "X:1\nT:Short Waltz\nM:3/4\nL:1/8\nK:D\n|:A2|d2 f2 a2|g2 e2 c2|d4:|\n|:f2|a2 f2 d2|e2 c2 A2|d4:|\n"
+    where = {text: waltz.index(text) for text in ("A2|", "d2 f2", "g2 e2", "d4:|\n|", "f2|a2", "a2 f2", "e2 c2 A2")}
+    bars = {}
+    for text, offset in where.items():
+        answer = client.post("/api/vary", json={"model": "folk", "abc": waltz, "from_char": offset, "to_char": offset})
+        bars[text] = answer.json()["bars"][0]
+    # the anacrusis belongs to bar 1, a part's pickup to the bar it leads into
+    assert bars == {"A2|": 1, "d2 f2": 1, "g2 e2": 2, "d4:|\n|": 3, "f2|a2": 4, "a2 f2": 4, "e2 c2 A2": 5}
+    body = {"model": "folk", "abc": waltz, "from_char": where["g2 e2"], "to_char": where["g2 e2"], "seed": 4}
+    events = events_of(client, client.post("/api/vary", json=body).json()["job"])
+    assert events[-1][0] == "done", events[-1]
+    (varied,) = [data for name, data in events if name == "tune"]
+    assert varied["varied_bars"] == [2, 2] and "g2 e2 c2" not in varied["abc"] and "d2 f2 a2" in varied["abc"]
+    missing = client.post("/api/vary", json={"model": "folk", "abc": waltz})
+    assert missing.status_code == 400 and "click a note" in missing.json()["error"]
+
+
 def test_a_model_of_scores_continues_an_abc_primer(client):
     job = client.post("/api/compose", json={"model": "chorales", "seed": 2, "primer": TUNE, "max_tokens": 400}).json()
     events = events_of(client, job["job"])

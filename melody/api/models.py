@@ -5,6 +5,7 @@ library functions, so a seed gives the same tunes from the terminal and from Pyt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from melody.api.tunes import Tune, Tunes
@@ -73,16 +74,35 @@ class Model:
         )
         return self.sample(config, device)
 
-    def sample(self, config, device: str = "cpu") -> Tunes:
-        """The tunes a SampleConfig asks for (what `generate` builds from its arguments)."""
+    @property
+    def kind(self) -> str:
+        """ "abc" for a model of ABC tunes, "score" for a model of MIDI events."""
+        return self.inner.tokenizer.piece_kind
+
+    def sample(self, config, device: str = "cpu", progress=None) -> Tunes:
+        """The tunes a SampleConfig asks for (what `generate` builds from its arguments), sampled as
+        one batch; `progress(done, total)` hears as they finish."""
         from melody.sampling.pieces import sample
 
-        (result,) = sample(self.inner, config, device)
-        return Tunes(self._tune(piece) for piece in result.pieces)
+        (result,) = sample(self.inner, config, device, progress)
+        return self._tunes(result)
 
-    def _tune(self, piece) -> Tune:
-        kind = self.inner.tokenizer.piece_kind
-        return Tune(piece.abc, piece.title, piece.score, list(piece.problems), piece.copied_bars, self, kind)
+    def stream(self, config, device: str = "cpu") -> Iterator[Tunes]:
+        """The same tunes one at a time, each as soon as it is ready (tune i has seed `config.seed + i`)."""
+        from melody.sampling.pieces import sample
+
+        for result in sample(self.inner, config, device, one_at_a_time=True):
+            yield self._tunes(result)
+
+    def _tunes(self, result) -> Tunes:
+        return Tunes(
+            (
+                Tune(p.abc, p.title, p.score, list(p.problems), p.copied_bars, self, self.kind, tokens=p.tokens)
+                for p in result.pieces
+            ),
+            result.resampled,
+            result.dropped,
+        )
 
     def vary(
         self, tune: Tune | str, bars: tuple[int, int] = (5, 8), n: int = 1, candidates: int = 8, seed: int = 0
@@ -90,20 +110,24 @@ class Model:
         """Variants of `tune` (a Tune or ABC text) that keep every other bar exactly and sample
         `bars` (first, last; counted as a musician counts, the anacrusis not a bar) again, the
         best of `candidates` for leading into the bars after them (sampling/vary.py)."""
+        from melody.formats.abc.checker import tune_problems
         from melody.formats.abc.player import tokens_to_score
-        from melody.formats.abc.text import header_fields, normalize_tune, tune_to_abc
-        from melody.sampling.vary import vary_tokens
+        from melody.formats.abc.text import header_fields, tune_to_abc
+        from melody.sampling.pieces import copy_index
+        from melody.sampling.vary import canonical_tune, vary_tokens
 
-        text = tune.abc if isinstance(tune, Tune) else tune
-        canonical, reason = normalize_tune(text.split("\n", 1)[1] if text.startswith("X:") else text)
-        if canonical is None:
-            raise ConfigError(f"cannot vary this tune: {reason}")
+        canonical = canonical_tune(tune.abc if isinstance(tune, Tune) else tune)
         title = header_fields(canonical).get("T") or "Untitled"
         variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed)
+        copies = copy_index(self.inner)
         tunes = Tunes()
         for number, variant in enumerate(variants, start=1):
-            abc = tune_to_abc(variant.text(title), number, title)
-            tunes.append(Tune(abc, title, tokens_to_score(variant.tokens), model=self, variant=variant))
+            text = variant.text(title)
+            abc = tune_to_abc(text, number, title)
+            problems = [str(problem) for problem in tune_problems(text)]
+            copied = copies.longest_run(abc)[0] if copies is not None else None
+            score = tokens_to_score(variant.tokens)
+            tunes.append(Tune(abc, title, score, problems, copied, self, variant=variant, tokens=len(variant.tokens)))
         return tunes
 
 
@@ -161,14 +185,29 @@ def evaluate(
     samples: int = 0,
     seed: int = 0,
     split: str = "auto",
+    clean: bool | None = None,
+    baseline: bool = True,
+    device: str = "cpu",
+    progress=None,
 ) -> dict:
     """`melody evaluate`'s figures as a dict: held-out bits, the n-gram baseline and, with
-    `samples`, the generated tunes judged (form, statistics, copies, the classifier figure)."""
+    `samples`, the generated tunes judged (form, statistics, copies, the classifier figure). The
+    corpus: the one the model was trained on unless given; `clean`: score only the tunes the checker
+    passes (None: as the model was trained)."""
     from melody.evaluation.evaluate import evaluate_model
 
-    chosen = model if isinstance(model, Model) else load(model)
+    chosen = model if isinstance(model, Model) else load(model, device)
     recorded = chosen.training.get("corpus", {}).get("arguments")
-    kind = chosen.inner.tokenizer.piece_kind
     arguments = [str(c) for c in (corpus if isinstance(corpus, list) else [corpus])] if corpus else None
-    arguments = arguments or recorded or (["chorales"] if kind == "score" else ["folk"])
-    return evaluate_model(chosen.inner, arguments, split, samples=samples, seed=seed)
+    arguments = arguments or recorded or (["chorales"] if chosen.kind == "score" else ["folk"])
+    return evaluate_model(
+        chosen.inner,
+        arguments,
+        split,
+        device,
+        progress=progress,
+        clean=clean,
+        baseline=baseline,
+        samples=samples,
+        seed=seed,
+    )

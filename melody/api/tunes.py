@@ -27,6 +27,22 @@ class Tune:
     model: object | None = field(default=None, repr=False, compare=False)
     kind: str = "abc"  # "abc" for a tune of ABC, "score" for a MIDI model's piece (shown as a piano roll)
     variant: object | None = field(default=None, repr=False, compare=False)  # how `vary` chose it (sampling/vary.py)
+    tokens: int = 0  # how many tokens the model wrote for it (0: read from a file)
+
+    def piece(self):
+        """The tune as the sampler's Piece, which `write_pieces` and the studio's views take."""
+        from melody.sampling.pieces import Piece
+
+        return Piece(
+            self.abc,
+            self.title,
+            self.tokens,
+            self.to_midi(),
+            len(self.score.notes),
+            list(self.problems),
+            self.score,
+            self.copied_bars,
+        )
 
     def to_midi(self) -> bytes:
         """Standard MIDI file bytes, repeats played out."""
@@ -84,7 +100,13 @@ class Tune:
 
 
 class Tunes(list):
-    """A list of tunes that a notebook shows as a gallery."""
+    """A list of tunes that a notebook shows as a gallery. From a model: `resampled`, how many drawn
+    pieces were unreadable or ill-formed and drawn again; `left_out`, why any asked for is missing."""
+
+    def __init__(self, tunes=(), resampled: int = 0, left_out: list[str] | None = None):
+        super().__init__(tunes)
+        self.resampled = resampled
+        self.left_out = list(left_out or [])
 
     def _repr_html_(self) -> str:
         from melody.api.display import gallery_html
@@ -94,13 +116,9 @@ class Tunes(list):
     def save(self, folder: str | Path, force: bool = False) -> list[dict]:
         """Each tune as .abc and .mid in `folder`, as `melody generate` writes them (names from
         titles; nothing is overwritten unless `force`); returns what was written."""
-        from melody.sampling.pieces import Piece, write_pieces
+        from melody.sampling.pieces import write_pieces
 
-        pieces = [
-            Piece(t.abc, t.title, 0, t.to_midi(), len(t.score.notes), list(t.problems), t.score, t.copied_bars)
-            for t in self
-        ]
-        return write_pieces(pieces, folder, force)
+        return write_pieces([tune.piece() for tune in self], folder, force)
 
 
 def read(path: str | Path, tune: int | None = None) -> Tune | Tunes:

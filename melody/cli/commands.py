@@ -260,17 +260,16 @@ def _print_check(check: dict) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from melody.network.checkpoint import load_model
-    from melody.sampling.pieces import sample, write_pieces
+    import melody
 
-    model = load_model(args.model, args.device)
-    config = from_args(SampleConfig, args, **_given_music(args, model.tokenizer.piece_kind))
+    model = melody.load(args.model, args.device)
+    config = from_args(SampleConfig, args, **_given_music(args, model.kind))
     with counting_progress("sampling") as update:
         update(0, config.count)
-        (sampled,) = sample(model, config, args.device, update)
-        written = write_pieces(sampled.pieces, args.out, force=args.force)
+        tunes = model.sample(config, args.device, update)
+        written = tunes.save(args.out, force=args.force)
         update(config.count, config.count)
-    for reason in sampled.dropped:  # on stderr with or without --json: a problem is never only in the JSON
+    for reason in tunes.left_out:  # on stderr with or without --json: a problem is never only in the JSON
         say(f"[yellow]left out[/] {reason}")
     for item in written:
         if item["problems"]:
@@ -278,10 +277,10 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.preview:
         _preview_pieces(written, quiet=args.json)
     if args.json:
-        summary = {"model": model.path, "out": args.out, "seed": args.seed, "resampled": sampled.resampled}
-        print_json(summary | {"left_out": sampled.dropped, "pieces": written})
+        summary = {"model": model.path, "out": args.out, "seed": args.seed, "resampled": tunes.resampled}
+        print_json(summary | {"left_out": tunes.left_out, "pieces": written})
     else:
-        _print_pieces(written, sampled.resampled)
+        _print_pieces(written, tunes.resampled)
     return 0
 
 
@@ -339,25 +338,22 @@ def _print_pieces(written: list[dict], resampled: int) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from melody.evaluation.evaluate import evaluate_model
-    from melody.network.checkpoint import load_model
+    import melody
 
-    model = load_model(args.model, args.device)
-    recorded = model.training.get("corpus", {}).get("arguments")
-    corpus = args.corpus or recorded or (["chorales"] if model.tokenizer.piece_kind == "score" else ["folk"])
+    model = melody.load(args.model, args.device)
     if args.html:
         _check_writable(Path(args.html))  # before the evaluation, not after minutes of it
     with counting_progress("reading corpus") as update:
-        result = evaluate_model(
+        result = melody.evaluate(
             model,
-            corpus,
-            args.split,
-            args.device,
-            progress=update,
-            clean=args.clean,
-            baseline=not args.no_baseline,
+            args.corpus or None,
             samples=args.samples,
             seed=args.seed,
+            split=args.split,
+            clean=args.clean,
+            baseline=not args.no_baseline,
+            device=args.device,
+            progress=update,
         )
     if args.html:
         _write_report(result, Path(args.html), quiet=args.json)

@@ -12,6 +12,7 @@ costs about as much as sampling one tune.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,8 @@ from melody.errors import ConfigError
 from melody.formats.abc.form import with_part_cues
 from melody.formats.abc.lexer import token_kind, tokens_to_abc, tune_tokens
 from melody.formats.abc.state import TuneState, room_left
+from melody.formats.abc.syntax import LexError
+from melody.formats.abc.text import normalize_tune
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
 from melody.sampling.sampler import draw, filter_logits, sampling_mask, warm_up_ids
@@ -33,6 +36,7 @@ class Variant:
 
     tokens: list[str]  # the whole tune, cues left out
     bars: list[str]  # the tokens of the new bars (bar lines included between them)
+    span: tuple[int, int]  # which bars they are (first, last)
     score: float  # log-likelihood (nats) of the bars after the range, given this range
     candidate_scores: list[float]  # every candidate's, the chosen one among them
 
@@ -58,6 +62,34 @@ def bar_spans(tokens: list[str]) -> list[tuple[int, int]]:
             start = None
         state.feed(token)
     return spans
+
+
+def canonical_tune(text: str) -> str:
+    """A tune's text (ABC as written, an X: line or not) as the canonical text `vary_tokens` reads."""
+    canonical, reason = normalize_tune(text.split("\n", 1)[1] if text.startswith("X:") else text)
+    if canonical is None:
+        raise ConfigError(f"cannot vary this tune: {reason}")
+    return canonical
+
+
+def bar_at(text: str, offset: int) -> int:
+    """The bar (as `bar_spans` counts them) in which the character at `offset` of a tune's text
+    falls: how a click on the engraving becomes a bar number. The text is cut after the last bar
+    line before that character, so what is read is always whole bars."""
+    body = re.search(r"^K:.*$", text, flags=re.M)
+    start = body.end() if body else 0
+    before = text[start:offset]
+    cut = max(before.rfind("|"), before.rfind("::"))
+    if cut < 0:
+        return 1
+    end = start + cut + 1
+    while end < len(text) and text[end] in ":]":  # the whole bar line: |: |] ::
+        end += 1
+    try:
+        tokens = tune_tokens(canonical_tune(text[:end]))
+    except (ConfigError, LexError):  # nothing but a pickup before it
+        return 1
+    return len(bar_spans(tokens)) + 1
 
 
 def vary_tokens(
@@ -102,7 +134,7 @@ def vary_tokens(
         scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))
         whole = [t for t in before + drawn[best] + after if token_kind(t) != "part"]
-        variants.append(Variant(whole, drawn[best], scored[best], scored))
+        variants.append(Variant(whole, drawn[best], (first, last), scored[best], scored))
     return variants
 
 

@@ -1,11 +1,12 @@
-"""The studio's web app: a page, its static files, and a small JSON API over the same library
-functions the CLI calls. Every request is capped; a client names models from the catalog only."""
+"""The studio's web app: a page, its static files, and a small JSON API over melody's Python API,
+which the CLI calls too. Every request is capped; a client names models from the catalog only."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import random
 from importlib import resources
 from pathlib import Path
 
@@ -21,11 +22,13 @@ from melody.formats.abc.syntax import LexError
 from melody.music.tunes import TUNE_TYPES
 from melody.sampling.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
 from melody.sampling.pieces import safe_name
-from melody.studio.composer import Composer, as_on_the_page, model_catalog
+from melody.sampling.vary import bar_at
+from melody.studio.composer import Composer, Variation, as_on_the_page, model_catalog
 from melody.studio.tunes import tune_view
 
 MAX_BODY = 512 * 1024  # bytes of one request: a long tune is a few kB, a song's MIDI (base64) some 100 kB
 MAX_COUNT = 16
+MAX_VARIANTS = 4  # one vary request: each variant samples 8 candidate ranges
 MAX_TOKENS = 3000
 WAV_RATE = 22050  # enough for a tune, and half the bytes of CD rate
 EXPORTS = {
@@ -66,14 +69,34 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
             {"models": list(catalog), "default": warm if warm in catalog else None, "types": types, "kinds": kinds}
         )
 
-    async def compose(request: Request) -> Response:
-        body = await _json_body(request)
+    def model_named(body: dict) -> str:
         name = body.get("model")
         if name not in catalog:
             raise RequestError(f"no model named {str(name)[:40]!r}; choose one of {', '.join(catalog)}")
+        return name
+
+    async def compose(request: Request) -> Response:
+        body = await _json_body(request)
+        name = model_named(body)
         config = _sample_config(body)
         job, ahead = composer.submit(name, config)
         return JSONResponse({"job": job.id, "ahead": ahead})
+
+    async def vary(request: Request) -> Response:
+        """Sample a tune's bars again: the bars from the note at `from_char` to the one at `to_char`
+        (offsets in the ABC, as the engraving's clicks give them)."""
+        body = await _json_body(request)
+        name = model_named(body)
+        abc = _abc_of(body)
+        offsets = [_number(body, side, int, 0, len(abc), None) for side in ("from_char", "to_char")]
+        if None in offsets:
+            raise RequestError("choose the bars to vary: click a note, shift-click another")
+        first, last = sorted(await run_in_threadpool(lambda: [bar_at(abc, offset) for offset in offsets]))
+        count = _number(body, "count", int, 1, MAX_VARIANTS, 1)
+        seed = _number(body, "seed", int, 0, 2**31 - 1, None)
+        seed = random.randrange(2**31) if seed is None else seed
+        job, ahead = composer.submit(name, SampleConfig(count=count), Variation(abc, (first, last), seed))
+        return JSONResponse({"job": job.id, "ahead": ahead, "bars": [first, last]})
 
     async def events(request: Request) -> Response:
         job = composer.jobs.get(request.path_params["job"])
@@ -106,6 +129,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         Route("/", page),
         Route("/api/models", models),
         Route("/api/compose", compose, methods=["POST"]),
+        Route("/api/vary", vary, methods=["POST"]),
         Route("/api/jobs/{job}/events", events),
         Route("/api/check", check, methods=["POST"]),
         Route("/api/export/{kind}", export, methods=["POST"]),

@@ -1,5 +1,6 @@
-"""The studio's one worker: requests wait in a queue and are composed one after another in a
-thread, each tune reported as soon as it is ready. Models load once per process."""
+"""The studio's one worker: requests (compose, or vary a tune's bars) wait in a queue and are worked
+through one after another in a thread, each tune reported as soon as it is ready. Models load once
+per process, through melody's Python API as a notebook loads them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from melody.api import Model, load
 from melody.errors import MelodyError
-from melody.network.checkpoint import MODEL_FILE_NAMES, Model, load_model, shipped_models
-from melody.sampling.pieces import sample
+from melody.network.checkpoint import MODEL_FILE_NAMES, shipped_models
 from melody.sampling.sampler import SampleConfig
 
 KEPT_JOBS = 64  # finished jobs whose events a late listener may still read
@@ -36,19 +37,30 @@ def as_on_the_page(message: str) -> str:
 
 
 @dataclass
+class Variation:
+    """What a vary request asks: the tune, its bars to sample again (first, last), and the seed."""
+
+    abc: str
+    bars: tuple[int, int]
+    seed: int
+
+
+@dataclass
 class Job:
-    """One compose request and what it has produced so far, as (event, data) pairs."""
+    """One request and what it has produced so far, as (event, data) pairs: a compose (its config),
+    or a vary (`variation`; `config.count` variants)."""
 
     id: str
     model: str
     config: SampleConfig
+    variation: Variation | None = None
     events: list[tuple[str, dict]] = field(default_factory=list)  # appended by the worker, read by listeners
     done: bool = False
 
 
 class Composer:
-    """A queue of compose jobs and the thread that works through it. `tune_view(piece, model, number)`
-    turns each piece into what the page is sent."""
+    """A queue of jobs and the thread that works through it. `tune_view(tune, number)` turns each
+    tune (melody.api.Tune) into what the page is sent."""
 
     def __init__(self, catalog: dict[str, str], tune_view, device: str = "cpu"):
         self.catalog = catalog
@@ -65,17 +77,17 @@ class Composer:
     def model(self, name: str) -> Model:
         """The model of that catalog name, loaded on first use and kept (only the worker calls this)."""
         if name not in self.models:
-            self.models[name] = load_model(self.catalog[name], self.device)
+            self.models[name] = load(self.catalog[name], self.device)
         return self.models[name]
 
     def warm(self, name: str) -> None:
         """Load a model in the worker, queued like any job, so the first request finds it ready."""
         self.waiting.put(Job(WARM, name, SampleConfig(count=1)))
 
-    def submit(self, model: str, config: SampleConfig) -> tuple[Job, int]:
+    def submit(self, model: str, config: SampleConfig, variation: Variation | None = None) -> tuple[Job, int]:
         """Queue a job; also how many jobs are ahead of it (the one running included)."""
         with self.lock:
-            job = Job(f"job{next(self.numbers)}", model, config)
+            job = Job(f"job{next(self.numbers)}", model, config, variation)
             ahead = sum(1 for other in self.jobs.values() if not other.done)
             self.jobs[job.id] = job
             while len(self.jobs) > KEPT_JOBS and next(iter(self.jobs.values())).done:
@@ -102,11 +114,11 @@ class Composer:
         try:
             model = self.model(job.model)
             number = 0
-            for result in sample(model, job.config, self.device, one_at_a_time=True):
-                for piece in result.pieces:
+            for tunes in self._results(model, job):
+                for tune in tunes:
                     number += 1
-                    job.events.append(("tune", self.tune_view(piece, model, number)))
-                for reason in result.dropped:
+                    job.events.append(("tune", self.tune_view(tune, number)))
+                for reason in tunes.left_out:
                     job.events.append(("left_out", {"reason": reason}))
             job.events.append(("done", {"job": job.id, "tunes": number}))
         except MelodyError as error:
@@ -115,3 +127,11 @@ class Composer:
             job.events.append(("failed", {"message": f"{type(error).__name__}: {error}"}))
         finally:
             job.done = True
+
+    def _results(self, model: Model, job: Job):
+        """The job's tunes, in groups as they are ready: composed one at a time, or all the variants."""
+        if job.variation is None:
+            yield from model.stream(job.config, self.device)
+            return
+        asked = job.variation
+        yield model.vary(asked.abc, asked.bars, job.config.count, seed=asked.seed)

@@ -1,5 +1,5 @@
-"""What the page is sent of one composed tune: its ABC (which abcjs engraves), the figures shown
-beside it, its bar count, and for a model of scores the notes of a piano roll."""
+"""What the page is sent of one composed or varied tune: its ABC (which abcjs engraves), the figures
+shown beside it, its bar count, and for a model of scores the notes of a piano roll."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import math
 from melody.formats.abc.lexer import tune_tokens
 from melody.formats.abc.player import whole_bars, written_bars
 from melody.formats.abc.syntax import LexError
-from melody.network.checkpoint import Model
-from melody.sampling.pieces import Piece
 
 
 def written_bar_count(abc: str) -> int | None:
@@ -23,9 +21,11 @@ def written_bar_count(abc: str) -> int | None:
     return len(whole_bars(bars))
 
 
-def tune_view(piece: Piece, model: Model, number: int) -> dict:
+def tune_view(tune, number: int) -> dict:
+    """`tune`: a melody.api.Tune; a varied one also says which bars were sampled again."""
+    piece = tune.piece()
     score = piece.score
-    kind = model.tokenizer.piece_kind
+    kind = tune.kind
     bars = written_bar_count(piece.abc) if kind == "abc" else None
     if bars is None and score is not None:
         bars = math.ceil(score.duration / float(score.bar_beats) - 1e-9)
@@ -37,6 +37,8 @@ def tune_view(piece: Piece, model: Model, number: int) -> dict:
         "seconds": round(score.duration * 60 / score.tempo, 2) if score is not None else None,
         **piece.fields(),
     }
+    if tune.variant is not None:
+        view["varied_bars"] = list(tune.variant.span)
     if kind == "score" and score is not None:
         view["roll"] = {
             "notes": [[n.pitch, round(n.start, 4), round(n.end, 4), n.voice] for n in score.notes],

@@ -104,19 +104,20 @@ async function compose(event) {
   line.textContent = `request ${number}: sending`;
   $("#jobs").prepend(line);
   try {
-    const answer = await (await api("/api/compose", await composeRequest())).json();
-    listen(answer.job, number, line);
+    const request = await composeRequest();
+    const answer = await (await api("/api/compose", request)).json();
+    listen(answer.job, number, line, request.model, null);
   } catch (error) {
     line.textContent = `request ${number}: not sent`;
     showError(error.message);
   }
 }
 
-function listen(job, number, line) {
+// Follow a job's events: each tune becomes a card (after `last`, or at the top), written by `model`.
+function listen(job, number, line, model, last) {
   const source = new EventSource(`/api/jobs/${encodeURIComponent(job)}/events`);
   let made = 0;
   let count = 0;
-  let last = null; // this request's newest card: the next one goes after it
   const read = (event) => JSON.parse(event.data);
   source.addEventListener("queued", (event) => {
     const ahead = read(event).ahead;
@@ -125,10 +126,12 @@ function listen(job, number, line) {
   source.addEventListener("started", (event) => {
     count = read(event).count;
     line.className = "running";
-    line.textContent = `request ${number}: composing 1 of ${count}`;
+    line.textContent = line.dataset.bars
+      ? `request ${number}: varying bars ${line.dataset.bars}`
+      : `request ${number}: composing 1 of ${count}`;
   });
   source.addEventListener("tune", (event) => {
-    const tune = {...read(event), id: `t${Date.now()}-${number}-${made}`};
+    const tune = {...read(event), model, id: `t${Date.now()}-${number}-${made}`};
     made += 1;
     tunes.unshift(tune);
     saveTunes();
@@ -159,9 +162,14 @@ function listen(job, number, line) {
 
 // ---- one tune on the page ---------------------------------------------------------------------
 function figuresOf(tune) {
+  const varied = tune.varied_bars && `bars ${barsText(tune.varied_bars)} varied`;
   const parts = [tune.type, tune.key && `K:${tune.key}`, tune.meter && `M:${tune.meter}`,
-    tune.bars && `${tune.bars} bars`, tune.notes && `${tune.notes} notes`, copiedOf(tune)];
+    tune.bars && `${tune.bars} bars`, tune.notes && `${tune.notes} notes`, varied, copiedOf(tune)];
   return parts.filter(Boolean).join(" · ");
+}
+
+function barsText([first, last]) {
+  return first === last ? `${first}` : `${first}–${last}`;
 }
 
 function copiedOf(tune) {  // its longest run of bars found in one training tune
@@ -195,13 +203,53 @@ function engrave(card, tune) {
     add_classes: true,
     staffwidth: width,
     wrap: {minSpacing: 1.8, maxSpacing: 2.8, preferredMeasuresPerLine: 4},
-    clickListener: (element) => {
+    clickListener: (element, tuneNumber, classes, analysis, drag, mouseEvent) => {
       card.selectedEnd = element.endChar;
       $(".continue", card).disabled = false;
       $(".continue", card).title = "put the tune up to this bar into the primer";
+      chooseBars(card, element.startChar, classes, Boolean(mouseEvent && mouseEvent.shiftKey));
     },
   });
   card.visual = rendered[0];
+  card.chosen = null;  // a new engraving: its bars are chosen again
+  $(".vary", card).disabled = true;
+}
+
+// A click chooses a note's bar; a shift-click extends the choice to the bar of another note. The
+// server turns the two notes' places in the ABC into bar numbers; abcjs's measure classes only
+// mark the choice on the engraving.
+function chooseBars(card, char, classes, extend) {
+  const measure = Number((/abcjs-mm(\d+)/.exec(classes || "") || [null, NaN])[1]);
+  if (extend && card.chosen) card.chosen = {...card.chosen, to: char, toMeasure: measure};
+  else card.chosen = {from: char, to: char, fromMeasure: measure, toMeasure: measure};
+  for (const element of card.querySelectorAll(".engraving .chosen")) element.classList.remove("chosen");
+  const {fromMeasure, toMeasure} = card.chosen;
+  for (let m = Math.min(fromMeasure, toMeasure); m <= Math.max(fromMeasure, toMeasure); m += 1) {
+    for (const element of card.querySelectorAll(`.engraving .abcjs-mm${m}`)) element.classList.add("chosen");
+  }
+  const button = $(".vary", card);
+  button.disabled = false;
+  button.title = "sample the chosen bars again, so that they lead into the bars after them";
+}
+
+async function varyBars(card, tune) {
+  if (!card.chosen) return;
+  showError(null);
+  const line = document.createElement("li");
+  const number = ++requests;
+  line.textContent = `request ${number}: sending`;
+  $("#jobs").prepend(line);
+  const model = tune.model || $("#model").value;
+  const from = Math.min(card.chosen.from, card.chosen.to);
+  const to = Math.max(card.chosen.from, card.chosen.to);
+  try {
+    const answer = await (await api("/api/vary", {model, abc: tune.abc, from_char: from, to_char: to})).json();
+    line.dataset.bars = barsText(answer.bars);
+    listen(answer.job, number, line, model, card);
+  } catch (error) {
+    line.textContent = `request ${number}: not sent`;
+    showError(error.message);
+  }
 }
 
 function wireCard(card, tune) {
@@ -217,6 +265,8 @@ function wireCard(card, tune) {
     button.addEventListener("click", () => download(tune, button.dataset.kind));
   }
   $(".continue", card).addEventListener("click", () => continueFrom(card, tune));
+  $(".vary", card).addEventListener("click", () => varyBars(card, tune));
+  $(".vary", card).hidden = tune.kind === "score";
   $(".remove", card).addEventListener("click", () => {
     stopPlaying(card);
     tunes = tunes.filter((t) => t.id !== tune.id);
