@@ -127,17 +127,39 @@ def test_a_part_repeating_to_the_start_closes_short_and_the_b_part_opens_with_th
     tune.feed("d")
     assert ":|" not in tune.allowed() and "|" in tune.allowed()  # a full bar would replay the anacrusis into it
     tune.feed("|", "d", "3", "d", "2", ":|")
-    assert tune.allowed() == {"A", "d", "f", "<eos>"}  # the pickup (one eighth) or the end
+    assert tune.allowed() == {"A", "d", "f", "|:", "<eos>"}  # the pickup (one eighth), |: before it, or the end
     tune.feed("f")
     assert tune.allowed() == {"|:"}
 
 
+# How most books write it: the B part's |: before its pickup, so its :| goes back to the pickup
+# and its last bar is short by it, as the A part's is.
+PICKUP_INSIDE = "T:a\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|a3 a2:|\n|:f|g2f e2d|c3 d2:|\n"
+
+
+def test_a_b_part_opening_with_its_repeat_before_the_pickup_closes_short_too():
+    from melody.formats.abc.lexer import tune_tokens
+
+    assert check_tokens(list(tune_tokens(PICKUP_INSIDE)), strict=True) == []
+    full_bar = PICKUP_INSIDE.replace("c3 d2:|", "c3 d3:|")
+    assert "goes back to the part's pickup" in check_tokens(list(tune_tokens(full_bar)), strict=True)[0]
+
+    vocab = ["<pad>", "<bos>", "<eos>", "M:6/8", "L:1/8", "K:D", "A", "d", "f", "2", "3", "|", ":|", "|]", "|:"]
+    tune = Masked(vocab).feed("M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2", ":|", "|:", "f")
+    assert tune.allowed() == {"|"}  # the pickup inside the repeat, closed by a plain bar line
+    tune.feed("|", "d", "3", "d", "2")
+    assert ":|" in tune.allowed() and "|" not in tune.allowed()  # short by the pickup: back to it
+    tune.feed("d")
+    assert ":|" not in tune.allowed() and "|" in tune.allowed()  # a full bar would replay the pickup into it
+
+
 @needs_abc2midi
-def test_that_folk_form_passes_abc2midi_without_a_bar_warning(tmp_path):
+@pytest.mark.parametrize("tune", [FOLK_FORM, PICKUP_INSIDE])
+def test_that_folk_form_passes_abc2midi_without_a_bar_warning(tmp_path, tune):
     path = tmp_path / "form.abc"
-    path.write_text("X:1\n" + FOLK_FORM)
+    path.write_text("X:1\n" + tune)
     result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True, timeout=60)
-    assert "time units" not in result.stdout + result.stderr and "Error" not in result.stdout + result.stderr
+    assert "Warning" not in result.stdout + result.stderr and "Error" not in result.stdout + result.stderr
 
 
 # abc2midi gives a grace note a quarter of its written length, taken from the next note, and warns
@@ -227,3 +249,15 @@ def test_a_free_meter_tune_may_end_before_min_bars():
     for meter, can_end in (("M:none", True), ("M:2/4", False)):
         allowed = Masked(vocab, min_bars=8).feed(meter, "L:1/8", "K:G", "d", "4", "|", "d", "4").allowed()
         assert ("|]" in allowed and "<eos>" in allowed) == can_end, meter
+
+
+def test_a_tuplet_note_in_a_cadence_bar_takes_no_length_of_its_own():
+    """abc2midi warns of a tuplet whose notes differ in length; the cadence's length rules must not
+    give a tuplet note one."""
+    from melody.music.tunes import FormPlan
+
+    vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:D", "d", "e", "2", "/2", "3/2", "(3", "|", "|]"]
+    tune = Masked(vocab)
+    tune.state.form = FormPlan((("A", False),), part_bars=2)
+    tune.feed("M:2/4", "L:1/8", "K:D", "d", "2", "d", "2", "|", "d", "2", "(3", "e", "e")
+    assert not {"2", "/2", "3/2"} & tune.allowed()  # less than a unit left, and not yet the tonic

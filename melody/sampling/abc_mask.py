@@ -47,7 +47,7 @@ from melody.formats.abc.syntax import (
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
 from melody.music.tunes import SWUNG_TYPES, TYPE_METERS, meter_fits_type
-from melody.sampling.form_mask import cadence_bar, form_bars, form_key
+from melody.sampling.form_mask import cadence_bar, form_bars, form_key, pickup_inside_due
 from melody.tokenizers.base import SPECIALS
 
 
@@ -160,6 +160,7 @@ class Constraint:
             state.slur,
             state.tie_to,
             state.repeat_open,
+            state.pickup_inside,
             state.ending,
             state.ending and state.ending_bars + 1 >= MAX_ENDING_BARS,
             state.second_due,
@@ -257,6 +258,9 @@ class Constraint:
         if s.finished or s.form_done:
             mask[self.eos] = True
             return mask
+        if pickup_inside_due(s) and "|:" in self.by_token:
+            mask[self.by_token["|:"]] = True
+            return mask
         cadence = cadence_bar(s)
         room = float(room_left(s)) if s.bar is not None else float("inf")
         element_done = s.last in ("note", "rest", "chord_close")
@@ -271,12 +275,12 @@ class Constraint:
             fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
             if s.rolled:
                 fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
-            if cadence and not s.last_tonic:  # not the part's last note: leave the tonic a unit at least
+            if cadence and s.plain and not s.last_tonic:  # not the part's last note: leave the tonic a unit
                 fits &= float(s.last_scale) * (lengths - 1) <= room - float(s.unit) + 1e-9
                 if room < float(s.unit) - 1e-9:
                     mask[self.ids["length"][fits]] = True
                     return mask
-            if cadence and s.last_tonic:  # the tonic: it ends the part, or leaves a unit for more
+            if cadence and s.plain and s.last_tonic:  # the tonic: it ends the part, or leaves a unit for more
                 left = room - float(s.last_scale) * (lengths - 1)
                 ends = np.abs(left) <= 1e-9
                 if s.anacrusis:
@@ -369,7 +373,7 @@ class Constraint:
             return
         if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
             i = self.by_token.get("|:")
-            if i is not None and s.last != "ending" and not s.repeat_open and s.pickup_due is None:
+            if i is not None and s.last != "ending" and not s.repeat_open:  # a pickup due may follow it
                 mask[i] = s.form is None or (s.part_bars_done == 0 and s.form.sections[s.section][1])
             if s.last == "bar" and s.bars >= self._least_bars(s) and not (s.repeat_open or s.ending or s.slur):
                 mask[self.eos] = s.form is None
@@ -386,8 +390,10 @@ class Constraint:
             allowed = {"|", "||", ":|", "|:", "::", "|]"}
         if completes and not s.repeat_open and not s.ending and s.bars + 1 >= self._least_bars(s):
             allowed.add("|]")
-        if completes and not s.repeat_open and not s.repeated:
-            allowed.add(":|")  # back to the start, whose anacrusis completes this bar (most folk A parts)
+        if completes and (not s.repeat_open and not s.repeated or s.pickup_inside):
+            allowed.add(":|")  # back to the start, or the part's pickup, which completes this bar
+        if s.pickup_inside and not completes:
+            allowed -= {":|", "::"}  # back to the pickup after a full bar: a bar too long
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:
@@ -397,7 +403,7 @@ class Constraint:
         if s.ending:
             allowed &= {"|", ":|", "::"} if s.ending_bars + 1 < MAX_ENDING_BARS else {":|", "::"}
         if s.pickup_due is not None:
-            allowed &= {"|:"}  # the B part's pickup, then its repeat
+            allowed &= {"|"} if s.repeat_open else {"|:"}  # the B part's pickup inside its repeat, or before it
         if s.bars + 1 < self._least_bars(s):
             allowed.discard("|]")
         if s.form is not None and s.bar is not None:
@@ -437,7 +443,7 @@ class Constraint:
         if s.form is not None:
             return  # a part with a form has no endings: each plays its bars as written
         first, second = self.by_token.get("[1"), self.by_token.get("[2")
-        if first is not None and s.repeat_open and not s.ending:
+        if first is not None and s.repeat_open and not s.ending and not s.pickup_inside:
             mask[first] = True
         if second is not None and s.second_due:
             mask[second] = True

@@ -30,6 +30,21 @@ def form_key(s: TuneState) -> tuple | None:
     )
 
 
+def pickup_inside_due(s: TuneState) -> bool:
+    """A form that gives the anacrusis back, right after a part's :| to the start: the next part,
+    repeated, opens with |: and then its pickup (as most books write it), so that its own :| goes
+    back to the pickup and the tune as played is whole bars."""
+    return (
+        s.form is not None
+        and s.form.give_back
+        and s.pickup_due is not None
+        and s.last == "bar"
+        and not s.repeat_open
+        and s.section < len(s.form.sections)
+        and s.form.sections[s.section][1]
+    )
+
+
 def cadence_bar(s: TuneState) -> bool:
     """Whether this is the last bar of a part that must close on the tonic."""
     return s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None

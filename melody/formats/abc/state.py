@@ -9,8 +9,9 @@ accept (a short bar before a section end that the next pickup completes), the sa
 the commonest form:
 
 - an A part's ``:|`` back to the start closes on a bar the anacrusis completes, and the next
-  section opens with a pickup of the same length and ``|:`` (abc2midi carries the short bar's
-  time into it);
+  section opens with a pickup of the same length, either before its ``|:`` (abc2midi carries the
+  short bar's time into it) or, as most books write it, after it (``:| |:A|``): then that part's
+  ``:|`` goes back to its pickup, so its last bar is short by it too;
 - a first ending closes (``:|``) within `MAX_ENDING_BARS` bars;
 - grace notes stay shorter than their host, rolls go on notes long enough to hold them, and
   ``|]`` ends the tune.
@@ -117,6 +118,8 @@ class TuneState(Reader):
     finished: bool = False
     pickup_due: int | Fraction | None = None  # strict: the A part's :| replayed the anacrusis, so the
     # next section opens with a pickup this long and |: (abc2midi carries the short bar's time into it)
+    pickup_inside: bool = False  # strict: this part's |: came before its pickup, so its :| goes back
+    # to the pickup and its last bar is short by it
     section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
     # already completes the anacrusis; the bar after it may be the pickup that completes it
     part_cued: bool = False  # this part's cue (P:A) was fed
@@ -304,10 +307,12 @@ class TuneState(Reader):
         if self.tie_to is not None and token != "|":
             self._problem("a tie across a repeat or section line")
         self.second_due = token in (":|", "::") and self.ending
+        if self.pickup_inside and token in (":|", "::") and used == bar:
+            self._problem("a full bar before a :| that goes back to the part's pickup (it plays a bar too long)")
         if token in (":|", "::"):
             self.repeated = True
             self.repeat_open = token == "::"
-            self.ending = False
+            self.ending = self.pickup_inside = False
         elif token == "|:":
             if self.repeat_open:
                 self._problem("a repeat opened twice")
@@ -352,13 +357,16 @@ class TuneState(Reader):
                 return  # the pickup into the next section
             if self.pickup_due is not None:
                 self.pickup_due = None
-                if token != "|:":
+                if token == "|" and self.repeat_open:
+                    self.pickup_inside = True  # |: then the pickup: the part's :| comes back to it
+                elif token != "|:":
                     self._problem("the pickup after a repeat to the start must open the next repeat (|:)")
                 return
         if pending is not None and not pending[1]:
             self._short_section(pending[0], bar)
         completes = self.anacrusis is not None and used + self.anacrusis == bar
-        to_start = token == ":|" and not self.repeated and not self.repeat_open  # replays the anacrusis
+        # replays the anacrusis (a repeat to the start), or the pickup the part's |: came before
+        to_start = token == ":|" and (not self.repeated and not self.repeat_open or self.pickup_inside)
         if used < bar and completes and (token == "|]" or to_start or not self.strict and token in SECTION_ENDS):
             self.section_short = (used, True)
             if self.strict and to_start:
@@ -411,14 +419,14 @@ def room_left(state: TuneState) -> int | Fraction | None:
 
 
 def closes_to_start(state: TuneState) -> bool:
-    """Strict, with a form: this bar ends a repeated first part with ``:|`` back to the start, so
-    it is short by the anacrusis, which completes it when played again."""
+    """Strict, with a form: this bar ends a repeated part with ``:|`` back to the start (a first part)
+    or to the pickup its ``|:`` came before, so it is short by the anacrusis, which completes it
+    when played again."""
     return (
         state.form is not None
         and state.part_need() == 1
         and bool(state.anacrusis)
-        and not state.repeat_open
-        and not state.repeated
+        and (not state.repeat_open and not state.repeated or state.pickup_inside)
         and state.form.sections[state.section][1]
     )
 
