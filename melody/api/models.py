@@ -1,7 +1,7 @@
 """melody's public Python API: load a model, generate and vary tunes, train, evaluate.
 
-The CLI's `generate`, `vary`, `train` and `evaluate` build the same configs and call the same
-library functions, so a seed gives the same tunes from the terminal and from Python."""
+The CLI's `generate`, `vary` and `evaluate` and the studio's worker call it (`melody train` and
+`train` share `start_run`), so a seed gives the same tunes from the terminal, the page and Python."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class Model:
 
     @property
     def kind(self) -> str:
-        """ "abc" for a model of ABC tunes, "score" for a model of MIDI events."""
+        """What it writes: "abc" (ABC tunes) or "score" (MIDI events)."""
         return self.inner.tokenizer.piece_kind
 
     def sample(self, config, device: str = "cpu", progress=None) -> Tunes:

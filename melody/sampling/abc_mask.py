@@ -392,8 +392,8 @@ class Constraint:
             allowed.add("|]")
         if completes and (not s.repeat_open and not s.repeated or s.pickup_inside):
             allowed.add(":|")  # back to the start, or the part's pickup, which completes this bar
-        if s.pickup_inside and not completes:
-            allowed -= {":|", "::"}  # back to the pickup after a full bar: a bar too long
+        if s.pickup_inside:  # the part's :| goes back to its pickup: only from a bar short by it
+            allowed -= {"::"} if completes else {":|", "::"}
         if s.repeat_open:
             allowed -= {"|:", "|]"}
         else:

@@ -307,8 +307,8 @@ class TuneState(Reader):
         if self.tie_to is not None and token != "|":
             self._problem("a tie across a repeat or section line")
         self.second_due = token in (":|", "::") and self.ending
-        if self.pickup_inside and token in (":|", "::") and used == bar:
-            self._problem("a full bar before a :| that goes back to the part's pickup (it plays a bar too long)")
+        if self.pickup_inside and (token == "::" or token == ":|" and used == bar):
+            self._problem("a part whose :| goes back to the part's pickup must close on a bar short by it, with :|")
         if token in (":|", "::"):
             self.repeated = True
             self.repeat_open = token == "::"
