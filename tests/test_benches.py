@@ -31,7 +31,7 @@ SMOKE = {
     "step_kernels.py": ["--threads", "1", "--batches", "1", "2"],
     "studio_latency.py": ["--trials", "1"],
     "tells.py": ["-n", "12", "--books", "24", "--abac", "2"],
-    "time_to_quality.py": ["--corpus", FOLK, "--mit-steps", "10", "--check-every", "5"],
+    "time_to_quality.py": ["--corpus", FOLK, "--mit-steps", "4", "--check-every", "2"],
 }
 ABC2MIDI_SMOKE = {
     "abc2midi_agreement.py": [str(ROOT / "tests/data/repeats.abc")],
