@@ -28,7 +28,7 @@ class Model:
         return self.inner.training
 
     def __repr__(self) -> str:
-        kind = "MIDI events" if self.inner.tokenizer.piece_kind == "score" else f"{self.inner.tokenizer.name} ABC"
+        kind = "MIDI events" if self.kind == "score" else f"{self.inner.tokenizer.name} ABC"
         weights = sum(p.numel() for p in self.inner.network.parameters())
         return f"<melody.Model {self.path or 'in memory'}: {kind}, {weights:,} weights>"
 

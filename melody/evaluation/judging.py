@@ -50,9 +50,7 @@ def judge_samples(model, count: int, seed: int, train: list[str], held_out: list
             "abc2midi": None if verdicts is None else verdicts[i],
             "form": _form(stats[i]),
             "longest_copied_bars": runs[i][0] if index is not None else None,
-            "nearest_training_tune": header_fields(train[runs[i][1]]).get("T")
-            if train and runs[i][1] is not None
-            else None,
+            "nearest_training_tune": _title(train, runs[i][1]),
         }
         for i, piece in enumerate(pieces)
     ]

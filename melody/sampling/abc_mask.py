@@ -6,9 +6,9 @@ what the sampler allows and what the checker passes agree. From it the mask allo
 - a note or rest that fits in what is left of the bar (its shortest length counted), a length
   token that does not overflow it; a tuplet or a broken rhythm that leaves room for its partners;
 - a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]``
-  that completes the anacrusis, and the A part's ``:|`` back to the start,
-  whose replayed anacrusis completes its last bar; the next section then opens with a pickup of
-  that length and ``|:``;
+  that completes the anacrusis, and a ``:|`` back to the start (or to the pickup its part's ``|:``
+  came before), whose replayed pickup completes its last bar; the next section then opens with a
+  pickup of that length, before its ``|:`` or after it (state.py says which forms take which);
 - a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
   closed within `MAX_ENDING_BARS` bars;
 - ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at

@@ -12,6 +12,7 @@ costs about as much as sampling one tune.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
@@ -155,13 +156,15 @@ def _sample_ranges(model, before, prefix, shape, count, generator, filters, old)
     ruled_out = np.array([t in SPECIALS or _kept_out(t) for t in vocab])
     found: list[list[str]] = []
     logits, state = prefix
+    start = _state_after(before, last_bar if bars == 1 else None)  # read once, copied per row
     with torch.no_grad():
         for _attempt in range(4):
             rows = count - len(found)
             if rows <= 0:
                 break
-            states = [_state_after(before, last_bar if bars == 1 else None) for _ in range(rows)]
+            states = [copy.deepcopy(start) for _ in range(rows)]
             written: list[list[str]] = [[] for _ in range(rows)]
+            closed = [0] * rows  # bar lines each row has written
             done = [False] * rows
             row_logits, row_state = logits[:, -1].expand(rows, -1), repeat_state(state, rows)
             for _ in range(80 * bars):
@@ -178,10 +181,12 @@ def _sample_ranges(model, before, prefix, shape, count, generator, filters, old)
                         token = vocab[token_id]
                         written[row].append(token)
                         states[row].feed(token)
-                        closed = sum(token_kind(t) == "bar" for t in written[row])
-                        if token_kind(token) == "bar" and closed == bars - 1:
-                            states[row].bar = last_bar  # the mask fits the last bar to its length
-                        done[row] = closed == bars - 1 and room_left(states[row]) == 0 and _element_done(states[row])
+                        if token_kind(token) == "bar":
+                            closed[row] += 1
+                            if closed[row] == bars - 1:
+                                states[row].bar = last_bar  # the mask fits the last bar to its length
+                        last_bar_full = closed[row] == bars - 1 and room_left(states[row]) == 0
+                        done[row] = last_bar_full and _element_done(states[row])
                 if all(done):
                     break
                 row_logits, row_state = network.step(torch.tensor(ids), row_state)
