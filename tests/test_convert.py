@@ -149,3 +149,49 @@ def test_a_tune_of_two_voices_keeps_both_in_abc_and_musicxml(tmp_path):
     assert written.endswith("K:D\nV:1\n|: d2 fd| edcB:| fgaf| d4|]\nV:2\n|: D2 FD| E2 A,2:| D2 F2| D4|]\n")
     assert main(["convert", str(tmp_path / "two.abc"), str(tmp_path / "two.musicxml")]) == 0
     assert len(converter.parse(str(tmp_path / "two.musicxml")).parts) == 2
+
+
+def _sounding(midi_path, bpm: float) -> list[tuple[int, int, int]]:
+    """(onset, duration, pitch) in twelfths of a beat of every note pretty_midi reads from a file; an
+    onset counts from the step it falls in (abc2midi staggers a chord's notes by a few ticks)."""
+    import math
+
+    import pretty_midi
+
+    notes = [n for i in pretty_midi.PrettyMIDI(str(midi_path)).instruments for n in i.notes]
+    steps = [(math.floor(n.start * bpm / 5 + 0.01), round(n.end * bpm / 5), n.pitch) for n in notes]  # 60 s / 12
+    return sorted((onset, end - onset, pitch) for onset, end, pitch in steps)
+
+
+@pytest.mark.abc2midi
+def test_convert_keeps_two_voices_on_one_staff_apart(tmp_path):
+    """Bach's C major prelude: the left hand's staff holds a held bass note under a second voice's
+    line. Both written files play what music21 reads from the score, note for note, none doubled."""
+    import subprocess
+    import warnings
+
+    from music21 import corpus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source = corpus.parse("bach/bwv846")
+        source.write("musicxml", fp=str(tmp_path / "prelude.musicxml"))
+        voices = [voice for part in source.parts for voice in part.voicesToParts().parts]  # ties join per voice
+        expected = sorted(
+            (round(float(n.offset) * 12), round(float(n.quarterLength) * 12), p.midi)
+            for voice in voices
+            for n in voice.stripTies().flatten().notes
+            for p in n.pitches
+        )
+    assert main(["convert", str(tmp_path / "prelude.musicxml"), str(tmp_path / "p.abc")]) == 0
+    assert main(["convert", str(tmp_path / "prelude.musicxml"), str(tmp_path / "p.mid")]) == 0
+    abc = (tmp_path / "p.abc").read_text()
+    assert abc.count("V:") == 3 and "T:bwv846\n" in abc  # the right hand, and the left hand's two voices
+    referee = subprocess.run(
+        ["abc2midi", str(tmp_path / "p.abc"), "-o", str(tmp_path / "referee.mid")], capture_output=True, text=True
+    )
+    assert "Warning" not in referee.stdout + referee.stderr and "Error" not in referee.stdout + referee.stderr
+    bpm = read_score(tmp_path / "prelude.musicxml")[0].tempo
+    ours, theirs = _sounding(tmp_path / "p.mid", bpm), _sounding(tmp_path / "referee.mid", bpm)
+    assert ours == expected and theirs == expected
+    assert len({(onset, pitch) for onset, _, pitch in ours}) == len(ours)  # no note doubled

@@ -83,3 +83,28 @@ def test_models_of_every_tokenizer_generate_without_a_traceback(tokenizer, tmp_p
         assert "Traceback" not in captured.err
         lines = [line for line in captured.err.splitlines() if line.strip()]
         assert code == 0 or (code == 1 and len(lines) == 1 and "error:" in lines[0]), captured.err
+
+
+def test_a_moved_corpus_folder_reuses_its_cache_and_is_recorded_where_it_is_now(tmp_path, capsys):
+    import shutil
+
+    first = tmp_path / "first" / "my_tunes"
+    first.mkdir(parents=True)
+    (first / "one.abc").write_text(ONE_TUNE)
+    (first / "broken.mid").write_bytes(b"MThd not really")
+    cold = _train([str(first), "--out", str(tmp_path / "run1"), "--max-steps", "2"], capsys)
+    assert cold["corpus"]["cached"] is False
+    moved = tmp_path / "second" / "my_tunes"
+    shutil.move(str(first.parent), str(moved.parent))
+    warm = _train([str(moved), "--out", str(tmp_path / "run2"), "--max-steps", "2"], capsys)
+    assert warm["corpus"]["cached"] is True
+    assert warm["corpus"]["arguments"] == [str(moved.resolve())]
+    from melody.training.data import prepare_corpus
+
+    summary = prepare_corpus([str(moved)], "auto").summary
+    assert summary["cached"] and [f["file"] for f in summary["failed_files"]] == [str(moved.resolve() / "broken.mid")]
+    written = [path.read_bytes() for path in (tmp_path / "run2").iterdir()]
+    assert any(str(moved.resolve()).encode() in data for data in written)
+    assert not any(str(first).encode() in data for data in written)
+    resumed = _train(["--resume", str(tmp_path / "run2"), "--max-steps", "3"], capsys)  # reads the new place
+    assert resumed["steps"] == 3

@@ -105,3 +105,39 @@ def test_every_tour_command_runs(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("line", ["melody play tune.mid --port x  # a comment", "melody doctor"])
 def test_comments_are_not_arguments(line):
     assert "#" not in " ".join(runnable(re.sub(r"\s+# .*$", "", line), {}))
+
+
+def _cold_corpus(kind: str, root: Path) -> str:
+    """A corpus of one kind as a newcomer brings it: a folder of MusicXML (exported by a notation
+    program: here music21's), of MIDI, of ABC, or the built-in chorales."""
+    if kind == "chorales":
+        return "chorales"
+    folder = root / kind
+    folder.mkdir()
+    if kind == "musicxml":
+        from music21 import corpus
+
+        for name in ("bach/bwv66.6", "bach/bwv1.6", "bach/bwv846"):
+            corpus.parse(name).write("musicxml", fp=str(folder / f"{name.split('/')[1]}.musicxml"))
+    elif kind == "midi":
+        for name in ("bwv66.6", "bwv1.6", "bwv10.7"):
+            shutil.copy(DATA / f"{name}.mid", folder)
+    else:
+        shutil.copy(FOLK_SAMPLE, folder / "book.abc")
+    return str(folder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["musicxml", "chorales", "midi", "abc"])
+def test_corpus_and_train_run_on_a_cold_cache(kind, tmp_path, capsys):
+    """`melody corpus` and `melody train` on each kind of corpus, nothing cached (conftest gives each
+    test an empty MELODY_CACHE): the first thing a newcomer runs."""
+    corpus = _cold_corpus(kind, tmp_path)
+    for argv in (
+        ["corpus", corpus],
+        ["train", corpus, "--out", str(tmp_path / "run"), "--max-steps", "2", *TINY_TRAIN_FLAGS, "--hidden-size", "16"],
+    ):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 0 and "Traceback" not in err, f"{argv}\n{err[-2000:]}"
+    assert (tmp_path / "run" / "last.safetensors").exists()

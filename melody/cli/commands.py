@@ -221,7 +221,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
         )
         low, high = row["tempo_range"]
         tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
-        fit = f"{row['grid_fit']:.0%}" + ("" if row["on_grid"] else " [yellow]off grid[/]")
+        fit = grid_fit_text(row["grid_fit"], row["on_grid"])
         meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}, bar 1 at beat {row['first_bar_line_beats']:g}"
         table.add_row(Path(row["file"]).name, tracks, fit, meter, tempo)
     err.print(table)
@@ -240,6 +240,13 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
     for skipped in summary["skipped"]:
         say(f"[yellow]skipped[/] {skipped['file']}: {skipped['reason']}")
     return 0
+
+
+def grid_fit_text(fit: float | None, on_grid: bool) -> str:
+    """A file's grid fit as the table shows it: notation has its grid by nature."""
+    if fit is None:
+        return "notation"
+    return f"{fit:.0%} of onsets fit" + ("" if on_grid else " [yellow](played freely)[/]")
 
 
 def _print_check(check: dict) -> None:

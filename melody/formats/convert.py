@@ -19,7 +19,7 @@ from melody.formats.abc.syntax import LexError
 from melody.formats.abc.text import abc_to_stream, read_abc_file, tune_body, tune_to_abc
 from melody.formats.abc.writer import bars_to_abc, score_to_abc
 from melody.formats.midi import midi_to_score, score_to_midi_bytes
-from melody.formats.stream import bars_to_stream, expand_repeats, stream_to_bars, stream_to_score, tempo_of
+from melody.formats.stream import bars_to_stream, stream_to_bars, stream_to_score, tempo_of
 from melody.music.score import Score
 
 ABC, MIDI, MUSICXML = (".abc",), (".mid", ".midi"), (".xml", ".mxl", ".musicxml")
@@ -56,7 +56,7 @@ def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
         voices = [tune_tokens(chosen.text, voice_name=name) for name in voice_names(tune_body(chosen.text)) or [None]]
     except LexError:
         stream = abc_to_stream(tune_to_abc(chosen.text), f"{path} (tune {tune})")
-        return stream_to_score(expand_repeats(stream))
+        return stream_to_score(stream)
     for tokens in voices:
         kinds = Counter(token_kind(token) for token in tokens)
         if kinds["chord_open"] != kinds["chord_close"] or kinds["grace_open"] != kinds["grace_close"]:
@@ -80,13 +80,20 @@ def _read_other(path: Path, drums: bool = True) -> tuple[Score, str, str | None]
                 stream = converter.parse(str(path))
             except Exception as error:  # music21 raises many types on bad MusicXML
                 raise InputError(f"music21 cannot read this MusicXML: {str(error)[:120]}", str(path)) from None
-        title = (stream.metadata.bestTitle if stream.metadata else None) or path.stem  # work or movement title
+        title = _title(stream, path)
         written = stream_to_bars(stream)  # a tune: played out by our player, as its ABC would be
         if written is not None:
             tempo = tempo_of(stream.flatten())
             return replace(bars_to_score(*written), tempo=tempo), title, bars_to_abc(*written, title, tempo)
-        return stream_to_score(expand_repeats(stream)), title, None
+        return stream_to_score(stream), title, None
     raise ConfigError(f"cannot read {suffix or 'files without a suffix'}; use .abc, .mid or .musicxml", str(path))
+
+
+def _title(stream, path: Path) -> str:
+    """The work's or movement's title, where a notation program wrote one; exporters often write the
+    file's name there, which is then given without its suffix."""
+    title = (stream.metadata.bestTitle if stream.metadata else None) or path.stem
+    return Path(title).stem if Path(title).suffix.lower() in MUSICXML else title
 
 
 def write_score(

@@ -114,16 +114,34 @@ def corpus_arguments(arguments: list[str]) -> list[str]:
     return [a if a in BUILTIN_CORPORA else str(Path(a).resolve()) for a in arguments]
 
 
-def files_fingerprint(files: list[Path]) -> str:
-    """A hash of the files' names and contents: the corpus part of the cache key."""
+def files_fingerprint(arguments: list[str]) -> str:
+    """A hash of each argument's files, by their names inside it and their contents: the corpus part
+    of the cache key, so a folder moved or copied elsewhere finds its cache again."""
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path).encode())
-        try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            digest.update(b"unreadable")
+    for argument in arguments:
+        root = music21_corpus_dir() if argument in BUILTIN_CORPORA else Path(argument)
+        for path in find_files(argument):
+            digest.update(str(path.relative_to(root) if root != path else path.name).encode())
+            try:
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+            except OSError:
+                digest.update(b"unreadable")
+        digest.update(b"\0")  # where one argument's files end
     return digest.hexdigest()
+
+
+def rebased(paths: list[str], before: list[str], after: list[str]) -> list[str]:
+    """File names recorded under the arguments `before` (as `corpus_arguments` records them), named
+    again under `after`: the same corpus read from another place."""
+    moved = [(old, new) for old, new in zip(before, after) if old != new and old not in BUILTIN_CORPORA]
+    renamed = []
+    for path in paths:
+        for old, new in moved:
+            if path == old or path.startswith(old + os.sep):
+                path = new + path[len(old) :]
+                break
+        renamed.append(path)
+    return renamed
 
 
 def piece_key(piece) -> str:
@@ -153,12 +171,12 @@ def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tupl
         notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
         if kind == "abc":
             return [tune.text for tune in tunes], dropped, notes
-        from melody.formats.stream import expand_repeats, stream_to_score
+        from melody.formats.stream import stream_to_score
 
         scores = []
         for tune in tunes:
             try:
-                scores.append(stream_to_score(expand_repeats(abc_to_stream(tune_to_abc(tune.text)))))
+                scores.append(stream_to_score(abc_to_stream(tune_to_abc(tune.text))))
             except InputError:
                 dropped["unreadable by music21"] = dropped.get("unreadable by music21", 0) + 1
         return scores, dropped, notes

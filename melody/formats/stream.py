@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from melody.errors import InputError
 from melody.music.score import Note, Score, pitch_name
+from melody.music.theory import meter_pair
 
 DEFAULT_BPM = 120.0
 DEFAULT_VELOCITY = 90
@@ -34,70 +36,107 @@ def _key(flat) -> str | None:
     return name + ("m" if key.mode == "minor" else "")
 
 
-def _pickup(part) -> float:
-    """Beats of the pickup: the first measure when it is shorter than a bar (music21 numbers a first
-    measure 0 for other reasons too, so its number does not say)."""
-    measures = list(part.getElementsByClass("Measure"))
-    if not measures:
-        return 0.0
-    first = measures[0]
-    length, bar = float(first.duration.quarterLength), float(first.barDuration.quarterLength)
-    return length if 0 < length < bar and len(measures) > 1 else 0.0
+def _parts(stream) -> list:
+    return list(stream.parts) if hasattr(stream, "parts") and stream.parts else [stream]
 
 
 def stream_to_bars(stream):
-    """A one-part stream (a tune read from MusicXML) as written bars with their repeat barlines and
-    endings, for formats/abc/player.py to play out as it plays ABC: (bars, meter, key), or None
-    for several parts or no measures."""
-    from fractions import Fraction
+    """A one-part, one-voice stream (a tune read from MusicXML) as written bars with their repeat
+    barlines and endings, for formats/abc/player.py to play out as it plays ABC: (bars, meter,
+    key), or None for several parts or voices, or no measures."""
+    parts = _parts(stream)
+    voices = stream_voices(stream) if len(parts) == 1 else []
+    if len(voices) != 1 or voices[0][2] is None:
+        return None
+    _part, _name, bars = voices[0]
+    return bars, _meter(stream.flatten()), _key(stream.flatten())
 
+
+def stream_voices(stream) -> list[tuple[int, str, list | None]]:
+    """Every voice of every part as written bars: (part index, name, bars). A staff that holds two
+    voices (a fugue, a piano piece's inner voices) gives two, each with its own rhythm; a part
+    with no measures gives bars None."""
+    found = []
+    for number, part in enumerate(_parts(stream)):
+        measures = [m for m in part.getElementsByClass("Measure") if m.highestTime > 0]
+        name = (part.partName or "").strip()
+        if not measures:
+            found.append((number, name, None))
+            continue
+        layout = _measure_layout(part, measures)
+        count = max(len(m.voices) for m in measures) or 1
+        for voice in range(count):
+            bars = [_written_bar(measure, voice, marks) for measure, marks in zip(measures, layout)]
+            if voice and not any(bar.notes for bar in bars):
+                continue
+            found.append((number, f"{name} {voice + 1}".strip() if count > 1 else name, bars))
+    return found
+
+
+def _measure_layout(part, measures) -> list[tuple[str, str | None, str | None]]:
+    """(closing bar line, ending label, meter it changes to) of each measure: what every voice of
+    the part shares."""
     from music21 import bar, spanner
 
-    from melody.formats.abc.player import WrittenBar
-
-    parts = list(stream.parts) if hasattr(stream, "parts") and stream.parts else [stream]
-    measures = list(parts[0].getElementsByClass("Measure")) if len(parts) == 1 else []
-    if not measures:
-        return None
     endings = {}
     position = {id(measure): index for index, measure in enumerate(measures)}
-    for bracket in parts[0].flatten().getElementsByClass(spanner.RepeatBracket):
+    for bracket in part.flatten().getElementsByClass(spanner.RepeatBracket):
         spanned = [position[id(m)] for m in bracket.getSpannedElements() if id(m) in position]
         for index in range(min(spanned), max(spanned) + 1) if spanned else ():  # read back: first and last only
             endings[id(measures[index])] = str(bracket.number or 1).replace(" ", "")
-    bars, current = [], None  # current: the meter so far
-    measures = [m for m in measures if m.highestTime > 0]  # an empty measure between two double bars
+    layout, current = [], None  # current: the meter so far
     for index, measure in enumerate(measures):
-        written = WrittenBar(length=Fraction(measure.duration.quarterLength).limit_denominator(960) / 4)
-        for element in measure.flatten().notes:
-            if element.quarterLength <= 0:
-                continue  # grace notes
-            start = Fraction(element.offset).limit_denominator(960) / 4
-            end = start + Fraction(element.quarterLength).limit_denominator(960) / 4
-            tied = element.tie is not None and element.tie.type in ("stop", "continue")
-            written.notes += [(start, end, p.midi, tied) for p in element.pitches if 0 <= p.midi <= 127]
         right = measure.rightBarline
         following = measures[index + 1] if index + 1 < len(measures) else None
         opens = following is not None and isinstance(following.leftBarline, bar.Repeat)
+        close = "|"
         if isinstance(right, bar.Repeat) and right.direction == "end":
-            written.close = "::" if opens else ":|"
+            close = "::" if opens else ":|"
         elif opens:
-            written.close = "|:"
+            close = "|:"
         elif right is not None and right.type in ("double", "light-light"):
-            written.close = "||"
+            close = "||"
         elif right is not None and right.type in ("final", "light-heavy"):
-            written.close = "|]"
-        written.ending = endings.get(id(measure))
+            close = "|]"
+        change = None
         signature = measure.timeSignature
         if signature is not None:
             spelled = f"{signature.numerator}/{signature.denominator}"
-            written.meter = spelled if index and spelled != current else None  # a change, not a restatement
+            change = spelled if index and spelled != current else None  # a change, not a restatement
             current = spelled
-        bars.append(written)
-    flat = stream.flatten()
+        layout.append((close, endings.get(id(measure)), change))
+    return layout
+
+
+def _written_bar(measure, voice: int, marks: tuple[str, str | None, str | None]):
+    """One voice of one measure as a WrittenBar: the notes of its `voice`-th voice (or, for the
+    first, the notes that stand in no voice)."""
+    from melody.formats.abc.player import WrittenBar
+
+    close, ending, meter = marks
+    written = WrittenBar(length=_fraction(measure.duration.quarterLength) / 4, close=close, ending=ending, meter=meter)
+    layers = [(0.0, measure)] if voice == 0 else []
+    if voice < len(measure.voices):
+        layers.append((float(measure.voices[voice].offset), measure.voices[voice]))
+    for shift, layer in layers:
+        for element in layer.notes:
+            if element.quarterLength <= 0:
+                continue  # grace notes
+            start = _fraction(shift + float(element.offset)) / 4
+            end = start + _fraction(element.quarterLength) / 4
+            tied = element.tie is not None and element.tie.type in ("stop", "continue")
+            written.notes += [(start, end, p.midi, tied) for p in element.pitches if 0 <= p.midi <= 127]
+    written.notes.sort()
+    return written
+
+
+def _fraction(value) -> Fraction:
+    return Fraction(value).limit_denominator(960)
+
+
+def _meter(flat) -> str:
     meters = list(flat.getElementsByClass("TimeSignature"))
-    meter = f"{meters[0].numerator}/{meters[0].denominator}" if meters else "4/4"
-    return bars, meter, _key(flat)
+    return f"{meters[0].numerator}/{meters[0].denominator}" if meters else "4/4"
 
 
 def bars_to_stream(bars, meter: str, key: str | None, title: str, tempo: float | None = None):
@@ -185,25 +224,30 @@ def _barline(barline, close: str):
 
 
 def stream_to_score(stream) -> Score:
-    """The sounding notes of a music21 stream: ties joined, grace notes dropped, one voice per part."""
+    """The sounding notes of a music21 stream, each voice of each part a voice of the Score (named
+    after its part), played out by formats/abc/player.py as ABC is: repeats and endings as abc2midi
+    plays them, ties joined, grace notes dropped."""
+    from melody.formats.abc.player import bars_to_score
+
     try:
-        parts = list(stream.parts) if hasattr(stream, "parts") and stream.parts else [stream]
-        first = stream.flatten()
-        notes = []
-        for voice, part in enumerate(parts):
-            for element in part.stripTies().flatten().notes:
-                length = float(element.quarterLength)
-                if length <= 0:
-                    continue
-                start = float(element.offset)  # in the flattened part: beats from the start
-                velocity = element.volume.velocity or DEFAULT_VELOCITY
-                for pitch in element.pitches:
-                    if 0 <= pitch.midi <= 127:
-                        notes.append(Note(start, start + length, pitch.midi, int(velocity), voice))
-        meters = list(first.getElementsByClass("TimeSignature"))
-        meter = (meters[0].numerator, meters[0].denominator) if meters else (4, 4)
-        programs = tuple(0 for _ in parts)
-        return Score(tuple(notes), tempo_of(first), meter, _key(first), programs, pickup=_pickup(parts[0]))
+        flat = stream.flatten()
+        meter, key = _meter(flat), _key(flat)
+        notes, names, pickup = [], [], None
+        for index, (part, name, bars) in enumerate(stream_voices(stream)):
+            if bars is None:  # no measures: the notes where they stand
+                played = [Note(float(e.offset), float(e.offset + e.quarterLength), p.midi) for e in
+                          _parts(stream)[part].stripTies().flatten().notes if e.quarterLength > 0 for p in e.pitches]
+                voice_pickup = 0.0
+            else:
+                score = bars_to_score(bars, meter, key)
+                played, voice_pickup = list(score.notes), score.pickup
+            pickup = voice_pickup if pickup is None else pickup
+            notes += [replace(n, voice=index, velocity=DEFAULT_VELOCITY) for n in played if 0 <= n.pitch <= 127]
+            names.append(name)
+        notes.sort(key=lambda n: (n.start, n.voice, n.pitch))
+        programs = (0,) * max(1, len(names))
+        return Score(tuple(notes), tempo_of(flat), meter_pair(meter) or (4, 4), key, programs, pickup=pickup or 0.0,
+                     names=tuple(names))
     except InputError:
         raise
     except Exception as error:  # music21 fails in many ways on malformed streams

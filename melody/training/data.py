@@ -25,6 +25,7 @@ from melody.formats.corpus import (
     files_fingerprint,
     load_corpus,
     piece_key,
+    rebased,
     worth_learning_from,
 )
 from melody.sampling.priors import _voices, forms_of, key_pitch_classes, title_model, voice_layout
@@ -184,11 +185,12 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "tracks": list(choice.tracks) if choice.tracks else None,
         "drums": choice.drums,
     } | tokenizer.settings()
-    key = hashlib.sha256((files_fingerprint(files) + json.dumps(settings)).encode()).hexdigest()
+    key = hashlib.sha256((files_fingerprint(arguments) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / key[:32]
     if use_cache and path.exists():
         cached = load_tokenized(path)
         if cached is not None:
+            cached.summary = _read_from(cached.summary, corpus_arguments(arguments))
             cached.summary["cached"] = True
             return cached
 
@@ -268,6 +270,18 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
     return result
 
 
+def _read_from(summary: dict, arguments: list[str]) -> dict:
+    """A cached corpus's summary with its files named where they are now (the cache is found by the
+    files' names inside each argument and their contents, wherever the folder has moved)."""
+    before = summary["arguments"]
+    moved = dict(summary, arguments=arguments)
+    moved["off_grid_files"] = rebased(summary["off_grid_files"], before, arguments)
+    for name, field in (("failed_files", "file"), ("notes", "file")):
+        files = rebased([entry[field] for entry in summary[name]], before, arguments)
+        moved[name] = [dict(entry, **{field: file}) for entry, file in zip(summary[name], files)]
+    return moved
+
+
 OFF_GRID = "played freely, on no beat grid (--tokenizer performance reads them)"
 
 
@@ -275,7 +289,7 @@ def on_grid(piece) -> bool:
     """Whether a piece's notes sit on a beat grid (ABC always; a MIDI file as its reader found it)."""
     from melody.formats.midi_grid import FITS_GRID
 
-    fit = getattr(piece, "reading", None) and piece.reading.get("grid_fit")
+    fit = (getattr(piece, "reading", None) or {}).get("grid_fit")  # notation (ABC, MusicXML) has none
     return fit is None or fit >= FITS_GRID
 
 
