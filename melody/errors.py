@@ -40,3 +40,11 @@ class ConfigError(MelodyError):
 
 class OutputError(MelodyError):
     """An output that cannot be written (exists, read-only, disk full)."""
+
+
+def did_you_mean(word: str, known: list[str]) -> str:
+    """ "; did you mean X?" for the closest of `known` to a mistyped word, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""

@@ -7,7 +7,7 @@ import argparse
 import re
 from pathlib import Path
 
-from melody.cli.console import counting_progress, print_json, say, training_progress
+from melody.cli.console import counting_progress, print_json, say, show, training_progress
 from melody.errors import ConfigError
 from melody.network.config import ModelConfig
 from melody.sampling.config import SampleConfig
@@ -26,16 +26,28 @@ def _report_skipped(summary: dict) -> None:
         say(f"[dim]note[/] {note['file']}: {note['note']}")
     for failure in summary["failed_files"]:
         say(f"[yellow]skipped[/] {failure['file']}: {failure['error']}")
-    dropped = sum(summary["dropped"].values())
-    if dropped or summary["failed_files"]:
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(summary["dropped"].items()))
-        say(f"skipped {len(summary['failed_files'])} files and {dropped} pieces" + (f" ({reasons})" if reasons else ""))
+    if summary["failed_files"]:
+        say(f"skipped {len(summary['failed_files'])} files that could not be read")
+    if summary["dropped"]:
+        say("left out " + ", ".join(_left_out(reason, n) for reason, n in sorted(summary["dropped"].items())))
     if summary.get("unlearnable"):
         say(f"left out {summary['unlearnable']} tunes of the folk books in free meter or dances in sixteenths")
     if summary.get("unclean"):
         say(f"left out {summary['unclean']} tunes with a bar that does not fit the meter (--no-clean keeps them)")
     if summary.get("untokenizable"):
         say(f"left out {summary['untokenizable']} tunes the tokenizer cannot spell")
+
+
+def _left_out(reason: str, count: int) -> str:
+    """A count of what a reader left out, in its own unit: notes and marks say so, whole files
+    (played freely) and pieces are named."""
+    from melody.training.data import OFF_GRID
+
+    if reason.endswith("notes") or " marks " in reason:
+        return f"{count} {reason}"
+    if reason == OFF_GRID:
+        return f"{count} {'file' if count == 1 else 'files'} {reason}"
+    return f"{count} {'piece' if count == 1 else 'pieces'} ({reason})"
 
 
 def track_choice(args: argparse.Namespace):
@@ -335,7 +347,7 @@ def _given_music(args: argparse.Namespace, kind: str) -> dict:
 
 def _print_pieces(written: list[dict], resampled: int) -> None:
     for item in written:
-        say(
+        show(
             f"{item['title']}  [dim]{item['type'] + ', ' if item['type'] else ''}{item['key']} {item['meter']}, "
             f"{item['notes']} notes[/]  "
             f"{item['abc']}  {item['midi']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -20,6 +21,13 @@ def print_json(data) -> None:
 
 def say(message: str) -> None:
     err.print(message)
+
+
+def show(result) -> None:
+    """A command's result (its pieces, its table) on stdout, where a pipe or a file gets it: lines
+    are never wrapped or cut to the terminal's width there. Messages and progress stay on stderr."""
+    piped = not sys.stdout.isatty()
+    Console(highlight=False, soft_wrap=True, width=200 if piped else None).print(result)
 
 
 @contextmanager
@@ -89,7 +97,7 @@ def training_progress():
                 )
             elif event["kind"] == "step":
                 info = (
-                    f"step {event['step']} loss {event['loss']:.3f} "
+                    f"step {event['step']} train {event['loss'] / math.log(2):.3f} bits/token "
                     f"|g| {event['grad_norm']:.2f} {event['tokens_per_second']:.0f} tok/s"
                 )
                 bar.update(task, completed=int(1000 * event["fraction"]), info=info)
@@ -117,5 +125,5 @@ def _epoch_estimate(plan: dict, tokens_per_second: float) -> str:
         epochs = 60 * plan["max_minutes"] / seconds
         line += f"; --max-minutes {plan['max_minutes']:g} covers about {epochs:.1f} epochs"
         if epochs < 1:
-            line += " [yellow](less than one: every piece will not be seen)[/]"
+            line += " [yellow](less than one: not every piece will be seen)[/]"
     return line

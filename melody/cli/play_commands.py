@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from melody.cli.console import counting_progress, print_json, say
+from melody.cli.console import counting_progress, print_json, say, show
 from melody.errors import ConfigError
 
 
@@ -140,15 +140,13 @@ def run_doctor(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    from melody.cli.console import err
-
     table = Table(title="melody doctor")
     for column in ("part", "status", "found / how to install"):
         table.add_column(column)
     for row in rows:
         status = "[green]ok[/]" if row["ok"] else "[yellow]missing[/]"
         table.add_row(row["name"], status, row["detail"] if row["ok"] else row["install"])
-    err.print(table)
+    show(table)
     return 0
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 import textwrap
 
 from melody import __version__
-from melody.errors import MelodyError
+from melody.errors import MelodyError, did_you_mean
 from melody.network.config import CELL_NAMES, ModelConfig
 from melody.sampling.config import SampleConfig
 from melody.training.config import PRECISIONS, SAVE_DTYPES, SCHEDULES, TrainConfig
@@ -61,13 +60,8 @@ class Parser(argparse.ArgumentParser):
         match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if match:
             choices = re.findall(r"'?([\w-]+)'?", match.group(2))
-            message += _did_you_mean(match.group(1), choices)
+            message += did_you_mean(match.group(1), choices)
         super().error(message)
-
-
-def _did_you_mean(word: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _unknown_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]) -> None:
@@ -77,7 +71,7 @@ def _unknown_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, ex
     command = sub.choices[args.command]
     flags = [flag for action in command._actions for flag in action.option_strings]
     unknown = [extra for extra in extras if extra.startswith("-")] or extras
-    hints = [f"{extra}{_did_you_mean(extra.split('=')[0], flags)}" for extra in unknown]
+    hints = [f"{extra}{did_you_mean(extra.split('=')[0], flags)}" for extra in unknown]
     command.error("unrecognized arguments: " + ", ".join(hints))
 
 

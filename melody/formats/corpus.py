@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from melody.errors import InputError, MelodyError
+from melody.errors import InputError, MelodyError, did_you_mean
 from melody.music.score import Score
 
 ABC_SUFFIXES = (".abc",)
@@ -106,7 +106,8 @@ def find_files(argument: str) -> list[Path]:
         if not found:
             raise InputError("folder holds no .abc, .mid, .midi, .xml, .mxl or .musicxml files", str(path))
         return sorted(found)
-    raise InputError(f"no such file or folder, and not a built-in corpus ({', '.join(BUILTIN_CORPORA)})", argument)
+    names, hint = ", ".join(BUILTIN_CORPORA), did_you_mean(argument, list(BUILTIN_CORPORA))
+    raise InputError(f"no such file or folder, and not a built-in corpus ({names}){hint}", argument)
 
 
 def corpus_arguments(arguments: list[str]) -> list[str]:

@@ -235,8 +235,12 @@ def stream_to_score(stream) -> Score:
         notes, names, pickup = [], [], None
         for index, (part, name, bars) in enumerate(stream_voices(stream)):
             if bars is None:  # no measures: the notes where they stand
-                played = [Note(float(e.offset), float(e.offset + e.quarterLength), p.midi) for e in
-                          _parts(stream)[part].stripTies().flatten().notes if e.quarterLength > 0 for p in e.pitches]
+                played = [
+                    Note(float(e.offset), float(e.offset + e.quarterLength), p.midi)
+                    for e in _parts(stream)[part].stripTies().flatten().notes
+                    if e.quarterLength > 0
+                    for p in e.pitches
+                ]
                 voice_pickup = 0.0
             else:
                 score = bars_to_score(bars, meter, key)
@@ -244,10 +248,16 @@ def stream_to_score(stream) -> Score:
             pickup = voice_pickup if pickup is None else pickup
             notes += [replace(n, voice=index, velocity=DEFAULT_VELOCITY) for n in played if 0 <= n.pitch <= 127]
             names.append(name)
-        notes.sort(key=lambda n: (n.start, n.voice, n.pitch))
         programs = (0,) * max(1, len(names))
-        return Score(tuple(notes), tempo_of(flat), meter_pair(meter) or (4, 4), key, programs, pickup=pickup or 0.0,
-                     names=tuple(names))
+        return Score(
+            tuple(notes),
+            tempo_of(flat),
+            meter_pair(meter) or (4, 4),
+            key,
+            programs,
+            pickup=pickup or 0.0,
+            names=tuple(names),
+        )
     except InputError:
         raise
     except Exception as error:  # music21 fails in many ways on malformed streams

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from melody.errors import ModelFileError
+from melody.errors import ModelFileError, did_you_mean
 from melody.fileio import atomic_write_bytes
 from melody.network.model import ModelConfig, SequenceModel
 from melody.tokenizers import tokenizer_from_dict
@@ -72,7 +72,8 @@ def resolve_model_path(path_or_name: str | Path | None) -> Path:
     if shipped.is_file():
         return shipped
     names = ", ".join(shipped_models()) or "none installed"
-    raise ModelFileError(f"no such model file, run folder or shipped model (shipped: {names})", str(candidate))
+    hint = did_you_mean(str(candidate), shipped_models())
+    raise ModelFileError(f"no such model file, run folder or shipped model (shipped: {names}){hint}", str(candidate))
 
 
 def load_model(path_or_name: str | Path | None = None, device: str | torch.device = "cpu") -> Model:

@@ -44,6 +44,7 @@ class EventState:
     voices: int = 0
     started: bool = False
     key: tuple[int, str] | None = None  # (tonic pitch class, mode) once the KEY token has come
+    declared: int = 0  # METER, TEMPO and KEY tokens so far (the header's opening, in that order)
     roles: tuple[str, ...] = ()
     awaiting_role: bool = False  # a PROGRAM came; its ROLE is next
     voice: int = 0
@@ -54,6 +55,8 @@ class EventState:
 
     def feed(self, token: str) -> None:
         self.pending = token.startswith(("PITCH_", "DRUM_"))
+        if token.startswith(("METER_", "TEMPO_", "KEY_")) and not self.started:
+            self.declared += 1
         if token == "BAR" or (not self.started and not token.startswith(HEADER_KINDS) and not token.startswith("<")):
             self.started, self.here, self.position = True, 0, -1  # the first bar, or a performance's first event
         elif token.startswith("POS_"):
@@ -112,12 +115,14 @@ class EventConstraint:
         self._grammar_cache: dict[tuple, np.ndarray] = {}
         self.position_of = np.array([int(t[4:]) if t.startswith("POS_") else -1 for t in vocab])
         self.durations = np.array([t.startswith("DUR_") for t in vocab]) if "BAR" in self.index else None
+        kinds = [kind for kind in ("METER_", "TEMPO_", "KEY_") if any(t.startswith(kind) for t in vocab)]
+        self.opening = [np.array([t.startswith(kind) for t in vocab]) for kind in kinds]  # the header, in order
 
     def banned(self, state: EventState) -> np.ndarray:
         """(V,) True where the sampler must not go."""
         role = state.roles[state.voice] if state.voice < len(state.roles) else None
         full = role in ONE_AT_A_TIME and state.here >= 1
-        key = (state.voices, state.started, state.key, state.awaiting_role, role, full)
+        key = (state.voices, state.started, state.key, state.awaiting_role, role, full, state.declared)
         if key not in self._cache:
             self._cache[key] = self._banned(state, role, full)
         if not state.started or self.durations is None:
@@ -141,6 +146,8 @@ class EventConstraint:
         banned = (self.voice_of >= max(state.voices, 1)) | self.other_tempos
         if self.layout is not None and not state.started:
             return banned | self._header(state)
+        if not state.started and self.durations is not None:  # a beat-grid model's header, in its order
+            return banned | self._opening(state)
         if state.started:
             banned = banned | self.programs | (self.header if self.layout is not None else False)
         if state.key is not None and self.shares:
@@ -160,6 +167,16 @@ class EventConstraint:
         if full:
             banned = banned | (self.pitch_of >= 0) | (self.drum_of >= 0)
         return banned
+
+    def _opening(self, state: EventState) -> np.ndarray:
+        """Before the first bar of a model without roles: meter, tempo and key, then its voices'
+        programs, then the first BAR."""
+        if state.declared < len(self.opening):
+            return ~self.opening[state.declared]
+        only = ~self.programs
+        if state.voices:
+            only[self.index["BAR"]] = False
+        return only
 
     def _header(self, state: EventState) -> np.ndarray:
         """Before the first bar: the corpus's layout, voice by voice, then the first BAR."""

@@ -111,7 +111,7 @@ def piece_from_ids(
                 from melody.sampling.accompany import Accompanist
 
                 score = Accompanist(tokenizer, accompany, voices).piece(score)
-            chosen = title or f"Piece {number} in {estimate_key(score)}"
+            chosen = title or f"Piece {number} in {score.key or estimate_key(score)}"
             abc = score_to_abc(score, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
             problems = []
@@ -146,8 +146,8 @@ class SampleResult:
     dropped: list[str] = field(default_factory=list)  # why each piece left out could not be written
 
 
-def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=None) -> SampleResult:
-    """`config.count` pieces. One we cannot play, too short, or with well-formedness problems is
+def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=None, first: int = 1) -> SampleResult:
+    """`config.count` pieces, numbered from `first`. One we cannot play, too short, or with well-formedness problems is
     resampled (bounded rounds, all of a round's failures in one batch); if every round fails, the
     first readable one is kept with its problems listed, and one never readable is left out with
     its reason. Raises InputError only when no piece at all could be written."""
@@ -172,8 +172,8 @@ def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=Non
             candidate, reasons[index] = piece_from_ids(
                 model.tokenizer,
                 row.ids,
-                index + 1,
-                numbered(title, index + 1),
+                first + index,
+                numbered(title, first + index),
                 plan,
                 namer,
                 normalize_type(config.tune_type or ""),
@@ -246,7 +246,7 @@ def sample(
         return
     for index in range(config.count):
         seed = None if config.seed is None else config.seed + index
-        yield _sample_batch(model, replace(config, count=1, seed=seed), device)
+        yield _sample_batch(model, replace(config, count=1, seed=seed), device, first=index + 1)
 
 
 def free_stem(out_dir: Path, stem: str, taken: set[str], force: bool) -> str:

@@ -42,9 +42,13 @@ def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
     return pitch_class_shares(pieces, tokenizer.key_of_score)
 
 
+NAME_SHARE = 0.25  # a track name the layout keeps names its voice in at least this share of the pieces
+
+
 def voice_layout(scores: list) -> dict | None:
     """What an event model's pieces should look like (sampling/event_mask.py): the corpus's most common
-    layout of voices in the tokenizer's role order (role, program and track name of each), and the
+    layout of voices in the tokenizer's role order (role, program and track name of each: the
+    corpus's own name for the voice where many pieces share it, else its role), and the
     register of each role (its pitches' 2nd to 98th percentile; for drums, the sounds used)."""
 
     import numpy as np
@@ -67,9 +71,8 @@ def voice_layout(scores: list) -> dict | None:
     voices = []
     for voice, (role, program) in enumerate(layout):
         found = names.get((role, [r for r, _ in layout][:voice].count(role)), Counter())
-        voices.append(
-            {"role": role, "program": int(program), "name": next((n for n, _ in found.most_common() if n), role)}
-        )
+        shared = [n for n, times in found.most_common() if n and times >= NAME_SHARE * len(scores)]
+        voices.append({"role": role, "program": int(program), "name": shared[0] if shared else role})
     pitches = {role: np.concatenate(found) for role, found in pitches.items()}
     registers = {
         role: np.unique(found).tolist() if role == "drums" else [int(np.percentile(found, q)) for q in (2, 98)]

@@ -214,12 +214,21 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
         raise ConfigError("this model writes MIDI events; give it a primer file (.mid, .abc, .musicxml)")
     if config.primer_score is not None:
         return [tokenizer.encode(config.primer_score, bos=False, eos=False)]
+    plan: list[list[int] | None] = []
     if config.meter:
         token = "METER_" + config.meter.replace("/", "_")
         if token not in tokenizer.index:
             raise ConfigError(f"this model knows no meter {config.meter!r}")
-        return [[tokenizer.index[token]]]
-    return []
+        plan = [[tokenizer.index[token]]]
+    if config.key:  # the header is METER TEMPO KEY: the key comes third
+        from melody.tokenizers.events import key_token
+
+        if not getattr(tokenizer, "keys", False):
+            raise ConfigError(
+                "this model's pieces carry no key (it learned performances or keyless events); leave out `key`"
+            )
+        plan = [plan[0] if plan else None, None, [tokenizer.index[key_token(config.key)]]]
+    return plan
 
 
 def filter_logits(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:
@@ -384,7 +393,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         _Row(
             [list(s) if s is not None else None for s in plan],
             prefix,
-            line_mode=not tokenizer.abc_units,
+            line_mode=tokenizer.piece_kind == "abc" and not tokenizer.abc_units,  # characters: lines
             state=_fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
             if constraint
             else None,

@@ -204,7 +204,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         encoder=tokenizer if fixed_vocabulary else None,
     )
     if not corpus.pieces:
-        raise InputError("corpus holds no usable pieces", ", ".join(arguments))
+        raise InputError(_nothing_usable(corpus), ", ".join(arguments))
     if auto_scores and sum(not on_grid(p) for p in corpus.pieces) > len(corpus.pieces) / 2:
         off = sum(not on_grid(p) for p in corpus.pieces)
         tokenizer_name, tokenizer = "performance", make_tokenizer("performance")
@@ -268,6 +268,16 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         save_tokenized(path, result)
     result.summary["cached"] = False
     return result
+
+
+def _nothing_usable(corpus) -> str:
+    """Why a corpus gave no piece, naming the first file that failed."""
+    if corpus.failed_files:
+        file, error = corpus.failed_files[0]
+        more = len(corpus.failed_files) - 1
+        return f"corpus holds no usable pieces: {file}: {error}" + (f" (and {more} more files failed)" if more else "")
+    reasons = ", ".join(f"{n} {reason}" for reason, n in corpus.dropped.items())
+    return "corpus holds no usable pieces" + (f" (left out: {reasons})" if reasons else "")
 
 
 def _read_from(summary: dict, arguments: list[str]) -> dict:

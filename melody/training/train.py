@@ -275,7 +275,10 @@ class Trainer:
                 "steps_per_epoch": self.steps_per_epoch(),
                 "tokens_per_step": self.config.batch_size * self.config.seq_len,
                 "train_tokens": int(self.corpus.train.size),
-                "max_minutes": self.config.max_minutes,
+                # the minutes this session may train (a resumed run's limit counts its earlier minutes too)
+                "max_minutes": None
+                if self.config.max_minutes is None
+                else round(self.config.max_minutes - self.elapsed / 60, 2),
             }
         )
         started = time.perf_counter()
