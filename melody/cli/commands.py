@@ -225,16 +225,25 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
         print_json(report)
         return 0
     table = Table(title="files")
-    for name in ("file", "tracks (name program notes range role)", "grid fit", "meter declared -> found", "tempo"):
+    columns = (
+        "file",
+        "tracks (name program notes range role (from))",
+        "grid fit",
+        "meter, key: declared -> found",
+        "tempo",
+    )
+    for name in columns:
         table.add_column(name)
     for row in report["files"]:
         tracks = "\n".join(
-            f"{t['name']} {t['program']} {t['notes']} {t['range']} [bold]{t['role']}[/]" for t in row["tracks"]
+            f"{t['name']} {t['program']} {t['notes']} {t['range']} [bold]{t['role']}[/] ({t['role_from']})"
+            for t in row["tracks"]
         )
         low, high = row["tempo_range"]
         tempo = f"{low:g}" if low == high else f"{low:g}-{high:g}"
         fit = grid_fit_text(row["grid_fit"], row["on_grid"])
         meter = f"{row['meter_declared'] or '-'} -> {row['meter_found']}, bar 1 at beat {row['first_bar_line_beats']:g}"
+        meter += f"\n{row['key_declared'] or '-'} -> {row['key_found'] or '-'}: {row['key_evidence'] or ''}"
         table.add_row(Path(row["file"]).name, tracks, fit, meter, tempo)
     err.print(table)
     summary = report["summary"]
@@ -244,6 +253,8 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
     totals.add_row("layouts", ", ".join(f"{k} ({v})" for k, v in summary["layouts"].items()))
     totals.add_row("meters found", ", ".join(f"{k} {v}" for k, v in summary["meters_found"].items()))
     totals.add_row("meters corrected", str(summary["meters_corrected"]))
+    totals.add_row("keys found", ", ".join(f"{k} {v}" for k, v in summary["keys_found"].items()))
+    totals.add_row("keys corrected", f"{summary['keys_corrected']} of {summary['keys_declared']} declared")
     totals.add_row("on a grid", f"{summary['on_grid']} (off: {len(summary['off_grid'])})")
     totals.add_row("--tokenizer auto", summary["tokenizer_auto"])
     err.print(totals)

@@ -1,6 +1,6 @@
 """What a corpus of MIDI (or MusicXML) files holds, file by file: the figures `melody corpus` shows
-before anyone trains on it — tracks with their roles, how well the notes fit a grid, the meter as
-declared and as found, tempi, and what will be skipped and why."""
+before anyone trains on it — tracks with their roles, how well the notes fit a grid, the meter and
+the key as declared and as found, tempi, and what will be skipped and why."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from melody.music.score import Score, pitch_name
 
 
 def track_rows(score: Score) -> list[dict]:
-    """One row per voice: name, program, notes, range, role."""
-    roles = score.roles
+    """One row per voice: name, program, notes, range, role and what decided it (music/roles.py)."""
+    from melody.music.roles import voice_roles_and_evidence
+
+    roles = voice_roles_and_evidence(score)
     rows = []
     for voice in range(score.voices):
         pitches = [n.pitch for n in score.notes if n.voice == voice]
@@ -23,7 +25,8 @@ def track_rows(score: Score) -> list[dict]:
                 "program": "drums" if drum else score.programs[voice],
                 "notes": len(pitches),
                 "range": f"{pitch_name(min(pitches))}-{pitch_name(max(pitches))}" if pitches and not drum else "",
-                "role": roles[voice],
+                "role": roles[voice][0],
+                "role_from": roles[voice][1],
             }
         )
     return rows
@@ -42,6 +45,9 @@ def file_row(source: str, score: Score) -> dict:
         "meter_declared": reading.get("meter_declared"),
         "meter_found": reading.get("meter_found") or f"{score.meter[0]}/{score.meter[1]}",
         "meter_evidence": reading.get("meter_evidence"),
+        "key_declared": reading.get("key_declared"),
+        "key_found": score.key,
+        "key_evidence": reading.get("key_evidence"),
         "tempo_range": reading.get("tempo_range") or [score.tempo, score.tempo],
         "dropped": dict(score.dropped),
     }
@@ -53,6 +59,7 @@ def score_corpus_report(pieces: list[Score], sources: list[str], failed: list[tu
     rows = [file_row(source, score) for source, score in zip(sources, pieces)]
     off_grid = [row["file"] for row in rows if not row["on_grid"]]
     changed = sum(1 for r in rows if r["meter_declared"] and r["meter_declared"] != r["meter_found"])
+    rekeyed = sum(1 for r in rows if r["key_declared"] and r["key_declared"] != r["key_found"])
     melodies = sum(any(t["role"] == "melody" for t in r["tracks"]) for r in rows)
     summary = {
         "files": len(rows) + len(failed),
@@ -61,6 +68,9 @@ def score_corpus_report(pieces: list[Score], sources: list[str], failed: list[tu
         "layouts": dict(Counter(" ".join(t["role"] for t in r["tracks"]) for r in rows).most_common(5)),
         "meters_found": dict(Counter(r["meter_found"] for r in rows).most_common(8)),
         "meters_corrected": changed,
+        "keys_found": dict(Counter(r["key_found"] for r in rows).most_common(8)),
+        "keys_declared": sum(1 for r in rows if r["key_declared"]),
+        "keys_corrected": rekeyed,
         "on_grid": len(rows) - len(off_grid),
         "off_grid": off_grid,
         "tokenizer_auto": "performance" if len(off_grid) > len(rows) / 2 else "midi",

@@ -11,7 +11,7 @@ from pathlib import Path
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
 from melody.music.score import TONIC_NAMES, NoteTable, Score, beat_seconds
-from melody.music.theory import key_fifths, key_parts, normalize_key
+from melody.music.theory import checked_key, key_fifths, key_parts, normalize_key
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
 MAX_TRACKS, MAX_NOTES, MAX_SECONDS = 256, 500_000, 4 * 3600  # caps before trusting a file
@@ -165,7 +165,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         notes,
         first_tempo,
         grid.meter,
-        _key_name(midi),
+        None,
         tuple(int(track.program) for track, _ in voices),
         dropped,
         grid.first_bar if grid.fit >= FITS_GRID or grid.own else 0.0,
@@ -174,6 +174,10 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         changes,
         reading,
     )
+    declared_key = _key_name(midi)
+    key, reading["key_evidence"] = checked_key(score, declared_key)
+    reading |= {"key_declared": declared_key, "key_found": key}
+    score = replace(score, key=key)
     if (pickup_bar is not None and grid.own) or score.reading["grid_fit"] < FITS_GRID:
         return score
     # velocity accents, where a file has them (abc2midi plays each bar's first note louder), place the

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from melody.errors import InputError
 from melody.music.score import Note, Score, pitch_name
-from melody.music.theory import meter_pair
+from melody.music.theory import checked_key, meter_pair
 
 DEFAULT_BPM = 120.0
 DEFAULT_VELOCITY = 90
@@ -226,7 +226,7 @@ def _barline(barline, close: str):
 def stream_to_score(stream) -> Score:
     """The sounding notes of a music21 stream, each voice of each part a voice of the Score (named
     after its part), played out by formats/abc/player.py as ABC is: repeats and endings as abc2midi
-    plays them, ties joined, grace notes dropped."""
+    plays them, ties joined, grace notes dropped. The key declared is kept where the notes agree."""
     from melody.formats.abc.player import bars_to_score
 
     try:
@@ -249,15 +249,10 @@ def stream_to_score(stream) -> Score:
             notes += [replace(n, voice=index, velocity=DEFAULT_VELOCITY) for n in played if 0 <= n.pitch <= 127]
             names.append(name)
         programs = (0,) * max(1, len(names))
-        return Score(
-            tuple(notes),
-            tempo_of(flat),
-            meter_pair(meter) or (4, 4),
-            key,
-            programs,
-            pickup=pickup or 0.0,
-            names=tuple(names),
-        )
+        score = Score(tuple(notes), tempo_of(flat), meter_pair(meter) or (4, 4), None, programs, pickup=pickup or 0.0)
+        found, why = checked_key(score, key)  # a signature without a mode reads as major: the notes say
+        reading = {"key_declared": key, "key_found": found, "key_evidence": why}
+        return replace(score, key=found, names=tuple(names), reading=reading)
     except InputError:
         raise
     except Exception as error:  # music21 fails in many ways on malformed streams
