@@ -195,3 +195,20 @@ def test_convert_keeps_two_voices_on_one_staff_apart(tmp_path):
     ours, theirs = _sounding(tmp_path / "p.mid", bpm), _sounding(tmp_path / "referee.mid", bpm)
     assert ours == expected and theirs == expected
     assert len({(onset, pitch) for onset, _, pitch in ours}) == len(ours)  # no note doubled
+
+
+def test_convert_of_a_pedalled_performance_sounds_as_the_pianist_played_it(tmp_path):
+    """A key released under the sustain pedal sounds until the pedal lifts: converted to a MIDI file
+    without the pedal, the notes hold as long and as many sound together (pretty_midi, pedal applied)."""
+    import sys
+
+    sys.path.insert(0, str(DATA.parents[1] / "bench"))
+    from performance_fixtures import sounding_figures
+
+    sources = sorted((DATA / "pedalled").glob("*.mid"))
+    for source in sources:
+        assert main(["convert", str(source), str(tmp_path / source.name)]) == 0
+    before, after = sounding_figures(sources), sounding_figures([tmp_path / s.name for s in sources])
+    assert before["polyphony"] > 3.0  # the pedal holds the chorale's four voices together
+    assert after["polyphony"] == pytest.approx(before["polyphony"], rel=0.1)
+    assert after["median_seconds"] == pytest.approx(before["median_seconds"], rel=0.1)

@@ -113,7 +113,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
             tempos.append((change.time / resolution, round(float(change.qpm), 3)))  # undo µs rounding
         else:
             bad_tempi += 1
-    voices, dropped = [], {}
+    voices, dropped, sustained = [], {}, 0
     for track in midi.tracks:
         if not len(track.notes):
             continue
@@ -121,6 +121,9 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
             dropped["drum notes"] = dropped.get("drum notes", 0) + len(track.notes)
             continue
         columns = track.notes.numpy()
+        if len(track.pedals) and not track.is_drum:
+            columns["duration"] = pedalled_durations(columns, track.pedals.numpy())
+            sustained += 1
         keep = columns["duration"] > 0
         if not keep.all():
             dropped["zero-length notes"] = dropped.get("zero-length notes", 0) + int((~keep).sum())
@@ -160,6 +163,7 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
         "meter_found": f"{grid.meter[0]}/{grid.meter[1]}",
         "meter_evidence": grid.evidence,
         "tempo_range": [min([first_tempo] + [b for _, b in changes]), max([first_tempo] + [b for _, b in changes])],
+        "pedalled_tracks": sustained,
     }
     score = Score(
         notes,
@@ -185,6 +189,29 @@ def midi_to_score(path: str | Path, keep_drums: bool = True) -> Score:
     varied = any(np.unique(columns["velocity"]).size > 1 for _, columns in voices)
     accented = replace(score, pickup=0.0)._accented_bar_start() if varied else None
     return replace(score, pickup=accented) if accented is not None else score
+
+
+def pedalled_durations(columns: dict, pedals: dict):
+    """Each note's length as it sounds: a key released while the sustain pedal (controller 64) is
+    down sounds until the pedal lifts, or until the same key is struck again, as a listener hears a
+    piano (and as Performance RNN reads one). Ticks in, ticks out."""
+    import numpy as np
+
+    starts = columns["time"].astype(np.int64)
+    ends = starts + columns["duration"].astype(np.int64)
+    downs = pedals["time"].astype(np.int64)
+    ups = downs + pedals["duration"].astype(np.int64)
+    order = np.argsort(downs, kind="stable")
+    downs, ups = downs[order], np.maximum.accumulate(ups[order])  # overlapping presses: held to the last lift
+    under = np.searchsorted(downs, ends, side="right") - 1
+    held = (under >= 0) & (ends < ups[np.maximum(under, 0)])
+    lifted = np.where(held, ups[np.maximum(under, 0)], ends)
+    by_key = np.lexsort((starts, columns["pitch"]))  # each key's notes in time order
+    again = np.full(starts.size, np.iinfo(np.int64).max)
+    same_key = columns["pitch"][by_key][1:] == columns["pitch"][by_key][:-1]
+    again[by_key[:-1][same_key]] = starts[by_key[1:][same_key]]
+    sounding = np.where(held, np.maximum(ends, np.minimum(lifted, again)), ends)
+    return (sounding - starts).astype(columns["duration"].dtype)
 
 
 def _declared_meter(midi, resolution: int) -> tuple[tuple[int, int] | None, float | None]:

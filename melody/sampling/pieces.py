@@ -19,7 +19,7 @@ from melody.formats.abc.lexer import tune_tokens
 from melody.formats.abc.player import tokens_to_score
 from melody.formats.abc.syntax import LexError
 from melody.formats.abc.text import abc_to_stream, header_fields, tune_to_abc
-from melody.formats.abc.writer import score_to_abc
+from melody.formats.abc.writer import performance_notation, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.music.score import Score
 from melody.music.theory import estimate_key
@@ -111,10 +111,13 @@ def piece_from_ids(
                 from melody.sampling.accompany import Accompanist
 
                 score = Accompanist(tokenizer, accompany, voices).piece(score)
-            chosen = title or f"Piece {number} in {score.key or estimate_key(score)}"
-            abc = score_to_abc(score, chosen, number)
+            notation = score if tokenizer.quantised else performance_notation(score)  # played: read on sixteenths
+            chosen = title or f"Piece {number} in {score.key or estimate_key(notation)}"
+            abc = score_to_abc(notation, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
             problems = []
+            if ids and ids[-1] != tokenizer.eos_id:
+                problems.append("unfinished: the piece reached --max-tokens")
         else:
             text = tokenizer.decode(ids)
             if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in

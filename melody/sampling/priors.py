@@ -82,6 +82,34 @@ def voice_layout(scores: list) -> dict | None:
     return {"layout": voices, "share": round(count / len(scores), 3), "registers": registers}
 
 
+LONGEST_USUAL = 99.5  # percentile of sounding durations (and of notes sounding together) a performance keeps to
+
+
+def sounding_limits(scores: list, tokenizer: Tokenizer) -> dict | None:
+    """For performance models (played, no beat grid): how long a note of the corpus sounds at most,
+    as usual (the 99.5th percentile, in the tokenizer's time steps), and how many notes sound together
+    at most (the same percentile, at onsets): what the sampler holds its pieces to (performance_mask.py)."""
+    import numpy as np
+
+    if tokenizer.piece_kind != "score" or tokenizer.quantised or not scores:
+        return None
+    lengths, together = [], []
+    for score in scores:
+        steps = np.array([(start, end) for start, end, *_rest in tokenizer._steps(score)], dtype=np.int64)
+        if not steps.size:
+            continue
+        starts, ends = np.sort(steps[:, 0]), np.sort(steps[:, 1])
+        onsets = np.unique(starts)
+        together.append(np.searchsorted(starts, onsets, side="right") - np.searchsorted(ends, onsets, side="right"))
+        lengths.append(steps[:, 1] - steps[:, 0])
+    if not lengths:
+        return None
+    return {
+        "longest_steps": int(np.percentile(np.concatenate(lengths), LONGEST_USUAL)),
+        "most_sounding": int(np.percentile(np.concatenate(together), LONGEST_USUAL)),
+    }
+
+
 def kept_tracks(voices: dict, tracks: tuple[str, ...]) -> dict:
     """A voice layout kept to the tracks named (by track name or role, any case), in the layout's
     order; a name the layout does not hold is a ConfigError that lists the ones it does."""

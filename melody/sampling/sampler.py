@@ -295,7 +295,8 @@ def _threads(count: int):
 
 def sampling_mask(model: Model, config: SampleConfig | None = None):
     """The mask that keeps this model's pieces well-formed: bars for abc tokens, declared voices
-    (the tracks asked for) and key for events, and the tempo asked for; None for characters. Built
+    (the tracks asked for) and key for events, and the tempo asked for; notes let go of in
+    performances; None for characters. Built
     once per model and choice of tracks and tempo."""
     tokenizer = model.tokenizer
     masks = tokenizer.__dict__.setdefault("_constraints", {})
@@ -304,6 +305,12 @@ def sampling_mask(model: Model, config: SampleConfig | None = None):
         from melody.sampling.abc_mask import Constraint
 
         masks[tracks, tempo] = Constraint(tokenizer.vocab)
+    elif (tracks, tempo) not in masks and tokenizer.piece_kind == "score" and not tokenizer.quantised:
+        from melody.sampling.performance_mask import PerformanceConstraint
+        from melody.tokenizers.performance import STEP_SECONDS
+
+        voices, limits = chosen_voices(model, config), model.training.get("sounding")
+        masks[tracks, tempo] = PerformanceConstraint(tokenizer.vocab, voices, limits, STEP_SECONDS)
     elif (tracks, tempo) not in masks and tokenizer.piece_kind == "score":
         from melody.sampling.event_mask import EventConstraint
 
@@ -333,9 +340,10 @@ def _fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict |
 
     from melody.formats.abc.state import TuneState
     from melody.sampling.event_mask import EventState
+    from melody.sampling.performance_mask import PerformanceState
 
     if tokenizer.piece_kind == "score":
-        state = EventState()
+        state = EventState() if tokenizer.quantised else PerformanceState()
     else:
         plan_for = partial(form_plan, config, table=forms, rng=rng)
         meter = normalize_meter(config.meter) if config.meter else None

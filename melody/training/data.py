@@ -28,11 +28,11 @@ from melody.formats.corpus import (
     rebased,
     worth_learning_from,
 )
-from melody.sampling.priors import _voices, forms_of, key_pitch_classes, title_model, voice_layout
+from melody.sampling.priors import _voices, forms_of, key_pitch_classes, sounding_limits, title_model, voice_layout
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 19
+CACHE_VERSION = 20
 
 
 def cache_dir() -> Path:
@@ -249,6 +249,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "forms": forms_of(train_pieces, tokenizer),
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
         "voices": voice_layout(train_pieces) if getattr(tokenizer, "roles", False) else None,
+        "sounding": sounding_limits(train_pieces, tokenizer),
         "multi_voice": sum(tokenizer.abc_units and _voices(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),

@@ -47,7 +47,16 @@ class _DeferredInterrupt:
 
 
 # kept beside the corpus summary in a model file, not inside it
-KEPT_APART = ("failed_files", "train_hashes", "training_bars", "titles", "forms", "pitch_classes", "voices")
+KEPT_APART = (
+    "failed_files",
+    "train_hashes",
+    "training_bars",
+    "titles",
+    "forms",
+    "pitch_classes",
+    "voices",
+    "sounding",
+)
 
 
 class Trainer:
@@ -192,6 +201,7 @@ class Trainer:
             "forms": self.corpus.summary.get("forms"),  # the training tunes' forms per type (abc tokens)
             "pitch_classes": self.corpus.summary.get("pitch_classes"),  # per mode, for event models
             "voices": self.corpus.summary.get("voices"),  # the corpus's layout of voices and registers
+            "sounding": self.corpus.summary.get("sounding"),  # performances: longest usual note, most at once
         }
         save_model_file(self.run_dir / "last.safetensors", self.model, self.corpus.tokenizer, training, dtype)
         if val_bits is not None and val_bits <= self.best_val:

@@ -1,6 +1,7 @@
 """How the committed MIDI fixtures were made: real Bach chorales from music21's bundled corpus,
 read by music21 and written through our own Score -> MIDI writer; and two small folders of songs
-with the quirks users' files have (bench/song_fixtures.py): songs/ on a grid, played/ humanised.
+with the quirks users' files have (bench/song_fixtures.py): songs/ on a grid, played/ humanised;
+and pedalled/, piano performances with a pianist's sustain pedal (bench/performance_fixtures.py).
 Run from the repository root:
 
     python tests/data/make_fixtures.py
@@ -21,7 +22,9 @@ if __name__ == "__main__":
     for name in CHORALES:
         write_midi(stream_to_score(corpus.parse(f"bach/{name}")), Path(__file__).parent / f"{name}.mid")
     sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from performance_fixtures import build_performances
     from song_fixtures import build_songs
 
     build_songs(Path(__file__).parent / "songs", 8)
     build_songs(Path(__file__).parent / "played", 3, humanise=True)
+    build_performances(Path(__file__).parent / "pedalled", 3)

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+import numpy as np
+
 from melody.formats.abc.syntax import length_suffix
-from melody.music.score import Note, Score
+from melody.music.score import Note, NoteTable, Score
 from melody.music.theory import (
     LETTER_SEMITONES,
     estimate_key,
@@ -206,6 +208,36 @@ def score_to_abc(score: Score, title: str = "Untitled", number: int = 1) -> str:
             end = " |]" if start + BARS_PER_LINE >= len(texts) else " |"
             body.append(" | ".join(chunk) + end)
     return "\n".join(lines + [f"K:{key}"] + body) + "\n"
+
+
+MIDDLE_C = 60
+
+
+def performance_notation(score: Score) -> Score:
+    """A freely played piece as notation a musician can read (its MIDI keeps the playing): onsets on
+    sixteenths of its beat, each voice split into right and left hand at middle C, and each note
+    held to the next onset of its hand, so a pianist's overlapping legato reads as plain chords."""
+    table = score.quantize(4).table
+    hands = table.voice * 2 + (table.pitch < MIDDLE_C)
+    ends = table.end.copy()
+    for hand in np.unique(hands):
+        mine = np.flatnonzero(hands == hand)
+        onsets = np.unique(table.start[mine])
+        following = np.searchsorted(onsets, table.start[mine], side="right")
+        later = np.append(onsets, np.inf)[following]
+        ends[mine] = np.minimum(ends[mine], later)
+    voices = np.unique(hands)
+    renumbered = np.searchsorted(voices, hands)
+    named = {hand: ("right hand", "left hand")[hand % 2] for hand in voices}
+    notes = NoteTable(table.start, ends, table.pitch, table.velocity, renumbered)
+    return replace(
+        score,
+        notes=tuple(notes),
+        programs=tuple(score.programs[hand // 2] if hand // 2 < len(score.programs) else 0 for hand in voices),
+        names=tuple(named[hand] for hand in voices),
+        drums=(),
+        tempos=(),
+    )
 
 
 def bars_to_abc(bars, meter: str, key: str | None, title: str = "Untitled", tempo: float | None = None) -> str:
