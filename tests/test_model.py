@@ -89,3 +89,19 @@ def test_repeated_state_continues_like_a_batch_fed_together():
         _, together = model(start.repeat(4, 1))
         expected, _ = model.step(next_ids, together)
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_scoring_a_held_out_stream_builds_no_graph_however_long_it_is():
+    """Validation and `melody evaluate` score under no_grad: a graph carried across a stream would
+    keep every window's activations, and memory would grow with the corpus."""
+    import numpy as np
+
+    from melody.network.model import stream_bits
+
+    model = SequenceModel(ModelConfig(vocab_size=20, hidden_size=16, embed_dim=8, num_layers=1))
+    seen = []
+    model.register_forward_hook(lambda module, inputs, output: seen.append(output[0].requires_grad))
+    stream = np.random.default_rng(0).integers(0, 20, size=20_000)
+    bits, count = stream_bits(model, stream, batch_size=4, seq_len=64, device="cpu")
+    assert seen and not any(seen) and count > 19_000 and bits > 0
+    assert model.training  # left as it was found

@@ -108,3 +108,20 @@ def test_a_moved_corpus_folder_reuses_its_cache_and_is_recorded_where_it_is_now(
     assert not any(str(first).encode() in data for data in written)
     resumed = _train(["--resume", str(tmp_path / "run2"), "--max-steps", "3"], capsys)  # reads the new place
     assert resumed["steps"] == 3
+
+
+def test_a_folder_holding_each_song_twice_trains_on_each_once_and_says_so(tmp_path, capsys):
+    import shutil
+
+    for name in ("bwv66.6", "bwv1.6", "bwv10.7"):
+        shutil.copy(DATA / f"{name}.mid", tmp_path / f"{name}.mid")
+        shutil.copy(DATA / f"{name}.mid", tmp_path / f"copy of {name}.mid")
+    assert main(["corpus", str(tmp_path)]) == 0
+    assert "left out 3 duplicates" in capsys.readouterr().err
+    result = _train([str(tmp_path), "--out", str(tmp_path / "run"), "--max-steps", "2"], capsys)
+    assert result["corpus"]["pieces"] == 3 and result["corpus"]["duplicates"] == 3
+    assert {d["file"].split("/")[-1] for d in result["corpus"]["duplicate_files"]} == {
+        "copy of bwv66.6.mid",
+        "copy of bwv1.6.mid",
+        "copy of bwv10.7.mid",
+    }

@@ -30,12 +30,23 @@ def _report_skipped(summary: dict) -> None:
         say(f"skipped {len(summary['failed_files'])} files that could not be read")
     if summary["dropped"]:
         say("left out " + ", ".join(_left_out(reason, n) for reason, n in sorted(summary["dropped"].items())))
+    _report_duplicates(summary)
     if summary.get("unlearnable"):
         say(f"left out {summary['unlearnable']} tunes of the folk books in free meter or dances in sixteenths")
     if summary.get("unclean"):
         say(f"left out {summary['unclean']} tunes with a bar that does not fit the meter (--no-clean keeps them)")
     if summary.get("untokenizable"):
         say(f"left out {summary['untokenizable']} tunes the tokenizer cannot spell")
+
+
+def _report_duplicates(summary: dict) -> None:
+    """How many pieces repeated one already read (each is kept once), and a few of their files."""
+    if not summary.get("duplicates"):
+        return
+    files = summary.get("duplicate_files", [])
+    examples = ", ".join(f"{Path(d['file']).name} (= {Path(d['same_as']).name})" for d in files[:3])
+    more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+    say(f"left out {summary['duplicates']} duplicates, each piece kept once" + (f": {examples}{more}" if files else ""))
 
 
 def _left_out(reason: str, count: int) -> str:
@@ -221,6 +232,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
     with counting_progress("reading corpus") as update:
         corpus = load_corpus(args.corpus, "score", progress=update, files=files, choice=track_choice(args))
     report = score_corpus_report(corpus.pieces, corpus.sources, corpus.failed_files)
+    report["summary"] |= {"duplicates": corpus.duplicates, "duplicate_files": corpus.summary()["duplicate_files"]}
     if args.json:
         print_json(report)
         return 0
@@ -262,6 +274,7 @@ def _score_corpus(args: argparse.Namespace, files: list[Path]) -> int:
         say(summary["advice"])
     for skipped in summary["skipped"]:
         say(f"[yellow]skipped[/] {skipped['file']}: {skipped['reason']}")
+    _report_duplicates(summary)
     return 0
 
 

@@ -40,6 +40,7 @@ class Corpus:
     failed_files: list[tuple[str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    duplicate_files: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it repeats)
     notes: list[tuple[str, str]] = field(default_factory=list)  # read, but worth saying (e.g. Latin-1)
     encoded: dict[int, list[int]] = field(default_factory=dict)  # id(piece) -> its token ids, when read with an encoder
 
@@ -50,6 +51,7 @@ class Corpus:
             "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
             "dropped": dict(self.dropped),
             "duplicates": self.duplicates,
+            "duplicate_files": [{"file": f, "same_as": same} for f, same in self.duplicate_files],
             "notes": [{"file": f, "note": n} for f, n in self.notes],
         }
 
@@ -274,7 +276,7 @@ def load_corpus(
 
 
 def _collect(files: list[Path], results, progress) -> Corpus:
-    corpus, seen = Corpus(), set()
+    corpus, seen = Corpus(), {}
     for number, (path, (pieces, dropped, error, notes, encoded)) in enumerate(zip(files, results), start=1):
         corpus.files.append(str(path))
         corpus.notes += [(str(path), note) for note in notes]
@@ -284,10 +286,12 @@ def _collect(files: list[Path], results, progress) -> Corpus:
             corpus.dropped[reason] = corpus.dropped.get(reason, 0) + count
         for index, piece in enumerate(pieces):
             key = piece_key(piece)
-            if key in seen:
+            if key in seen:  # the same music again: trained on once
                 corpus.duplicates += 1
+                if seen[key] != str(path):
+                    corpus.duplicate_files.append((str(path), seen[key]))
                 continue
-            seen.add(key)
+            seen[key] = str(path)
             corpus.pieces.append(piece)
             corpus.sources.append(str(path))
             if encoded is not None:

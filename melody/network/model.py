@@ -122,6 +122,11 @@ def stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device
 
     The stream is cut into at most `batch_size` contiguous rows; every token but each row's first
     is predicted once, so the figure hardly depends on the window length."""
+    with torch.no_grad():  # a graph carried over the whole stream would grow with the corpus
+        return _stream_bits(model, stream, batch_size, seq_len, device)
+
+
+def _stream_bits(model, stream: np.ndarray, batch_size: int, seq_len: int, device) -> tuple[float, int]:
     was_training = model.training
     model.eval()
     rows_count = max(1, min(batch_size, stream.size // 256))

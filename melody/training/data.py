@@ -287,9 +287,14 @@ def _read_from(summary: dict, arguments: list[str]) -> dict:
     before = summary["arguments"]
     moved = dict(summary, arguments=arguments)
     moved["off_grid_files"] = rebased(summary["off_grid_files"], before, arguments)
-    for name, field in (("failed_files", "file"), ("notes", "file")):
-        files = rebased([entry[field] for entry in summary[name]], before, arguments)
-        moved[name] = [dict(entry, **{field: file}) for entry, file in zip(summary[name], files)]
+    for name, field in (
+        ("failed_files", "file"),
+        ("notes", "file"),
+        ("duplicate_files", "file"),
+        ("duplicate_files", "same_as"),
+    ):
+        files = rebased([entry[field] for entry in moved[name]], before, arguments)
+        moved[name] = [dict(entry, **{field: file}) for entry, file in zip(moved[name], files)]
     return moved
 
 
