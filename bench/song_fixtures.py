@@ -11,12 +11,17 @@ has them, with:
   written as type 0 (one track, the parts on channels of their own);
 - with `humanise`: onsets jittered by 10-30 ms and velocities varied, as a played performance;
 - with `verses`: the chorale played that many times over, as a song repeats its verses (a song's
-  length in notes, for figures that depend on it: reading speed).
+  length in notes, for figures that depend on it: reading speed);
+- with `pop`, what a sequencer's export of a pop song has that the above lacks: the song moved into
+  one of twelve keys under a placeholder C major key signature, the melody (the soprano an octave
+  down) below the BRIDGE counter-line (the alto), the PIANO playing tenor and bass together, 2/4
+  declared over 4/4, and enough verses for 1,500 notes or more.
 
-The truth (meter, where the first bar line falls, in beats from the file's start) goes to
-`truth.json` beside the files, for a bench to compare what a reader finds.
+The truth (meter, where the first bar line falls, in beats from the file's start; with `pop`, the
+key as music21 finds it in the chorale, moved with it) goes to `truth.json` beside the files, for a
+bench to compare what a reader finds.
 
-    python bench/song_fixtures.py OUT_FOLDER [COUNT] [--declare 1/4] [--humanise] [--verses N]
+    python bench/song_fixtures.py OUT_FOLDER [COUNT] [--declare 1/4] [--humanise] [--verses N] [--pop]
 """
 
 from __future__ import annotations
@@ -53,6 +58,28 @@ def chorale_parts(name: str):
         return None
     parts = [[(n.start, n.end, n.pitch) for n in score.notes if n.voice == v] for v in range(4)]
     return (parts[0], sorted(parts[1] + parts[2]), parts[3]), score.meter, score.pickup
+
+
+POP_NOTES = 1500
+
+
+def pop_parts(name: str, shift: int):
+    """A chorale as a pop song's three tracks (see the module's doc), moved `shift` semitones:
+    (MELODY, BRIDGE, PIANO) notes, meter, pickup, and the key music21 finds in it, moved too."""
+    from music21 import corpus
+
+    from melody.formats.stream import stream_to_score
+    from melody.music.theory import MAJOR_KEYS, MINOR_KEYS
+
+    parsed = corpus.parse(name)
+    score = stream_to_score(parsed)
+    if score.voices != 4:
+        return None
+    parts = [[(n.start, n.end, n.pitch + shift) for n in score.notes if n.voice == v] for v in range(4)]
+    melody = [(start, end, pitch - 12) for start, end, pitch in parts[0]]
+    found = parsed.analyze("key")
+    key = (MAJOR_KEYS if found.mode == "major" else MINOR_KEYS)[(found.tonic.pitchClass + shift) % 12]
+    return (melody, parts[1], sorted(parts[2] + parts[3])), score.meter, score.pickup, key
 
 
 def drum_part(length: float, beats_per_bar: int, pickup: float) -> list[tuple[float, float, int]]:
@@ -94,9 +121,17 @@ def beat_at(seconds: float, tempi: list[tuple[float, float]]) -> float:
 
 
 def write_song(
-    path: Path, parts, meter, pickup, number: int, declare: str | None, humanise: bool, rng: random.Random
+    path: Path,
+    parts,
+    meter,
+    pickup,
+    number: int,
+    declare: str | None,
+    humanise: bool,
+    rng: random.Random,
+    placeholder_key: bool = False,
 ) -> dict:
-    """One song file; returns its truth."""
+    """One song file; returns its truth. `placeholder_key`: a C major key signature, as exporters write."""
     length = max(end for part in parts for _s, end, _p in part)
     tempi = tempo_map(number, length)
     lead_in = LEAD_IN_SECONDS * tempi[0][1] / 60  # in beats at the first tempo
@@ -118,7 +153,9 @@ def write_song(
 
     events = []  # (tick, order, track, message)
     conductor = [mido.MetaMessage("time_signature", numerator=declared[0], denominator=declared[1], time=0)]
-    events += [(0, 0, 0, conductor[0])]
+    if placeholder_key:
+        conductor.append(mido.MetaMessage("key_signature", key="C", time=0))
+    events += [(0, 0, 0, message) for message in conductor]
     for at, bpm in tempi:
         events.append((tick(at) if at else 0, 0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
     for index, (notes, channel) in enumerate(zip(voices, channels)):
@@ -176,7 +213,12 @@ def verses(parts, meter, count: int):
 
 
 def build_songs(
-    folder: str | Path, count: int, declare: str | None = None, humanise: bool = False, repeats: int = 1
+    folder: str | Path,
+    count: int,
+    declare: str | None = None,
+    humanise: bool = False,
+    repeats: int = 1,
+    pop: bool = False,
 ) -> dict:
     """`count` song files (fewer if the corpus holds fewer four-part chorales) and truth.json."""
     folder = Path(folder)
@@ -185,14 +227,18 @@ def build_songs(
     for name in chorale_names(count * 2):
         if number >= count:
             break
-        found = chorale_parts(name)
+        found = pop_parts(name, rng.randint(-5, 6)) if pop else chorale_parts(name)
         if found is None:
             continue
-        parts, meter, pickup = found
-        parts = verses(parts, meter, repeats)
+        parts, meter, pickup, *key = found
+        notes = sum(len(part) for part in parts)
+        parts = verses(parts, meter, max(repeats, math.ceil(POP_NOTES / notes)) if pop else repeats)
         stem = Path(name).stem.replace(".", "_")
         path = folder / f"song_{number:03d}_{stem}.mid"
-        truth[path.name] = write_song(path, parts, meter, pickup, number, declare, humanise, rng)
+        declared = declare or (("2/4" if meter == (4, 4) else f"{meter[0]}/{meter[1]}") if pop else None)
+        truth[path.name] = write_song(path, parts, meter, pickup, number, declared, humanise, rng, pop)
+        if pop:
+            truth[path.name]["key"] = key[0]
         number += 1
     (folder / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
@@ -207,6 +253,7 @@ if __name__ == "__main__":
     parser.add_argument("--declare", help="the meter every file declares, e.g. 1/4")
     parser.add_argument("--humanise", action="store_true")
     parser.add_argument("--verses", type=int, default=1)
+    parser.add_argument("--pop", action="store_true", help="pop songs as sequencers export them (see above)")
     options = parser.parse_args()
-    built = build_songs(options.folder, options.count, options.declare, options.humanise, options.verses)
+    built = build_songs(options.folder, options.count, options.declare, options.humanise, options.verses, options.pop)
     print(f"{len(built)} songs in {options.folder}")

@@ -1,7 +1,9 @@
 """How the committed MIDI fixtures were made: real Bach chorales from music21's bundled corpus,
 read by music21 and written through our own Score -> MIDI writer; and two small folders of songs
 with the quirks users' files have (bench/song_fixtures.py): songs/ on a grid, played/ humanised;
-and pedalled/, piano performances with a pianist's sustain pedal (bench/performance_fixtures.py).
+pop/, songs as a sequencer exports them (placeholder C major key signatures, the melody under a
+counter-line); and pedalled/, piano performances with a pianist's sustain pedal
+(bench/performance_fixtures.py).
 Run from the repository root:
 
     python tests/data/make_fixtures.py
@@ -28,3 +30,4 @@ if __name__ == "__main__":
     build_songs(Path(__file__).parent / "songs", 8)
     build_songs(Path(__file__).parent / "played", 3, humanise=True)
     build_performances(Path(__file__).parent / "pedalled", 3)
+    build_songs(Path(__file__).parent / "pop", 4, pop=True)
