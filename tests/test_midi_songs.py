@@ -71,6 +71,7 @@ def test_played_files_fit_no_grid_and_auto_reads_them_as_performances():
 
 
 def test_performance_round_trip_is_exact_to_10_ms_and_one_velocity_bin(tmp_path):
+    """Onsets to 10 ms, lengths to 10 ms up to 2 s (25 ms beyond), velocities to a bin."""
     tokenizer = PerformanceTokenizer()
     for path in sorted(PLAYED.glob("*.mid")):
         original = pretty_midi.PrettyMIDI(str(path))
@@ -92,7 +93,8 @@ def test_performance_round_trip_is_exact_to_10_ms_and_one_velocity_bin(tmp_path)
                     p == a.pitch and (s, e) != (a.start, a.end) and s < a.end and a.start < e for p, s, e in struck
                 )
             ]
-            assert max(abs(a.end - b.end) for a, b in whole) < 0.010
+            # a length is exact to 10 ms up to 2 s and to 50 ms beyond (the DUR tokens' steps)
+            assert max(abs(a.end - b.end) - (0.015 if a.end - a.start > 2 else 0) for a, b in whole) < 0.010
 
 
 def test_event_tokens_name_roles_and_keep_drums_out_of_transposition():

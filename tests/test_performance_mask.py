@@ -28,27 +28,46 @@ def _allowed(constraint, state, vocab) -> set[str]:
     return {vocab[i] for i in np.flatnonzero(~constraint.banned(state))}
 
 
-def test_a_note_held_to_the_limit_must_end_and_time_cannot_pass_it():
+def test_a_note_struck_takes_a_usual_length_and_no_more_notes_sound_than_the_corpus_has():
     vocab = make_tokenizer("performance").vocab
+    constraint = PerformanceConstraint(vocab, None, LIMITS, STEP_SECONDS)
+    state = _fed(["PROGRAM_0", "ROLE_chords", "ON_60"])
+    lengths = _allowed(constraint, state, vocab)
+    assert lengths == {f"DUR_{d}" for d in range(1, 151)}  # up to the corpus's longest usual note
+    for token in ("DUR_150", "ON_64", "DUR_20", "ON_67", "DUR_20"):
+        state.feed(token)
+    assert not any(token.startswith("ON_") for token in _allowed(constraint, state, vocab))  # three sound
+    state.feed("SHIFT_30")  # two have ended
+    assert "ON_72" in _allowed(constraint, state, vocab)
+
+
+def test_a_piece_ends_no_sooner_than_twenty_seconds():
+    vocab = make_tokenizer("performance").vocab
+    constraint = PerformanceConstraint(vocab, None, LIMITS, STEP_SECONDS)
+    state = _fed(["PROGRAM_0", "ROLE_chords", "ON_60", "DUR_50", "SHIFT_100"])
+    assert "<eos>" not in _allowed(constraint, state, vocab)
+    for _ in range(round(MIN_SECONDS / STEP_SECONDS / 100)):
+        state.feed("SHIFT_100")
+    assert "<eos>" in _allowed(constraint, state, vocab)
+
+
+def test_a_note_off_model_from_before_durations_must_end_a_note_held_to_the_limit():
+    from melody.tokenizers.base import SPECIALS
+
+    vocab = list(SPECIALS) + sorted(
+        [f"ON_{p}" for p in range(128)]
+        + [f"OFF_{p}" for p in range(128)]
+        + [f"SHIFT_{k}" for k in range(1, 101)]
+        + [f"V_{i}" for i in range(8)]
+        + ["PROGRAM_0", "ROLE_chords"]
+    )
     constraint = PerformanceConstraint(vocab, None, LIMITS, STEP_SECONDS)
     state = _fed(["PROGRAM_0", "ROLE_chords", "ON_60", "SHIFT_100"])
     allowed = _allowed(constraint, state, vocab)
     assert "SHIFT_50" in allowed and "SHIFT_51" not in allowed and "<eos>" not in allowed
+    assert {t for t in allowed if t.startswith("OFF_")} == {"OFF_60"}  # only a key that is down
     state.feed("SHIFT_50")
     assert _allowed(constraint, state, vocab) == {"OFF_60"}
-
-
-def test_no_more_notes_sound_together_than_the_corpus_has_and_no_early_end():
-    vocab = make_tokenizer("performance").vocab
-    constraint = PerformanceConstraint(vocab, None, LIMITS, STEP_SECONDS)
-    state = _fed(["PROGRAM_0", "ROLE_chords", "ON_60", "ON_64", "ON_67"])
-    assert not any(token.startswith("ON_") for token in _allowed(constraint, state, vocab))
-    for token in ("OFF_60", "OFF_64", "OFF_67", "SHIFT_100"):
-        state.feed(token)
-    assert "<eos>" not in _allowed(constraint, state, vocab)  # 1 s of MIN_SECONDS
-    for _ in range(round(MIN_SECONDS / STEP_SECONDS / 100)):
-        state.feed("SHIFT_100")
-    assert "<eos>" in _allowed(constraint, state, vocab)
 
 
 @pytest.mark.slow

@@ -247,6 +247,12 @@ def collector_paused():
             gc.enable()
 
 
+def reading_workers() -> int:
+    """Processes that read a corpus: $MELODY_WORKERS (1: all in this process), else the cores, up to 8."""
+    asked = os.environ.get("MELODY_WORKERS", "")
+    return max(1, int(asked)) if asked.isdigit() else min(os.cpu_count() or 1, 8)
+
+
 def corpus_files(arguments: list[str]) -> list[Path]:
     return [path for argument in arguments for path in find_files(argument)]
 
@@ -266,8 +272,8 @@ def load_corpus(
     # music21 (MusicXML, ABC read as scores) is slow, and a MIDI file's grid, roles and tokens are
     # numpy work per file whose Scores travel back as arrays: worker processes pay for themselves
     worth_workers = any(p.suffix.lower() not in ABC_SUFFIXES or kind == "score" for p in files)
-    if worth_workers and len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        workers = min(os.cpu_count() or 1, 8)
+    workers = reading_workers()
+    if worth_workers and len(files) >= PARALLEL_FROM and workers > 1:
         job = (kind, choice, encoder)
         with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=job) as pool:
             results = pool.map(_read_in_worker, files, chunksize=max(1, min(16, len(files) // (4 * workers))))

@@ -1,16 +1,19 @@
 """Performance events: music as it was played, timed in milliseconds rather than on a beat grid.
 
-Performance RNN's idea, written for melody: a piece is
-``<bos> (PROGRAM_p ROLE_r)... ((SHIFT_k)* (V_i)? (VEL_v)? ON_p | OFF_p)* <eos>``: each voice declared
-with its program and role as the event tokenizer does it, then note-ons and note-offs in time order,
-separated by time shifts of 10 ms steps (up to one second a token), the voice and the velocity
-(32 bins) written only when they change. For files that fit no grid (a human playing, not a
-sequencer), which a beat grid would quantise into mush. A round trip keeps every onset and end to
-10 ms and every velocity to its bin. Decoding accepts any sequence: a note-off without its
-note-on is ignored, a note still on at the end is ended there.
+Performance RNN's idea, with each note's length said where it is struck (as MidiTok's TSD does): a
+piece is ``<bos> (PROGRAM_p ROLE_r)... ((SHIFT_k)* (V_i)? (VEL_v)? ON_p DUR_d)* <eos>``: each voice
+declared with its program and role as the event tokenizer does it, then the notes in time order,
+separated by time shifts of 10 ms steps (up to one second a token), the voice and the velocity (32
+bins) written only when they change, each note-on followed by its duration: exact to 10 ms up to 2
+s, to 50 ms up to 8 s (longer notes end there). For files that fit no grid (a human playing, not a
+sequencer), which a beat grid would quantise into mush. A model need not remember which keys are
+down to let go of them, so its pieces cannot hang on notes it forgot. Decoding accepts any
+sequence; models made before durations (note-offs, ``OFF_p``) still load and decode.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from melody.errors import InputError
 from melody.music.roles import ROLES, by_role
@@ -22,6 +25,7 @@ MAX_SHIFT = 100  # steps in one SHIFT token: one second
 VELOCITY_BINS = 32
 MAX_VOICES = 8
 DECODED_TEMPO = 120.0  # a decoded piece's beats: half a second each
+DURATIONS = tuple(range(1, 201)) + tuple(range(205, 801, 5))  # in steps: 10 ms to 2 s, then 50 ms to 8 s
 
 
 def velocity_bin(velocity: int) -> int:
@@ -32,8 +36,16 @@ def bin_velocity(index: int) -> int:
     return index * (128 // VELOCITY_BINS) + 128 // VELOCITY_BINS // 2
 
 
+def duration_steps(steps: int) -> int:
+    """The nearest length a DUR token says (at least one step, at most 8 s)."""
+    index = bisect.bisect_left(DURATIONS, steps)
+    if index == len(DURATIONS):
+        return DURATIONS[-1]
+    return DURATIONS[index] if index == 0 or DURATIONS[index] - steps <= steps - DURATIONS[index - 1] else DURATIONS[index - 1]
+
+
 def _vocabulary() -> list[str]:
-    tokens = [f"ON_{p}" for p in range(128)] + [f"OFF_{p}" for p in range(128)]
+    tokens = [f"ON_{p}" for p in range(128)] + [f"DUR_{d}" for d in DURATIONS]
     tokens += [f"SHIFT_{k}" for k in range(1, MAX_SHIFT + 1)]
     tokens += [f"VEL_{v}" for v in range(VELOCITY_BINS)]
     tokens += [f"V_{i}" for i in range(MAX_VOICES)]
@@ -48,6 +60,7 @@ class PerformanceTokenizer(Tokenizer):
 
     def __init__(self, vocab: list[str] | None = None):
         super().__init__(vocab or _vocabulary())
+        self.durations = "DUR_1" in self.index  # else a model file from before: notes end with OFF_p
 
     def fit(self, pieces) -> PerformanceTokenizer:
         return self  # a fixed vocabulary: every corpus shares it
@@ -68,11 +81,13 @@ class PerformanceTokenizer(Tokenizer):
         return notes
 
     def prepare(self, score: Score) -> Score:
-        """What a round trip preserves: times on 10 ms steps (at the decoded tempo), velocities binned,
-        voices in role order; a note that restarts while it sounds is ended there."""
+        """What a round trip preserves: times on 10 ms steps (at the decoded tempo), lengths as a DUR
+        token says them, velocities binned, voices in role order; a note that restarts while it
+        sounds is ended there."""
         score = by_role(score)
         notes, sounding = [], {}
         for start, end, pitch, velocity, voice in sorted(self._steps(score)):
+            end = start + duration_steps(end - start) if self.durations else end
             previous = sounding.get((voice, pitch))
             if previous is not None and previous[1] > start:  # cut at the restart
                 notes.remove(previous)
@@ -98,16 +113,15 @@ class PerformanceTokenizer(Tokenizer):
         tokens = []
         for program, role in list(zip(score.programs, score.roles))[:MAX_VOICES]:
             tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]
-        events = []  # (step, 0 for off / 1 for on, voice, pitch, velocity bin)
+        events = []  # (step, 0 for off / 1 for on, voice, pitch, velocity bin, steps it lasts)
         for note in self.prepare(score).notes:
             start = round(note.start * 60 / DECODED_TEMPO / STEP_SECONDS)
             end = round(note.end * 60 / DECODED_TEMPO / STEP_SECONDS)
-            events += [
-                (start, 1, note.voice, note.pitch, velocity_bin(note.velocity)),
-                (end, 0, note.voice, note.pitch, 0),
-            ]
+            events.append((start, 1, note.voice, note.pitch, velocity_bin(note.velocity), end - start))
+            if not self.durations:
+                events.append((end, 0, note.voice, note.pitch, 0, 0))
         now, voice, velocity = 0, 0, None
-        for step, on, event_voice, pitch, bin_ in sorted(events):
+        for step, on, event_voice, pitch, bin_, length in sorted(events):
             while step > now:
                 shift = min(MAX_SHIFT, step - now)
                 tokens.append(f"SHIFT_{shift}")
@@ -119,6 +133,8 @@ class PerformanceTokenizer(Tokenizer):
                 velocity = bin_
                 tokens.append(f"VEL_{velocity}")
             tokens.append(f"{'ON' if on else 'OFF'}_{pitch}")
+            if on and self.durations:
+                tokens.append(f"DUR_{duration_steps(length)}")
         ids = [self.index[t] for t in tokens]
         return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
 
@@ -134,10 +150,13 @@ class PerformanceTokenizer(Tokenizer):
             if now > start:
                 notes.append(Note(start * beats, now * beats, key[1], loudness, key[0]))
 
+        struck = None  # the (voice, pitch) of the last ON: a DUR after it gives its length
         for i in ids:
             if not 0 <= i < len(self.vocab):
                 continue
             kind, _, value = self.vocab[i].partition("_")
+            if kind != "DUR" and kind != "ON":
+                struck = None
             if kind == "PROGRAM" and not notes and not sounding and len(programs) < MAX_VOICES:
                 programs.append(int(value))
             elif kind == "ROLE" and programs and not notes and not sounding:
@@ -153,6 +172,10 @@ class PerformanceTokenizer(Tokenizer):
                 if key in sounding:
                     end(key)
                 sounding[key] = (now, velocity)
+                struck = key
+            elif kind == "DUR" and struck in sounding:  # the note just struck, and how long it lasts
+                start, loudness = sounding.pop(struck)
+                notes.append(Note(start * beats, (start + int(value)) * beats, struck[1], loudness, struck[0]))
             elif kind == "OFF" and (voice, int(value)) in sounding:
                 end((voice, int(value)))
         for key in list(sounding):

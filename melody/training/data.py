@@ -32,7 +32,7 @@ from melody.sampling.priors import _voices, forms_of, key_pitch_classes, soundin
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
 
-CACHE_VERSION = 20
+CACHE_VERSION = 21
 
 
 def cache_dir() -> Path:
