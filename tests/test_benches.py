@@ -38,7 +38,15 @@ ABC2MIDI_SMOKE = {
     "checker_keeps.py": [str(ROOT / "tests/data/repeats.abc")],
     "round_trips.py": ["--limit", "3", "--only", "tests/data"],
 }
-COVERED_ELSEWHERE = {"song_fixtures.py", "midi_grid.py", "midi_ingest.py", "midi_songs.py"}  # test_benches_midi.py
+COVERED_ELSEWHERE = {  # test_benches_midi.py
+    "song_fixtures.py",
+    "midi_grid.py",
+    "midi_ingest.py",
+    "midi_songs.py",
+    "performance_fixtures.py",
+    "performances.py",
+    "train_memory.py",
+}
 HELPERS = {"abc_books.py"}  # imported by benches, not one itself
 
 

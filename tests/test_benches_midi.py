@@ -45,3 +45,20 @@ def test_midi_ingest_runs_on_the_song_fixtures(tmp_path):
 def test_midi_grid_compares_the_reader_with_the_truth():
     figures = json.loads(_bench("bench/midi_grid.py", str(DATA / "songs")))
     assert figures["files"] == 8 and figures["meter_and_bar_lines_found_%"] == 100.0
+
+
+@pytest.mark.slow
+def test_performance_fixtures_and_their_comparison_run(tmp_path):
+    printed = _bench("bench/performance_fixtures.py", str(tmp_path / "played"), "2")
+    assert "2 performances" in printed and len(list((tmp_path / "played").glob("*.mid"))) == 2
+    report = json.loads(_bench("bench/performances.py", str(tmp_path / "played"), str(DATA / "pedalled")))
+    assert report["corpus"]["files"] == 2 and report["generated"]["files"] == 3 and report["ratio"]["polyphony"] > 0
+
+
+@pytest.mark.slow
+def test_pop_fixtures_carry_a_placeholder_key_and_train_memory_runs(tmp_path):
+    _bench("bench/song_fixtures.py", str(tmp_path / "pop"), "2", "--pop")
+    truth = json.loads((tmp_path / "pop" / "truth.json").read_text())
+    assert len(truth) == 2 and all(t["key"] and len(t["tracks"]) >= 3 for t in truth.values())
+    report = json.loads(_bench("bench/train_memory.py", "2"))
+    assert report["files"] == [2, 16] and report["ratio_8x_to_1x"] > 0

@@ -109,21 +109,25 @@ class Model:
     ) -> Tunes:
         """Variants of `tune` (a Tune or ABC text) that keep every other bar exactly and sample
         `bars` (first, last; counted as a musician counts, the anacrusis not a bar) again, the
-        best of `candidates` for leading into the bars after them (sampling/vary.py)."""
+        best of `candidates` for leading into the bars after them (sampling/vary.py). A tune read
+        from a file (or given as text with its X: line) is edited in place: every character of it
+        outside those bars is kept."""
         from melody.formats.abc.checker import tune_problems
         from melody.formats.abc.player import tokens_to_score
         from melody.formats.abc.text import header_fields, tune_to_abc
         from melody.sampling.pieces import copy_index
-        from melody.sampling.vary import canonical_tune, vary_tokens
+        from melody.sampling.vary import canonical_tune, varied_in_place, vary_tokens
 
-        canonical = canonical_tune(tune.abc if isinstance(tune, Tune) else tune)
+        own = tune if isinstance(tune, str) else tune.written or tune.abc  # the text as the user wrote it
+        canonical = canonical_tune(own)
         title = header_fields(canonical).get("T") or "Untitled"
         variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed)
         copies = copy_index(self.inner)
         tunes = Tunes()
         for number, variant in enumerate(variants, start=1):
             text = variant.text(title)
-            abc = tune_to_abc(text, number, title)
+            edited = varied_in_place(own, variant)  # only the varied bars' notes change
+            abc = edited if edited.lstrip().startswith("X:") else tune_to_abc(text, number, title)
             problems = [str(problem) for problem in tune_problems(text)]
             copied = copies.longest_run(abc)[0] if copies is not None else None
             score = tokens_to_score(variant.tokens)

@@ -28,6 +28,7 @@ class Tune:
     kind: str = "abc"  # "abc" for a tune of ABC, "score" for a MIDI model's piece (shown as a piano roll)
     variant: object | None = field(default=None, repr=False, compare=False)  # how `vary` chose it (sampling/vary.py)
     tokens: int = 0  # how many tokens the model wrote for it (0: read from a file)
+    written: str | None = field(default=None, repr=False, compare=False)  # as its file has it: what vary edits
 
     def piece(self):
         """The tune as the sampler's Piece, which `write_pieces` and the studio's views take."""
@@ -136,4 +137,8 @@ def read(path: str | Path, tune: int | None = None) -> Tune | Tunes:
         from melody.formats.abc.writer import score_to_abc
 
         return Tune(score_to_abc(score, title), title, score, kind="score")
+    if path.suffix.lower() == ".abc":
+        from melody.formats.abc.text import read_abc_file
+
+        return Tune(abc, title, score, written=read_abc_file(path)[0][(tune or 1) - 1].written)
     return Tune(abc, title, score)

@@ -21,7 +21,7 @@ import torch
 
 from melody.errors import ConfigError
 from melody.formats.abc.form import with_part_cues
-from melody.formats.abc.lexer import token_kind, tokens_to_abc, tune_tokens
+from melody.formats.abc.lexer import bar_text, token_kind, tokens_to_abc, tune_tokens
 from melody.formats.abc.state import TuneState, room_left
 from melody.formats.abc.syntax import LexError
 from melody.formats.abc.text import normalize_tune
@@ -91,6 +91,59 @@ def bar_at(text: str, offset: int) -> int:
     except (ConfigError, LexError):  # nothing but a pickup before it
         return 1
     return len(bar_spans(tokens)) + 1
+
+
+# In a tune's own text: what is not notes (a %comment, "chords", !decorations!, [inline:fields], a
+# field line) and what closes a bar (a bar line, with the ending that may follow it)
+_NOT_NOTES = re.compile(r'%[^\n]*|"[^"\n]*"|![^!\n]*!|\[[A-Za-z]:[^\]\n]*\]|^[A-Za-z]:[^\n]*$', re.M)
+_BAR_LINE = re.compile(r"(?:\[\||::|:*\|+[\]:]*)(?:\[?\d+(?:[,-]\d+)*)?")
+
+
+def bar_regions(text: str) -> list[tuple[int, int]]:
+    """Where each bar's notes stand in a tune's own text, as `bar_spans` counts bars (character
+    offsets: after the bar line and ending before it, up to the space before the next bar line), so
+    a bar can be written anew with every other character of the text kept."""
+    body = re.search(r"^K:.*$", text, flags=re.M)
+    start = body.end() if body else 0
+    hidden = _NOT_NOTES.sub(lambda m: " " * len(m.group()), text[start:])
+    lines = [(start + m.start(), start + m.end()) for m in _BAR_LINE.finditer(hidden)]
+    counted = []  # (bar line start, end, bars complete once it is read)
+    for begin, end in lines:
+        try:
+            done = len(bar_spans(tune_tokens(canonical_tune(text[:end]))))
+        except (ConfigError, LexError):
+            done = 0
+        counted.append((begin, end, done))
+    regions = []
+    for number in range(1, max((done for _, _, done in counted), default=0) + 1):
+        opening = [end for _, end, done in counted if done == number - 1]
+        closing = next(begin for begin, _, done in counted if done == number)
+        left = opening[-1] if opening else start
+        while left < closing and text[left].isspace():
+            left += 1
+        right = closing
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        regions.append((left, right))
+    return regions
+
+
+def varied_in_place(text: str, variant: Variant) -> str:
+    """The user's own tune with only the varied bars' notes written anew: its fields, parts,
+    comments, chords, spacing and line breaks, every character outside those bars, kept."""
+    regions = bar_regions(text)
+    first, last = variant.span
+    bars, current = [], []
+    for token in variant.bars + ["|"]:
+        if token_kind(token) == "bar":
+            bars.append(current)
+            current = []
+        else:
+            current.append(token)
+    for number, tokens in zip(range(last, first - 1, -1), reversed(bars)):  # from the end: offsets hold
+        left, right = regions[number - 1]
+        text = text[:left] + bar_text(tokens) + text[right:]
+    return text
 
 
 def vary_tokens(

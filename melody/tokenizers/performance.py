@@ -41,7 +41,11 @@ def duration_steps(steps: int) -> int:
     index = bisect.bisect_left(DURATIONS, steps)
     if index == len(DURATIONS):
         return DURATIONS[-1]
-    return DURATIONS[index] if index == 0 or DURATIONS[index] - steps <= steps - DURATIONS[index - 1] else DURATIONS[index - 1]
+    return (
+        DURATIONS[index]
+        if index == 0 or DURATIONS[index] - steps <= steps - DURATIONS[index - 1]
+        else DURATIONS[index - 1]
+    )
 
 
 def _vocabulary() -> list[str]:

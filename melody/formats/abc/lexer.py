@@ -313,6 +313,11 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     return "\n".join(lines) + "\n"
 
 
+def bar_text(tokens: list[str]) -> str:
+    """The body text of one bar's tokens (no bar line), spelled as `tokens_to_abc` spells a tune."""
+    return tokens_to_abc(tokens + ["|"], bars_per_line=1_000).splitlines()[-1].rstrip("|").rstrip()
+
+
 def explicit_rhythm(tokens: list[str]) -> list[str]:
     """`tokens` with each broken rhythm (``A>B``) written as the lengths it stands for
     (``A3/2 B/2``): the same music, for readers such as music21 that lose ``>`` next to slurs and

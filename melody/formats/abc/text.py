@@ -45,6 +45,7 @@ class AbcTune:
     source: str
     line: int
     latin1: bool = False  # the file was not UTF-8 and was read as Latin-1
+    written: str = ""  # the tune as its file has it, X: line, fields, comments and spacing kept
 
     @property
     def title(self) -> str:
@@ -306,12 +307,13 @@ def read_abc_text(
     tunes: list[AbcTune] = []
     dropped: dict[str, int] = {}
     book_header = file_header(text)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for line, raw in split_tunes(text):
         canonical, reason = normalize_tune(raw, book_header, default_type)
         if canonical is None:
             dropped[reason] = dropped.get(reason, 0) + 1
         else:
-            tunes.append(AbcTune(canonical, source, line, latin1))
+            tunes.append(AbcTune(canonical, source, line, latin1, f"{lines[line - 1]}\n{raw}".rstrip("\n") + "\n"))
     return tunes, dropped
 
 
