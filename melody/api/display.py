@@ -1,6 +1,9 @@
-"""What a notebook shows of tunes: the engraving (abcjs, inlined from the copy the studio serves, so
-nothing is fetched and it works offline and in Colab), an audio player (a WAV as a data URL, rendered
-as `melody play` renders it) and, for a MIDI model's piece, a piano roll with a colour per track."""
+"""What a notebook shows of tunes, readable wherever the notebook travels: the engraving as a static
+SVG made here (verovio, the `score` extra's engraver), which shows where scripts are stripped (a
+static viewer, a code host's preview, an untrusted notebook); an audio player (the tune rendered as
+`melody play` renders it, as a small MP3 inlined as a data URL, so nothing is fetched); and, for a
+MIDI model's piece, a piano roll with a colour per track. Without verovio a tune is engraved by
+abcjs instead (inlined once per output, from the copy the studio serves): scripts needed there."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from pathlib import Path
 
 ABCJS = Path(__file__).resolve().parent.parent / "studio" / "static" / "vendor" / "abcjs-basic-min.js"
 TRACK_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-PLAYER_RATE = 11025  # Hz: a 30-second tune embeds as about 0.9 MB
+PLAYER_RATE = 22050  # Hz: a preview's rate; as MP3 a 30-second tune embeds as about 120 KB
+ENGRAVING_WIDTH = 720  # px
 _ids = itertools.count(1)
 
 
@@ -27,8 +31,49 @@ def _abcjs_once() -> str:
     return f"<script>if (!window.ABCJS) {{ {_abcjs()} }}</script>"
 
 
-def _card(tune) -> str:
+@cache
+def _engraver():
+    """verovio's engraver, or None where it is not installed."""
+    from melody.errors import ConfigError
+
+    try:
+        from melody.audio.pictures import AbcEngraver
+
+        return AbcEngraver(ENGRAVING_WIDTH)
+    except ConfigError:
+        return None
+
+
+def engraving(tune) -> str | None:
+    """The tune's sheet music as inline SVG, or None without verovio (or where it cannot read it)."""
+    from melody.formats.abc.printable import printable_abc
+
+    engraver = _engraver()
+    svg = engraver.svg(printable_abc(tune.abc, tune.title)) if engraver is not None else ""
+    if not svg:
+        return None
+    return f'<div class="melody-engraving" style="max-width:{ENGRAVING_WIDTH}px">{svg}</div>'
+
+
+def _scripted_engraving(tune) -> str:
     number = next(_ids)
+    return (
+        _abcjs_once() + f'<div class="melody-engraving" id="melody-tune-{number}"></div>'
+        f"<script>ABCJS.renderAbc('melody-tune-{number}', {json.dumps(tune.abc)}, "
+        "{responsive: 'resize', add_classes: true});</script>"
+    )
+
+
+def _audio(tune) -> str:
+    from melody.audio.preview import compressed_audio, render_score
+
+    audio, _renderer = render_score(tune.score, PLAYER_RATE)
+    data, mime = compressed_audio(audio, PLAYER_RATE)
+    encoded = base64.b64encode(data).decode()
+    return f'<audio controls preload="none" src="data:{mime};base64,{encoded}"></audio>'
+
+
+def _card(tune) -> str:
     title = html.escape(tune.title)
     figures = [f"{len(tune.score.notes)} notes"]
     if tune.copied_bars is not None:
@@ -36,28 +81,21 @@ def _card(tune) -> str:
     if tune.problems:
         figures.append(f"{len(tune.problems)} problems: {html.escape(tune.problems[0])}")
     if tune.kind == "abc":
-        picture = (
-            f'<div class="melody-engraving" id="melody-tune-{number}"></div>'
-            f"<script>ABCJS.renderAbc('melody-tune-{number}', {json.dumps(tune.abc)}, "
-            "{responsive: 'resize', add_classes: true});</script>"
-        )
+        picture = engraving(tune) or _scripted_engraving(tune)
     else:
         picture = piano_roll_svg(tune.score)
-    audio = base64.b64encode(tune.to_wav(PLAYER_RATE)).decode()
     return (
         f'<div class="melody-tune" style="margin:0.5em 0 1.5em"><b>{title}</b> '
-        f'<span style="color:#666">{" · ".join(figures)}</span>{picture}'
-        f'<audio controls preload="none" src="data:audio/wav;base64,{audio}"></audio></div>'
+        f'<span style="color:#666">{" · ".join(figures)}</span>{picture}{_audio(tune)}</div>'
     )
 
 
 def tune_html(tune) -> str:
-    return (_abcjs_once() if tune.kind == "abc" else "") + _card(tune)
+    return _card(tune)
 
 
 def gallery_html(tunes: list) -> str:
-    engraved = any(tune.kind == "abc" for tune in tunes)
-    return (_abcjs_once() if engraved else "") + "".join(_card(tune) for tune in tunes)
+    return "".join(_card(tune) for tune in tunes)
 
 
 def piano_roll_svg(score, width: int = 720, height: int = 180) -> str:
