@@ -24,6 +24,7 @@ SMOKE = {
     "form_sampling.py": ["-n", "2", "--types", "reel"],
     "ingest.py": [FOLK],
     "midi_pickups.py": ["--per-collection", "2"],
+    "quickstart.py": ["--minutes", "0.05", "--out", "{tmp}/quickstart.ipynb"],
     "mit_baseline.py": ["--corpus", FOLK, "--steps", "10", "--eval-every", "10"],
     "sampling.py": ["--count", "2", "--max-tokens", "20", "--rounds", "1", "--singles", "1"],
     "speed.py": ["--corpus", FOLK, "--steps", "5", *TINY_NET, "--batch-size", "4", "--seq-len", "16"]

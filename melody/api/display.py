@@ -16,7 +16,7 @@ from pathlib import Path
 
 ABCJS = Path(__file__).resolve().parent.parent / "studio" / "static" / "vendor" / "abcjs-basic-min.js"
 TRACK_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-PLAYER_RATE = 22050  # Hz: a preview's rate; as MP3 a 30-second tune embeds as about 120 KB
+PLAYER_RATE = 22050  # Hz: a preview's rate; as MP3 a minute of a tune embeds as about 160 KB
 ENGRAVING_WIDTH = 720  # px
 _ids = itertools.count(1)
 

@@ -5,6 +5,7 @@ The CLI's `generate`, `vary` and `evaluate` and the studio's worker call it (`me
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,6 +154,7 @@ def train(
     **settings,
 ) -> dict:
     """Train a model on a corpus (files, folders, or `folk`/`chorales`) into the run folder `out`
+    (else a new temporary folder, never the working folder a notebook's kernel happens to run in)
     for `minutes` (else the default epochs); `settings` are further TrainConfig/ModelConfig fields
     (hidden_size, num_layers, batch_size, lr...). Returns the run's figures, with `model`: the best
     model, loaded."""
@@ -161,7 +163,7 @@ def train(
     from melody.network.config import ModelConfig
     from melody.training.config import TrainConfig
     from melody.training.data import prepare_corpus
-    from melody.training.runs import default_run_dir, start_run
+    from melody.training.runs import start_run
 
     arguments = [str(c) for c in (corpus if isinstance(corpus, list) else [corpus])]
     model_fields = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
@@ -175,7 +177,7 @@ def train(
     config = TrainConfig(
         seed=seed, init_from=init_from, **limits, **{k: v for k, v in settings.items() if k in train_fields}
     )
-    run_dir = Path(out) if out is not None else default_run_dir(arguments)
+    run_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="melody-run-"))
     trainer, _carried = start_run(tokenized, model_config, config, run_dir)
     result = trainer.run()
     best = run_dir / "best.safetensors"

@@ -64,7 +64,14 @@ class AbcEngraver:
         self.toolkit = verovio.toolkit()
         scale = 40
         self.toolkit.setOptions(
-            {"inputFrom": "abc", "adjustPageHeight": True, "breaks": "line", "footer": "none", "scale": scale}
+            {
+                "inputFrom": "abc",
+                "adjustPageHeight": True,
+                "breaks": "line",
+                "footer": "none",
+                "scale": scale,
+                "svgFormatRaw": True,  # no indentation: 45% smaller, inlined in every notebook tune
+            }
         )
         width = int(width_px * 100 / scale)
         self.toolkit.setOptions({"pageWidth": width, "pageHeight": 60000, "pageMarginLeft": 50, "pageMarginRight": 50})
