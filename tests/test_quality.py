@@ -41,7 +41,7 @@ def test_copying_finds_the_longest_shared_run():
     index = BarIndex.of_texts(TUNES)
     source = next(t for t in TUNES if len(bar_keys(t)) >= 10)
     run, tune = index.longest_run(source)
-    assert run >= len(bar_keys(source)) and TUNES[tune] == source or bar_keys(TUNES[tune]) == bar_keys(source)
+    assert run >= len(bar_keys(source)) and (TUNES[tune] == source or bar_keys(TUNES[tune]) == bar_keys(source))
     fresh = "T:new\nM:4/4\nL:1/8\nK:C\n" + "|".join(f"C{i % 7 + 1}z{8 - i % 7 - 1}" for i in range(12)) + "|]\n"
     assert index.longest_run(fresh)[0] <= 1
 
