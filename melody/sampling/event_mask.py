@@ -101,7 +101,6 @@ class EventConstraint:
         self.pitch_of = np.array([int(t[6:]) if t.startswith("PITCH_") else -1 for t in vocab])
         self.drum_of = np.array([int(t[5:]) if t.startswith("DRUM_") else -1 for t in vocab])
         self.header = np.array([t.startswith(HEADER_KINDS) for t in vocab])
-        self.preamble = np.array([t.startswith(("METER_", "TEMPO_", "KEY_")) for t in vocab])
         tempos = np.array([int(t[6:]) if t.startswith("TEMPO_") else -1 for t in vocab])
         self.other_tempos = np.zeros(len(vocab), dtype=bool)
         if tempo is not None and (tempos >= 0).any():
@@ -184,8 +183,8 @@ class EventConstraint:
         if state.awaiting_role:
             only[self.index[f"ROLE_{self.layout[state.voices - 1][0]}"]] = False
         elif state.voices < len(self.layout):
-            if state.voices == 0 and state.key is None:  # meter, tempo and key first, as the model learned them
-                only[self.preamble] = False
+            if state.voices == 0 and state.declared < len(self.opening):  # meter, tempo and key first, in order
+                return ~self.opening[state.declared]
             only[self.index[f"PROGRAM_{self.layout[state.voices][1]}"]] = False
         elif "BAR" in self.index:
             only[self.index["BAR"]] = False
