@@ -31,7 +31,16 @@ class Model:
     def __repr__(self) -> str:
         kind = "MIDI events" if self.kind == "score" else f"{self.inner.tokenizer.name} ABC"
         weights = sum(p.numel() for p in self.inner.network.parameters())
-        return f"<melody.Model {self.path or 'in memory'}: {kind}, {weights:,} weights>"
+        return f"<melody.Model {self._name()}: {kind}, {weights:,} weights>"
+
+    def _name(self) -> str:
+        """A shipped model by its name (a saved notebook shows no folder of this machine), else its path."""
+        from melody.network.checkpoint import SHIPPED_DIR
+
+        if self.path is None:
+            return "in memory"
+        path = Path(self.path)
+        return f"{path.stem} (shipped)" if path.parent.resolve() == SHIPPED_DIR.resolve() else str(path)
 
     def generate(
         self,

@@ -271,11 +271,17 @@ def key_correlations(score: Score) -> np.ndarray:
     then minors; all zero for a piece without pitched notes."""
     table, tonal = score.table, tonal_notes(score)
     histogram = np.bincount(table.pitch[tonal] % 12, weights=(table.end - table.start)[tonal], minlength=12)
-    if histogram.std() == 0:
+    spread = histogram.std()
+    if spread == 0:
         return np.zeros(24)
+    return _key_profiles() @ ((histogram - histogram.mean()) / spread) / 12
+
+
+@functools.cache
+def _key_profiles() -> np.ndarray:
+    """(24, 12) the key profiles on every tonic, each standardised: a dot product is a correlation."""
     profiles = np.array([np.roll(profile, tonic) for profile in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)])
-    profiles = (profiles - profiles.mean(1, keepdims=True)) / profiles.std(1, keepdims=True)
-    return profiles @ ((histogram - histogram.mean()) / histogram.std()) / 12
+    return (profiles - profiles.mean(1, keepdims=True)) / profiles.std(1, keepdims=True)
 
 
 def _key_index(key: str) -> int:
