@@ -41,3 +41,13 @@ def test_an_upward_import_breaks_them(tmp_path):
     done = _lint(tmp_path)
     assert done.returncode != 0
     assert "melody.music.theory -> melody.sampling.sampler" in done.stdout
+
+
+def test_training_importing_the_sampler_breaks_their_independence(tmp_path):
+    """What training measures reaches the sampler through the model file, never an import."""
+    shutil.copytree(ROOT / "melody", tmp_path / "melody", ignore=shutil.ignore_patterns("models", "static"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    data = tmp_path / "melody" / "training" / "statistics.py"
+    data.write_text(data.read_text() + "\nfrom melody.sampling.priors import kept_tracks  # noqa\n")
+    done = _lint(tmp_path)
+    assert done.returncode != 0 and "training and sampling stand apart BROKEN" in done.stdout

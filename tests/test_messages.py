@@ -79,7 +79,7 @@ def test_a_resumed_run_echoes_the_minutes_asked_for(tmp_path, capsys):
 
 def test_a_voice_is_named_after_a_track_name_only_when_the_corpus_shares_it():
     from melody.music.score import Note, Score
-    from melody.sampling.priors import voice_layout
+    from melody.training.statistics import voice_layout
 
     def piece(name: str, shift: int) -> Score:
         return Score(tuple(Note(i, i + 1, 60 + (i + shift) % 12) for i in range(16)), names=(name,))

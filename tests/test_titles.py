@@ -1,7 +1,7 @@
 """Titles in the corpus's idiom: learned from training titles per type, never one of them."""
 
 from melody.formats.abc.text import header_fields, read_abc_file
-from melody.sampling.titles import TitleModel, clean_title
+from melody.music.titles import TitleModel, clean_title
 from tests.conftest import FOLK_SAMPLE
 
 DANCE_TITLES = [

@@ -72,6 +72,10 @@ def voice_roles(score: Score) -> tuple[str, ...]:
 def voice_roles_and_evidence(score: Score) -> tuple[tuple[str, str], ...]:
     """(role, what decided it: "channel 10", "name", "program", "name and notes" or "notes") per voice."""
     decided = {voice: _declared_role(score, voice) for voice in range(score.voices)}
+    by_name = [found for found in decided.values() if found is not None and found[1] == "name"]
+    if score.voices > 1 and len(by_name) == score.voices and len({role for role, _ in by_name}) == 1:
+        # every track called the same ("voice 1", "voice 2" ...): the names number tracks, not roles
+        decided = {voice: _declared_role(score, voice, names=False) for voice in range(score.voices)}
     taken = {found[0] for found in decided.values() if found is not None}
     lines = []  # (median pitch, voice) of undecided voices that play one note at a time
     medians = {v: m for v, m in score.table.voice_medians().items() if not score.is_drum(v)}
@@ -104,10 +108,10 @@ def voice_roles_and_evidence(score: Score) -> tuple[tuple[str, str], ...]:
     return tuple(decided[voice] for voice in range(score.voices))
 
 
-def _declared_role(score: Score, voice: int) -> tuple[str, str] | None:
+def _declared_role(score: Score, voice: int, names: bool = True) -> tuple[str, str] | None:
     """A voice's role from what its file says of it (channel, name, program), or None."""
     program = score.programs[voice] if voice < len(score.programs) else 0
-    named = role_of_name(score.voice_name(voice))
+    named = role_of_name(score.voice_name(voice)) if names else None
     if score.is_drum(voice):
         return "drums", "channel 10"
     if named is not None:

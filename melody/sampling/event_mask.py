@@ -18,20 +18,6 @@ import numpy as np
 MIN_PITCH_CLASS_SHARE = 0.03
 
 
-def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
-    """Per mode ("major", "minor"), the share of note time on each pitch class relative to the
-    tonic, over pieces whose key `key_of(score)` gives as (tonic pitch class, mode)."""
-    from melody.music.theory import tonal_notes
-
-    totals = {"major": np.zeros(12), "minor": np.zeros(12)}
-    for score in scores:
-        tonic, mode = key_of(score)
-        table, tonal = score.table, tonal_notes(score)
-        lengths = (table.end - table.start)[tonal]
-        totals[mode] += np.bincount((table.pitch[tonal] - tonic) % 12, weights=lengths, minlength=12)
-    return {mode: (row / (row.sum() or 1.0)).tolist() for mode, row in totals.items()} if scores else None
-
-
 ONE_AT_A_TIME = ("melody", "bass")  # roles that play one note at each onset
 HEADER_KINDS = ("PROGRAM_", "ROLE_", "METER_", "TEMPO_", "KEY_")
 
@@ -81,7 +67,7 @@ class EventState:
 
 class EventConstraint:
     """Masks per state, cached (there are only a few states). `shares`: the training pieces'
-    `pitch_class_shares` (none: every pitch is allowed). `voices`: the corpus's `voice_layout`
+    `pitch_class_shares` (training/statistics.py; none: every pitch is allowed). `voices`: the corpus's `voice_layout`
     (data.py), for models whose header names roles: the header declares exactly that layout, each
     voice keeps to its role's register (a drum voice to the corpus's drum sounds, the others to
     pitches), and a melody or bass voice starts one note at a time. `tempo`: the only TEMPO token

@@ -4,7 +4,7 @@ Left free, a model of note-ons and note-offs forgets a note it has struck, and t
 to the end of the piece: a wall of held notes where a pianist plays phrases. Today's performance
 tokens say each note's length where it is struck (ON_p DUR_d), so nothing is left to forget; on top
 of the event mask (the declared voices) this one keeps each piece within what its corpus does,
-measured at training time (priors.sounding_limits): a note-on is followed by its duration, no
+measured at training time (training/statistics.sounding_limits): a note-on is followed by its duration, no
 longer than the corpus's longest usual note; no more notes sound together than the corpus has
 sounding; and the piece does not end before MIN_SECONDS. For model files from before durations
 (note-offs), a note-off only for a key that is down, and time may not pass the longest usual

@@ -23,10 +23,10 @@ from melody.formats.abc.writer import performance_notation, score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.music.score import Score
 from melody.music.theory import estimate_key
+from melody.music.titles import TitleModel, numbered
 from melody.music.tunes import normalize_type
 from melody.network.checkpoint import Model
 from melody.sampling.sampler import SampleConfig, chosen_voices, primer_title, sample_rows
-from melody.sampling.titles import TitleModel, numbered
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
 RESAMPLE_ROUNDS = 3
@@ -99,7 +99,7 @@ def piece_from_ids(
     the tune was held to, checked as its problems are; `namer(type)`:
     a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
     written in the R: field where the model, never having seen it, wrote its style; `voices`: the
-    corpus's voice layout (data.voice_layout), whose track names the voices of a MIDI piece take;
+    corpus's voice layout (training/statistics.voice_layout), whose track names the voices of a MIDI piece take;
     `accompany`: the melody the piece was written around, put back exactly as given; `tempo`: the
     quarter notes a minute asked for (the TEMPO token holds it to 8 bpm)."""
     try:

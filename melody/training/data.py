@@ -28,9 +28,16 @@ from melody.formats.corpus import (
     rebased,
     worth_learning_from,
 )
-from melody.sampling.priors import _voices, forms_of, key_pitch_classes, sounding_limits, title_model, voice_layout
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
+from melody.training.statistics import (
+    forms_of,
+    key_pitch_classes,
+    sounding_limits,
+    title_model,
+    voice_layout,
+    voices_in,
+)
 
 CACHE_VERSION = 21
 
@@ -250,7 +257,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
         "voices": voice_layout(train_pieces) if getattr(tokenizer, "roles", False) else None,
         "sounding": sounding_limits(train_pieces, tokenizer),
-        "multi_voice": sum(tokenizer.abc_units and _voices(p) > 1 for p in pieces),
+        "multi_voice": sum(tokenizer.abc_units and voices_in(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
         "train_tokens": int(train.size),
