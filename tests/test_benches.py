@@ -24,7 +24,6 @@ SMOKE = {
     "form_sampling.py": ["-n", "2", "--types", "reel"],
     "ingest.py": [FOLK],
     "midi_pickups.py": ["--per-collection", "2"],
-    "quickstart.py": ["--minutes", "0.05", "--out", "{tmp}/quickstart.ipynb"],
     "mit_baseline.py": ["--corpus", FOLK, "--steps", "10", "--eval-every", "10"],
     "sampling.py": ["--count", "2", "--max-tokens", "20", "--rounds", "1", "--singles", "1"],
     "speed.py": ["--corpus", FOLK, "--steps", "5", *TINY_NET, "--batch-size", "4", "--seq-len", "16"]
@@ -39,7 +38,7 @@ ABC2MIDI_SMOKE = {
     "checker_keeps.py": [str(ROOT / "tests/data/repeats.abc")],
     "round_trips.py": ["--limit", "3", "--only", "tests/data"],
 }
-COVERED_ELSEWHERE = {  # test_benches_midi.py
+COVERED_ELSEWHERE = {  # test_benches_midi.py, and
     "song_fixtures.py",
     "midi_grid.py",
     "midi_ingest.py",
@@ -47,6 +46,7 @@ COVERED_ELSEWHERE = {  # test_benches_midi.py
     "performance_fixtures.py",
     "performances.py",
     "train_memory.py",
+    "quickstart.py",  # test_notebook.py runs the notebook through it
 }
 HELPERS = {"abc_books.py"}  # imported by benches, not one itself
 

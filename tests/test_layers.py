@@ -33,21 +33,22 @@ def test_the_layers_hold():
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-def test_an_upward_import_breaks_them(tmp_path):
+def _lint_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess:
+    """The contracts checked on a copy of the package where `module` (a path in it) gains `line`."""
     shutil.copytree(ROOT / "melody", tmp_path / "melody", ignore=shutil.ignore_patterns("models", "static"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    theory = tmp_path / "melody" / "music" / "theory.py"
-    theory.write_text(theory.read_text() + "\nfrom melody.sampling.sampler import SampleConfig  # noqa\n")
-    done = _lint(tmp_path)
+    changed = tmp_path / "melody" / module
+    changed.write_text(changed.read_text() + f"\n{line}  # noqa\n")
+    return _lint(tmp_path)
+
+
+def test_an_upward_import_breaks_them(tmp_path):
+    done = _lint_with(tmp_path, "music/theory.py", "from melody.sampling.sampler import SampleConfig")
     assert done.returncode != 0
     assert "melody.music.theory -> melody.sampling.sampler" in done.stdout
 
 
 def test_training_importing_the_sampler_breaks_their_independence(tmp_path):
     """What training measures reaches the sampler through the model file, never an import."""
-    shutil.copytree(ROOT / "melody", tmp_path / "melody", ignore=shutil.ignore_patterns("models", "static"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    data = tmp_path / "melody" / "training" / "statistics.py"
-    data.write_text(data.read_text() + "\nfrom melody.sampling.priors import kept_tracks  # noqa\n")
-    done = _lint(tmp_path)
+    done = _lint_with(tmp_path, "training/statistics.py", "from melody.sampling.priors import kept_tracks")
     assert done.returncode != 0 and "training and sampling stand apart BROKEN" in done.stdout
