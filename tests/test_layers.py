@@ -52,3 +52,8 @@ def test_training_importing_the_sampler_breaks_their_independence(tmp_path):
     """What training measures reaches the sampler through the model file, never an import."""
     done = _lint_with(tmp_path, "training/statistics.py", "from melody.sampling.priors import kept_tracks")
     assert done.returncode != 0 and "training and sampling stand apart BROKEN" in done.stdout
+
+
+def test_the_studio_reaching_past_the_api_breaks_its_contract(tmp_path):
+    done = _lint_with(tmp_path, "studio/tunes.py", "from melody.sampling.pieces import safe_name")
+    assert done.returncode != 0 and "the studio goes through the API BROKEN" in done.stdout

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from melody.studio.tunes import written_bar_count
+from melody.api.notation import written_bar_count
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")

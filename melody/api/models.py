@@ -145,6 +145,28 @@ class Model:
         return tunes
 
 
+def shipped() -> list[str]:
+    """The names of the models that come with melody (`folk`, `folk-char`, `chorales`)."""
+    from melody.network.checkpoint import shipped_models
+
+    return shipped_models()
+
+
+def holds_a_model(folder: str | Path) -> bool:
+    """Whether a folder is a run folder with a model file in it."""
+    from melody.network.checkpoint import MODEL_FILE_NAMES
+
+    return any((Path(folder) / name).is_file() for name in MODEL_FILE_NAMES)
+
+
+def header(name_or_path: str | Path) -> dict:
+    """What a model writes and can do (kind, voices, accompaniment), read from its file's header
+    without loading its weights."""
+    from melody.network.checkpoint import model_header
+
+    return model_header(name_or_path)
+
+
 def load(name_or_path: str | Path = "folk", device: str = "cpu") -> Model:
     """A shipped model by name (`folk`, `folk-char`, `chorales`), a run folder or a model file."""
     from melody.network.checkpoint import load_model

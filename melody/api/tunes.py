@@ -53,10 +53,7 @@ class Tune:
 
     def to_wav(self, sample_rate: int = 22050) -> bytes:
         """The tune rendered as `melody play` renders it (FluidSynth where installed, else sine tones)."""
-        from melody.audio.preview import render_score, wav_bytes
-
-        audio, _renderer = render_score(self.score, sample_rate)
-        return wav_bytes(audio, sample_rate)
+        return wav_of(self.score, sample_rate)
 
     def save(self, path: str | Path) -> Path:
         """Write the tune in the format its suffix names: .abc .mid .musicxml .wav .svg .png."""
@@ -142,3 +139,39 @@ def read(path: str | Path, tune: int | None = None) -> Tune | Tunes:
 
         return Tune(abc, title, score, written=read_abc_file(path)[0][(tune or 1) - 1].written)
     return Tune(abc, title, score)
+
+
+def read_midi_bytes(data: bytes, name: str = "the MIDI file") -> Score:
+    """The Score of MIDI file contents (an upload), read as `melody` reads a .mid file; errors name
+    it as `name`."""
+    import tempfile
+
+    from melody.errors import MelodyError
+    from melody.formats.midi import midi_to_score
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.mid"
+        path.write_bytes(data)
+        try:
+            return midi_to_score(path)
+        except MelodyError as error:
+            raise type(error)(error.message.replace(str(path), name)) from None
+
+
+def wav_of(score: Score, sample_rate: int) -> bytes:
+    """A Score rendered as `melody play --wav` renders it."""
+    from melody.audio.preview import render_score, wav_bytes
+
+    audio, _renderer = render_score(score, sample_rate)
+    return wav_bytes(audio, sample_rate)
+
+
+def exported(abc: str, suffix: str, sample_rate: int = 22050) -> tuple[bytes, Score, str]:
+    """The first tune of ABC text as a file of `suffix` (.abc .mid .musicxml .wav), as `melody
+    convert` and `melody play --wav` write them; also its Score and title."""
+    from melody.formats.convert import convert_abc_text, read_abc_notation
+
+    if suffix == ".wav":
+        score, title, _ = read_abc_notation(abc)
+        return wav_of(score, sample_rate), score, title
+    return convert_abc_text(abc, suffix)

@@ -17,12 +17,11 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from melody.api import header
+from melody.api.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
+from melody.api.notation import NotationError, bar_at, file_stem, problems, tune_types
+from melody.api.tunes import exported, read_midi_bytes, wav_of
 from melody.errors import ConfigError, MelodyError
-from melody.formats.abc.syntax import LexError
-from melody.music.tunes import TUNE_TYPES
-from melody.sampling.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
-from melody.sampling.pieces import safe_name
-from melody.sampling.vary import bar_at
 from melody.studio.composer import Composer, Variation, as_on_the_page, model_catalog
 from melody.studio.tunes import tune_view
 
@@ -63,7 +62,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
     async def models(request: Request) -> Response:
-        types = sorted(set(TUNE_TYPES.values()))
+        types = tune_types()
         kinds = await run_in_threadpool(_model_kinds, catalog)
         return JSONResponse(
             {"models": list(catalog), "default": warm if warm in catalog else None, "types": types, "kinds": kinds}
@@ -105,11 +104,8 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
         return StreamingResponse(_event_stream(job, request), media_type="text/event-stream")
 
     async def check(request: Request) -> Response:
-        from melody.formats.abc.checker import first_tune_problems
-
         abc = _abc_of(await _json_body(request))
-        problems = await run_in_threadpool(first_tune_problems, abc)
-        return JSONResponse({"problems": [str(p) for p in problems]})
+        return JSONResponse({"problems": await run_in_threadpool(problems, abc)})
 
     async def export(request: Request) -> Response:
         kind = request.path_params["kind"]
@@ -120,7 +116,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
             data, score, title = await run_in_threadpool(_export_midi, _midi_of(body), kind)
         else:
             data, score, title = await run_in_threadpool(_export, _abc_of(body), kind)
-        name = f"{safe_name(title or 'tune')}.{kind}"
+        name = f"{file_stem(title or 'tune')}.{kind}"
         seconds = score.duration * 60 / score.tempo  # the music, without the sound's release after it
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Melody-Seconds": f"{seconds:.3f}"}
         return Response(data, media_type=EXPORTS[kind], headers=headers)
@@ -143,7 +139,7 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
 
     app = Starlette(
         routes=routes,
-        exception_handlers={RequestError: _bad_request, MelodyError: _bad_request, LexError: _bad_request},
+        exception_handlers={RequestError: _bad_request, MelodyError: _bad_request, NotationError: _bad_request},
         lifespan=lifespan,
     )
     app.state.composer = composer
@@ -205,12 +201,10 @@ def _text(body: dict, name: str) -> str | None:
 
 def _model_kinds(catalog: dict[str, str]) -> dict[str, dict]:
     """Per model: what kind of pieces it writes and what it can do, read from the files' headers."""
-    from melody.network.checkpoint import model_header
-
     kinds = {}
     for name, where in catalog.items():
         try:
-            kinds[name] = model_header(where)
+            kinds[name] = header(where)
         except MelodyError:
             kinds[name] = {"kind": "abc", "voices": [], "accompanies": False}
     return kinds
@@ -232,31 +226,21 @@ def _midi_of(body: dict) -> bytes:
 
 def _score_of_midi(data: bytes):
     """A Score read from MIDI bytes as `melody` reads a .mid file."""
-    import tempfile
-
-    from melody.formats.midi import midi_to_score
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.mid"
-        path.write_bytes(data)
-        try:
-            return midi_to_score(path)
-        except MelodyError as error:
-            raise RequestError(error.message.replace(str(path), "the MIDI file")) from None
+    try:
+        return read_midi_bytes(data)
+    except MelodyError as error:
+        raise RequestError(error.message) from None
 
 
 def _export_midi(data: bytes, kind: str):
     """A MIDI piece as .mid (its own bytes) or .wav (rendered as `melody play --wav` renders it);
     .abc and .musicxml come from its ABC."""
-    from melody.audio.preview import render_score, wav_bytes
-
     score = _score_of_midi(data)
     if kind == "mid":
         return data, score, None
     if kind != "wav":
         raise RequestError(f"a MIDI piece exports as .mid or .wav here, not .{kind}")
-    audio, _ = render_score(score, WAV_RATE)
-    return wav_bytes(audio, WAV_RATE), score, None
+    return wav_of(score, WAV_RATE), score, None
 
 
 def _sample_config(body: dict) -> SampleConfig:
@@ -294,14 +278,7 @@ def _sample_config(body: dict) -> SampleConfig:
 def _export(abc: str, kind: str):
     """One tune's ABC as a file of `kind`, written as `melody convert` and `melody play --wav` do;
     also its Score and title."""
-    from melody.audio.preview import render_score, wav_bytes
-    from melody.formats.convert import convert_abc_text, read_abc_notation
-
-    if kind == "wav":
-        score, title, _ = read_abc_notation(abc)
-        audio, _ = render_score(score, WAV_RATE)
-        return wav_bytes(audio, WAV_RATE), score, title
-    return convert_abc_text(abc, f".{kind}")
+    return exported(abc, f".{kind}", WAV_RATE)
 
 
 async def _event_stream(job, request: Request):

@@ -11,10 +11,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from melody.api import Model, load
+from melody.api import Model, holds_a_model, load, shipped
+from melody.api.config import SampleConfig
 from melody.errors import MelodyError
-from melody.network.checkpoint import MODEL_FILE_NAMES, shipped_models
-from melody.sampling.sampler import SampleConfig
 
 KEPT_JOBS = 64  # finished jobs whose events a late listener may still read
 WARM = "warm"  # the id of the job that only loads a model
@@ -23,10 +22,10 @@ WARM = "warm"  # the id of the job that only loads a model
 def model_catalog(models_dir: str | Path | None) -> dict[str, str]:
     """The models a page may choose, by name: the shipped ones, then each run folder under
     `models_dir` that holds a model file. A client names one of these, never a path."""
-    catalog = {name: name for name in shipped_models()}
+    catalog = {name: name for name in shipped()}
     if models_dir is not None:
         for folder in sorted(Path(models_dir).iterdir()) if Path(models_dir).is_dir() else []:
-            if folder.is_dir() and any((folder / name).is_file() for name in MODEL_FILE_NAMES):
+            if folder.is_dir() and holds_a_model(folder):
                 catalog.setdefault(folder.name, str(folder))
     return catalog
 

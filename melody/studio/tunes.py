@@ -6,19 +6,7 @@ from __future__ import annotations
 import base64
 import math
 
-from melody.formats.abc.lexer import tune_tokens
-from melody.formats.abc.player import whole_bars, written_bars
-from melody.formats.abc.syntax import LexError
-
-
-def written_bar_count(abc: str) -> int | None:
-    """Bars as written (a pickup counts as one, repeats are not played out), or None when the ABC
-    is not one voice our tokens read."""
-    try:
-        bars, _, _ = written_bars(tune_tokens(abc))
-    except LexError:
-        return None
-    return len(whole_bars(bars))
+from melody.api.notation import written_bar_count
 
 
 def tune_view(tune, number: int) -> dict:
