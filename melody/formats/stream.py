@@ -13,14 +13,6 @@ DEFAULT_BPM = 120.0
 DEFAULT_VELOCITY = 90
 
 
-def expand_repeats(stream):
-    """Play repeats and endings out in full, as a listener hears them; unchanged if inconsistent."""
-    try:
-        return stream.expandRepeats()
-    except Exception:  # music21 raises several types for repeat marks it cannot pair up
-        return stream
-
-
 def tempo_of(flat) -> float:
     marks = list(flat.getElementsByClass("MetronomeMark"))
     bpm = marks[0].getQuarterBPM() if marks else None
