@@ -117,19 +117,19 @@ def corpus_arguments(arguments: list[str]) -> list[str]:
     return [a if a in BUILTIN_CORPORA else str(Path(a).resolve()) for a in arguments]
 
 
-def files_fingerprint(arguments: list[str]) -> str:
-    """A hash of each argument's files, by their names inside it and their contents: the corpus part
-    of the cache key, so a folder moved or copied elsewhere finds its cache again."""
+def files_fingerprint(arguments: list[str], files: list[Path]) -> str:
+    """A hash of the corpus's files (`corpus_files(arguments)`), by their names inside the argument
+    that found them and their contents: the corpus part of the cache key, so a folder moved or
+    copied elsewhere finds its cache again."""
+    roots = [music21_corpus_dir() if a in BUILTIN_CORPORA else Path(a) for a in arguments]
     digest = hashlib.sha256()
-    for argument in arguments:
-        root = music21_corpus_dir() if argument in BUILTIN_CORPORA else Path(argument)
-        for path in find_files(argument):
-            digest.update(str(path.relative_to(root) if root != path else path.name).encode())
-            try:
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                digest.update(b"unreadable")
-        digest.update(b"\0")  # where one argument's files end
+    for path in files:
+        root = next((r for r in roots if r in path.parents), None)
+        digest.update(str(path.relative_to(root) if root is not None else path.name).encode())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
     return digest.hexdigest()
 
 

@@ -41,7 +41,8 @@ def stream_to_bars(stream):
     if len(voices) != 1 or voices[0][2] is None:
         return None
     _part, _name, bars = voices[0]
-    return bars, _meter(stream.flatten()), _key(stream.flatten())
+    flat = stream.flatten()
+    return bars, _meter(flat), _key(flat)
 
 
 def stream_voices(stream) -> list[tuple[int, str, list | None]]:

@@ -19,7 +19,7 @@ from melody.errors import ConfigError, VocabularyError
 from melody.formats.abc.form import draw_plan
 from melody.formats.abc.text import HEADER_ORDER, normalize_tune
 from melody.music.score import Note, Score
-from melody.music.theory import normalize_meter
+from melody.music.theory import normalize_key, normalize_meter
 from melody.music.tunes import (
     DEFAULT_PART_BARS,
     TYPE_METERS,
@@ -223,6 +223,8 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     if config.key:  # the header is METER TEMPO KEY: the key comes third
         from melody.tokenizers.events import key_token
 
+        if not normalize_key(config.key):
+            raise ConfigError(f"`key` {config.key!r} is not a key (e.g. G, Em, Ddor)")
         if not getattr(tokenizer, "keys", False):
             raise ConfigError(
                 "this model's pieces carry no key (it learned performances or keyless events); leave out `key`"

@@ -192,7 +192,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "tracks": list(choice.tracks) if choice.tracks else None,
         "drums": choice.drums,
     } | tokenizer.settings()
-    key = hashlib.sha256((files_fingerprint(arguments) + json.dumps(settings)).encode()).hexdigest()
+    key = hashlib.sha256((files_fingerprint(arguments, files) + json.dumps(settings)).encode()).hexdigest()
     path = cache_dir() / key[:32]
     if use_cache and path.exists():
         cached = load_tokenized(path)
