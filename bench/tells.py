@@ -6,14 +6,18 @@
   and exactly, every written part a whole number of bars long too, its pickup given back;
 - cadences: parts whose last note is shorter than the tune's unit, and those of them with a rest
   earlier in the bar (the mask squeezing the tonic in), and the last bars' notes and last-note length;
-- with --form ABAC: the share of tunes whose third part plays the first again (or keeps its first bar).
+- range (highest minus lowest note) and melodic leaps, against the books';
+- with --form ABAC: the share of tunes whose third part plays the first again (or keeps its first bar);
+- with --types: -n tunes of each common type (--type T) against the books' tunes of that type, as
+  the table of docs/models.md.
 
-    python bench/tells.py [--model folk] [-n 200] [--seed 1] [--books 600] [--abac 50]
+    python bench/tells.py [--model folk] [-n 200] [--seed 1] [--books 600] [--abac 50] [--types]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import shutil
 import sys
@@ -21,12 +25,14 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from melody.evaluation.two_sample import two_sample  # noqa: E402
 from melody.formats.abc.abc2midi import abc2midi_notes, player_notes  # noqa: E402
 from melody.formats.abc.form import tune_form, with_part_cues  # noqa: E402
-from melody.formats.abc.lexer import LexError, token_kind, tune_tokens  # noqa: E402
+from melody.formats.abc.lexer import LexError, token_kind, tune_tokens, tune_type  # noqa: E402
 from melody.formats.abc.player import written_bars  # noqa: E402
 from melody.formats.abc.syntax import LAST_BAR_CUE, SECTION_ENDS  # noqa: E402
 from melody.formats.abc.text import normalize_tune  # noqa: E402
@@ -130,6 +136,113 @@ def _bars(tokens: list[str]) -> list[list[str]]:
     return [bar for bar in bars if bar]
 
 
+def notes_reader():
+    """Each tune's notes, as abc2midi plays them (our player without abc2midi), read once."""
+    notes_of = abc_notes if shutil.which("abc2midi") else player_notes
+    return functools.lru_cache(maxsize=None)(notes_of), notes_of is abc_notes
+
+
+def pitch_figures(tunes: list[str], notes_of) -> dict:
+    """Range (highest minus lowest note) of each tune and the shares of melodic leaps (|steps|,
+    13 and more in the last bin) over all of them."""
+    ranges, leaps = [], np.zeros(LEAPS + 1)
+    for text in tunes:
+        notes = notes_of(text)
+        if not notes or len(notes) < 2:
+            continue
+        pitches = np.array([pitch for _, pitch in notes])
+        ranges.append(int(np.ptp(pitches)))
+        leaps += np.bincount(np.minimum(np.abs(np.diff(pitches)), LEAPS), minlength=LEAPS + 1)
+    return {"ranges": np.array(ranges), "leaps": leaps / max(1.0, leaps.sum())}
+
+
+LEAPS = 13  # leaps of 0..12 semitones, then "more than an octave"
+LEAP_NAMES = ["0", "1", "2", "3", "4", "5", "tt", "7", "8", "9", "10", "11", "8ve", ">8ve"]
+
+
+def books_of(model, kind: str | None, count: int, seed: int) -> list[str]:
+    """Up to `count` of the tunes the model was trained on (of one type), drawn with `seed`."""
+    hashes = set(model.training.get("train_hashes", []))
+    books = load_corpus(model.training.get("corpus", {}).get("arguments") or ["folk"], "abc").pieces
+    trained = [piece for piece in books if piece_hash(piece) in hashes] or books
+    if kind is not None:
+        trained = [piece for piece in trained if _type_of(piece) == kind]
+    return random.Random(seed).sample(trained, min(count, len(trained)))
+
+
+def _type_of(piece: str) -> str | None:
+    try:
+        return tune_type(tune_tokens(piece))
+    except LexError:
+        return None
+
+
+def compared(generated: list[str], real: list[str], seed: int, notes_of) -> dict:
+    """The figures of one comparison: classifier, range, last bars."""
+    told = two_sample(generated, real, seed=seed, notes_of=notes_of)
+    ours, theirs = pitch_figures(generated, notes_of), pitch_figures(real, notes_of)
+    low, high = np.percentile(theirs["ranges"], [10, 90])
+    cadences = {name: [f for f in map(figures, tunes) if f] for name, tunes in (("ours", generated), ("books", real))}
+    return {
+        "told": told,
+        "range": {
+            name: (
+                float(np.median(found["ranges"])),
+                float(np.percentile(found["ranges"], 90)),
+                float(np.mean((found["ranges"] >= low) & (found["ranges"] <= high))),
+            )
+            for name, found in (("ours", ours), ("books", theirs))
+        },
+        "leaps": {"ours": ours["leaps"], "books": theirs["leaps"]},
+        "last_bar": {
+            name: float(np.mean([n for f in found for n in f["last_bar_notes"]])) for name, found in cadences.items()
+        },
+        "last_note": {
+            name: float(np.median([u for f in found for u in f["last_note_units"]])) for name, found in cadences.items()
+        },
+    }
+
+
+def print_pitch_figures(figures: dict) -> None:
+    for name in ("books", "ours"):
+        median, p90, inside = figures["range"][name]
+        label = "training books" if name == "books" else "generated"
+        print(
+            f"range, {label:14}: median {median:.1f}, 90th percentile {p90:.1f} semitones; "
+            f"{100 * inside:.0f}% within the books' 10th-90th percentile"
+        )
+    print("leaps (% of steps)  " + " ".join(f"{name:>5}" for name in LEAP_NAMES))
+    for name, label in (("books", "training books"), ("ours", "generated")):
+        print(f"{label:19} " + " ".join(f"{100 * share:5.1f}" for share in figures["leaps"][name]))
+    gap = np.abs(figures["leaps"]["ours"] - figures["leaps"]["books"])
+    print(f"largest difference {100 * gap.max():.1f} points (at {LEAP_NAMES[int(gap.argmax())]})")
+
+
+def per_type(model, count: int, seed: int, books: int) -> None:
+    """The table of docs/models.md: `count` tunes of each --type against the books' of that type."""
+    notes_of, _ = notes_reader()
+    print(
+        "| type | classifier (real vs real) | range median / p90, ours | books | last-bar notes, ours | books |"
+        " last note, ours | books |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in TYPES:
+        (result,) = sample(model, SampleConfig(count=count, seed=seed, tune_type=kind))
+        found = compared([p.abc for p in result.pieces], books_of(model, kind, books, seed), seed, notes_of)
+        told, ranges = found["told"], found["range"]
+        print(
+            f"| {kind} | {told['accuracy']:.2f} ({told['floor']:.2f}) "
+            f"| {ranges['ours'][0]:.0f} / {ranges['ours'][1]:.0f} "
+            f"| {ranges['books'][0]:.0f} / {ranges['books'][1]:.0f} "
+            f"| {found['last_bar']['ours']:.2f} | {found['last_bar']['books']:.2f} "
+            f"| {found['last_note']['ours']:.1f} | {found['last_note']['books']:.1f} |",
+            flush=True,
+        )
+
+
+TYPES = ("reel", "jig", "hornpipe", "polka", "waltz", "slip jig", "march")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="folk")
@@ -137,17 +250,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--books", type=int, default=600, help="training tunes drawn to compare with")
     parser.add_argument("--abac", type=int, default=50, help="tunes asked --form ABAC --part-bars 8 (0: none)")
+    parser.add_argument("--types", action="store_true", help=f"-n tunes of each type ({', '.join(TYPES)}): a table")
     args = parser.parse_args()
     model = load_model(args.model)
+    if args.types:
+        per_type(model, args.count, args.seed, args.books)
+        return
     started = time.perf_counter()
     (result,) = sample(model, SampleConfig(count=args.count, seed=args.seed))
     generated = [piece.abc for piece in result.pieces]
     seconds = time.perf_counter() - started
     print(f"model {model.path}: {len(generated)} default tunes (seed {args.seed}) in {seconds:.0f} s")
-    hashes = set(model.training.get("train_hashes", []))
-    books = load_corpus(model.training.get("corpus", {}).get("arguments") or ["folk"], "abc").pieces
-    trained = [piece for piece in books if piece_hash(piece) in hashes] or books
-    real = random.Random(args.seed).sample(trained, min(args.books, len(trained)))
+    real = books_of(model, None, args.books, args.seed)
     print(
         f"{'tunes':16} {'count':>5} {'whole 8':>9} {'exact 8':>9} {'short end':>12} "
         f"{'after rest':>12} {'last note':>9} {'last bar':>9}"
@@ -158,15 +272,17 @@ def main() -> None:
     )
     summary("training books", real)
     summary("generated", generated)
-    notes_of = abc_notes if shutil.which("abc2midi") else player_notes
-    told = two_sample(generated, real, seed=args.seed, notes_of=notes_of)
+    notes_of, by_abc2midi = notes_reader()
+    found = compared(generated, real, args.seed, notes_of)
+    told = found["told"]
     print(
-        f"classifier ({'abc2midi' if notes_of is abc_notes else 'our player'}'s notes, 5-fold): "
+        f"classifier ({'abc2midi' if by_abc2midi else 'our player'}'s notes, 5-fold): "
         f"{told['accuracy']:.3f} accuracy generated vs books; real vs real {told['floor']:.3f}; "
         f"{told['unread']} unread"
         if told["accuracy"] is not None
         else f"classifier: too few tunes ({told})"
     )
+    print_pitch_figures(found)
     if args.abac:
         same, first_bar = part_returns(model, args.abac, args.seed)
         asked = f"--form ABAC --part-bars 8 ({args.abac} tunes)"

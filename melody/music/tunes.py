@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from melody.errors import ConfigError
 
@@ -101,6 +102,7 @@ class FormPlan:
     part_bars: int = DEFAULT_PART_BARS
     cadence: bool = True
     give_back: bool = False  # a tune that opens with an anacrusis ends its last bar short by it
+    last_units: Fraction = Fraction(1)  # a part closing on the tonic holds it at least this many units
 
     @property
     def name(self) -> str:

@@ -12,7 +12,9 @@ what the sampler allows and what the checker passes agree. From it the mask allo
 - a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
   closed within `MAX_ENDING_BARS` bars;
 - ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at
-  least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at once.
+  least `min_bars` bars; after `max_bars` bars the tune ends (or closes its repeat) at once;
+- for a model that learned register cues, the cues right after the header (the highest note no
+  lower than the lowest), then only notes between the two (formats/abc/register.py).
 
 Masks are cached by the part of the state they read (`Constraint._cached`); the form rules that
 read only the state are in sampling/form_mask.py.
@@ -38,16 +40,20 @@ from melody.formats.abc.state import (
 )
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
+    HIGH_CUE,
     LAST_BAR_CUE,
     LENGTHENING_DECORATIONS,
+    LOW_CUE,
     ROLLS,
     SHORTEST_ROLLED,
+    cue_pitch,
+    note_parts,
     parse_length,
     tuplet_ratio,
 )
-from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
+from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature, key_tonic
 from melody.music.tunes import SWUNG_TYPES, TYPE_METERS, meter_fits_type
-from melody.sampling.form_mask import cadence_bar, form_bars, form_key, pickup_inside_due
+from melody.sampling.form_mask import cadence_bar, cadence_hold, form_bars, form_key, pickup_inside_due
 from melody.tokenizers.base import SPECIALS
 
 
@@ -85,7 +91,16 @@ class Constraint:
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
         self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
+        registers = self.ids.get("register", np.zeros(0, dtype=np.int64))
+        self.lows = np.array([i for i in registers if vocab[i].startswith(LOW_CUE)], dtype=np.int64)
+        self.highs = np.array([i for i in registers if vocab[i].startswith(HIGH_CUE)], dtype=np.int64)
+        self.high_pitches = np.array([cue_pitch(vocab[i]) for i in self.highs], dtype=np.int64)
+        notes = self.ids.get("note", np.zeros(0, dtype=np.int64))
+        self.natural_pitches = np.array(
+            [12 * (note_parts(vocab[i])[2] + 1) + LETTER_SEMITONES[self.letters[i]] for i in notes]
+        )
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
+        self._outside: dict[tuple, np.ndarray] = {}  # (key, bar's accidentals, low, high) -> notes outside
 
     def header_mask(
         self,
@@ -116,12 +131,41 @@ class Constraint:
 
     def mask(self, state: TuneState) -> np.ndarray:
         """(V,) True where a token keeps the tune well-formed."""
-        return self._cached(state)[0]
+        return self._in_register(state)[0]
 
     def banned(self, state: TuneState) -> np.ndarray:
         """(V,) True where the sampler must not go; at a dead end only <eos> is left (the tune is
         then resampled)."""
-        return self._cached(state)[1]
+        return self._in_register(state)[1]
+
+    def _in_register(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
+        """The cached masks, the notes outside the tune's register ruled out."""
+        allowed, banned = self._cached(state)
+        if state.high is None:
+            return allowed, banned
+        outside = self._outside_register(state)
+        if not (allowed & outside).any():
+            return allowed, banned
+        return self._with_banned(allowed & ~outside)
+
+    def _outside_register(self, s: TuneState) -> np.ndarray:
+        """(V,) True at the note tokens that would sound below the tune's lowest note or above its
+        highest, as the key and the bar's accidentals so far have them."""
+        key = (s.key, tuple(sorted(s.bar_accidentals.items())), s.low, s.high)
+        found = self._outside.get(key)
+        if found is None:
+            signature, notes = key_signature(s.key), self.ids["note"]
+            shifts = [
+                ACCIDENTAL_SHIFT[s.bar_accidentals[n]] if n in s.bar_accidentals else signature.get(n, 0)
+                for n in "CDEFGAB"
+            ]
+            by_letter = np.array([shifts["CDEFGAB".index(n)] for n in self.letters[notes]], dtype=np.int64)
+            pitches = self.natural_pitches + np.where(self.shifts[notes] != 99, self.shifts[notes], by_letter)
+            found = np.zeros(len(self.vocab), dtype=bool)
+            found[notes[(pitches < s.low) | (pitches > s.high)]] = True
+            if len(self._outside) < 100_000:
+                self._outside[key] = found
+        return found
 
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if not state.header or state.header[-1][0] != "K":
@@ -132,6 +176,8 @@ class Constraint:
                 mask = self.header_mask(fed, *key[2:])
                 self._cache[key] = self._with_banned(mask)
             return self._cache[key]
+        if len(self.lows) and state.high is None and state.last == "header":
+            return self._register_cues(state.low)
         cue = state.cue_due() if self.cues else None
         if cue in self.by_token:  # the form's cue, and nothing else, comes here
             key = ("cue", cue)
@@ -186,6 +232,15 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
+
+    def _register_cues(self, low: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """After the header, the lowest note's cue, then the highest's (no lower than the lowest)."""
+        key = ("register", low)
+        if key not in self._cache:
+            only = np.zeros(len(self.vocab), dtype=bool)
+            only[self.lows if low is None else self.highs[self.high_pitches >= low]] = True
+            self._cache[key] = self._with_banned(only)
+        return self._cache[key]
 
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
@@ -275,18 +330,19 @@ class Constraint:
             fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
             if s.rolled:
                 fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
-            if cadence and s.plain and not s.last_tonic:  # not the part's last note: leave the tonic a unit
-                fits &= float(s.last_scale) * (lengths - 1) <= room - float(s.unit) + 1e-9
-                if room < float(s.unit) - 1e-9:
+            hold = cadence_hold(s) if cadence else 0.0
+            if cadence and s.plain and not s.last_tonic:  # not the part's last note: leave the tonic its hold
+                fits &= float(s.last_scale) * (lengths - 1) <= room - hold + 1e-9
+                if room < hold - 1e-9:
                     mask[self.ids["length"][fits]] = True
                     return mask
-            if cadence and s.plain and s.last_tonic:  # the tonic: it ends the part, or leaves a unit for more
+            if cadence and s.plain and s.last_tonic:  # the tonic: it ends the part, or leaves its hold for more
                 left = room - float(s.last_scale) * (lengths - 1)
                 ends = np.abs(left) <= 1e-9
-                if s.anacrusis:
-                    ends |= np.abs(left - float(s.anacrusis)) <= 1e-9  # the pickup given back
-                fits &= ends | (left >= float(s.unit) - 1e-9)
-                short_of_bar = 1e-9 < room < float(s.unit) - 1e-9 and not (
+                if s.anacrusis:  # the pickup given back, the tonic still held
+                    ends |= (np.abs(left - float(s.anacrusis)) <= 1e-9) & (float(s.last_scale) * lengths >= hold - 1e-9)
+                fits &= ends | (left >= hold - 1e-9)
+                short_of_bar = 1e-9 < room < hold - 1e-9 and not (
                     s.anacrusis and abs(room - float(s.anacrusis)) <= 1e-9
                 )
                 if short_of_bar:  # as it stands it leaves less than a unit: only a length that ends the part
@@ -350,8 +406,9 @@ class Constraint:
                     mask[self.by_token["<"]] = True
             if s.slur > 0:
                 self._set(mask, "slur_close")
+        tuplet_room = room - cadence_hold(s) if cadence else room  # a tuplet leaves the closing tonic its hold
         for i, units in self.tuplet_units.items():
-            if units * float(s.unit) <= room + 1e-9:
+            if units * float(s.unit) <= tuplet_room + 1e-9:
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
             self._set(mask, "slur_open")
@@ -423,21 +480,22 @@ class Constraint:
 
     # ---- form (the rules that read only the state live in sampling/form_mask.py) ------------------
     def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
-        """In a part's last bar, a note that would leave the tonic less than a unit must be the
-        tonic itself; no rest comes before the tonic has sounded, and no chord is written there.
-        A unit, not less: a cadence squeezed into a sixteenth is no cadence."""
+        """In a part's last bar, a note that would leave the tonic less than its hold (a unit, or as
+        long as the corpus holds it: the plan's `last_units`) must be the tonic itself; no rest comes
+        before the tonic has sounded, and no chord is written there. A cadence squeezed into a
+        sixteenth is no cadence."""
         self._set(mask, "chord_open", False)
         if not s.last_tonic:
             self._set(mask, "rest", False)  # no rest before the cadence: the books almost never
         shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
-        if room - shortest >= float(s.unit) - 1e-9:
-            return  # a unit left after it, at its shortest
+        if room - shortest >= cadence_hold(s) - 1e-9:
+            return  # the hold left after it, at its shortest
         tonic, shift, _signature = key_tonic(s.key)
         notes = self.ids["note"]
         sounding = np.where(self.shifts[notes] != 99, self.shifts[notes], s.tonic_shift_now())
         mask[notes[(self.letters[notes] != tonic) | (sounding != shift)]] = False
-        if not s.last_tonic:
-            self._set(mask, "rest", False)
+        if s.form.last_units > 1:
+            self._set(mask, "rest", False)  # the tonic held, not cut short by a rest
 
     def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
         if s.form is not None:

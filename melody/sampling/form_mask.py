@@ -50,6 +50,12 @@ def cadence_bar(s: TuneState) -> bool:
     return s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
 
 
+def cadence_hold(s: TuneState) -> float:
+    """How long a part's closing tonic sounds at least (the plan's units, held to a bar unless a
+    unit is longer), in the state's time."""
+    return float(min(s.unit * s.form.last_units, max(s.unit, s.bar)))
+
+
 def form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
     """The bar lines a form allows: inside a part a plain bar line, at its end the part's own
     close (``:|`` for a repeated part, ``||`` before the next, ``|]`` at the tune's end), and

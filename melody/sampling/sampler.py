@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from melody.errors import ConfigError, VocabularyError
-from melody.formats.abc.form import draw_plan
+from melody.formats.abc.form import draw_last_units, draw_plan
 from melody.formats.abc.text import HEADER_ORDER, normalize_tune
 from melody.music.score import Note, Score
 from melody.music.theory import normalize_key, normalize_meter
@@ -71,6 +71,7 @@ def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = 
         plan = default_plan(tune_type, config.part_bars, cadence)
     if plan is not None and entry is not None and rng is not None:  # the anacrusis given back as the corpus does
         plan = replace(plan, give_back=rng.random() < entry.get("give_back", 0.0))
+        plan = replace(plan, last_units=draw_last_units(entry, rng))
     return plan
 
 

@@ -20,10 +20,9 @@ import numpy as np
 import torch
 
 from melody.errors import ConfigError
-from melody.formats.abc.form import with_part_cues
 from melody.formats.abc.lexer import bar_text, token_kind, tokens_to_abc, tune_tokens
 from melody.formats.abc.state import TuneState, room_left
-from melody.formats.abc.syntax import LexError
+from melody.formats.abc.syntax import CUE_KINDS, LexError
 from melody.formats.abc.text import normalize_tune
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
@@ -52,7 +51,7 @@ def bar_spans(tokens: list[str]) -> list[tuple[int, int]]:
     state, spans, start, short = TuneState(), [], None, None  # short: time of the last short bar
     for index, token in enumerate(tokens):
         kind = token_kind(token)
-        if kind not in ("header", "part") and start is None:
+        if kind != "header" and kind not in CUE_KINDS and start is None:
             start = index
         if kind == "bar" and state.used > 0:
             partial = state.bar is not None and state.used < state.bar
@@ -167,7 +166,7 @@ def vary_tokens(
         raise ConfigError(f"`bars` {first}-{last}: the tune has bars 1-{len(spans)}")
     if last == len(spans):
         raise ConfigError("`bars`: leave at least the last bar as it is (the new bars lead into it)")
-    cued = with_part_cues(tokens) if getattr(tokenizer, "cues", False) else tokens
+    cued = tokenizer.with_cues(tokens)
     start, end = spans[first - 1][0], spans[last - 1][1]
     before, old, after = _cut(cued, tokens, start, end)
     reading = TuneState()
@@ -187,14 +186,14 @@ def vary_tokens(
         )
         scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))
-        whole = [t for t in before + drawn[best] + after if token_kind(t) != "part"]
+        whole = [t for t in before + drawn[best] + after if token_kind(t) not in CUE_KINDS]
         variants.append(Variant(whole, drawn[best], (first, last), scored[best], scored))
     return variants
 
 
 def _cut(cued: list[str], tokens: list[str], start: int, end: int) -> tuple[list[str], list[str], list[str]]:
     """The cued tokens before the range, the range's own tokens, and those from its closing bar line on."""
-    plain_index = [i for i, t in enumerate(cued) if token_kind(t) != "part"]  # plain index -> cued index
+    plain_index = [i for i, t in enumerate(cued) if token_kind(t) not in CUE_KINDS]  # plain index -> cued index
     return cued[: plain_index[start]], tokens[start:end], cued[plain_index[end] :]
 
 
@@ -255,7 +254,7 @@ def _kept_out(token: str) -> bool:
     """What a range never writes: cues, endings, repeats and other bar lines than ``|``, and a tie
     into the bar after it."""
     kind = token_kind(token)
-    return kind in ("part", "ending", "tie") or kind == "bar" and token != "|"
+    return kind in CUE_KINDS or kind in ("ending", "tie") or kind == "bar" and token != "|"
 
 
 def _state_after(before: list[str], bar=None) -> TuneState:

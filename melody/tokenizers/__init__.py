@@ -23,14 +23,11 @@ def make_tokenizer(name: str, decorations: bool = True) -> Tokenizer:
     """A new tokenizer by name; `decorations` (~ . !trill!) matter to abc tokens only."""
     if name not in TOKENIZERS:
         raise ConfigError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
-    return AbcTokenizer(decorations=decorations, cues=True) if name == "abc" else TOKENIZERS[name]()
+    return TOKENIZERS[name].fresh(decorations=decorations)
 
 
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
     name = data.get("name")
     if name not in TOKENIZERS or not isinstance(data.get("vocab"), list):
         raise ModelFileError(f"model file names an unknown tokenizer {name!r}")
-    if name == "abc":
-        settings = data.get("settings", {})
-        return AbcTokenizer(data["vocab"], bool(settings.get("decorations", True)), bool(settings.get("cues", False)))
-    return TOKENIZERS[name](data["vocab"])
+    return TOKENIZERS[name].from_settings(data["vocab"], data.get("settings") or {})

@@ -55,6 +55,16 @@ class Tokenizer(ABC):
     def decode(self, ids: list[int]):
         """The piece that token ids spell; special tokens are dropped."""
 
+    @classmethod
+    def fresh(cls, decorations: bool = True) -> Tokenizer:
+        """A new tokenizer to fit, with what a new model of this kind learns (`decorations`: abc only)."""
+        return cls()
+
+    @classmethod
+    def from_settings(cls, vocab: list[str], settings: dict[str, Any]) -> Tokenizer:
+        """The tokenizer a model file describes (`settings()` as saved; older files lack newer keys)."""
+        return cls(vocab)
+
     def settings(self) -> dict[str, Any]:
         """Options that change the encoding (part of the cache key and the checkpoint)."""
         return {}

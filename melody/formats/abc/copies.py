@@ -14,7 +14,7 @@ import numpy as np
 
 from melody.formats.abc.lexer import LexError, token_kind, tune_tokens
 
-BAR_CONTENT_SKIPPED = ("bar", "ending", "header", "field", "part")
+BAR_CONTENT_SKIPPED = ("bar", "ending", "header", "field", "part", "register")
 
 
 def bar_keys(text: str) -> list[tuple[str, ...]]:

@@ -9,7 +9,9 @@ when its last note is the tonic of the key, or the final of its mode (``K:Ador``
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 
 from melody.formats.abc.lexer import token_kind, tune_type
 from melody.formats.abc.reader import Reader
@@ -83,7 +85,7 @@ def _read_parts(tokens: list[str]) -> tuple[TuneForm, list[tuple[int, list[int]]
     ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
     for index, token in enumerate(list(tokens) + (["|]"] if ends_open else [])):  # ends with a bar line
         kind = token_kind(token)
-        if start is None and kind not in ("header", "part", "ending") and ending != "second":
+        if start is None and kind not in ("header", "part", "register", "ending") and ending != "second":
             start = index
         if kind == "ending":
             ending = "first" if token.startswith("[1") else "second"
@@ -173,17 +175,32 @@ def gives_back(tokens: list[str]) -> bool | None:
     return total % reader.bar == 0
 
 
+def last_notes(tokens: list[str]) -> list[Fraction]:
+    """The length in units of the note that closes each part (a section's last element, when a
+    note), as the reader times it."""
+    reader, found = Reader(), []
+    ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
+    for token in list(tokens) + (["|]"] if ends_open else []):
+        if token in SECTION_ENDS and reader.used > 0 and reader.last_note is not None and reader.last != "rest":
+            found.append(Fraction(reader.element_length) / Fraction(reader.unit))
+        reader.feed(token)
+    return found
+
+
 def form_table(token_lists: list[list[str]]) -> dict:
     """The forms of a corpus per tune type ("" for untyped tunes), as a model file keeps them so
     the sampler can draw a tune's form as the corpus has them: for each type, the plans a FormPlan
     can spell as [parts, repeated, bars per part, tunes], the tunes of any other form, the share
-    that end on the tonic, and the share of those opening with an anacrusis that give it back."""
+    that end on the tonic, the share of those opening with an anacrusis that give it back, and how
+    long the note that closes a part is held ([units, parts] from a unit on)."""
     table: dict[str, dict] = {}
     for tokens in token_lists:
         form = tune_form(tokens)
         entry = table.setdefault(
-            tune_type(tokens) or "", {"plans": {}, "other": 0, "tonic": 0, "tunes": 0, "pickups": 0, "given_back": 0}
+            tune_type(tokens) or "",
+            {"plans": {}, "other": 0, "tonic": 0, "tunes": 0, "pickups": 0, "given_back": 0, "last": Counter()},
         )
+        entry["last"].update(max(Fraction(1), length) for length in last_notes(tokens))
         entry["tunes"] += 1
         entry["tonic"] += bool(form.final_tonic)
         given = gives_back(tokens)
@@ -202,6 +219,7 @@ def form_table(token_lists: list[list[str]]) -> dict:
             "other": entry["other"],
             "tonic": entry["tonic"] / entry["tunes"],
             "give_back": entry["given_back"] / entry["pickups"] if entry["pickups"] else 0.0,
+            "last_notes": [[str(units), count] for units, count in sorted(entry["last"].items())],
         }
         for kind, entry in table.items()
     }
@@ -218,4 +236,14 @@ def draw_plan(entry: dict, rng, cadence: bool | None = None) -> FormPlan | None:
     parts, repeated, part_bars, _count = entry["plans"][choice]
     tonic = rng.random() < entry["tonic"] if cadence is None else cadence
     give_back = rng.random() < entry.get("give_back", 0.0)  # a model's table from before: never asked
-    return FormPlan(tuple((chr(65 + i), bool(repeated)) for i in range(parts)), part_bars, tonic, give_back)
+    sections = tuple((chr(65 + i), bool(repeated)) for i in range(parts))
+    return FormPlan(sections, part_bars, tonic, give_back, draw_last_units(entry, rng))
+
+
+def draw_last_units(entry: dict, rng) -> Fraction:
+    """How long a tune's parts hold their closing tonic, drawn as the corpus holds it (a unit for a
+    model's table from before, which drew nothing)."""
+    lengths = entry.get("last_notes")
+    if not lengths:
+        return Fraction(1)
+    return Fraction(rng.choices([units for units, _ in lengths], weights=[count for _, count in lengths])[0])

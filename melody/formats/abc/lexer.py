@@ -16,6 +16,7 @@ from melody.formats.abc.syntax import (
     BARS,
     BROKEN_NEXT,
     BROKEN_SHIFT,
+    CUE_KINDS,
     CUE_PREFIX,
     DECORATION_LETTERS,
     RESERVED_LETTERS,
@@ -216,10 +217,13 @@ def tune_type(tokens: list[str]) -> str | None:
 @functools.lru_cache(maxsize=1 << 16)  # the sampler asks for every token of every tune: 0.1 us, not 2
 def token_kind(token: str) -> str:
     """What a token is: header, field, bar, ending, tuplet, deco, note, rest, length, broken, tie,
-    chord_open, chord_close, grace_open, grace_close, slur_open, slur_close; part (a cue, no ABC)."""
+    chord_open, chord_close, grace_open, grace_close, slur_open, slur_close; part and register (cues,
+    no ABC: syntax.CUE_KINDS)."""
     first = token[0]
     if token[:2] == CUE_PREFIX:
         return "part"
+    if first == "%":
+        return "register"
     if token[:2] in HEADER_PREFIXES:
         return "header"
     if first == "[" and len(token) > 2 and token[2] == ":":
@@ -283,7 +287,7 @@ def tokens_to_abc(tokens: list[str], title: str = "Untitled", bars_per_line: int
     lines = [f"T:{title}"] + ([f"R:{header['R']}"] if "R" in header else [])
     lines += [f"M:{header.get('M', '4/4')}", f"L:{header.get('L', '1/8')}", f"K:{header.get('K', 'C')}"]
     line, bars, music = "", 0, False  # music: notes since the last bar line counted
-    body = [token for token in tokens if token_kind(token) not in ("header", "part")]
+    body = [token for token in tokens if token_kind(token) != "header" and token_kind(token) not in CUE_KINDS]
     for index, token in enumerate(body):
         kind = token_kind(token)
         music = music or kind in ("note", "rest")

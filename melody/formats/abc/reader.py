@@ -23,7 +23,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from melody.formats.abc.lexer import token_kind
-from melody.formats.abc.syntax import BROKEN_NEXT, BROKEN_SHIFT, TICKS, note_parts, parse_length, ticks, times
+from melody.formats.abc.syntax import (
+    BROKEN_NEXT,
+    BROKEN_SHIFT,
+    CUE_KINDS,
+    TICKS,
+    note_parts,
+    parse_length,
+    ticks,
+    times,
+)
 from melody.formats.abc.syntax import tuplet_ratio as _tuplet_ratio
 from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, compound_meter, key_signature, meter_fraction
 
@@ -79,7 +88,7 @@ class Reader:
 
     def feed(self, token: str) -> None:
         kind = token_kind(token)
-        if kind == "part":  # a cue: no time, no pitch, and not what came last in the music
+        if kind in CUE_KINDS:  # a cue: no time, no pitch, and not what came last in the music
             return
         handler = getattr(self, f"_feed_{kind}", None)
         if handler is not None:

@@ -32,10 +32,12 @@ from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
     CUE_PREFIX,
     LAST_BAR_CUE,
+    LOW_CUE,
     ROLLS,
     SECTION_ENDS,
     SHORTEST_ROLLED,
     TICKS,
+    cue_pitch,
     parse_length,
     tuplet_ratio,
 )
@@ -125,11 +127,19 @@ class TuneState(Reader):
     part_cued: bool = False  # this part's cue (P:A) was fed
     last_bar_cued: bool = False  # ... and the cue of its last bar (P:|)
     cue_now: str | None = None  # the cue fed since the last token of music
+    low: int | None = None  # the register the tune keeps to (formats/abc/register.py), once cued
+    high: int | None = None
     problems: list[str] = field(default_factory=list)
 
     # ---- feeding -------------------------------------------------------------------------------
     def feed(self, token: str) -> None:
         kind = token_kind(token)
+        if kind == "register":
+            if token.startswith(LOW_CUE):
+                self.low = cue_pitch(token)
+            else:
+                self.high = cue_pitch(token)
+            return
         if kind == "part":
             self.cue_now = token
             if token == LAST_BAR_CUE:

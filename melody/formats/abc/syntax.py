@@ -132,6 +132,16 @@ SECTION_ENDS = frozenset({":|", "||", "|]", "::"})
 CUE_PREFIX = "P:"
 LAST_BAR_CUE = "P:|"
 PART_LETTERS = "ABCDEF"  # a tune's seventh different part is labelled F too
+# Register cues, after the header: the tune's lowest and highest note as MIDI pitches (``%low:62
+# %high:81``, formats/abc/register.py), so a model learns the compass a tune of its type keeps and
+# the sampler holds the tune to the one the model drew.
+LOW_CUE, HIGH_CUE = "%low:", "%high:"
+CUE_KINDS = frozenset({"part", "register"})  # tokens that are no ABC: no time, no pitch
+
+
+def cue_pitch(token: str) -> int:
+    """The MIDI pitch a register cue names."""
+    return int(token.split(":", 1)[1])
 
 
 def tuplet_ratio(token: str, compound: bool) -> tuple[int, Fraction] | None:
