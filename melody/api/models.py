@@ -115,13 +115,24 @@ class Model:
         )
 
     def vary(
-        self, tune: Tune | str, bars: tuple[int, int] = (5, 8), n: int = 1, candidates: int = 8, seed: int = 0
+        self,
+        tune: Tune | str,
+        bars: tuple[int, int] = (5, 8),
+        n: int = 1,
+        candidates: int = 8,
+        seed: int = 0,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        device: str = "cpu",
     ) -> Tunes:
         """Variants of `tune` (a Tune or ABC text) that keep every other bar exactly and sample
         `bars` (first, last; counted as a musician counts, the anacrusis not a bar) again, the
-        best of `candidates` for leading into the bars after them (sampling/vary.py). A tune read
-        from a file (or given as text with its X: line) is edited in place: every character of it
-        outside those bars is kept."""
+        best of `candidates` for leading into the bars after them (sampling/vary.py), drawn as
+        `generate` draws (temperature, top-k, top-p, device). A tune read from a file (or given
+        as text with its X: line) is edited in place: every character of it outside those bars is
+        kept."""
         from melody.formats.abc.checker import tune_problems
         from melody.formats.abc.player import tokens_to_score
         from melody.formats.abc.text import header_fields, tune_to_abc
@@ -131,7 +142,8 @@ class Model:
         own = tune if isinstance(tune, str) else tune.written or tune.abc  # the text as the user wrote it
         canonical = canonical_tune(own)
         title = header_fields(canonical).get("T") or "Untitled"
-        variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed)
+        filters = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed, **filters, device=device)
         copies = copy_index(self.inner)
         tunes = Tunes()
         for number, variant in enumerate(variants, start=1):

@@ -11,6 +11,7 @@ import random
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -262,17 +263,66 @@ def draw(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.searchsorted(cumulative, point, right=True).squeeze(1)
 
 
-class _Row:
-    """One piece's progress through its plan."""
+class LoopRow(Protocol):
+    """What `token_loop` asks of each row (a piece, or one of vary's candidates): masks (abc, event,
+    performance), form plans and part returns, accompaniment and forced text all answer through it."""
 
-    def __init__(self, segments: list[list[int] | None], prefix: list[int], line_mode: bool = True, state=None):
+    done: bool  # the row wrote its last token (it then leaves the batch)
+
+    def banned(self) -> np.ndarray:
+        """(V,) True at the ids the row may not draw next."""
+
+    def write(self, drawn: int) -> int:
+        """The id the row writes, given the one drawn (forced text or an accompaniment replaces it)."""
+
+    def fed(self, token: int) -> None:
+        """The id written has been fed to the network: rules that read it may follow it now."""
+
+
+def token_loop(
+    network, logits, state, rows: list, generator, filters: tuple[float, int, float], max_tokens: int, progress=None
+) -> None:
+    """The one place that draws and steps the network: every row advances one token per step, from
+    `logits` (B, V) and the network `state` after what the rows share; a row leaves the batch when
+    it is done. `filters`: temperature, top-k, top-p; `progress(done, total)` hears as rows leave."""
+    active, total = list(range(len(rows))), len(rows)
+    for _ in range(max_tokens):
+        masks = torch.from_numpy(np.stack([rows[i].banned() for i in active])).to(logits.device)
+        probs = torch.softmax(filter_logits(logits.float().masked_fill(masks, float("-inf")), *filters), dim=-1)
+        drawn = draw(probs, generator).tolist()  # (B,)
+        keep, next_ids = [], []
+        for slot, (index, token) in enumerate(zip(active, drawn)):
+            token = rows[index].write(token)
+            if not rows[index].done:
+                keep.append(slot)
+                next_ids.append(token)
+        if not keep:
+            break
+        if len(keep) < len(active):  # finished rows leave the batch and stop costing
+            if progress is not None:
+                progress(total - len(keep), total)
+            state = select_state(state, torch.tensor(keep, device=logits.device))
+            active = [active[slot] for slot in keep]
+        logits, state = network.step(torch.tensor(next_ids, device=logits.device), state)  # (B, V)
+        for index, token in zip(active, next_ids):  # on a GPU this overlaps the step's queued kernels
+            rows[index].fed(token)
+
+
+class _Row:
+    """One piece's progress through its plan (a LoopRow): forced segments and free lines, the
+    constraint's state, part returns and an accompanist."""
+
+    def __init__(self, segments, prefix, rules, line_mode=True, state=None, accompanist=None):
         self.segments = segments  # list of forced id lists, None for a free line (or token)
         self.line_mode = line_mode  # ABC text: a free segment runs to the newline; else one token
+        self.rules = rules  # what every row shares: _SharedRules
         self.forced: list[int] = []
         self.free_line = False
+        self.done = False
         self.ids: list[int] = list(prefix)  # forced text already fed to the model
-        self.state = state  # the tune's TuneState when sampling is constrained
+        self.state = state  # the piece's constraint state when sampling is constrained
         self.returns = None  # its PartReturns when the model knows its forms' cues
+        self.accompanist = accompanist
         self.advance()
 
     def advance(self) -> None:
@@ -282,6 +332,50 @@ class _Row:
                 self.free_line = True
             else:
                 self.forced = list(segment)
+
+    def banned(self) -> np.ndarray:
+        rules = self.rules
+        masks = rules.eos_banned if self.free_line else rules.specials  # no <eos> inside a header line
+        if rules.constraint is not None:
+            masks = masks | rules.constraint.banned(self.state)
+        if self.accompanist is not None:
+            masks = masks | self.accompanist.banned()
+        return masks
+
+    def write(self, token: int) -> int:
+        if self.forced:
+            token = self.forced.pop(0)
+        elif self.free_line and (token == self.rules.newline or not self.line_mode):
+            self.free_line = False
+        elif self.accompanist is not None:
+            replacement = self.accompanist.intercept(token)
+            if replacement:  # time may not pass the melody's next onset: go there and play it
+                token, self.forced = replacement[0], replacement[1:] + self.forced
+        if self.accompanist is not None:
+            self.accompanist.feed(token)
+        self.ids.append(token)
+        if self.segments:
+            self.advance()
+        self.done = token == self.rules.eos
+        return token
+
+    def fed(self, token: int) -> None:
+        if self.state is not None:
+            self.state.feed(self.rules.vocab[token])
+            if self.returns is not None:
+                self.forced[:0] = self.returns.fed(token, self.state)
+
+
+@dataclass
+class _SharedRules:
+    """What every row of one sampling call reads."""
+
+    vocab: list[str]
+    eos: int
+    newline: int | None
+    constraint: object | None
+    specials: np.ndarray  # (V,) the special ids but <eos>
+    eos_banned: np.ndarray  # ... and <eos>
 
 
 @contextmanager
@@ -383,8 +477,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     tokenizer, network = model.tokenizer, model.network.to(device).eval()
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed if config.seed is not None else torch.seed())
-    newline = tokenizer.index.get("\n")
-    accompanists = None
+    accompanists = [None] * config.count
     if config.accompany is not None:
         from melody.sampling.accompany import Accompanist
 
@@ -400,14 +493,21 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     constraint = sampling_mask(model, config) if config.constrained else None
     forms = model.training.get("forms")  # the corpus's forms per type, when the model keeps them
     base = (config.seed if config.seed is not None else random.randrange(2**31)) * 100_003
+    specials = np.zeros(len(tokenizer), dtype=bool)
+    specials[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
+    eos_banned = specials.copy()
+    eos_banned[tokenizer.eos_id] = True
+    rules = _SharedRules(tokenizer.vocab, tokenizer.eos_id, tokenizer.index.get("\n"), constraint, specials, eos_banned)
     rows = [
         _Row(
             [list(s) if s is not None else None for s in plan],
             prefix,
+            rules,
             line_mode=tokenizer.piece_kind == "abc" and not tokenizer.abc_units,  # characters: lines
             state=_fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
             if constraint
             else None,
+            accompanist=accompanists[row],
         )
         for row in range(config.count)
     ]
@@ -416,65 +516,10 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
 
         for row in rows:
             row.returns = PartReturns(tokenizer.vocab)
-    banned = torch.zeros(len(tokenizer), dtype=torch.bool, device=device)
-    banned[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
-    eos_mask = banned.clone()
-    eos_mask[tokenizer.eos_id] = True
-
-    active = list(range(config.count))
-    vocab, eos = tokenizer.vocab, tokenizer.eos_id  # read once: the loop below runs per tune per token
     inputs = torch.tensor([warm_up_ids(tokenizer) + prefix], device=device)  # (1, W + P)
     logits, state = network(inputs)  # (1, W + P, V): the start all rows share, fed once
     logits, state = logits[:, -1].expand(config.count, -1), repeat_state(state, config.count)
-    for _ in range(config.max_tokens):
-        logits = logits.float()  # (B, V)
-        masks = banned
-        if any(rows[i].free_line for i in active):  # no <eos> inside a header line
-            in_line = torch.tensor([rows[i].free_line for i in active], device=device)
-            masks = torch.where(in_line[:, None], eos_mask, banned)
-        if constraint is not None:
-            ruled_out = np.stack([constraint.banned(rows[i].state) for i in active])  # (B, V)
-            masks = masks | torch.from_numpy(ruled_out).to(device)
-        if accompanists is not None:
-            held = np.stack([accompanists[i].banned() for i in active])  # (B, V)
-            masks = masks | torch.from_numpy(held).to(device)
-        probs = torch.softmax(
-            filter_logits(logits.masked_fill(masks, float("-inf")), config.temperature, config.top_k, config.top_p),
-            dim=-1,
-        )
-        drawn = draw(probs, generator).tolist()  # (B,)
-        keep, next_ids = [], []
-        for slot, (index, token) in enumerate(zip(active, drawn)):
-            row = rows[index]
-            if row.forced:
-                token = row.forced.pop(0)
-            elif row.free_line and (token == newline or not row.line_mode):
-                row.free_line = False
-            elif accompanists is not None:
-                replacement = accompanists[index].intercept(token)
-                if replacement:  # time may not pass the melody's next onset: go there and play it
-                    token, row.forced = replacement[0], replacement[1:] + row.forced
-            if accompanists is not None:
-                accompanists[index].feed(token)
-            row.ids.append(token)
-            if row.segments:
-                row.advance()
-            if token != eos:
-                keep.append(slot)
-                next_ids.append(token)
-        if not keep:
-            break
-        if len(keep) < len(active):  # finished pieces leave the batch and stop costing
-            progress(config.count - len(keep), config.count)
-            kept = torch.tensor(keep, device=device)
-            state = select_state(state, kept)
-            active = [active[slot] for slot in keep]
-        logits, state = network.step(torch.tensor(next_ids, device=device), state)  # (B, V)
-        if constraint is not None:  # on a GPU this overlaps the step's queued kernels
-            for index, token in zip(active, next_ids):
-                row = rows[index]
-                row.state.feed(vocab[token])
-                if row.returns is not None:
-                    row.forced[:0] = row.returns.fed(token, row.state)
+    filters = (config.temperature, config.top_k, config.top_p)
+    token_loop(network, logits, state, rows, generator, filters, config.max_tokens, progress)
     progress(config.count, config.count)
     return [SampledRow(row.ids, getattr(row.state, "form", None)) for row in rows]

@@ -26,7 +26,7 @@ from melody.formats.abc.syntax import CUE_KINDS, LexError
 from melody.formats.abc.text import normalize_tune
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
-from melody.sampling.sampler import draw, filter_logits, sampling_mask, warm_up_ids
+from melody.sampling.sampler import sampling_mask, token_loop, warm_up_ids
 from melody.tokenizers.base import SPECIALS
 
 
@@ -155,8 +155,11 @@ def vary_tokens(
     seed: int = 0,
     temperature: float = 1.0,
     top_p: float = 1.0,
+    top_k: int = 0,
+    device: str = "cpu",
 ) -> list[Variant]:
-    """`count` variants of a canonical tune with bars `first`..`last` (1-based) sampled again."""
+    """`count` variants of a canonical tune with bars `first`..`last` (1-based) sampled again, drawn
+    as generate draws (the same filters, on the same device)."""
     tokenizer = model.tokenizer
     if not tokenizer.abc_units:
         raise ConfigError("varying bars needs a model of abc tokens (the shipped folk model is one)")
@@ -176,14 +179,15 @@ def vary_tokens(
     unknown = sorted({t for t in before + after if t not in tokenizer.index})
     if unknown:
         raise ConfigError(f"this model never saw {' '.join(unknown)}; vary a tune it can read")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    network = model.network.to(device).eval()
     with torch.no_grad():  # the tune before the range, read once for every candidate
-        prefix = model.network.eval()(torch.tensor([warm_up_ids(tokenizer) + [tokenizer.index[t] for t in before]]))
+        ids = warm_up_ids(tokenizer) + [tokenizer.index[t] for t in before]
+        prefix = network(torch.tensor([ids], device=device))
     variants = []
     for _ in range(count):
-        drawn = _sample_ranges(
-            model, before, prefix, (last - first + 1, last_bar), candidates, generator, (temperature, top_p), old
-        )
+        filters = (temperature, top_k, top_p)
+        drawn = _sample_ranges(model, before, prefix, (last - first + 1, last_bar), candidates, generator, filters, old)
         scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))
         whole = [t for t in before + drawn[best] + after if token_kind(t) not in CUE_KINDS]
@@ -197,15 +201,44 @@ def _cut(cued: list[str], tokens: list[str], start: int, end: int) -> tuple[list
     return cued[: plain_index[start]], tokens[start:end], cued[plain_index[end] :]
 
 
+class _RangeRow:
+    """One candidate range being written (a LoopRow of the sampler's token loop): the tune's mask
+    and what a range never writes ruled out; done when its last bar is full."""
+
+    def __init__(self, start: TuneState, constraint, ruled_out: np.ndarray, vocab: list[str], shape):
+        self.state, self.constraint, self.ruled_out, self.vocab = copy.deepcopy(start), constraint, ruled_out, vocab
+        self.bars, self.last_bar = shape
+        self.written: list[str] = []
+        self.closed = 0  # bar lines written
+        self.done = False
+
+    def banned(self) -> np.ndarray:
+        return self.constraint.banned(self.state) | self.ruled_out
+
+    def write(self, drawn: int) -> int:
+        token = self.vocab[drawn]
+        self.written.append(token)
+        self.state.feed(token)
+        if token_kind(token) == "bar":
+            self.closed += 1
+            if self.closed == self.bars - 1:
+                self.state.bar = self.last_bar  # the mask fits the last bar to its length
+        last_bar_full = self.closed == self.bars - 1 and room_left(self.state) == 0
+        self.done = last_bar_full and _element_done(self.state)
+        return drawn
+
+    def fed(self, token: int) -> None:
+        pass
+
+
 def _sample_ranges(model, before, prefix, shape, count, generator, filters, old) -> list[list[str]]:
     """`count` ranges after `before` (`prefix`: the network's logits and state after it), sampled in
-    one batch, none equal to `old`; `shape`: how many bars, and the time of the last."""
+    one batch by the sampler's token loop, none equal to `old`; `shape`: how many bars, and the
+    time of the last; `filters`: temperature, top-k, top-p, as generate takes them."""
     bars, last_bar = shape
-    temperature, top_p = filters
-    tokenizer, network = model.tokenizer, model.network.eval()
+    tokenizer, network = model.tokenizer, model.network
     constraint = sampling_mask(model)
-    vocab = tokenizer.vocab
-    ruled_out = np.array([t in SPECIALS or _kept_out(t) for t in vocab])
+    ruled_out = np.array([t in SPECIALS or _kept_out(t) for t in tokenizer.vocab])
     found: list[list[str]] = []
     logits, state = prefix
     start = _state_after(before, last_bar if bars == 1 else None)  # read once, copied per row
@@ -214,35 +247,10 @@ def _sample_ranges(model, before, prefix, shape, count, generator, filters, old)
             rows = count - len(found)
             if rows <= 0:
                 break
-            states = [copy.deepcopy(start) for _ in range(rows)]
-            written: list[list[str]] = [[] for _ in range(rows)]
-            closed = [0] * rows  # bar lines each row has written
-            done = [False] * rows
+            candidates = [_RangeRow(start, constraint, ruled_out, tokenizer.vocab, shape) for _ in range(rows)]
             row_logits, row_state = logits[:, -1].expand(rows, -1), repeat_state(state, rows)
-            for _ in range(80 * bars):
-                masks = np.stack([constraint.banned(s) | ruled_out for s in states])
-                probs = torch.softmax(
-                    filter_logits(
-                        row_logits.float().masked_fill(torch.from_numpy(masks), float("-inf")), temperature, 0, top_p
-                    ),
-                    dim=-1,
-                )
-                ids = draw(probs, generator).tolist()
-                for row, token_id in enumerate(ids):
-                    if not done[row]:
-                        token = vocab[token_id]
-                        written[row].append(token)
-                        states[row].feed(token)
-                        if token_kind(token) == "bar":
-                            closed[row] += 1
-                            if closed[row] == bars - 1:
-                                states[row].bar = last_bar  # the mask fits the last bar to its length
-                        last_bar_full = closed[row] == bars - 1 and room_left(states[row]) == 0
-                        done[row] = last_bar_full and _element_done(states[row])
-                if all(done):
-                    break
-                row_logits, row_state = network.step(torch.tensor(ids), row_state)
-            found += [w for w, d in zip(written, done) if d and w != old]
+            token_loop(network, row_logits, row_state, candidates, generator, filters, 80 * bars)
+            found += [row.written for row in candidates if row.done and row.written != old]
     if not found:
         raise ConfigError(
             "no new bars fit there (the model kept writing the old ones or none); try a higher temperature"
@@ -279,10 +287,10 @@ def _element_done(state: TuneState) -> bool:
 def _log_likelihood(model, state, bars: list[str], after: list[str]) -> float:
     """Nats of log-likelihood the model gives `after` (and the tune's end), reading `bars` from
     `state`, the network's state after the tune before them."""
-    index = model.tokenizer.index
+    index, device = model.tokenizer.index, next(model.network.parameters()).device
     ids = [index[t] for t in bars + after] + [model.tokenizer.eos_id]
-    with torch.no_grad():
-        logits, _ = model.network.eval()(torch.tensor([ids[:-1]]), state)  # (1, T, V): each predicts the next id
+    with torch.no_grad():  # (1, T, V): each predicts the next id
+        logits, _ = model.network.eval()(torch.tensor([ids[:-1]], device=device), state)
     logp = torch.log_softmax(logits[0].float(), dim=-1)
-    picked = logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
+    picked = logp[torch.arange(len(ids) - 1, device=device), torch.tensor(ids[1:], device=device)]
     return float(picked[len(bars) - 1 :].sum())
