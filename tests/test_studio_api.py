@@ -13,7 +13,10 @@ pytest.importorskip("httpx2")
 from starlette.testclient import TestClient  # noqa: E402
 
 from melody.cli.program import main  # noqa: E402
-from melody.studio.app import MAX_BODY, MAX_COUNT, create_app  # noqa: E402
+from melody.sampling.config import number_fields  # noqa: E402
+from melody.studio.app import MAX_BODY, create_app  # noqa: E402
+
+MAX_COUNT = number_fields()["count"]["page"][1]
 
 TUNE = "X:1\nT:Little Air\nM:3/4\nL:1/8\nK:D\n|:A2|d2 f2 a2|g2 e2 c2|d6:|\n"
 

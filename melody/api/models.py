@@ -44,7 +44,7 @@ class Model:
 
     def generate(
         self,
-        n: int = 4,
+        n: int | None = None,
         *,
         type: str | None = None,  # noqa: A002 - the name a musician uses
         key: str | None = None,
@@ -55,18 +55,20 @@ class Model:
         title: str | None = None,
         primer: str | None = None,
         seed: int | None = None,
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         tracks: tuple[str, ...] | None = None,
         tempo: float | None = None,
         device: str = "cpu",
     ) -> Tunes:
-        """`n` new tunes; every argument is the `melody generate` flag of the same name."""
+        """`n` new tunes; every argument is the `melody generate` flag of the same name (left out:
+        its default, as SampleConfig has it)."""
         from melody.sampling.config import SampleConfig
 
+        given = {"count": n, "temperature": temperature, "top_k": top_k, "top_p": top_p}
         config = SampleConfig(
-            count=n,
+            **{name: value for name, value in given.items() if value is not None},
             tune_type=type,
             key=key,
             meter=meter,
@@ -76,9 +78,6 @@ class Model:
             title=title,
             primer=primer,
             seed=seed,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
             tracks=tuple(tracks) if tracks else None,
             tempo=tempo,
         )
@@ -122,9 +121,9 @@ class Model:
         candidates: int = 8,
         seed: int = 0,
         *,
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         device: str = "cpu",
     ) -> Tunes:
         """Variants of `tune` (a Tune or ABC text) that keep every other bar exactly and sample
@@ -142,7 +141,13 @@ class Model:
         own = tune if isinstance(tune, str) else tune.written or tune.abc  # the text as the user wrote it
         canonical = canonical_tune(own)
         title = header_fields(canonical).get("T") or "Untitled"
-        filters = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        from melody.sampling.config import check_number, number_fields
+
+        filters = {}
+        for name, value in {"temperature": temperature, "top_k": top_k, "top_p": top_p}.items():
+            limits = number_fields()[name]
+            filters[name] = limits["default"] if value is None else value
+            check_number(name, filters[name], limits["low"], limits["high"], limits["above"])
         variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed, **filters, device=device)
         copies = copy_index(self.inner)
         tunes = Tunes()

@@ -10,7 +10,7 @@ import textwrap
 from melody import __version__
 from melody.errors import MelodyError, did_you_mean
 from melody.network.config import CELL_NAMES, ModelConfig
-from melody.sampling.config import SampleConfig
+from melody.sampling.config import number_fields
 from melody.training.config import PRECISIONS, SAVE_DTYPES, SCHEDULES, TrainConfig
 
 EXAMPLES = {
@@ -96,20 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = command("generate", "sample new pieces from a model into .abc and .mid files")
     gen.add_argument("--model", default=None, help="model file, run folder or shipped name (default: folk)")
-    gen.add_argument(
-        "-n", "--count", type=int, default=SampleConfig.count, help="how many pieces, sampled in one batch"
-    )
+    numbers = number_fields()  # SampleConfig's limits and words, written once
+
+    def number(*flags: str, name: str) -> None:
+        limits = numbers[name]
+        kind = float if isinstance(limits["default"], float) or name == "tempo" else int
+        gen.add_argument(*flags, dest=name, type=kind, default=limits["default"], help=limits["help"])
+
+    number("-n", "--count", name="count")
     gen.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
     gen.add_argument("--force", action="store_true", help="overwrite files that exist")
-    gen.add_argument("--seed", type=int, default=None, help="make the result repeatable")
-    gen.add_argument(
-        "--temperature", type=float, default=SampleConfig.temperature, help="below 1: safer, above 1: wilder"
-    )
-    gen.add_argument("--top-k", type=int, default=SampleConfig.top_k, help="sample from the k likeliest tokens only")
-    gen.add_argument("--top-p", type=float, default=SampleConfig.top_p, help="nucleus sampling: smallest set holding p")
-    gen.add_argument(
-        "--max-tokens", type=int, default=SampleConfig.max_tokens, help="stop a piece after this many tokens"
-    )
+    number("--seed", name="seed")
+    number("--temperature", name="temperature")
+    number("--top-k", name="top_k")
+    number("--top-p", name="top_p")
+    number("--max-tokens", name="max_tokens")
     gen.add_argument("--primer", default=None, help="ABC text the pieces start with (\\n for a new line)")
     gen.add_argument("--primer-file", default=None, help="file whose ABC the pieces start with")
     gen.add_argument(
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAMES",
         help="MIDI event models: the corpus's tracks to write, by name or role, e.g. melody,bass (default: all)",
     )
-    gen.add_argument("--tempo", type=float, default=None, help="MIDI event models: quarter notes a minute")
+    number("--tempo", name="tempo")
     gen.add_argument("--key", default=None, help="K: field, e.g. G, Dmix, Em")
     gen.add_argument("--meter", default=None, help="M: field, e.g. 6/8")
     gen.add_argument("--title", default=None, help="T: field (default: the model's own)")
@@ -136,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="parts: AABB, AB, AABBCC, ABAC...; free: none (default: the type's usual form, AABB for dances)",
     )
-    gen.add_argument("--part-bars", type=int, default=None, help="bars of each part (default 8)")
+    number("--part-bars", name="part_bars")
     gen.add_argument(
         "--cadence",
         default=None,

@@ -3,7 +3,7 @@ command line can read its defaults without importing torch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from melody.errors import ConfigError
 from melody.music.score import Score
@@ -13,37 +13,43 @@ from melody.music.tunes import DEFAULT_PART_BARS, TUNE_TYPES, check_type_meter, 
 MIN_TEMPO, MAX_TEMPO = 20, 400
 
 
+def _number(default, low, high, help: str, page: tuple | None = None, above: bool = False):
+    """A numeric field with its limits, written once: `low`..`high` (None: open; `above`: low itself
+    excluded) bound any config; `page`, the studio's narrower bounds for a page's field (a server
+    guards its cores); `help`, the flag's and the field's words. The command line, the API and the
+    studio read them here (`number_fields`)."""
+    return field(
+        default=default, metadata={"low": low, "high": high, "above": above, "help": help, "page": page or (low, high)}
+    )
+
+
 @dataclass(frozen=True)
 class SampleConfig:
-    count: int = 4
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    max_tokens: int = 1500
-    seed: int | None = None
+    count: int = _number(4, 1, None, "how many pieces, sampled in one batch", page=(1, 16))
+    temperature: float = _number(1.0, 0, None, "below 1: safer, above 1: wilder", page=(0.05, 3.0), above=True)
+    top_k: int = _number(0, 0, None, "sample from the k likeliest tokens only (0: all)")
+    top_p: float = _number(1.0, 0, 1, "nucleus sampling: smallest set holding p", page=(0.05, 1.0), above=True)
+    max_tokens: int = _number(1500, 1, None, "stop a piece after this many tokens", page=(16, 3000))
+    seed: int | None = _number(None, 0, 2**31 - 1, "make the result repeatable")
     primer: str | None = None
     key: str | None = None
     meter: str | None = None
     title: str | None = None
     tune_type: str | None = None  # abc tokens: the R: type, e.g. reel (its usual form follows)
     form: str | None = None  # abc tokens: parts, e.g. AABB; "free": none; None: the type's usual form
-    part_bars: int | None = None  # bars of each part (default 8)
+    part_bars: int | None = _number(None, 1, 64, f"bars of each part (default {DEFAULT_PART_BARS})")
     cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue
     accompany: Score | None = None  # for event models with roles: the melody the pieces are written around
     tracks: tuple[str, ...] | None = None  # event models with roles: the corpus's tracks to write (names or roles)
-    tempo: float | None = None  # event models on a beat grid: quarter notes per minute
+    tempo: float | None = _number(None, MIN_TEMPO, MAX_TEMPO, "MIDI event models: quarter notes a minute")
     constrained: bool = True  # abc tokenizer: mask tokens that would break a bar (sampling/abc_mask.py)
 
     def __post_init__(self):
-        if self.count < 1:
-            raise ConfigError("`count` must be at least 1")
-        if self.temperature <= 0:
-            raise ConfigError("`temperature` must be above 0")
-        if self.top_k < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("`top_k` must be >= 0 and `top_p` in (0, 1]")
-        if self.max_tokens < 1:
-            raise ConfigError("`max_tokens` must be at least 1")
+        for name, limits in number_fields().items():
+            value = getattr(self, name)
+            if value is not None and (name != "part_bars" or self.form in (None, "free")):
+                check_number(name, value, limits["low"], limits["high"], limits["above"])
         if self.tune_type is not None and normalize_type(self.tune_type) is None:
             known = ", ".join(sorted(set(TUNE_TYPES.values())))
             raise ConfigError(f"`tune_type` {self.tune_type!r} is not a tune type melody knows: {known}")
@@ -53,10 +59,6 @@ class SampleConfig:
             raise ConfigError("`cadence` must be tonic or free")
         if self.form not in (None, "free"):
             parse_form(self.form, self.part_bars or DEFAULT_PART_BARS)  # a bad spelling is a ConfigError now
-        elif self.part_bars is not None and not 1 <= self.part_bars <= 64:
-            raise ConfigError("`part_bars` must be between 1 and 64")
-        if self.tempo is not None and not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
-            raise ConfigError(f"`tempo` must be between {MIN_TEMPO} and {MAX_TEMPO} quarter notes a minute")
         if self.tracks is not None and not [t for t in self.tracks if t.strip()]:
             raise ConfigError("`tracks` must name at least one track")
         if self.accompany is not None and (self.tracks or self.tempo):
@@ -68,3 +70,19 @@ class SampleConfig:
             value = getattr(self, name)
             if value is not None and ("\n" in value or not value.strip()):
                 raise ConfigError(f"`{name}` must be one non-empty line")
+
+
+def number_fields() -> dict[str, dict]:
+    """SampleConfig's numeric fields and their limits (default, low, high, above, help, page)."""
+    return {f.name: dict(f.metadata, default=f.default) for f in fields(SampleConfig) if f.metadata}
+
+
+def check_number(name: str, value, low, high, above: bool = False) -> None:
+    """A ConfigError naming the field unless `value` is within its limits."""
+    too_low = low is not None and (value <= low if above else value < low)
+    if too_low or (high is not None and value > high):
+        if high is None:
+            bound = f"above {low}" if above else f"at least {low}"
+        else:
+            bound = f"in ({low}, {high}]" if above else f"between {low} and {high}"
+        raise ConfigError(f"`{name}` must be {bound}")

@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from melody.api import header
-from melody.api.config import MAX_TEMPO, MIN_TEMPO, SampleConfig
+from melody.api.config import SampleConfig, number_fields
 from melody.api.notation import NotationError, bar_at, file_stem, problems, tune_types
 from melody.api.tunes import exported, read_midi_bytes, wav_of
 from melody.errors import ConfigError, MelodyError
@@ -26,9 +26,7 @@ from melody.studio.composer import Composer, Variation, as_on_the_page, model_ca
 from melody.studio.tunes import tune_view
 
 MAX_BODY = 512 * 1024  # bytes of one request: a long tune is a few kB, a song's MIDI (base64) some 100 kB
-MAX_COUNT = 16
 MAX_VARIANTS = 4  # one vary request: each variant samples 8 candidate ranges
-MAX_TOKENS = 3000
 WAV_RATE = 22050  # enough for a tune, and half the bytes of CD rate
 EXPORTS = {
     "abc": "text/vnd.abc",
@@ -64,8 +62,15 @@ def create_app(models_dir: str | Path | None = None, device: str = "cpu", warm: 
     async def models(request: Request) -> Response:
         types = tune_types()
         kinds = await run_in_threadpool(_model_kinds, catalog)
+        limits = {name: {"min": found["page"][0], "max": found["page"][1]} for name, found in number_fields().items()}
         return JSONResponse(
-            {"models": list(catalog), "default": warm if warm in catalog else None, "types": types, "kinds": kinds}
+            {
+                "models": list(catalog),
+                "default": warm if warm in catalog else None,
+                "types": types,
+                "kinds": kinds,
+                "limits": limits,  # the page's number fields take their bounds from SampleConfig's
+            }
         )
 
     def model_named(body: dict) -> str:
@@ -177,6 +182,13 @@ def _abc_of(body: dict) -> str:
     return abc
 
 
+def _field(body: dict, name: str, **given):
+    """A SampleConfig number from the page, within the bounds its field gives a page."""
+    limits = number_fields()[name] | given
+    kind = float if isinstance(limits["default"], float) or name == "tempo" else int
+    return _number(body, name, kind, *limits["page"], limits["default"])
+
+
 def _number(body: dict, name: str, kind, low, high, default):
     value = body.get(name, default)
     if value is None or value == "":
@@ -256,11 +268,11 @@ def _sample_config(body: dict) -> SampleConfig:
         raise RequestError("tracks must be a list of track names")
     try:
         return SampleConfig(
-            count=_number(body, "count", int, 1, MAX_COUNT, 1),
-            temperature=_number(body, "temperature", float, 0.05, 3.0, 1.0),
-            top_p=_number(body, "top_p", float, 0.05, 1.0, 1.0),
-            max_tokens=_number(body, "max_tokens", int, 16, MAX_TOKENS, 1500),
-            seed=_number(body, "seed", int, 0, 2**31 - 1, None),
+            count=_field(body, "count", default=1),
+            temperature=_field(body, "temperature"),
+            top_p=_field(body, "top_p"),
+            max_tokens=_field(body, "max_tokens"),
+            seed=_field(body, "seed"),
             primer=primer,
             key=_text(body, "key"),
             meter=_text(body, "meter"),
@@ -269,7 +281,7 @@ def _sample_config(body: dict) -> SampleConfig:
             primer_score=primer_score,
             accompany=accompany,
             tracks=tuple(tracks) if tracks else None,
-            tempo=_number(body, "tempo", float, MIN_TEMPO, MAX_TEMPO, None),
+            tempo=_field(body, "tempo"),
         )
     except ConfigError as error:
         raise RequestError(error.message) from None

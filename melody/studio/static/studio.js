@@ -504,6 +504,12 @@ async function start() {
     for (const name of answer.models) $("#model").append(new Option(name, name, false, name === answer.default));
     for (const type of answer.types) $("#type").append(new Option(type, type));
     modelKinds = answer.kinds || {};
+    for (const [name, limit] of Object.entries(answer.limits || {})) {
+      for (const input of document.querySelectorAll(`input[name="${name}"]`)) {
+        if (limit.min !== null) input.min = limit.min;
+        if (limit.max !== null) input.max = limit.max;
+      }
+    }
     $("#model").addEventListener("change", showModelControls);
     showModelControls();
   } catch (error) {
