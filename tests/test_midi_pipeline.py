@@ -13,7 +13,7 @@ from melody.formats.abc.text import abc_to_stream
 from melody.formats.corpus import load_corpus
 from melody.formats.midi import midi_to_score
 from melody.tokenizers.events import EventTokenizer
-from melody.training.data import prepare_corpus, transposed
+from melody.training.data import prepare_corpus
 from tests.conftest import DATA, FOLK_SAMPLE, abc2midi_errors, needs_abc2midi
 
 CHORALES = ["bwv66.6", "bwv1.6", "bwv10.7"]
@@ -51,7 +51,7 @@ def test_transposition_moves_each_piece_as_a_whole_and_stays_in_range():
     pieces = [tokenizer.encode(s) for s in scores]
     flat = np.concatenate(pieces)
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])])
-    moved = transposed(flat, offsets, tokenizer, 5, seed=3)
+    moved = tokenizer.transpose(flat, offsets, 5, seed=3)
     assert moved.shape == flat.shape
     shifts = set()
     for i, score in enumerate(scores):
@@ -61,7 +61,7 @@ def test_transposition_moves_each_piece_as_a_whole_and_stays_in_range():
         shifts.add(back.notes[0].pitch - score.notes[0].pitch)
     assert len(shifts) > 1
     high = [tokenizer.encode(s) for s in [midi_to_score(DATA / "bwv66.6.mid").transpose(127 - 81)]]
-    same = transposed(np.array(high[0]), np.array([0, len(high[0])]), tokenizer, 12, seed=0)
+    same = tokenizer.transpose(np.array(high[0]), np.array([0, len(high[0])]), 12, seed=0)
     assert max(tokenizer.pitch_of[same]) <= 127
 
 

@@ -18,7 +18,7 @@ from melody.music.roles import voice_roles
 from melody.sampling.event_mask import EventConstraint, EventState
 from melody.tokenizers.events import EventTokenizer
 from melody.tokenizers.performance import PerformanceTokenizer
-from melody.training.data import OFF_GRID, prepare_corpus, transposed
+from melody.training.data import OFF_GRID, prepare_corpus
 from tests.conftest import DATA
 
 SONGS, PLAYED = DATA / "songs", DATA / "played"
@@ -111,7 +111,7 @@ def test_event_tokens_name_roles_and_keep_drums_out_of_transposition():
     ]
     assert tokenizer.decode(ids).notes == tokenizer.prepare(score).notes
     flat = np.array(ids, dtype=np.int32)
-    moved = [tokenizer.vocab[i] for i in transposed(flat, np.array([0, len(ids)]), tokenizer, 5, seed=3)]
+    moved = [tokenizer.vocab[i] for i in tokenizer.transpose(flat, np.array([0, len(ids)]), 5, seed=3)]
     assert [t for t in moved if t.startswith("DRUM_")] == [t for t in tokens if t.startswith("DRUM_")]
     assert moved != tokens
 

@@ -65,15 +65,13 @@ def test_vocabulary_is_fixed_and_travels_through_a_dict():
 def test_the_key_is_a_header_token_that_moves_with_transposition():
     import numpy as np
 
-    from melody.training.data import transposed
-
     score = Score((Note(0, 1, 64), Note(1, 2, 67), Note(2, 4, 71)), key="Em")
     ids = TOKENIZER.encode(score)
     assert "KEY_4_minor" in [TOKENIZER.vocab[i] for i in ids]
     assert TOKENIZER.decode(ids).key == "Em"
     flat, offsets = np.array(ids), np.array([0, len(ids)])
     for seed in range(6):
-        moved = [TOKENIZER.vocab[i] for i in transposed(flat, offsets, TOKENIZER, 5, seed)]
+        moved = [TOKENIZER.vocab[i] for i in TOKENIZER.transpose(flat, offsets, 5, seed)]
         shift = int(moved[moved.index("DUR_12") - 1][6:]) - 64  # the first pitch's move
         assert f"KEY_{(4 + shift) % 12}_minor" in moved
 

@@ -30,6 +30,7 @@ class Model:
     tokenizer: Tokenizer
     training: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    masks: dict = field(default_factory=dict, repr=False, compare=False)  # the sampler's, built once each
 
     @property
     def config(self) -> ModelConfig:
@@ -127,7 +128,7 @@ def model_header(path_or_name: str | Path) -> dict:
         "kind": tokenizer.piece_kind,
         "voices": [v.get("name", "") for v in (training.get("voices") or {}).get("layout", [])],
         "accompanies": tokenizer.can_accompany,
-        "keeps_beat": tokenizer.piece_kind == "score" and tokenizer.quantised,
+        "keeps_beat": tokenizer.quantised,
     }
 
 

@@ -227,7 +227,7 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
 
         if not normalize_key(config.key):
             raise ConfigError(f"`key` {config.key!r} is not a key (e.g. G, Em, Ddor)")
-        if not getattr(tokenizer, "keys", False):
+        if not tokenizer.keys:
             raise ConfigError(
                 "this model's pieces carry no key (it learned performances or keyless events); leave out `key`"
             )
@@ -395,38 +395,49 @@ def sampling_mask(model: Model, config: SampleConfig | None = None):
     (the tracks asked for) and key for events, and the tempo asked for; notes let go of in
     performances; None for characters. Built
     once per model and choice of tracks and tempo."""
-    tokenizer = model.tokenizer
-    masks = tokenizer.__dict__.setdefault("_constraints", {})
-    tracks, tempo = (config.tracks, config.tempo) if config is not None else (None, None)
-    if (tracks, tempo) not in masks and tokenizer.abc_units:
-        from melody.sampling.abc_mask import Constraint
+    build = MASKS.get(model.tokenizer.constraint)
+    key = (config.tracks, config.tempo) if config is not None else (None, None)
+    if build is not None and key not in model.masks:
+        model.masks[key] = build(model, config)
+    return model.masks.get(key)
 
-        masks[tracks, tempo] = Constraint(tokenizer.vocab)
-    elif (tracks, tempo) not in masks and tokenizer.piece_kind == "score" and not tokenizer.quantised:
-        from melody.sampling.performance_mask import PerformanceConstraint
-        from melody.tokenizers.performance import STEP_SECONDS
 
-        voices, limits = chosen_voices(model, config), model.training.get("sounding")
-        masks[tracks, tempo] = PerformanceConstraint(tokenizer.vocab, voices, limits, STEP_SECONDS)
-    elif (tracks, tempo) not in masks and tokenizer.piece_kind == "score":
-        from melody.sampling.event_mask import EventConstraint
+def _abc_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.abc_mask import Constraint
 
-        masks[tracks, tempo] = EventConstraint(
-            tokenizer.vocab, model.training.get("pitch_classes"), chosen_voices(model, config), tempo
-        )
-    return masks.get((tracks, tempo))
+    return Constraint(model.tokenizer.vocab)
+
+
+def _event_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.event_mask import EventConstraint
+
+    tempo = config.tempo if config is not None else None
+    return EventConstraint(
+        model.tokenizer.vocab, model.training.get("pitch_classes"), chosen_voices(model, config), tempo
+    )
+
+
+def _performance_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.performance_mask import PerformanceConstraint
+    from melody.tokenizers.performance import STEP_SECONDS
+
+    voices, limits = chosen_voices(model, config), model.training.get("sounding")
+    return PerformanceConstraint(model.tokenizer.vocab, voices, limits, STEP_SECONDS)
+
+
+MASKS = {"abc": _abc_mask, "events": _event_mask, "performance": _performance_mask}  # by Tokenizer.constraint
 
 
 def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
     """The corpus's voice layout kept to the tracks asked for (`--tracks`); the whole layout when
     none are asked. A tempo only for models whose pieces keep a beat."""
     tokenizer, voices = model.tokenizer, model.training.get("voices")
-    keeps_beat = tokenizer.piece_kind == "score" and tokenizer.quantised
+    keeps_beat = tokenizer.quantised
     if config is not None and config.tempo is not None and not keeps_beat:
         raise ConfigError("`tempo` is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
     if config is None or not config.tracks:
         return voices
-    if not (voices and getattr(tokenizer, "roles", False)):
+    if not (voices and tokenizer.roles):
         raise ConfigError("`tracks` is for models of MIDI events that know their tracks (trained with voice roles)")
     return kept_tracks(voices, config.tracks)
 
@@ -439,8 +450,8 @@ def _fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict |
     from melody.sampling.event_mask import EventState
     from melody.sampling.performance_mask import PerformanceState
 
-    if tokenizer.piece_kind == "score":
-        state = EventState() if tokenizer.quantised else PerformanceState()
+    if tokenizer.constraint != "abc":
+        state = {"events": EventState, "performance": PerformanceState}[tokenizer.constraint]()
     else:
         plan_for = partial(form_plan, config, table=forms, rng=rng)
         meter = normalize_meter(config.meter) if config.meter else None
@@ -503,7 +514,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
             [list(s) if s is not None else None for s in plan],
             prefix,
             rules,
-            line_mode=tokenizer.piece_kind == "abc" and not tokenizer.abc_units,  # characters: lines
+            line_mode=tokenizer.line_mode,
             state=_fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
             if constraint
             else None,

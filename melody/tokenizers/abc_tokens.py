@@ -24,6 +24,7 @@ from melody.tokenizers.base import SPECIALS, Tokenizer
 class AbcTokenizer(Tokenizer):
     name = "abc"
     abc_units = True
+    constraint = "abc"
 
     def __init__(
         self, vocab: list[str] | None = None, decorations: bool = True, cues: bool = False, registers: bool = False

@@ -19,6 +19,11 @@ class Tokenizer(ABC):
     writes_titles: bool = False  # the model spells its own titles (the T: it writes is kept)
     quantised: bool = False  # notes are put on a beat grid (a freely played file turns to mush there)
     can_accompany: bool = False  # a given melody can be forced note for note while it writes the rest
+    keys: bool = False  # a piece opens with its key as a token (--key asks for one)
+    roles: bool = False  # each voice's role (melody, bass, drums...) is a token: tracks can be chosen
+    can_transpose: bool = False  # `transpose` moves a stream of its ids by semitones (--transpose)
+    line_mode: bool = False  # the model writes text a line at a time: a free header field runs to the newline
+    constraint: str | None = None  # the sampler's mask for its pieces (sampling/sampler.py MASKS), None: none
 
     def __init__(self, vocab: list[str] | None = None):
         self.vocab: list[str] = list(vocab) if vocab else list(SPECIALS)
@@ -64,6 +69,11 @@ class Tokenizer(ABC):
     def from_settings(cls, vocab: list[str], settings: dict[str, Any]) -> Tokenizer:
         """The tokenizer a model file describes (`settings()` as saved; older files lack newer keys)."""
         return cls(vocab)
+
+    def transpose(self, flat, offsets, max_shift: int, seed: int):
+        """A stream of pieces (ids end to end, `offsets` where each starts) each moved by its own
+        random shift in -max_shift..max_shift semitones; for tokenizers that `can_transpose`."""
+        raise NotImplementedError(f"the {self.name} tokenizer cannot transpose its pieces")
 
     def settings(self) -> dict[str, Any]:
         """Options that change the encoding (part of the cache key and the checkpoint)."""

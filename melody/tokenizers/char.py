@@ -8,6 +8,7 @@ from melody.tokenizers.base import SPECIALS, Tokenizer
 
 class CharTokenizer(Tokenizer):
     name = "char"
+    line_mode = True
     writes_titles = True
 
     def fit(self, pieces: list[str]) -> CharTokenizer:

@@ -83,6 +83,7 @@ class EventTokenizer(Tokenizer):
     name = "midi"
     piece_kind = "score"
     quantised = True
+    constraint = "events"
 
     @property
     def can_accompany(self) -> bool:
@@ -126,6 +127,27 @@ class EventTokenizer(Tokenizer):
     def pitch_ids(self):
         """(128,) array: the id of PITCH_p for each MIDI pitch p."""
         return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
+
+    can_transpose = True
+
+    def transpose(self, flat: np.ndarray, offsets: np.ndarray, max_shift: int, seed: int) -> np.ndarray:
+        """Pitch tokens rewritten (0 where the shift would leave the MIDI range) and the key moved
+        with the notes: no Python loop over tokens."""
+        pitches = self.pitch_of[flat]  # (N,) -1 where not a pitch
+        is_pitch = pitches >= 0
+        starts = offsets[:-1]
+        lows = np.minimum.reduceat(np.where(is_pitch, pitches, 10_000), starts)
+        highs = np.maximum.reduceat(np.where(is_pitch, pitches, -1), starts)
+        shifts = np.random.default_rng(seed).integers(-max_shift, max_shift + 1, size=starts.size)
+        shifts = np.where((lows + shifts >= 0) & (highs + shifts <= 127), shifts, 0)
+        per_token = np.repeat(shifts, np.diff(offsets))
+        moved = flat.copy()
+        moved[is_pitch] = self.pitch_ids[pitches[is_pitch] + per_token[is_pitch]]
+        if self.keys:
+            keys = self.key_of[flat]
+            is_key = keys >= 0
+            moved[is_key] = self.key_ids[(keys[is_key] % 12 + per_token[is_key]) % 12 + 12 * (keys[is_key] // 12)]
+        return moved
 
     def settings(self) -> dict:
         return {"steps_per_beat": STEPS_PER_BEAT, "velocity": self.velocity, "keys": self.keys, "roles": self.roles}

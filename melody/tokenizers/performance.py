@@ -61,6 +61,7 @@ class PerformanceTokenizer(Tokenizer):
     name = "performance"
     piece_kind = "score"
     roles = True
+    constraint = "performance"
 
     def __init__(self, vocab: list[str] | None = None):
         super().__init__(vocab or _vocabulary())

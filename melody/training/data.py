@@ -255,7 +255,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "titles": title_model(train_pieces),
         "forms": forms_of(train_pieces, tokenizer),
         "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
-        "voices": voice_layout(train_pieces) if getattr(tokenizer, "roles", False) else None,
+        "voices": voice_layout(train_pieces) if tokenizer.roles else None,
         "sounding": sounding_limits(train_pieces, tokenizer),
         "multi_voice": sum(tokenizer.abc_units and voices_in(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
@@ -320,27 +320,6 @@ def shuffled_stream(flat: np.ndarray, offsets: np.ndarray, seed: int) -> np.ndar
     """All pieces in a seeded random order, end to end (a new order each epoch)."""
     order = np.random.default_rng(seed).permutation(len(offsets) - 1)
     return np.concatenate([flat[offsets[i] : offsets[i + 1]] for i in order])
-
-
-def transposed(flat: np.ndarray, offsets: np.ndarray, tokenizer, max_shift: int, seed: int) -> np.ndarray:
-    """Each piece moved by its own random shift in -max_shift..max_shift semitones (0 where the
-    shift would leave the MIDI range), by rewriting pitch tokens: no Python loop over tokens."""
-    pitch_of, pitch_ids = tokenizer.pitch_of, tokenizer.pitch_ids
-    pitches = pitch_of[flat]  # (N,) -1 where not a pitch
-    is_pitch = pitches >= 0
-    starts = offsets[:-1]
-    lows = np.minimum.reduceat(np.where(is_pitch, pitches, 10_000), starts)
-    highs = np.maximum.reduceat(np.where(is_pitch, pitches, -1), starts)
-    shifts = np.random.default_rng(seed).integers(-max_shift, max_shift + 1, size=starts.size)
-    shifts = np.where((lows + shifts >= 0) & (highs + shifts <= 127), shifts, 0)
-    per_token = np.repeat(shifts, np.diff(offsets))
-    moved = flat.copy()
-    moved[is_pitch] = pitch_ids[pitches[is_pitch] + per_token[is_pitch]]
-    if getattr(tokenizer, "key_ids", None) is not None:  # the key moves with the notes
-        keys = tokenizer.key_of[flat]
-        is_key = keys >= 0
-        moved[is_key] = tokenizer.key_ids[(keys[is_key] % 12 + per_token[is_key]) % 12 + 12 * (keys[is_key] // 12)]
-    return moved
 
 
 def windows_per_epoch(rows: np.ndarray, seq_len: int) -> int:

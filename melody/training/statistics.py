@@ -52,7 +52,7 @@ def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
 def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
     """For event models with key tokens: the training pieces' pitch classes relative to their key,
     per mode (sampling/event_mask.py), which the sampler keeps to."""
-    if not getattr(tokenizer, "keys", False):
+    if not tokenizer.keys:
         return None
     return pitch_class_shares(pieces, tokenizer.key_of_score)
 

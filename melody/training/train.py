@@ -22,7 +22,7 @@ from melody.network.checkpoint import load_train_state, save_model_file, save_tr
 from melody.network.model import ModelConfig, SequenceModel, detach_state, stream_bits, stream_rows
 from melody.training import distributed
 from melody.training.config import TrainConfig, fit_to_corpus, pick_device
-from melody.training.data import TokenizedCorpus, shuffled_stream, transposed, window, windows_per_epoch
+from melody.training.data import TokenizedCorpus, shuffled_stream, window, windows_per_epoch
 
 
 class _DeferredInterrupt:
@@ -74,7 +74,7 @@ class Trainer:
         self.rank, self.world, device_name = distributed.start(config.device)
         self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
         self.config = config = fit_to_corpus(config, int(corpus.train.size), self.world, self.progress)
-        if config.transpose and not hasattr(corpus.tokenizer, "pitch_of"):
+        if config.transpose and not corpus.tokenizer.can_transpose:
             raise ConfigError("`transpose` needs a tokenizer with pitch tokens (`tokenizer` midi)")
         if config.batch_size % self.world:
             raise ConfigError(f"`batch_size` {config.batch_size} must divide among {self.world} processes")
@@ -250,7 +250,7 @@ class Trainer:
         seed = self.config.seed * 1_000_003 + self.epoch
         flat, offsets = self.corpus.train, self.corpus.train_offsets
         if self.config.transpose:
-            flat = transposed(flat, offsets, self.corpus.tokenizer, self.config.transpose, seed)
+            flat = self.corpus.tokenizer.transpose(flat, offsets, self.config.transpose, seed)
         return shuffled_stream(flat, offsets, seed)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
