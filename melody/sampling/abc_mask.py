@@ -23,10 +23,12 @@ read only the state are in sampling/form_mask.py.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from melody.formats.abc.lexer import token_kind
+from melody.formats.abc.reader import ONE
 from melody.formats.abc.state import (
     MAX_ENDING_BARS,
     TuneState,
@@ -57,6 +59,11 @@ from melody.sampling.form_mask import cadence_bar, cadence_hold, form_bars, form
 from melody.tokenizers.base import SPECIALS
 
 
+def whole(value):
+    """An exact time as an int where it is whole: int arithmetic is what the mask does most."""
+    return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
+
+
 class Constraint:
     """Precomputed facts about each vocabulary token, and the mask of tokens allowed in a state.
 
@@ -69,18 +76,17 @@ class Constraint:
         size = len(vocab)
         self.kinds = np.array([token_kind(t) if t not in SPECIALS else "special" for t in vocab])
         self.eos = vocab.index(SPECIALS[2])
-        self.lengths = np.zeros(size)
+        self.lengths = np.array([Fraction(0)] * size, dtype=object)  # a length token's factor, in units
         for i, token in enumerate(vocab):
             if self.kinds[i] == "length":
-                self.lengths[i] = float(parse_length(token))
+                self.lengths[i] = parse_length(token)
         self.accidentals = np.array([accidental(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.pitch_keys = np.array([pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.letters = np.array([letter(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.shifts = np.array([ACCIDENTAL_SHIFT.get(a, 99) for a in self.accidentals])  # 99: none written
-        self.min_length = float(min(self.lengths[self.kinds == "length"], default=1.0))
-        self.min_length = min(self.min_length, 1.0)
-        self.host_lengths = np.unique(np.append(self.lengths[self.kinds == "length"], 1.0))  # sorted
-        self.shortest_rollable = float(self.host_lengths[self.host_lengths >= float(SHORTEST_ROLLED) - 1e-9][0])
+        self.min_length = min(min(self.lengths[self.kinds == "length"], default=ONE), ONE)
+        self.host_lengths = np.array(sorted({*self.lengths[self.kinds == "length"], ONE}), dtype=object)
+        self.shortest_rollable = self.host_lengths[self.host_lengths >= SHORTEST_ROLLED][0]
         self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
         self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
@@ -89,7 +95,9 @@ class Constraint:
         self.by_token = {token: i for i, token in enumerate(vocab)}
         # the sampler writes only the plain tuplets, whose time (in units) no meter changes
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
-        self.tuplet_units = {self.by_token[t]: float(math.prod(tuplet_ratio(t, False))) for t in plain_tuplets}
+        self.tuplet_units = {self.by_token[t]: math.prod(tuplet_ratio(t, False)) for t in plain_tuplets}
+        self.rollable = self.lengths[self.ids["length"]] >= SHORTEST_ROLLED  # per length token
+        self._length_ticks: dict = {}  # a note's time -> each length token's time for it
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
         registers = self.ids.get("register", np.zeros(0, dtype=np.int64))
         self.lows = np.array([i for i in registers if vocab[i].startswith(LOW_CUE)], dtype=np.int64)
@@ -242,6 +250,19 @@ class Constraint:
             self._cache[key] = self._with_banned(only)
         return self._cache[key]
 
+    def _times(self, scale, lengths: np.ndarray | None = None) -> np.ndarray:
+        """A note's time with each length token (or each of `lengths`, the host lengths), for a
+        note whose unit takes `scale` ticks: exact, and whole numbers where they come out whole."""
+        key = (scale, lengths is None)
+        found = self._length_ticks.get(key)
+        if found is None:
+            units = self.lengths[self.ids["length"]] if lengths is None else lengths
+            times = [scale * length for length in units]
+            whole = all(Fraction(t).denominator == 1 for t in times)
+            found = np.array([int(t) for t in times], dtype=np.int64) if whole else np.array(times, dtype=object)
+            self._length_ticks[key] = found
+        return found
+
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
             return allowed, ~allowed
@@ -282,27 +303,27 @@ class Constraint:
         elif s.cue_now != LAST_BAR_CUE:
             mask[self.by_token[LAST_BAR_CUE]] = True
 
-    def _host_fits(self, s: TuneState, grace_units: float, room: float) -> bool:
+    def _host_fits(self, s: TuneState, grace_units: Fraction, room) -> bool:
         """Whether the bar still has room for a host note longer than grace notes of this written
         length take (a quarter of it, see TuneState._judge_grace_host)."""
-        fitting = self.host_lengths[self.host_lengths * float(s.unit) <= room + 1e-9]
-        return len(fitting) > 0 and fitting[-1] > grace_units / 4 + 1e-9
+        fitting = self.host_lengths[self._times(s.unit, self.host_lengths) <= room]
+        return len(fitting) > 0 and fitting[-1] > grace_units / 4
 
     def _grace_host_lengths(self, mask: np.ndarray, s: TuneState) -> None:
         """After grace notes, their host note must stay longer than them as written (see
         TuneState._judge_grace_host): only lengths and broken rhythms that keep it so."""
-        need, written = float(s.host_need), float(s.written)
+        need, written = s.host_need, s.written
         lengths = self.ids["length"]
         if s.lengthened:
             keep_lengths = np.zeros(0, dtype=lengths.dtype)
         else:
-            keep_lengths = lengths[self.lengths[lengths] > need + 1e-9]
-            mask[lengths[self.lengths[lengths] <= need + 1e-9]] = False
-        broken = {token: written * float(1 + shift) > need + 1e-9 for token, shift in BROKEN_SHIFT.items()}
+            keep_lengths = lengths[self.lengths[lengths] > need]
+            mask[lengths[self.lengths[lengths] <= need]] = False
+        broken = {token: written * (1 + shift) > need for token, shift in BROKEN_SHIFT.items()}
         for token, fine in broken.items():
             if not fine and token in self.by_token:
                 mask[self.by_token[token]] = False
-        if written <= need + 1e-9:  # as it stands the note is too short: lengthen it first
+        if written <= need:  # as it stands the note is too short: lengthen it first
             keep = np.zeros_like(mask)
             keep[keep_lengths] = True
             keep[[self.by_token[t] for t, fine in broken.items() if fine and t in self.by_token]] = True
@@ -317,48 +338,47 @@ class Constraint:
             mask[self.by_token["|:"]] = True
             return mask
         cadence = cadence_bar(s)
-        room = float(room_left(s)) if s.bar is not None else float("inf")
+        room = room_left(s) if s.bar is not None else math.inf  # in ticks, as the reader counts them
         element_done = s.last in ("note", "rest", "chord_close")
         if s.grace >= 0:  # inside grace notes: up to four notes, then the closing brace
-            if s.grace < 4 and self._host_fits(s, float(s.grace_units) + 1, room):
+            if s.grace < 4 and self._host_fits(s, s.grace_units + 1, room):
                 self._set(mask, "note")
-            if s.grace > 0 and self._host_fits(s, float(s.grace_units), room):
+            if s.grace > 0 and self._host_fits(s, s.grace_units, room):
                 self._set(mask, "grace_close")
             return mask
         if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
-            lengths = self.lengths[self.ids["length"]]
-            fits = float(s.last_scale) * (lengths - 1) <= room + 1e-9
+            timed = self._times(s.last_scale)  # the note's time with each length token
+            added = timed - s.last_scale  # ... beyond what it has
+            fits = added <= room
             if s.rolled:
-                fits &= lengths >= float(SHORTEST_ROLLED) - 1e-9
-            hold = cadence_hold(s) if cadence else 0.0
+                fits &= self.rollable
+            hold = cadence_hold(s) if cadence else 0
             if cadence and s.plain and not s.last_tonic:  # not the part's last note: leave the tonic its hold
-                fits &= float(s.last_scale) * (lengths - 1) <= room - hold + 1e-9
-                if room < hold - 1e-9:
+                fits &= added <= room - hold
+                if room < hold:
                     mask[self.ids["length"][fits]] = True
                     return mask
             if cadence and s.plain and s.last_tonic:  # the tonic: it ends the part, or leaves its hold for more
-                left = room - float(s.last_scale) * (lengths - 1)
-                ends = np.abs(left) <= 1e-9
+                left = room - added
+                ends = left == 0
                 if s.anacrusis:  # the pickup given back, the tonic still held
-                    ends |= (np.abs(left - float(s.anacrusis)) <= 1e-9) & (float(s.last_scale) * lengths >= hold - 1e-9)
-                fits &= ends | (left >= hold - 1e-9)
-                short_of_bar = 1e-9 < room < hold - 1e-9 and not (
-                    s.anacrusis and abs(room - float(s.anacrusis)) <= 1e-9
-                )
+                    ends |= (left == s.anacrusis) & (timed >= hold)
+                fits &= ends | (left >= hold)
+                short_of_bar = 0 < room < hold and not (s.anacrusis and room == s.anacrusis)
                 if short_of_bar:  # as it stands it leaves less than a unit: only a length that ends the part
                     mask[self.ids["length"][fits]] = True
                     return mask
             if s.must_length is not None:  # broken rhythm: the partner note has the same written length
-                fits &= np.abs(lengths - float(s.must_length)) < 1e-9
+                fits &= self.lengths[self.ids["length"]] == s.must_length
                 if s.must_length != 1:
                     mask[self.ids["length"][fits]] = True
                     return mask
             if s.plain:
                 mask[self.ids["length"][fits]] = True
-            if room < -1e-9:
+            if room < 0:
                 return mask  # only a shorter length can mend this note
-        scale = float(s.unit * (s.tuplet_factor if s.tuplet_left > 0 else 1) * s.next_factor)
-        note_fits = room + 1e-9 >= scale * (1.0 if s.tuplet_left > 0 else self.min_length)
+        scale = whole(s.unit * (s.tuplet_factor if s.tuplet_left > 0 else 1) * s.next_factor)
+        note_fits = room >= scale * (1 if s.tuplet_left > 0 else self.min_length)
         if s.last in ("tie",) or s.tie_to is not None:
             if note_fits:
                 key, sounding = s.tie_to  # the tied note: no accidental (it carries over), or the same
@@ -366,7 +386,7 @@ class Constraint:
                 written = self.accidentals[notes]
                 same = (self.pitch_keys[notes] == key) & ((written == "") | (written == sounding))
                 mask[notes[same]] = True
-            if room <= 1e-9 and "|" in self.by_token:
+            if room <= 0 and "|" in self.by_token:
                 mask[self.by_token["|"]] = True  # a tie crosses a plain bar line only
             return mask
         if s.last in ("deco", "grace_close"):
@@ -382,7 +402,7 @@ class Constraint:
                 self._cadence_notes(mask, s, room, scale)
             if len(self.ids["safe_deco"]):
                 mask[self.ids["safe_deco"]] = True
-                if room + 1e-9 < scale * self.shortest_rollable:
+                if room < scale * self.shortest_rollable:
                     mask[self.rolls] = False  # no room for a note long enough to roll
             if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
                 self._set(mask, "grace_open")
@@ -396,19 +416,19 @@ class Constraint:
                 part_end = s.form is not None and s.part_need() == 1  # no tie across a part's end
                 if cadence and not s.last_tonic:
                     pass  # a tie would hold a note that is not the tonic into the part's end
-                elif (room <= 1e-9 and not part_end) or room + 1e-9 >= float(s.unit) * self.min_length:
+                elif (room <= 0 and not part_end) or room >= s.unit * self.min_length:
                     self._set(mask, "tie")
-            half, partner = float(s.last_length) / 2, float(s.unit * s.written)
+            half, partner = Fraction(s.last_length) / 2, s.unit * s.written
             if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
-                if ">" in self.by_token and room - half + 1e-9 >= partner / 2:
+                if ">" in self.by_token and room - half >= partner / 2:
                     mask[self.by_token[">"]] = True
-                if "<" in self.by_token and room + half + 1e-9 >= partner * 1.5:
+                if "<" in self.by_token and room + half >= partner * Fraction(3, 2):
                     mask[self.by_token["<"]] = True
             if s.slur > 0:
                 self._set(mask, "slur_close")
         tuplet_room = room - cadence_hold(s) if cadence else room  # a tuplet leaves the closing tonic its hold
         for i, units in self.tuplet_units.items():
-            if units * float(s.unit) <= tuplet_room + 1e-9:
+            if units * s.unit <= tuplet_room:
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
             self._set(mask, "slur_open")
@@ -435,11 +455,11 @@ class Constraint:
             if s.last == "bar" and s.bars >= self._least_bars(s) and not (s.repeat_open or s.ending or s.slur):
                 mask[self.eos] = s.form is None
             return
-        full = abs(room) <= 1e-9 or s.bar is None  # free meter (M:none): a bar ends where the model likes
-        anacrusis = s.bars == 0 and s.anacrusis is None and room > 1e-9 and not s.repeat_open and s.bar is not None
+        full = room == 0 or s.bar is None  # free meter (M:none): a bar ends where the model likes
+        anacrusis = s.bars == 0 and s.anacrusis is None and room > 0 and not s.repeat_open and s.bar is not None
         short_by = closes_to_start(s) or gives_back_now(s)
-        real_room = room + float(s.anacrusis) if short_by else room  # the bar's own room
-        completes = s.anacrusis is not None and abs(float(s.anacrusis) - real_room) <= 1e-9
+        real_room = room + s.anacrusis if short_by else room  # the bar's own room
+        completes = s.anacrusis is not None and s.anacrusis == real_room
         allowed: set[str] = set()
         if anacrusis:
             allowed = {"|", "|:"}
@@ -487,8 +507,8 @@ class Constraint:
         self._set(mask, "chord_open", False)
         if not s.last_tonic:
             self._set(mask, "rest", False)  # no rest before the cadence: the books almost never
-        shortest = scale * (1.0 if s.tuplet_left > 0 else self.min_length)
-        if room - shortest >= cadence_hold(s) - 1e-9:
+        shortest = scale * (1 if s.tuplet_left > 0 else self.min_length)
+        if room - shortest >= cadence_hold(s):
             return  # the hold left after it, at its shortest
         tonic, shift, _signature = key_tonic(s.key)
         notes = self.ids["note"]

@@ -52,8 +52,9 @@ def cadence_bar(s: TuneState) -> bool:
 
 def cadence_hold(s: TuneState) -> float:
     """How long a part's closing tonic sounds at least (the plan's units, held to a bar unless a
-    unit is longer), in the state's time."""
-    return float(min(s.unit * s.form.last_units, max(s.unit, s.bar)))
+    unit is longer), in ticks."""
+    hold = min(s.unit * s.form.last_units, max(s.unit, s.bar))
+    return hold.numerator if hold.denominator == 1 else hold
 
 
 def form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
