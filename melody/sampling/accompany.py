@@ -142,7 +142,7 @@ class Accompanist:
         others = [
             Note(n.start - self.shift, n.end - self.shift, n.pitch, n.velocity, n.voice)
             for n in score.notes
-            if n.voice != 0 and n.start >= self.shift - 1e-9
+            if n.voice != 0 and round((n.start - self.shift) * STEPS_PER_BEAT) >= 0  # on the grid
         ]
         melody = [replace(n, voice=0) for n in self.melody.notes]
         return replace(
