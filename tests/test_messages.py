@@ -38,7 +38,8 @@ def test_mistyped_model_and_corpus_names_get_a_suggestion(capsys):
 def test_a_key_asked_of_an_event_model_opens_its_pieces_and_a_performance_model_refuses_it():
     from melody.network.checkpoint import load_model
     from melody.sampling.config import SampleConfig
-    from melody.sampling.sampler import primer_plan, sample_ids
+    from melody.sampling.plans import primer_plan
+    from melody.sampling.sampler import sample_ids
     from melody.tokenizers import make_tokenizer
 
     model = load_model("chorales")

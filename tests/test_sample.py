@@ -3,7 +3,8 @@ import torch
 
 from melody.errors import ConfigError
 from melody.network.checkpoint import load_model
-from melody.sampling.sampler import SampleConfig, filter_logits, primer_segments, sample_ids, warm_up_ids
+from melody.sampling.plans import primer_segments
+from melody.sampling.sampler import SampleConfig, filter_logits, sample_ids, warm_up_ids
 
 
 @pytest.fixture(scope="module")

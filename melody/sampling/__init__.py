@@ -1,6 +1,7 @@
 """Sampling: new pieces from a model, one token per step, each piece kept well-formed by its
-tokenizer's mask (abc_mask.py, event_mask.py), following a plan of forced and free segments
-(primers, header fields asked for, form plans) and the priors a training corpus left in the model.
+tokenizer's mask (masks.py: abc_mask.py, event_mask.py, performance_mask.py), following a plan of
+forced and free segments (plans.py: primers, header fields asked for, form plans) and the priors a
+training corpus left in the model; sampler.py's token loop is the one place that draws.
 
 `sample(model, config)` is the way to pieces; `sample_ids` gives the raw token ids (benches).
 Names load on first use, so `melody.sampling.config` is read without importing torch."""
@@ -18,7 +19,7 @@ _WHERE = {
     "draw": "sampler",
     "filter_logits": "sampler",
     "sample_ids": "sampler",
-    "sampling_mask": "sampler",
+    "sampling_mask": "masks",
     "warm_up_ids": "sampler",
 }
 __all__ = sorted(_WHERE)

@@ -26,7 +26,9 @@ from melody.music.theory import estimate_key
 from melody.music.titles import TitleModel, numbered
 from melody.music.tunes import normalize_type
 from melody.network.checkpoint import Model
-from melody.sampling.sampler import SampleConfig, chosen_voices, primer_title, sample_rows
+from melody.sampling.masks import chosen_voices
+from melody.sampling.plans import primer_title
+from melody.sampling.sampler import SampleConfig, sample_rows
 
 MIN_NOTES = 16  # a piece shorter than this is resampled: nobody wants a four-note tune
 RESAMPLE_ROUNDS = 3

@@ -26,7 +26,8 @@ from melody.formats.abc.syntax import CUE_KINDS, LexError
 from melody.formats.abc.text import normalize_tune
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
-from melody.sampling.sampler import sampling_mask, token_loop, warm_up_ids
+from melody.sampling.masks import sampling_mask
+from melody.sampling.sampler import token_loop, warm_up_ids
 from melody.tokenizers.base import SPECIALS
 
 

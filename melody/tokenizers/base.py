@@ -23,7 +23,7 @@ class Tokenizer(ABC):
     roles: bool = False  # each voice's role (melody, bass, drums...) is a token: tracks can be chosen
     can_transpose: bool = False  # `transpose` moves a stream of its ids by semitones (--transpose)
     line_mode: bool = False  # the model writes text a line at a time: a free header field runs to the newline
-    constraint: str | None = None  # the sampler's mask for its pieces (sampling/sampler.py MASKS), None: none
+    constraint: str | None = None  # the sampler's mask for its pieces (sampling/masks.py MASKS), None: none
 
     def __init__(self, vocab: list[str] | None = None):
         self.vocab: list[str] = list(vocab) if vocab else list(SPECIALS)

@@ -1,0 +1,84 @@
+"""Which mask keeps a model's pieces well-formed (by the tokenizer's declared `constraint`), built
+once per model and choice of tracks and tempo, and each row's constraint state to start from."""
+
+from __future__ import annotations
+
+from melody.errors import ConfigError
+from melody.music.theory import normalize_meter
+from melody.network.checkpoint import Model
+from melody.sampling.config import SampleConfig
+from melody.sampling.plans import form_plan
+from melody.sampling.priors import kept_tracks
+
+
+def sampling_mask(model: Model, config: SampleConfig | None = None):
+    """The mask that keeps this model's pieces well-formed: bars for abc tokens, declared voices
+    (the tracks asked for) and key for events, and the tempo asked for; notes let go of in
+    performances; None for characters. Built
+    once per model and choice of tracks and tempo."""
+    build = MASKS.get(model.tokenizer.constraint)
+    key = (config.tracks, config.tempo) if config is not None else (None, None)
+    if build is not None and key not in model.masks:
+        model.masks[key] = build(model, config)
+    return model.masks.get(key)
+
+
+def _abc_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.abc_mask import Constraint
+
+    return Constraint(model.tokenizer.vocab)
+
+
+def _event_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.event_mask import EventConstraint
+
+    tempo = config.tempo if config is not None else None
+    return EventConstraint(
+        model.tokenizer.vocab, model.training.get("pitch_classes"), chosen_voices(model, config), tempo
+    )
+
+
+def _performance_mask(model: Model, config: SampleConfig | None):
+    from melody.sampling.performance_mask import PerformanceConstraint
+    from melody.tokenizers.performance import STEP_SECONDS
+
+    voices, limits = chosen_voices(model, config), model.training.get("sounding")
+    return PerformanceConstraint(model.tokenizer.vocab, voices, limits, STEP_SECONDS)
+
+
+MASKS = {"abc": _abc_mask, "events": _event_mask, "performance": _performance_mask}  # by Tokenizer.constraint
+
+
+def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
+    """The corpus's voice layout kept to the tracks asked for (`--tracks`); the whole layout when
+    none are asked. A tempo only for models whose pieces keep a beat."""
+    tokenizer, voices = model.tokenizer, model.training.get("voices")
+    keeps_beat = tokenizer.quantised
+    if config is not None and config.tempo is not None and not keeps_beat:
+        raise ConfigError("`tempo` is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
+    if config is None or not config.tracks:
+        return voices
+    if not (voices and tokenizer.roles):
+        raise ConfigError("`tracks` is for models of MIDI events that know their tracks (trained with voice roles)")
+    return kept_tracks(voices, config.tracks)
+
+
+def fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict | None, rng, type_required: bool):
+    """A row's constraint state after the shared prefix; an ABC tune's form waits for its type."""
+    from functools import partial
+
+    from melody.formats.abc.state import TuneState
+    from melody.sampling.event_mask import EventState
+    from melody.sampling.performance_mask import PerformanceState
+
+    if tokenizer.constraint != "abc":
+        state = {"events": EventState, "performance": PerformanceState}[tokenizer.constraint]()
+    else:
+        plan_for = partial(form_plan, config, table=forms, rng=rng)
+        meter = normalize_meter(config.meter) if config.meter else None
+        state = TuneState(
+            strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter
+        )
+    for token in prefix:
+        state.feed(tokenizer.vocab[token])
+    return state
