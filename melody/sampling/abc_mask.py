@@ -29,34 +29,39 @@ import numpy as np
 
 from melody.formats.abc.lexer import token_kind
 from melody.formats.abc.reader import ONE
-from melody.formats.abc.state import (
-    MAX_ENDING_BARS,
-    TuneState,
-    accidental,
-    as_float,
-    closes_to_start,
-    gives_back_now,
-    letter,
-    pitch_key,
-    room_left,
-)
+from melody.formats.abc.state import MAX_ENDING_BARS, TuneState
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
-    HIGH_CUE,
     LAST_BAR_CUE,
     LENGTHENING_DECORATIONS,
-    LOW_CUE,
     ROLLS,
     SHORTEST_ROLLED,
-    cue_pitch,
-    note_parts,
+    accidental,
+    letter,
     parse_length,
+    pitch_key,
     tuplet_ratio,
 )
-from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature, key_tonic
+from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
 from melody.music.tunes import SWUNG_TYPES, TYPE_METERS, meter_fits_type
-from melody.sampling.form_mask import cadence_bar, cadence_hold, form_bars, form_key, pickup_inside_due
+from melody.sampling.form_mask import (
+    cadence_bar,
+    cadence_hold,
+    closes_to_start,
+    form_bars,
+    form_key,
+    gives_back_now,
+    pickup_inside_due,
+    room_left,
+)
+from melody.sampling.register_mask import RegisterRule
 from melody.tokenizers.base import SPECIALS
+
+
+def as_float(value: Fraction | None) -> float | None:
+    """Mask keys hold ratios as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
+    and distinct musical ratios never round to the same float."""
+    return None if value is None else value.numerator / value.denominator
 
 
 def whole(value):
@@ -99,16 +104,8 @@ class Constraint:
         self.rollable = self.lengths[self.ids["length"]] >= SHORTEST_ROLLED  # per length token
         self._length_ticks: dict = {}  # a note's time -> each length token's time for it
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
-        registers = self.ids.get("register", np.zeros(0, dtype=np.int64))
-        self.lows = np.array([i for i in registers if vocab[i].startswith(LOW_CUE)], dtype=np.int64)
-        self.highs = np.array([i for i in registers if vocab[i].startswith(HIGH_CUE)], dtype=np.int64)
-        self.high_pitches = np.array([cue_pitch(vocab[i]) for i in self.highs], dtype=np.int64)
-        notes = self.ids.get("note", np.zeros(0, dtype=np.int64))
-        self.natural_pitches = np.array(
-            [12 * (note_parts(vocab[i])[2] + 1) + LETTER_SEMITONES[self.letters[i]] for i in notes]
-        )
+        self.register = RegisterRule(vocab, self.ids, self.letters, self.shifts)
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
-        self._outside: dict[tuple, np.ndarray] = {}  # (key, bar's accidentals, low, high) -> notes outside
 
     def header_mask(
         self,
@@ -151,29 +148,10 @@ class Constraint:
         allowed, banned = self._cached(state)
         if state.high is None:
             return allowed, banned
-        outside = self._outside_register(state)
+        outside = self.register.outside(state)
         if not (allowed & outside).any():
             return allowed, banned
         return self._with_banned(allowed & ~outside)
-
-    def _outside_register(self, s: TuneState) -> np.ndarray:
-        """(V,) True at the note tokens that would sound below the tune's lowest note or above its
-        highest, as the key and the bar's accidentals so far have them."""
-        key = (s.key, tuple(sorted(s.bar_accidentals.items())), s.low, s.high)
-        found = self._outside.get(key)
-        if found is None:
-            signature, notes = key_signature(s.key), self.ids["note"]
-            shifts = [
-                ACCIDENTAL_SHIFT[s.bar_accidentals[n]] if n in s.bar_accidentals else signature.get(n, 0)
-                for n in "CDEFGAB"
-            ]
-            by_letter = np.array([shifts["CDEFGAB".index(n)] for n in self.letters[notes]], dtype=np.int64)
-            pitches = self.natural_pitches + np.where(self.shifts[notes] != 99, self.shifts[notes], by_letter)
-            found = np.zeros(len(self.vocab), dtype=bool)
-            found[notes[(pitches < s.low) | (pitches > s.high)]] = True
-            if len(self._outside) < 100_000:
-                self._outside[key] = found
-        return found
 
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if not state.header or state.header[-1][0] != "K":
@@ -184,7 +162,7 @@ class Constraint:
                 mask = self.header_mask(fed, *key[2:])
                 self._cache[key] = self._with_banned(mask)
             return self._cache[key]
-        if len(self.lows) and state.high is None and state.last == "header":
+        if self.register.learned and state.high is None and state.last == "header":
             return self._register_cues(state.low)
         cue = state.cue_due() if self.cues else None
         if cue in self.by_token:  # the form's cue, and nothing else, comes here
@@ -246,7 +224,7 @@ class Constraint:
         key = ("register", low)
         if key not in self._cache:
             only = np.zeros(len(self.vocab), dtype=bool)
-            only[self.lows if low is None else self.highs[self.high_pitches >= low]] = True
+            only[self.register.cues(low)] = True
             self._cache[key] = self._with_banned(only)
         return self._cache[key]
 

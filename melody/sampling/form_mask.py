@@ -1,11 +1,52 @@
 """The sampler's form rules that read only a tune's state (formats/abc/state.py): where the part
-stands, which bar lines may close it, whether its last bar must end on the tonic. sampling/abc_mask.py
-turns them into the mask; these are the cache key's form part and the bar lines a form allows."""
+stands, how much of its bar is left (an anacrusis given back), which bar lines may close it,
+whether its last bar must end on the tonic and how long it holds it. sampling/abc_mask.py turns
+them into the mask; these are the cache key's form part and the bar lines a form allows."""
 
 from __future__ import annotations
 
-from melody.formats.abc.state import TuneState, closes_to_start
+from fractions import Fraction
+
+from melody.formats.abc.state import TuneState
 from melody.music.theory import key_tonic
+
+
+def room_left(state: TuneState) -> int | Fraction | None:
+    """Time left in the current bar (negative when overfull), or in the pickup that is due, or
+    before the ``:|`` that closes a part by going back to the anacrusis, or before the tune's end
+    that gives the anacrusis back; None in free meter."""
+    if state.pickup_due is not None:
+        return state.pickup_due - state.used
+    if state.bar is None:
+        return None
+    return state.bar - state.used - (state.anacrusis if closes_to_start(state) or gives_back_now(state) else 0)
+
+
+def closes_to_start(state: TuneState) -> bool:
+    """Strict, with a form: this bar ends a repeated part with ``:|`` back to the start (a first part)
+    or to the pickup its ``|:`` came before, so it is short by the anacrusis, which completes it
+    when played again."""
+    return (
+        state.form is not None
+        and state.part_need() == 1
+        and bool(state.anacrusis)
+        and (not state.repeat_open and not state.repeated or state.pickup_inside)
+        and state.form.sections[state.section][1]
+    )
+
+
+def gives_back_now(state: TuneState) -> bool:
+    """Strict, with a form that asks for it (FormPlan.give_back): this is the tune's last bar, closed
+    by ``|]``, and it is short by the anacrusis. (A repeated last part keeps its full bar: abc2midi
+    warns of a short bar before ``:|`` that no pickup completes.)"""
+    return (
+        state.form is not None
+        and state.form.give_back
+        and bool(state.anacrusis)
+        and state.section == len(state.form.sections) - 1
+        and not state.form.sections[-1][1]
+        and state.part_need() == 1
+    )
 
 
 def form_key(s: TuneState) -> tuple | None:

@@ -21,11 +21,12 @@ import torch
 
 from melody.errors import ConfigError
 from melody.formats.abc.lexer import bar_text, token_kind, tokens_to_abc, tune_tokens
-from melody.formats.abc.state import TuneState, room_left
+from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import CUE_KINDS, LexError
 from melody.formats.abc.text import normalize_tune
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
+from melody.sampling.form_mask import room_left
 from melody.sampling.masks import sampling_mask
 from melody.sampling.sampler import token_loop, warm_up_ids
 from melody.tokenizers.base import SPECIALS

@@ -21,7 +21,6 @@ The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) co
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,8 +36,11 @@ from melody.formats.abc.syntax import (
     SECTION_ENDS,
     SHORTEST_ROLLED,
     TICKS,
+    accidental,
     cue_pitch,
+    letter,
     parse_length,
+    pitch_key,
     tuplet_ratio,
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
@@ -46,24 +48,6 @@ from melody.music.tunes import FormPlan
 
 MAX_ENDING_BARS = 4  # strict: a first ending closes within 4 bars (all but 5 of 332 in folk; the
 # model, once it forgot an ending was open, wrote on until the bar limit)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def pitch_key(note: str) -> str:
-    """Letter and octave of a note token."""
-    return note.lstrip("_^=")
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def accidental(note: str) -> str:
-    return note[: len(note) - len(note.lstrip("_^="))]
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def letter(note: str) -> str:
-    """The note's letter, upper case: an accidental holds for that letter in every octave of the
-    bar, as abc2midi reads it."""
-    return note.lstrip("_^=")[0].upper()
 
 
 SHORT_SECTION = "a short bar before a section end"
@@ -409,50 +393,6 @@ class TuneState(Reader):
                 Problem(f"the tune ends on a dangling {self.last}", kind="the tune ends on a dangling sign")
             )
         return self.problems
-
-
-def as_float(value: Fraction | None) -> float | None:
-    """Mask keys hold ratios as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
-    and distinct musical ratios never round to the same float."""
-    return None if value is None else value.numerator / value.denominator
-
-
-def room_left(state: TuneState) -> int | Fraction | None:
-    """Time left in the current bar (negative when overfull), or in the pickup that is due, or
-    before the ``:|`` that closes a part by going back to the anacrusis, or before the tune's end
-    that gives the anacrusis back; None in free meter."""
-    if state.pickup_due is not None:
-        return state.pickup_due - state.used
-    if state.bar is None:
-        return None
-    return state.bar - state.used - (state.anacrusis if closes_to_start(state) or gives_back_now(state) else 0)
-
-
-def closes_to_start(state: TuneState) -> bool:
-    """Strict, with a form: this bar ends a repeated part with ``:|`` back to the start (a first part)
-    or to the pickup its ``|:`` came before, so it is short by the anacrusis, which completes it
-    when played again."""
-    return (
-        state.form is not None
-        and state.part_need() == 1
-        and bool(state.anacrusis)
-        and (not state.repeat_open and not state.repeated or state.pickup_inside)
-        and state.form.sections[state.section][1]
-    )
-
-
-def gives_back_now(state: TuneState) -> bool:
-    """Strict, with a form that asks for it (FormPlan.give_back): this is the tune's last bar, closed
-    by ``|]``, and it is short by the anacrusis. (A repeated last part keeps its full bar: abc2midi
-    warns of a short bar before ``:|`` that no pickup completes.)"""
-    return (
-        state.form is not None
-        and state.form.give_back
-        and bool(state.anacrusis)
-        and state.section == len(state.form.sections) - 1
-        and not state.form.sections[-1][1]
-        and state.part_need() == 1
-    )
 
 
 def _beats(value: int | Fraction) -> str:

@@ -37,6 +37,24 @@ def note_parts(token: str) -> tuple[str, str, int]:
     return accidental or "", letter.upper(), octave
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def pitch_key(note: str) -> str:
+    """Letter and octave of a note token."""
+    return note.lstrip("_^=")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def accidental(note: str) -> str:
+    return note[: len(note) - len(note.lstrip("_^="))]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def letter(note: str) -> str:
+    """The note's letter, upper case: an accidental holds for that letter in every octave of the
+    bar, as abc2midi reads it."""
+    return note.lstrip("_^=")[0].upper()
+
+
 # ---- unit length ---------------------------------------------------------------------------------
 
 

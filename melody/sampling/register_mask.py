@@ -1,0 +1,55 @@
+"""The register rule of the abc mask, for a model that learned register cues (formats/abc/register.py):
+right after the header the lowest note's cue, then the highest's (no lower than the lowest); then
+only notes that sound within them, as the key and the bar's accidentals so far have them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from melody.formats.abc.state import TuneState
+from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch, note_parts
+from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature
+
+LETTERS = "CDEFGAB"
+
+
+class RegisterRule:
+    """What the register cues allow: `letters` and `shifts` (99: none written) of each token, as the
+    abc mask keeps them; `ids` its token ids by kind."""
+
+    def __init__(self, vocab: list[str], ids: dict[str, np.ndarray], letters: np.ndarray, shifts: np.ndarray):
+        registers = ids.get("register", np.zeros(0, dtype=np.int64))
+        self.lows = np.array([i for i in registers if vocab[i].startswith(LOW_CUE)], dtype=np.int64)
+        self.highs = np.array([i for i in registers if vocab[i].startswith(HIGH_CUE)], dtype=np.int64)
+        self.high_pitches = np.array([cue_pitch(vocab[i]) for i in self.highs], dtype=np.int64)
+        self.learned = bool(len(self.lows))  # the model knows the cues
+        self.notes, self.size = ids.get("note", np.zeros(0, dtype=np.int64)), len(vocab)
+        self.letter_index = np.array([LETTERS.index(letter) for letter in letters[self.notes]], dtype=np.int64)
+        self.written = shifts[self.notes]
+        naturals = [12 * (note_parts(vocab[i])[2] + 1) + LETTER_SEMITONES[letters[i]] for i in self.notes]
+        self.naturals = np.array(naturals, dtype=np.int64)
+        self._outside: dict[tuple, np.ndarray] = {}  # (key, bar's accidentals, low, high) -> notes outside
+
+    def cues(self, low: int | None) -> np.ndarray:
+        """The ids of the cues that may come next: a lowest note, or a highest no lower than `low`."""
+        return self.lows if low is None else self.highs[self.high_pitches >= low]
+
+    def outside(self, s: TuneState) -> np.ndarray:
+        """(V,) True at the note tokens that would sound below the tune's lowest note or above its
+        highest."""
+        key = (s.key, tuple(sorted(s.bar_accidentals.items())), s.low, s.high)
+        found = self._outside.get(key)
+        if found is None:
+            signature = key_signature(s.key)
+            by_letter = np.array(
+                [
+                    ACCIDENTAL_SHIFT[s.bar_accidentals[n]] if n in s.bar_accidentals else signature.get(n, 0)
+                    for n in LETTERS
+                ]
+            )[self.letter_index]
+            pitches = self.naturals + np.where(self.written != 99, self.written, by_letter)
+            found = np.zeros(self.size, dtype=bool)
+            found[self.notes[(pitches < s.low) | (pitches > s.high)]] = True
+            if len(self._outside) < 100_000:
+                self._outside[key] = found
+        return found
