@@ -30,10 +30,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from melody.evaluation.two_sample import two_sample  # noqa: E402
-from melody.formats.abc.abc2midi import abc2midi_notes, player_notes  # noqa: E402
+from melody.formats.abc.abc2midi import abc2midi_notes  # noqa: E402
 from melody.formats.abc.form import tune_form, with_part_cues  # noqa: E402
 from melody.formats.abc.lexer import LexError, token_kind, tune_tokens, tune_type  # noqa: E402
-from melody.formats.abc.player import written_bars  # noqa: E402
+from melody.formats.abc.player import (
+    player_notes,  # noqa: E402
+    written_bars,  # noqa: E402
+)
 from melody.formats.abc.syntax import LAST_BAR_CUE, SECTION_ENDS  # noqa: E402
 from melody.formats.abc.text import normalize_tune  # noqa: E402
 from melody.formats.corpus import load_corpus  # noqa: E402

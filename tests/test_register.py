@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from melody.formats.abc.abc2midi import player_notes
 from melody.formats.abc.form import draw_last_units, form_table, last_notes, tune_form, with_part_cues
 from melody.formats.abc.lexer import token_kind, tune_tokens
+from melody.formats.abc.player import player_notes
 from melody.formats.abc.register import register, with_register_cues
 from melody.formats.abc.state import TuneState, check_tokens
 from melody.formats.abc.syntax import CUE_KINDS, HIGH_CUE, LOW_CUE

@@ -15,9 +15,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from melody.formats.abc.abc2midi import player_notes
 from melody.formats.abc.form import tune_form
 from melody.formats.abc.lexer import LexError, tune_tokens
+from melody.formats.abc.player import player_notes
 from melody.music.theory import tonic_pitch_class
 
 INTERVALS = 12  # |steps| up to an octave, each way: 25 bins

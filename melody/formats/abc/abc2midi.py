@@ -75,15 +75,6 @@ def abc2midi_notes(abc: str) -> tuple[list[tuple[Fraction, int]], list[str]] | N
     return [], complaints
 
 
-def player_notes(tune_text: str) -> list[tuple[Fraction, int]]:
-    """(onset in quarter-note beats, pitch) of every note our player sounds in a canonical tune."""
-    from melody.formats.abc.lexer import tune_tokens
-    from melody.formats.abc.player import tokens_to_score
-
-    score = tokens_to_score(tune_tokens(tune_text))
-    return sorted((Fraction(note.start).limit_denominator(960), note.pitch) for note in score.notes)
-
-
 CHORD_SPREAD = Fraction(1, 24)  # beats
 
 # an error abc2midi reports about a line it then ignores, the notes untouched: the tune is played as
@@ -127,6 +118,7 @@ def tune_agreement(raw: str, book_header: str = "") -> tuple[str, str]:
     """Whether our player sounds what abc2midi plays for one tune of a tunebook: ("same", ""),
     ("differs", where), ("unread", why) when we cannot read it, ("not played", "") when abc2midi
     writes no note, or ("abc2midi error", its first error) when it plays the tune but calls it wrong."""
+    from melody.formats.abc.player import player_notes
     from melody.formats.abc.syntax import LexError
     from melody.formats.abc.text import normalize_tune
 

@@ -191,3 +191,12 @@ def bars_to_score(bars: list[WrittenBar], meter: str, key: str | None) -> Score:
     short_first = bool(bars) and full is not None and 0 < bars[0].length < full and len(bars) > 1
     pickup = float(4 * bars[0].length) if short_first else 0.0  # the anacrusis, in beats
     return Score(tuple(notes), meter=meter_pair(meter) or (4, 4), key=normalize_key(key or ""), pickup=pickup)
+
+
+def player_notes(tune_text: str) -> list[tuple[Fraction, int]]:
+    """(onset in quarter-note beats, pitch) of every note our player sounds in a canonical tune
+    (what abc2midi's notes are checked against: formats/abc/abc2midi.py)."""
+    from melody.formats.abc.lexer import tune_tokens
+
+    score = tokens_to_score(tune_tokens(tune_text))
+    return sorted((Fraction(note.start).limit_denominator(960), note.pitch) for note in score.notes)
