@@ -16,8 +16,8 @@ from melody.formats.abc.syntax import CUE_KINDS, HIGH_CUE, LOW_CUE
 from melody.formats.abc.text import normalize_tune, read_abc_file
 from melody.music.theory import meter_fraction
 from melody.music.tunes import parse_form
-from melody.network.checkpoint import load_model
 from melody.sampling.abc_mask import Constraint
+from melody.sampling.register_mask import SLACK
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from tests.conftest import FOLK_SAMPLE
 from tests.test_form import REEL
@@ -55,7 +55,8 @@ def test_a_new_abc_tokenizer_learns_registers_and_an_old_model_file_reads_withou
     assert again.registers and again.encode(text) == tokenizer.encode(text)
     old = tokenizer_from_dict({"name": "abc", "vocab": tokenizer.vocab, "settings": {"cues": True}})
     assert old.cues and not old.registers
-    assert not Constraint(load_model("folk").tokenizer.vocab).register.learned  # the shipped model: no register rule
+    before = [t for t in tokenizer.vocab if token_kind(t) != "register"]  # a model file from before registers
+    assert not Constraint(before).register.learned and Constraint(tokenizer.vocab).register.learned
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_the_mask_asks_for_a_register_after_the_header_and_keeps_the_notes_withi
         assert low.startswith(LOW_CUE) and high.startswith(HIGH_CUE)
         low, high = int(low[len(LOW_CUE) :]), int(high[len(HIGH_CUE) :])
         found = register(plain(tokens))
-        assert low <= found[0] and found[1] <= high, (low, high, found)
+        assert low - SLACK <= found[0] and found[1] <= high + SLACK, (low, high, found)
         kept += 1
     assert kept >= 6
 

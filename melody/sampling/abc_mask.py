@@ -342,7 +342,8 @@ class Constraint:
                 if s.anacrusis:  # the pickup given back, the tonic still held
                     ends |= (left == s.anacrusis) & (timed >= hold)
                 fits &= ends | (left >= hold)
-                short_of_bar = 0 < room < hold and not (s.anacrusis and room == s.anacrusis)
+                given_back = s.anacrusis and room == s.anacrusis and s.last_length >= hold  # ends here, held
+                short_of_bar = 0 < room < hold and not given_back
                 if short_of_bar:  # as it stands it leaves less than a unit: only a length that ends the part
                     mask[self.ids["length"][fits]] = True
                     return mask
