@@ -17,7 +17,7 @@ from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch, note_parts
 from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature
 
 LETTERS = "CDEFGAB"
-SLACK = int(__import__("os").environ.get("MELODY_REGISTER_SLACK", "4"))  # semitones beyond the cue a note may go
+SLACK = 4  # semitones beyond the cue a note may go
 
 
 class RegisterRule:
