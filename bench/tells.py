@@ -230,8 +230,14 @@ def per_type(model, count: int, seed: int, books: int) -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     for kind in TYPES:
+        real = books_of(model, kind, books, seed)
+        if len(real) < 10:
+            print(
+                f"| {kind} | the model trained on {len(real)} tunes of this type: nothing to compare with |", flush=True
+            )
+            continue
         (result,) = sample(model, SampleConfig(count=count, seed=seed, tune_type=kind))
-        found = compared([p.abc for p in result.pieces], books_of(model, kind, books, seed), seed, notes_of)
+        found = compared([p.abc for p in result.pieces], real, seed, notes_of)
         told, ranges = found["told"], found["range"]
         print(
             f"| {kind} | {told['accuracy']:.2f} ({told['floor']:.2f}) "

@@ -74,6 +74,15 @@ def runnable(command: str, places: dict[str, str]) -> list[str]:
     return words
 
 
+def test_the_changelog_names_the_version_pyproject_has():
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    newest = re.search(r"^## (\S+) ", (root / "CHANGELOG.md").read_text(), flags=re.M)
+    assert newest and newest.group(1) == version
+
+
 def test_readme_has_a_tour():
     commands = tour_commands()
     assert len(commands) >= 30 and {c.split()[1] for c in commands} >= {"generate", "train", "play", "evaluate"}

@@ -43,7 +43,7 @@ from melody.formats.abc.syntax import (
     tuplet_ratio,
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
-from melody.music.tunes import SWUNG_TYPES, TYPE_METERS, meter_fits_type
+from melody.music.tunes import SWUNG_TYPES
 from melody.sampling.form_mask import (
     cadence_bar,
     cadence_hold,
@@ -54,19 +54,10 @@ from melody.sampling.form_mask import (
     pickup_inside_due,
     room_left,
 )
+from melody.sampling.header_mask import header_mask
 from melody.sampling.register_mask import RegisterRule
+from melody.sampling.ticks import ExactTimes, as_float, whole
 from melody.tokenizers.base import SPECIALS
-
-
-def as_float(value: Fraction | None) -> float | None:
-    """Mask keys hold ratios as floats: a Fraction's hash costs ~3 us, a float's almost nothing,
-    and distinct musical ratios never round to the same float."""
-    return None if value is None else value.numerator / value.denominator
-
-
-def whole(value):
-    """An exact time as an int where it is whole: int arithmetic is what the mask does most."""
-    return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
 class Constraint:
@@ -102,37 +93,14 @@ class Constraint:
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
         self.tuplet_units = {self.by_token[t]: math.prod(tuplet_ratio(t, False)) for t in plain_tuplets}
         self.rollable = self.lengths[self.ids["length"]] >= SHORTEST_ROLLED  # per length token
-        self._length_ticks: dict = {}  # a note's time -> each length token's time for it
+        self._times = ExactTimes(self.lengths[self.ids["length"]])  # a note's time with each length token
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
         self.register = RegisterRule(vocab, self.ids, self.letters, self.shifts)
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
-    def header_mask(
-        self,
-        fed: str,
-        metered: bool = False,
-        tune_type: str | None = None,
-        type_required: bool = False,
-        meter_asked: str | None = None,
-    ) -> np.ndarray:
-        """Header tokens come first, in the order type (where the model knows types and the tune has
-        one, or must: `type_required`), meter, unit, key (`fed`: the fields so far). A tune with a
-        form is `metered`: its parts are counted in bars; some types take only some meters, so with
-        `meter_asked` (the M: to come) only the types written in it."""
-        mask = np.zeros(len(self.vocab), dtype=bool)
-        headers = self.ids.get("header", [])
-        order = "RMLK"
-        following = ("R" if type_required else "RM") if not fed else order[min(order.index(fed[-1]) + 1, 3)]
-        meters = TYPE_METERS.get(tune_type or "")
-        if meters and not any(f"M:{meter}" in self.by_token for meter in meters):
-            meters = None  # the model never saw this type's meters: any it knows will do
-        for i in headers:
-            token = self.vocab[i]
-            if token[0] in following and token[1] == ":":
-                meter_fits = token[0] != "M" or not meters or token[2:] in meters
-                type_fits = token[0] != "R" or meter_fits_type(token[2:], meter_asked)
-                mask[i] = meter_fits and type_fits and not (metered and token == "M:none")
-        return mask
+    def header_mask(self, fed: str, *asked) -> np.ndarray:
+        """The header tokens that may come next (sampling/header_mask.py)."""
+        return header_mask(self.vocab, self.ids.get("header", []), self.by_token, fed, *asked)
 
     def mask(self, state: TuneState) -> np.ndarray:
         """(V,) True where a token keeps the tune well-formed."""
@@ -144,14 +112,7 @@ class Constraint:
         return self._in_register(state)[1]
 
     def _in_register(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
-        """The cached masks, the notes outside the tune's register ruled out."""
-        allowed, banned = self._cached(state)
-        if state.high is None:
-            return allowed, banned
-        outside = self.register.outside(state)
-        if not (allowed & outside).any():
-            return allowed, banned
-        return self._with_banned(allowed & ~outside)
+        return self.register.kept(self._cached(state), state, self._with_banned)
 
     def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
         if not state.header or state.header[-1][0] != "K":
@@ -163,7 +124,7 @@ class Constraint:
                 self._cache[key] = self._with_banned(mask)
             return self._cache[key]
         if self.register.learned and state.high is None and state.last == "header":
-            return self._register_cues(state.low)
+            return self.register.cue_masks(state.low, self._with_banned)
         cue = state.cue_due() if self.cues else None
         if cue in self.by_token:  # the form's cue, and nothing else, comes here
             key = ("cue", cue)
@@ -218,28 +179,6 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
-
-    def _register_cues(self, low: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """After the header, the lowest note's cue, then the highest's (no lower than the lowest)."""
-        key = ("register", low)
-        if key not in self._cache:
-            only = np.zeros(len(self.vocab), dtype=bool)
-            only[self.register.cues(low)] = True
-            self._cache[key] = self._with_banned(only)
-        return self._cache[key]
-
-    def _times(self, scale, lengths: np.ndarray | None = None) -> np.ndarray:
-        """A note's time with each length token (or each of `lengths`, the host lengths), for a
-        note whose unit takes `scale` ticks: exact, and whole numbers where they come out whole."""
-        key = (scale, lengths is None)
-        found = self._length_ticks.get(key)
-        if found is None:
-            units = self.lengths[self.ids["length"]] if lengths is None else lengths
-            times = [scale * length for length in units]
-            whole = all(Fraction(t).denominator == 1 for t in times)
-            found = np.array([int(t) for t in times], dtype=np.int64) if whole else np.array(times, dtype=object)
-            self._length_ticks[key] = found
-        return found
 
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():

@@ -39,10 +39,23 @@ class RegisterRule:
         naturals = [12 * (note_parts(vocab[i])[2] + 1) + LETTER_SEMITONES[letters[i]] for i in self.notes]
         self.naturals = np.array(naturals, dtype=np.int64)
         self._outside: dict[tuple, np.ndarray] = {}  # (key, bar's accidentals, low, high) -> notes outside
+        self._cues: dict = {}  # low (None: none yet) -> (allowed, banned)
 
-    def cues(self, low: int | None) -> np.ndarray:
-        """The ids of the cues that may come next: a lowest note, or a highest no lower than `low`."""
-        return self.lows if low is None else self.highs[self.high_pitches >= low]
+    def cue_masks(self, low: int | None, with_banned) -> tuple[np.ndarray, np.ndarray]:
+        """(allowed, banned) after the header: a lowest note's cue, then a highest no lower than `low`."""
+        if low not in self._cues:
+            only = np.zeros(self.size, dtype=bool)
+            only[self.lows if low is None else self.highs[self.high_pitches >= low]] = True
+            self._cues[low] = with_banned(only)
+        return self._cues[low]
+
+    def kept(self, masks: tuple[np.ndarray, np.ndarray], s: TuneState, with_banned) -> tuple[np.ndarray, np.ndarray]:
+        """The mask's (allowed, banned) with the notes outside the tune's register ruled out, once cued."""
+        allowed, banned = masks
+        if s.high is None:
+            return masks
+        outside = self.outside(s)
+        return with_banned(allowed & ~outside) if (allowed & outside).any() else masks
 
     def outside(self, s: TuneState) -> np.ndarray:
         """(V,) True at the note tokens that would sound below the tune's lowest note or above its

@@ -8,18 +8,23 @@ line that closes the returning part is left to the mask, which knows what follow
 
 from __future__ import annotations
 
+import numpy as np
+
 from melody.formats.abc.lexer import token_kind
 from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import LAST_BAR_CUE
 
 
 class PartReturns:
-    """One tune's parts as written, by letter, and the tokens to force when one comes back."""
+    """One tune's parts as written, by letter, and the tokens to force when one comes back; right
+    after them, `sealed` rules out what would change the replayed part's last note (a length, a
+    broken rhythm, a tie), so it ends as it did."""
 
     def __init__(self, vocab: list[str]):
         self.vocab = vocab
         self.written: dict[str, list[int]] = {}
         self.recording: tuple[str, int] | None = None  # (letter, section) being written
+        self.sealed = np.array([token_kind(t) in ("length", "broken", "tie") for t in vocab])
 
     def fed(self, token_id: int, state: TuneState) -> list[int]:
         """Note the token the state was just fed; returns the tokens to force next (a part's return)."""

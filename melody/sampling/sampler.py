@@ -130,6 +130,7 @@ class _Row:
         self.ids: list[int] = list(prefix)  # forced text already fed to the model
         self.state = state  # the piece's constraint state when sampling is constrained
         self.returns = None  # its PartReturns when the model knows its forms' cues
+        self.returned = False  # a part came back whole: its last note stays as it was written
         self.accompanist = accompanist
         self.advance()
 
@@ -148,11 +149,15 @@ class _Row:
             masks = masks | rules.constraint.banned(self.state)
         if self.accompanist is not None:
             masks = masks | self.accompanist.banned()
+        if self.returned and not self.forced:
+            masks = masks | self.returns.sealed
         return masks
 
     def write(self, token: int) -> int:
         if self.forced:
             token = self.forced.pop(0)
+        elif self.returned:
+            self.returned = False
         elif self.free_line and (token == self.rules.newline or not self.line_mode):
             self.free_line = False
         elif self.accompanist is not None:
@@ -171,7 +176,9 @@ class _Row:
         if self.state is not None:
             self.state.feed(self.rules.vocab[token])
             if self.returns is not None:
-                self.forced[:0] = self.returns.fed(token, self.state)
+                again = self.returns.fed(token, self.state)
+                self.forced[:0] = again
+                self.returned = self.returned or bool(again)
 
 
 @dataclass
