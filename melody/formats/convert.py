@@ -46,12 +46,13 @@ def read_notation(path: str | Path, tune: int = 1) -> tuple[Score, str, str | No
     if not 1 <= tune <= len(tunes):
         raise InputError(f"no tune number {tune}; the file holds {len(tunes)} usable tunes", str(path))
     chosen = tunes[tune - 1]
-    return _read_abc_tune(chosen, path, tune), chosen.title, tune_to_abc(chosen.text, tune, chosen.title)
+    return abc_tune_score(chosen, path, tune), chosen.title, tune_to_abc(chosen.text, tune, chosen.title)
 
 
-def _read_abc_tune(chosen, path: Path, tune: int) -> Score:
-    """A tune through our player, voice by voice (abc2midi's reading, pickup included); through
-    music21 when the abc tokens cannot spell it."""
+def abc_tune_score(chosen, path: Path, tune: int) -> Score:
+    """A tune through our player, voice by voice (abc2midi's reading, pickup included): the one way
+    from ABC to a Score (a corpus read as scores takes it too); through music21 only when the abc
+    tokens cannot spell the tune (an unknown key, a multi-bar rest)."""
     try:
         voices = [tune_tokens(chosen.text, voice_name=name) for name in voice_names(tune_body(chosen.text)) or [None]]
     except LexError:

@@ -2,7 +2,8 @@
 
 A piece is canonical ABC text for text tokenizers (kind "abc") or a Score for event tokenizers
 (kind "score"). Files of the other kind are converted: MIDI/MusicXML through our ABC writer,
-ABC tunes through music21. Scores are parsed in worker processes: music21 is slow.
+ABC tunes through our player (formats/convert.py's `abc_tune_score`, as `convert` reads them).
+Scores are parsed in worker processes: music21, which reads MusicXML, is slow.
 """
 
 from __future__ import annotations
@@ -167,21 +168,21 @@ ALL_TRACKS = TrackChoice()
 
 def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tuple[list, dict[str, int], list[str]]:
     """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
-    from melody.formats.abc.text import abc_to_stream, normalize_tune, read_abc_file, tune_to_abc
+    from melody.formats.abc.text import normalize_tune, read_abc_file
 
     if path.suffix.lower() in ABC_SUFFIXES:
         tunes, dropped = read_abc_file(path, collection_style(path))
         notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
         if kind == "abc":
             return [tune.text for tune in tunes], dropped, notes
-        from melody.formats.stream import stream_to_score
+        from melody.formats.convert import abc_tune_score
 
         scores = []
-        for tune in tunes:
+        for number, tune in enumerate(tunes, start=1):
             try:
-                scores.append(stream_to_score(abc_to_stream(tune_to_abc(tune.text))))
+                scores.append(abc_tune_score(tune, path, number))
             except InputError:
-                dropped["unreadable by music21"] = dropped.get("unreadable by music21", 0) + 1
+                dropped["unreadable"] = dropped.get("unreadable", 0) + 1
         return scores, dropped, notes
     from melody.formats.convert import read_score
 
