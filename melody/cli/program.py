@@ -16,7 +16,7 @@ from melody.training.config import PRECISIONS, SAVE_DTYPES, SCHEDULES, TrainConf
 EXAMPLES = {
     "generate": """
         melody generate -n 4                         4 folk tunes from the shipped model into outputs/
-        melody generate --key Dmix --meter 6/8 --title "Morning Jig" --seed 3
+        melody generate --type jig --key Dmix --title "Morning Jig" --seed 3
         melody generate -n 10 --type reel            ten reels: AABB, 8 bars a part, ending on the tonic
         melody generate --type jig --form AABBCC --part-bars 8
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95

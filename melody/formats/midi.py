@@ -1,4 +1,5 @@
-"""MIDI files <-> Score, on pretty_midi. Writing goes through Score rather than music21's MIDI
+"""MIDI files <-> Score: read with pretty_midi, written with symusic (a tempo map, signatures, track
+names and programs, no private internals). Writing goes through Score rather than music21's MIDI
 writer, which fails on scores with irregular bar lengths (common in generated ABC)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from melody.errors import InputError
 from melody.fileio import atomic_write_bytes
-from melody.music.score import TONIC_NAMES, NoteTable, Score, beat_seconds
+from melody.music.score import TONIC_NAMES, NoteTable, Score
 from melody.music.theory import checked_key, key_fifths, key_parts, normalize_key
 
 MAX_MIDI_BYTES = 16 * 1024 * 1024
@@ -25,44 +26,49 @@ def import_pretty_midi():
     return pretty_midi
 
 
+TICKS_PER_BEAT = 220  # pretty_midi's resolution: files read back as they were before symusic wrote them
+
+
 def score_to_midi_bytes(score: Score) -> bytes:
-    """A standard type-1 MIDI file: one track per voice, tempo and meter from the score."""
-    pretty_midi = import_pretty_midi()
+    """A standard type-1 MIDI file, written by symusic: one track per voice (its name and program,
+    drums on their channel), the tempo map, the meter (a pickup bar in its own meter first) and the
+    key signature, in ticks of TICKS_PER_BEAT."""
+    import symusic
 
     if not score.notes:
         raise InputError("this music has no notes to play")
     tempo = min(400.0, max(10.0, float(score.tempo)))  # values from a model or a file are clamped
-    midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     changes = [(0.0, tempo)] + [(at, min(400.0, max(10.0, bpm))) for at, bpm in score.tempos if at > 0]
-    if len(changes) > 1:  # pretty_midi writes a set_tempo for each of its tick scales
-        resolution = midi.resolution
-        midi._tick_scales = [(round(at * resolution), 60.0 / (bpm * resolution)) for at, bpm in changes]
-        midi._update_tick_to_time(round(max(score.duration, changes[-1][0]) * resolution) + 1)
-    seconds = beat_seconds(tempo, tuple(changes[1:]))
-
+    midi = symusic.Score(TICKS_PER_BEAT)
+    for at, bpm in changes:
+        midi.tempos.append(symusic.Tempo(_tick(at), bpm))
     numerator, denominator = score.meter
     if 0 < numerator < 256 and 0 < denominator <= 128 and denominator & (denominator - 1) == 0:
         pickup = _pickup_signature(score.pickup, denominator)
         if pickup is not None:  # a pickup bar of its own meter, as notation programs write one
-            midi.time_signature_changes.append(pretty_midi.TimeSignature(*pickup, 0))
-        start = seconds(score.pickup) if pickup is not None else 0
-        midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, start))
+            midi.time_signatures.append(symusic.TimeSignature(0, *pickup))
+        start = _tick(score.pickup) if pickup is not None else 0
+        midi.time_signatures.append(symusic.TimeSignature(start, numerator, denominator))
     # else: MIDI holds only meters over a power of two; the notes keep their times without one
-    if score.key and normalize_key(score.key):
-        midi.key_signature_changes.append(pretty_midi.KeySignature(_key_number(score.key), 0))
+    if score.key and normalize_key(score.key):  # a mode is written as the major key of its signature
+        minor = key_parts(normalize_key(score.key))[1] == "m"
+        midi.key_signatures.append(symusic.KeySignature(0, key_fifths(score.key), int(minor)))
     tracks = [
-        pretty_midi.Instrument(program=p, is_drum=score.is_drum(i), name=score.voice_name(i) or f"voice {i + 1}")
+        symusic.Track(name=score.voice_name(i) or f"voice {i + 1}", program=p, is_drum=score.is_drum(i))
         for i, p in enumerate(score.programs)
     ]
     for note in score.notes:
         if not 0 <= note.pitch <= 127 or note.voice >= len(tracks):
             continue
+        start = _tick(note.start)
         velocity = min(127, max(1, int(note.velocity)))
-        tracks[note.voice].notes.append(pretty_midi.Note(velocity, note.pitch, seconds(note.start), seconds(note.end)))
-    midi.instruments.extend(track for track in tracks if track.notes)
-    buffer = io.BytesIO()
-    midi.write(buffer)
-    return buffer.getvalue()
+        tracks[note.voice].notes.append(symusic.Note(start, _tick(note.end) - start, note.pitch, velocity))
+    midi.tracks.extend([track for track in tracks if len(track.notes)])
+    return bytes(midi.dumps_midi())
+
+
+def _tick(beat: float) -> int:
+    return round(beat * TICKS_PER_BEAT)
 
 
 def _pickup_signature(pickup: float, denominator: int) -> tuple[int, int] | None:
@@ -75,15 +81,6 @@ def _pickup_signature(pickup: float, denominator: int) -> tuple[int, int] | None
         if unit >= denominator and abs(count - round(count)) < 1e-9 and round(count) >= 1:
             return round(count), unit
     return None
-
-
-def _key_number(key: str) -> int:
-    """pretty_midi's key number (0-11 major, 12-23 minor) of the key's signature: a mode is written
-    as the major key with its signature (Dmix as G), a minor key as minor."""
-    fifths = key_fifths(key)
-    if key_parts(normalize_key(key))[1] == "m":
-        return (fifths * 7 + 9) % 12 + 12
-    return fifths * 7 % 12
 
 
 def write_midi(score: Score, path: str | Path) -> None:
