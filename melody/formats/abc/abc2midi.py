@@ -46,8 +46,9 @@ def referee_text(raw_tune: str) -> str:
 
 def abc2midi_notes(abc: str) -> tuple[list[tuple[Fraction, int]], list[str]] | None:
     """(onset in quarter-note beats, pitch) of every note abc2midi plays in the first voice of the
-    first tune, sorted, and its complaints; None when it writes no MIDI."""
-    import mido
+    first tune, sorted, and its complaints; None when it writes no MIDI. The MIDI is read with
+    symusic, as the package writes its own."""
+    import symusic
 
     with tempfile.TemporaryDirectory() as folder:
         path, out = Path(folder) / "tune.abc", Path(folder) / "tune.mid"
@@ -61,17 +62,12 @@ def abc2midi_notes(abc: str) -> tuple[list[tuple[Fraction, int]], list[str]] | N
         )
         if not out.exists():
             return None
-        midi = mido.MidiFile(str(out))
+        midi = symusic.Score(str(out))
     complaints = [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
     complaints += [line.strip() for line in (result.stdout + result.stderr).splitlines() if "Warning" in line]
     for track in midi.tracks:
-        notes, now = [], 0
-        for message in track:
-            now += message.time
-            if message.type == "note_on" and message.velocity > 0:
-                notes.append((Fraction(now, midi.ticks_per_beat), message.note))
-        if notes:
-            return sorted(notes), complaints
+        if len(track.notes):
+            return sorted((Fraction(note.time, midi.ticks_per_quarter), note.pitch) for note in track.notes), complaints
     return [], complaints
 
 
