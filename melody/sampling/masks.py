@@ -64,21 +64,36 @@ def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
 
 
 def fed_state(tokenizer, prefix: list[int], config: SampleConfig, forms: dict | None, rng, type_required: bool):
-    """A row's constraint state after the shared prefix; an ABC tune's form waits for its type."""
-    from functools import partial
-
-    from melody.formats.abc.state import TuneState
-    from melody.sampling.event_mask import EventState
-    from melody.sampling.performance_mask import PerformanceState
-
-    if tokenizer.constraint != "abc":
-        state = {"events": EventState, "performance": PerformanceState}[tokenizer.constraint]()
-    else:
-        plan_for = partial(form_plan, config, table=forms, rng=rng)
-        meter = normalize_meter(config.meter) if config.meter else None
-        state = TuneState(
-            strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter
-        )
+    """A row's constraint state after the shared prefix (STATES by the tokenizer's constraint)."""
+    state = STATES[tokenizer.constraint](config, forms, rng, type_required)
     for token in prefix:
         state.feed(tokenizer.vocab[token])
     return state
+
+
+def _tune_state(config: SampleConfig, forms: dict | None, rng, type_required: bool):
+    """An ABC tune's state: its form waits for its type (drawn from the model's `forms` by `rng`)."""
+    from functools import partial
+
+    from melody.formats.abc.state import TuneState
+
+    plan_for = partial(form_plan, config, table=forms, rng=rng)
+    meter = normalize_meter(config.meter) if config.meter else None
+    return TuneState(
+        strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter
+    )
+
+
+def _event_state(*_asked):
+    from melody.sampling.event_mask import EventState
+
+    return EventState()
+
+
+def _performance_state(*_asked):
+    from melody.sampling.performance_mask import PerformanceState
+
+    return PerformanceState()
+
+
+STATES = {"abc": _tune_state, "events": _event_state, "performance": _performance_state}  # by Tokenizer.constraint

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from melody.errors import VocabularyError
-from melody.music.score import Note, Score
 from melody.music.tunes import (
     FormPlan,
 )
@@ -28,17 +27,11 @@ from melody.sampling.masks import fed_state, sampling_mask
 from melody.sampling.plans import primer_plan
 from melody.tokenizers.base import SPECIALS
 
-# Training streams tunes back to back with the state carried, so a zero state before <bos> is almost
-# never seen there. Sampling starts from the state after one plain tune, as every training tune does.
-WARM_UP_TUNE = "T:A\nM:4/4\nL:1/8\nK:C\nCDEF GABc|c2G2 E2C2|]\n"
-WARM_UP_SCORE = Score(tuple(Note(beat, beat + 1, pitch) for beat, pitch in enumerate((60, 62, 64, 65, 67, 64, 60))))
-
 
 def warm_up_ids(tokenizer) -> list[int]:
     """Ids fed before each piece: a short tune then <bos> (just <eos> <bos> for an odd vocabulary)."""
     try:
-        warm_up = WARM_UP_SCORE if tokenizer.piece_kind == "score" else WARM_UP_TUNE
-        return tokenizer.encode(warm_up) + [tokenizer.bos_id]
+        return tokenizer.encode(tokenizer.warm_up_piece()) + [tokenizer.bos_id]
     except VocabularyError:
         return [tokenizer.eos_id, tokenizer.bos_id]
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from melody.music.score import Note, Score
+
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = (PAD, BOS, EOS)
+
+# Training streams pieces back to back with the state carried, so a zero state before <bos> is
+# almost never seen there. Sampling starts from the state after one plain piece, as every training
+# piece does: this tune, or this scale for tokenizers of scores.
+WARM_UP_TUNE = "T:A\nM:4/4\nL:1/8\nK:C\nCDEF GABc|c2G2 E2C2|]\n"
+WARM_UP_SCORE = Score(tuple(Note(beat, beat + 1, pitch) for beat, pitch in enumerate((60, 62, 64, 65, 67, 64, 60))))
 
 
 class Tokenizer(ABC):
@@ -59,6 +67,10 @@ class Tokenizer(ABC):
     @abstractmethod
     def decode(self, ids: list[int]):
         """The piece that token ids spell; special tokens are dropped."""
+
+    def warm_up_piece(self):
+        """The plain piece sampling feeds before each new one (see WARM_UP_TUNE)."""
+        return WARM_UP_SCORE if self.piece_kind == "score" else WARM_UP_TUNE
 
     @classmethod
     def fresh(cls, decorations: bool = True) -> Tokenizer:
