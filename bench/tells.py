@@ -239,8 +239,9 @@ def per_type(model, count: int, seed: int, books: int) -> None:
         (result,) = sample(model, SampleConfig(count=count, seed=seed, tune_type=kind))
         found = compared([p.abc for p in result.pieces], real, seed, notes_of)
         told, ranges = found["told"], found["range"]
+        classifier = f"{told['accuracy']:.2f} ({told['floor']:.2f})" if told["accuracy"] is not None else "too few"
         print(
-            f"| {kind} | {told['accuracy']:.2f} ({told['floor']:.2f}) "
+            f"| {kind} | {classifier} "
             f"| {ranges['ours'][0]:.0f} / {ranges['ours'][1]:.0f} "
             f"| {ranges['books'][0]:.0f} / {ranges['books'][1]:.0f} "
             f"| {found['last_bar']['ours']:.2f} | {found['last_bar']['books']:.2f} "

@@ -73,6 +73,11 @@ def test_bench_runs(name, tmp_path):
     assert _bench(name, SMOKE[name], tmp_path).strip()
 
 
+def test_the_per_type_table_runs(tmp_path):
+    table = _bench("tells.py", ["--types", "-n", "2", "--books", "12"], tmp_path)
+    assert "| reel |" in table and "nothing to compare with" in table  # the books hold no polkas
+
+
 @needs_abc2midi
 @pytest.mark.parametrize("name", sorted(ABC2MIDI_SMOKE))
 def test_abc2midi_bench_runs(name, tmp_path):

@@ -98,9 +98,9 @@ class Constraint:
         self.register = RegisterRule(vocab, self.ids, self.letters, self.shifts)
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
 
-    def header_mask(self, fed: str, *asked) -> np.ndarray:
+    def header_mask(self, fed: str, *asked, **named) -> np.ndarray:
         """The header tokens that may come next (sampling/header_mask.py)."""
-        return header_mask(self.vocab, self.ids.get("header", []), self.by_token, fed, *asked)
+        return header_mask(self.vocab, self.ids.get("header", []), self.by_token, fed, *asked, **named)
 
     def mask(self, state: TuneState) -> np.ndarray:
         """(V,) True where a token keeps the tune well-formed."""
