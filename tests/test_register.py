@@ -4,7 +4,6 @@ sampler's mask; a part's closing tonic held as long as the corpus holds it."""
 import random
 from fractions import Fraction
 
-import numpy as np
 import pytest
 
 from melody.formats.abc.form import draw_last_units, form_table, last_notes, tune_form, with_part_cues
@@ -20,7 +19,7 @@ from melody.sampling.abc_mask import Constraint
 from melody.sampling.register_mask import SLACK
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from tests.conftest import FOLK_SAMPLE
-from tests.test_form import REEL
+from tests.test_form import REEL, _random_walk
 
 
 def plain(tokens: list[str]) -> list[str]:
@@ -66,20 +65,8 @@ def vocab() -> list[str]:
 
 
 def walk(vocab: list[str], plan, seed: int) -> list[str] | None:
-    """A tune the mask allows, each token drawn at random; None at a dead end (the sampler then
-    draws the tune again)."""
-    constraint, rng = Constraint(vocab), random.Random(seed)
-    state, tokens = TuneState(strict=True, form=plan), []
-    for _ in range(900):
-        allowed = np.flatnonzero(constraint.mask(state))
-        if not len(allowed):
-            return None
-        token = vocab[rng.choice(allowed.tolist())]
-        if token == "<eos>":
-            return tokens
-        tokens.append(token)
-        state.feed(token)
-    return None
+    """A tune the mask allows, each token drawn at random (test_form's walk); None at a dead end."""
+    return _random_walk(vocab, TuneState(strict=True, form=plan), seed)
 
 
 def test_the_mask_asks_for_a_register_after_the_header_and_keeps_the_notes_within_it(vocab):
