@@ -25,6 +25,7 @@ class AbcTokenizer(Tokenizer):
     name = "abc"
     abc_units = True
     constraint = "abc"
+    statistics = ("training_bars", "titles", "forms")
 
     def __init__(
         self, vocab: list[str] | None = None, decorations: bool = True, cues: bool = False, registers: bool = False

@@ -31,6 +31,10 @@ class Tokenizer(ABC):
     roles: bool = False  # each voice's role (melody, bass, drums...) is a token: tracks can be chosen
     can_transpose: bool = False  # `transpose` moves a stream of its ids by semitones (--transpose)
     line_mode: bool = False  # the model writes text a line at a time: a free header field runs to the newline
+    fixed_vocabulary: bool = False  # the vocabulary comes from the settings, not the corpus: pieces can be
+    # encoded where the files are read (in the workers)
+    statistics: tuple[str, ...] = ("training_bars", "titles")  # what its model file keeps of the corpus
+    # (training/statistics.py STATISTICS): ABC text's bars, against copying, and its titles
     constraint: str | None = None  # the sampler's mask for its pieces (sampling/masks.py MASKS), None: none
 
     def __init__(self, vocab: list[str] | None = None):

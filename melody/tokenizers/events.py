@@ -84,6 +84,11 @@ class EventTokenizer(Tokenizer):
     piece_kind = "score"
     quantised = True
     constraint = "events"
+    fixed_vocabulary = True
+
+    @property
+    def statistics(self) -> tuple[str, ...]:
+        return ("pitch_classes",) * self.keys + ("voices",) * self.roles
 
     @property
     def can_accompany(self) -> bool:

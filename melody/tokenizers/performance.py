@@ -62,6 +62,8 @@ class PerformanceTokenizer(Tokenizer):
     piece_kind = "score"
     roles = True
     constraint = "performance"
+    fixed_vocabulary = True
+    statistics = ("voices", "sounding")
 
     def __init__(self, vocab: list[str] | None = None):
         super().__init__(vocab or _vocabulary())

@@ -15,7 +15,6 @@ import numpy as np
 
 from melody.errors import InputError, OutputError
 from melody.fileio import atomic_write_bytes
-from melody.formats.abc.copies import pack_bars
 from melody.formats.corpus import (
     ALL_TRACKS,
     TrackChoice,
@@ -30,14 +29,7 @@ from melody.formats.corpus import (
 )
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
-from melody.training.statistics import (
-    forms_of,
-    key_pitch_classes,
-    sounding_limits,
-    title_model,
-    voice_layout,
-    voices_in,
-)
+from melody.training.statistics import kept_statistics, voices_in
 
 CACHE_VERSION = 21
 
@@ -201,7 +193,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
             cached.summary["cached"] = True
             return cached
 
-    fixed_vocabulary = tokenizer.piece_kind == "score"  # encoded where the files are read, in the workers
+    fixed_vocabulary = tokenizer.fixed_vocabulary  # encoded where the files are read, in the workers
     corpus = load_corpus(
         arguments,
         tokenizer.piece_kind,
@@ -251,12 +243,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "tokenizer_reason": chosen_because,
         "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
-        "training_bars": pack_bars(train_pieces) if tokenizer.piece_kind == "abc" else None,
-        "titles": title_model(train_pieces),
-        "forms": forms_of(train_pieces, tokenizer),
-        "pitch_classes": key_pitch_classes(train_pieces, tokenizer),
-        "voices": voice_layout(train_pieces) if tokenizer.roles else None,
-        "sounding": sounding_limits(train_pieces, tokenizer),
+        **kept_statistics(train_pieces, tokenizer),
         "multi_voice": sum(tokenizer.abc_units and voices_in(p) > 1 for p in pieces),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),

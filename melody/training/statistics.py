@@ -14,21 +14,35 @@ if TYPE_CHECKING:
     from melody.tokenizers.base import Tokenizer
 
 
-def title_model(pieces: list) -> dict | None:
-    """The title model (titles.py) of ABC pieces' titles and types, as a dict; None for scores."""
+def kept_statistics(pieces: list, tokenizer: Tokenizer) -> dict:
+    """Each statistic of STATISTICS, measured on the training `pieces` where the tokenizer's model
+    keeps it (`Tokenizer.statistics`), else None."""
+    return {
+        name: measure(pieces, tokenizer) if name in tokenizer.statistics else None
+        for name, measure in STATISTICS.items()
+    }
+
+
+def training_bars(pieces: list, tokenizer: Tokenizer) -> dict | None:
+    """The training tunes' bars as hashes (formats/abc/copies.py): what a sampled tune must not copy."""
+    from melody.formats.abc.copies import pack_bars
+
+    return pack_bars(pieces)
+
+
+def title_model(pieces: list, tokenizer: Tokenizer | None = None) -> dict | None:
+    """The title model (titles.py) of ABC pieces' titles and types, as a dict."""
     from melody.formats.abc.text import header_fields
     from melody.music.titles import TitleModel
 
-    fields = [header_fields(piece) for piece in pieces if isinstance(piece, str)]
+    fields = [header_fields(piece) for piece in pieces]
     model = TitleModel.fit([(found.get("T", ""), found.get("R")) for found in fields])
     return model.to_dict() if model else None
 
 
 def forms_of(pieces: list, tokenizer: Tokenizer) -> dict | None:
-    """The training tunes' forms per type (formats/abc/form.py), for abc-token models: the sampler
-    draws each tune's form from them when none is asked for."""
-    if not tokenizer.abc_units:
-        return None
+    """The training tunes' forms per type (formats/abc/form.py): the sampler draws each tune's form
+    from them when none is asked for."""
     from melody.formats.abc.form import form_table
     from melody.formats.abc.lexer import tune_tokens
 
@@ -52,15 +66,13 @@ def pitch_class_shares(scores: list, key_of) -> dict[str, list[float]] | None:
 def key_pitch_classes(pieces: list, tokenizer: Tokenizer) -> dict | None:
     """For event models with key tokens: the training pieces' pitch classes relative to their key,
     per mode (sampling/event_mask.py), which the sampler keeps to."""
-    if not tokenizer.keys:
-        return None
     return pitch_class_shares(pieces, tokenizer.key_of_score)
 
 
 NAME_SHARE = 0.25  # a track name the layout keeps names its voice in at least this share of the pieces
 
 
-def voice_layout(scores: list) -> dict | None:
+def voice_layout(scores: list, tokenizer: Tokenizer | None = None) -> dict | None:
     """What an event model's pieces should look like (sampling/event_mask.py): the corpus's most common
     layout of voices in the tokenizer's role order (role, program and track name of each: the
     corpus's own name for the voice where many pieces share it, else its role), and the
@@ -102,7 +114,7 @@ def sounding_limits(scores: list, tokenizer: Tokenizer) -> dict | None:
     """For performance models (played, no beat grid): how long a note of the corpus sounds at most,
     as usual (the 99.5th percentile, in the tokenizer's time steps), and how many notes sound together
     at most (the same percentile, at onsets): what the sampler holds its pieces to (performance_mask.py)."""
-    if tokenizer.piece_kind != "score" or tokenizer.quantised or not scores:
+    if not scores:
         return None
     lengths, together = [], []
     for score in scores:
@@ -119,6 +131,16 @@ def sounding_limits(scores: list, tokenizer: Tokenizer) -> dict | None:
         "longest_steps": int(np.percentile(np.concatenate(lengths), LONGEST_USUAL)),
         "most_sounding": int(np.percentile(np.concatenate(together), LONGEST_USUAL)),
     }
+
+
+STATISTICS = {  # what a model file can keep of its corpus, by the names Tokenizer.statistics uses
+    "training_bars": training_bars,
+    "titles": title_model,
+    "forms": forms_of,
+    "pitch_classes": key_pitch_classes,
+    "voices": voice_layout,
+    "sounding": sounding_limits,
+}
 
 
 def voices_in(piece) -> int:
