@@ -99,7 +99,8 @@ def evaluate_model(
     if not scored:
         raise InputError(f"no pieces to score in the {split} split", ", ".join(corpus_arguments))
     bits, count = _bits(model, scored, device)
-    characters = sum(len(piece) for piece, _ in scored if isinstance(piece, str))
+    text = model.tokenizer.piece_kind == "abc"  # ABC text: bits per character, a baseline, tunes judged as tunes
+    characters = sum(len(piece) for piece, _ in scored) if text else 0
     scored_pieces = [piece for piece, _ in scored]
     result = {
         "model": model.path,
@@ -131,8 +132,8 @@ def evaluate_model(
     if baseline and characters and trained:
         from melody.evaluation.baseline import ngram_bits_per_char
 
-        result["ngram_bits_per_char"] = ngram_bits_per_char([p for p in trained if isinstance(p, str)], scored_pieces)
-    if samples and model.tokenizer.piece_kind == "score":
+        result["ngram_bits_per_char"] = ngram_bits_per_char(trained, scored_pieces)
+    if samples and not text:
         from melody.evaluation.judging import judge_score_samples
 
         result["samples"] = judge_score_samples(model, samples, seed, scored_pieces, device)
@@ -157,7 +158,7 @@ def _encoded(model, pieces: list) -> tuple[list[tuple], list[dict]]:
 
 
 def _name(piece, number: int) -> str:
-    if isinstance(piece, str):
+    if isinstance(piece, str):  # an ABC tune: its title
         from melody.formats.abc.text import header_fields
 
         return header_fields(piece).get("T") or f"tune {number}"
