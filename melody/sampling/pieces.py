@@ -132,7 +132,7 @@ def piece_from_ids(
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the tune reached --max-tokens")
             tokens = tune_tokens(text)
-            if plan is not None and tokenizer.abc_units:
+            if plan is not None:  # only abc tokens are held to a form
                 problems += form_problems(tokens, plan)
             score = tokens_to_score(tokens)
         if len(score.notes) < MIN_NOTES:
@@ -196,7 +196,7 @@ def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=Non
         )
     dropped = [f"piece {i + 1}: {reasons[i]}" for i, p in enumerate(pieces) if p is None]
     copies = copy_index(model)
-    for piece in kept if copies is not None and model.tokenizer.piece_kind == "abc" else ():
+    for piece in kept if copies is not None else ():  # only ABC models keep their training bars
         piece.copied_bars = copies.longest_run(piece.abc)[0]
     return SampleResult(kept, resampled, dropped)
 
