@@ -91,7 +91,7 @@ def cadence_bar(s: TuneState) -> bool:
     return s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
 
 
-def cadence_hold(s: TuneState) -> float:
+def cadence_hold(s: TuneState) -> int | Fraction:
     """How long a part's closing tonic sounds at least (the plan's units, held to a bar unless a
     unit is longer), in ticks."""
     hold = min(s.unit * s.form.last_units, max(s.unit, s.bar))
