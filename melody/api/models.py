@@ -141,13 +141,11 @@ class Model:
         own = tune if isinstance(tune, str) else tune.written or tune.abc  # the text as the user wrote it
         canonical = canonical_tune(own)
         title = header_fields(canonical).get("T") or "Untitled"
-        from melody.sampling.config import check_number, number_fields
+        from melody.sampling.config import SampleConfig
 
-        filters = {}
-        for name, value in {"temperature": temperature, "top_k": top_k, "top_p": top_p}.items():
-            limits = number_fields()[name]
-            filters[name] = limits["default"] if value is None else value
-            check_number(name, filters[name], limits["low"], limits["high"], limits["above"])
+        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        drawn = SampleConfig(**{name: value for name, value in given.items() if value is not None})  # checked there
+        filters = {name: getattr(drawn, name) for name in given}
         variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed, **filters, device=device)
         copies = copy_index(self.inner)
         tunes = Tunes()

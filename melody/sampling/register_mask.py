@@ -51,10 +51,9 @@ class RegisterRule:
 
     def kept(self, masks: tuple[np.ndarray, np.ndarray], s: TuneState, with_banned) -> tuple[np.ndarray, np.ndarray]:
         """The mask's (allowed, banned) with the notes outside the tune's register ruled out, once cued."""
-        allowed, banned = masks
         if s.high is None:
             return masks
-        outside = self.outside(s)
+        allowed, outside = masks[0], self.outside(s)
         return with_banned(allowed & ~outside) if (allowed & outside).any() else masks
 
     def outside(self, s: TuneState) -> np.ndarray:

@@ -81,7 +81,14 @@ class LoopRow(Protocol):
 
 
 def token_loop(
-    network, logits, state, rows: list, generator, filters: tuple[float, int, float], max_tokens: int, progress=None
+    network,
+    logits,
+    state,
+    rows: list[LoopRow],
+    generator,
+    filters: tuple[float, int, float],
+    max_tokens: int,
+    progress=None,
 ) -> None:
     """The one place that draws and steps the network: every row advances one token per step, from
     `logits` (B, V) and the network `state` after what the rows share; a row leaves the batch when
