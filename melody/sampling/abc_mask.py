@@ -97,6 +97,7 @@ class Constraint:
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
         self.register = RegisterRule(vocab, self.ids, self.letters, self.shifts)
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
+        self._scaled: dict = {}  # times read per note scale or unit (_shortest, _tuplet_ticks)
 
     def header_mask(self, fed: str, *asked, **named) -> np.ndarray:
         """The header tokens that may come next (sampling/header_mask.py)."""
@@ -179,6 +180,26 @@ class Constraint:
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
+
+    def _shortest(self, scale, in_tuplet: bool) -> tuple:
+        """(the shortest note, the shortest rolled note) at this scale, in ticks; read per scale once."""
+        key = (scale, in_tuplet)
+        found = self._scaled.get(key)
+        if found is None:
+            found = self._scaled[key] = (
+                whole(scale * (1 if in_tuplet else self.min_length)),
+                whole(scale * self.shortest_rollable),
+            )
+        return found
+
+    def _tuplet_ticks(self, unit) -> list[tuple[int, int]]:
+        """(id, ticks) of each plain tuplet for this unit length."""
+        found = self._scaled.get(("tuplets", unit))
+        if found is None:
+            found = self._scaled[("tuplets", unit)] = [
+                (i, whole(units * unit)) for i, units in self.tuplet_units.items()
+            ]
+        return found
 
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
@@ -295,8 +316,13 @@ class Constraint:
                 mask[self.ids["length"][fits]] = True
             if room < 0:
                 return mask  # only a shorter length can mend this note
-        scale = whole(s.unit * (s.tuplet_factor if s.tuplet_left > 0 else 1) * s.next_factor)
-        note_fits = room >= scale * (1 if s.tuplet_left > 0 else self.min_length)
+        scale = (
+            s.unit
+            if s.tuplet_left <= 0 and s.next_factor == 1
+            else whole(s.unit * s.next_factor * (s.tuplet_factor if s.tuplet_left > 0 else 1))
+        )
+        shortest, rollable = self._shortest(scale, s.tuplet_left > 0)
+        note_fits = room >= shortest
         if s.last in ("tie",) or s.tie_to is not None:
             if note_fits:
                 key, sounding = s.tie_to  # the tied note: no accidental (it carries over), or the same
@@ -320,7 +346,7 @@ class Constraint:
                 self._cadence_notes(mask, s, room, scale)
             if len(self.ids["safe_deco"]):
                 mask[self.ids["safe_deco"]] = True
-                if room < scale * self.shortest_rollable:
+                if room < rollable:
                     mask[self.rolls] = False  # no room for a note long enough to roll
             if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
                 self._set(mask, "grace_open")
@@ -334,7 +360,7 @@ class Constraint:
                 part_end = s.form is not None and s.part_need() == 1  # no tie across a part's end
                 if cadence and not s.last_tonic:
                     pass  # a tie would hold a note that is not the tonic into the part's end
-                elif (room <= 0 and not part_end) or room >= s.unit * self.min_length:
+                elif (room <= 0 and not part_end) or room >= self._shortest(s.unit, False)[0]:
                     self._set(mask, "tie")
             half, partner = Fraction(s.last_length) / 2, s.unit * s.written
             if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
@@ -345,8 +371,8 @@ class Constraint:
             if s.slur > 0:
                 self._set(mask, "slur_close")
         tuplet_room = room - cadence_hold(s) if cadence else room  # a tuplet leaves the closing tonic its hold
-        for i, units in self.tuplet_units.items():
-            if units * s.unit <= tuplet_room:
+        for i, ticks in self._tuplet_ticks(s.unit):
+            if ticks <= tuplet_room:
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
             self._set(mask, "slur_open")
@@ -425,7 +451,7 @@ class Constraint:
         self._set(mask, "chord_open", False)
         if not s.last_tonic:
             self._set(mask, "rest", False)  # no rest before the cadence: the books almost never
-        shortest = scale * (1 if s.tuplet_left > 0 else self.min_length)
+        shortest = self._shortest(scale, s.tuplet_left > 0)[0]
         if room - shortest >= cadence_hold(s):
             return  # the hold left after it, at its shortest
         tonic, shift, _signature = key_tonic(s.key)
