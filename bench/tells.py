@@ -163,11 +163,15 @@ LEAPS = 13  # leaps of 0..12 semitones, then "more than an octave"
 LEAP_NAMES = ["0", "1", "2", "3", "4", "5", "tt", "7", "8", "9", "10", "11", "8ve", ">8ve"]
 
 
-def books_of(model, kind: str | None, count: int, seed: int) -> list[str]:
-    """Up to `count` of the tunes the model was trained on (of one type), drawn with `seed`."""
+def trained_on(model) -> list[str]:
+    """The tunes the model was trained on (its corpus, read once)."""
     hashes = set(model.training.get("train_hashes", []))
     books = load_corpus(model.training.get("corpus", {}).get("arguments") or ["folk"], "abc").pieces
-    trained = [piece for piece in books if piece_hash(piece) in hashes] or books
+    return [piece for piece in books if piece_hash(piece) in hashes] or books
+
+
+def books_of(trained: list[str], kind: str | None, count: int, seed: int) -> list[str]:
+    """Up to `count` of the training tunes (of one type), drawn with `seed`."""
     if kind is not None:
         trained = [piece for piece in trained if _type_of(piece) == kind]
     return random.Random(seed).sample(trained, min(count, len(trained)))
@@ -229,8 +233,9 @@ def per_type(model, count: int, seed: int, books: int) -> None:
         " last note, ours | books |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    trained = trained_on(model)
     for kind in TYPES:
-        real = books_of(model, kind, books, seed)
+        real = books_of(trained, kind, books, seed)
         if len(real) < 10:
             print(
                 f"| {kind} | the model trained on {len(real)} tunes of this type: nothing to compare with |", flush=True
@@ -271,7 +276,7 @@ def main() -> None:
     generated = [piece.abc for piece in result.pieces]
     seconds = time.perf_counter() - started
     print(f"model {model.path}: {len(generated)} default tunes (seed {args.seed}) in {seconds:.0f} s")
-    real = books_of(model, None, args.books, args.seed)
+    real = books_of(trained_on(model), None, args.books, args.seed)
     print(
         f"{'tunes':16} {'count':>5} {'whole 8':>9} {'exact 8':>9} {'short end':>12} "
         f"{'after rest':>12} {'last note':>9} {'last bar':>9}"

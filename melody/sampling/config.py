@@ -30,7 +30,7 @@ class SampleConfig:
     top_k: int = _number(0, 0, None, "sample from the k likeliest tokens only (0: all)")
     top_p: float = _number(1.0, 0, 1, "nucleus sampling: smallest set holding p", page=(0.05, 1.0), above=True)
     max_tokens: int = _number(1500, 1, None, "stop a piece after this many tokens", page=(16, 3000))
-    seed: int | None = _number(None, 0, 2**31 - 1, "make the result repeatable")
+    seed: int | None = _number(None, None, None, "make the result repeatable", page=(0, 2**31 - 1))
     primer: str | None = None
     key: str | None = None
     meter: str | None = None

@@ -16,7 +16,7 @@ from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch, note_parts
 from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature
 
-LETTERS = "CDEFGAB"
+LETTERS = tuple(LETTER_SEMITONES)  # C D E F G A B
 SLACK = 4  # semitones beyond the cue a note may go
 
 

@@ -181,7 +181,7 @@ def last_notes(tokens: list[str]) -> list[Fraction]:
     reader, found = Reader(), []
     ends_open = bool(tokens) and token_kind(tokens[-1]) != "bar"
     for token in list(tokens) + (["|]"] if ends_open else []):
-        if token in SECTION_ENDS and reader.used > 0 and reader.last_note is not None and reader.last != "rest":
+        if token in SECTION_ENDS and reader.used > 0 and reader.last_note is not None:  # None after a rest
             found.append(Fraction(reader.element_length) / Fraction(reader.unit))
         reader.feed(token)
     return found
