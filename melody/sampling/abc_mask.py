@@ -28,14 +28,12 @@ from fractions import Fraction
 import numpy as np
 
 from melody.formats.abc.lexer import token_kind
-from melody.formats.abc.reader import ONE
 from melody.formats.abc.state import MAX_ENDING_BARS, TuneState
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
     LAST_BAR_CUE,
     LENGTHENING_DECORATIONS,
     ROLLS,
-    SHORTEST_ROLLED,
     accidental,
     letter,
     parse_length,
@@ -56,7 +54,7 @@ from melody.sampling.form_mask import (
 )
 from melody.sampling.header_mask import header_mask
 from melody.sampling.register_mask import RegisterRule
-from melody.sampling.ticks import ExactTimes, as_float, whole
+from melody.sampling.ticks import NoteTimes, as_float, whole
 from melody.tokenizers.base import SPECIALS
 
 
@@ -80,9 +78,6 @@ class Constraint:
         self.pitch_keys = np.array([pitch_key(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.letters = np.array([letter(t) if k == "note" else "" for t, k in zip(vocab, self.kinds)])
         self.shifts = np.array([ACCIDENTAL_SHIFT.get(a, 99) for a in self.accidentals])  # 99: none written
-        self.min_length = min(min(self.lengths[self.kinds == "length"], default=ONE), ONE)
-        self.host_lengths = np.array(sorted({*self.lengths[self.kinds == "length"], ONE}), dtype=object)
-        self.shortest_rollable = self.host_lengths[self.host_lengths >= SHORTEST_ROLLED][0]
         self.ids = {kind: np.flatnonzero(self.kinds == kind) for kind in set(self.kinds.tolist())}
         self.ids.setdefault("length", np.zeros(0, dtype=np.int64))
         lengthening = [i for i in self.ids.get("deco", []) if vocab[i] in LENGTHENING_DECORATIONS]
@@ -91,13 +86,11 @@ class Constraint:
         self.by_token = {token: i for i, token in enumerate(vocab)}
         # the sampler writes only the plain tuplets, whose time (in units) no meter changes
         plain_tuplets = [t for t in ("(2", "(3", "(4") if t in self.by_token]
-        self.tuplet_units = {self.by_token[t]: math.prod(tuplet_ratio(t, False)) for t in plain_tuplets}
-        self.rollable = self.lengths[self.ids["length"]] >= SHORTEST_ROLLED  # per length token
-        self._times = ExactTimes(self.lengths[self.ids["length"]])  # a note's time with each length token
+        tuplet_units = {self.by_token[t]: math.prod(tuplet_ratio(t, False)) for t in plain_tuplets}
+        self.times = NoteTimes(self.lengths[self.ids["length"]], tuplet_units)
         self.cues = LAST_BAR_CUE in self.by_token  # the model learned its forms' cues
         self.register = RegisterRule(vocab, self.ids, self.letters, self.shifts)
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # key -> (allowed, banned)
-        self._scaled: dict = {}  # times read per note scale or unit (_shortest, _tuplet_ticks)
 
     def header_mask(self, fed: str, *asked, **named) -> np.ndarray:
         """The header tokens that may come next (sampling/header_mask.py)."""
@@ -181,26 +174,6 @@ class Constraint:
                 self._cache[key] = cached
         return cached
 
-    def _shortest(self, scale, in_tuplet: bool) -> tuple:
-        """(the shortest note, the shortest rolled note) at this scale, in ticks; read per scale once."""
-        key = (scale, in_tuplet)
-        found = self._scaled.get(key)
-        if found is None:
-            found = self._scaled[key] = (
-                whole(scale * (1 if in_tuplet else self.min_length)),
-                whole(scale * self.shortest_rollable),
-            )
-        return found
-
-    def _tuplet_ticks(self, unit) -> list[tuple[int, int]]:
-        """(id, ticks) of each plain tuplet for this unit length."""
-        found = self._scaled.get(("tuplets", unit))
-        if found is None:
-            found = self._scaled[("tuplets", unit)] = [
-                (i, whole(units * unit)) for i, units in self.tuplet_units.items()
-            ]
-        return found
-
     def _with_banned(self, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if allowed.any():
             return allowed, ~allowed
@@ -244,7 +217,7 @@ class Constraint:
     def _host_fits(self, s: TuneState, grace_units: Fraction, room) -> bool:
         """Whether the bar still has room for a host note longer than grace notes of this written
         length take (a quarter of it, see TuneState._judge_grace_host)."""
-        fitting = self.host_lengths[self._times(s.unit, self.host_lengths) <= room]
+        fitting = self.times.host_lengths[self.times.hosts(s.unit) <= room]
         return len(fitting) > 0 and fitting[-1] > grace_units / 4
 
     def _grace_host_lengths(self, mask: np.ndarray, s: TuneState) -> None:
@@ -285,11 +258,11 @@ class Constraint:
                 self._set(mask, "grace_close")
             return mask
         if s.last in ("note", "rest") and s.last_scale and not s.lengthened:
-            timed = self._times(s.last_scale)  # the note's time with each length token
+            timed = self.times.with_lengths(s.last_scale)  # the note's time with each length token
             added = timed - s.last_scale  # ... beyond what it has
             fits = added <= room
             if s.rolled:
-                fits &= self.rollable
+                fits &= self.times.rollable
             hold = cadence_hold(s) if cadence else 0
             if cadence and s.plain and not s.last_tonic:  # not the part's last note: leave the tonic its hold
                 fits &= added <= room - hold
@@ -321,7 +294,7 @@ class Constraint:
             if s.tuplet_left <= 0 and s.next_factor == 1
             else whole(s.unit * s.next_factor * (s.tuplet_factor if s.tuplet_left > 0 else 1))
         )
-        shortest, rollable = self._shortest(scale, s.tuplet_left > 0)
+        shortest, rollable = self.times.shortest(scale, s.tuplet_left > 0)
         note_fits = room >= shortest
         if s.last in ("tie",) or s.tie_to is not None:
             if note_fits:
@@ -360,7 +333,7 @@ class Constraint:
                 part_end = s.form is not None and s.part_need() == 1  # no tie across a part's end
                 if cadence and not s.last_tonic:
                     pass  # a tie would hold a note that is not the tonic into the part's end
-                elif (room <= 0 and not part_end) or room >= self._shortest(s.unit, False)[0]:
+                elif (room <= 0 and not part_end) or room >= self.times.shortest(s.unit, False)[0]:
                     self._set(mask, "tie")
             half, partner = Fraction(s.last_length) / 2, s.unit * s.written
             if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
@@ -371,7 +344,7 @@ class Constraint:
             if s.slur > 0:
                 self._set(mask, "slur_close")
         tuplet_room = room - cadence_hold(s) if cadence else room  # a tuplet leaves the closing tonic its hold
-        for i, ticks in self._tuplet_ticks(s.unit):
+        for i, ticks in self.times.tuplets(s.unit):
             if ticks <= tuplet_room:
                 mask[i] = True
         if s.slur == 0 and s.last != "slur_open" and note_fits:
@@ -451,7 +424,7 @@ class Constraint:
         self._set(mask, "chord_open", False)
         if not s.last_tonic:
             self._set(mask, "rest", False)  # no rest before the cadence: the books almost never
-        shortest = self._shortest(scale, s.tuplet_left > 0)[0]
+        shortest = self.times.shortest(scale, s.tuplet_left > 0)[0]
         if room - shortest >= cadence_hold(s):
             return  # the hold left after it, at its shortest
         tonic, shift, _signature = key_tonic(s.key)
