@@ -45,7 +45,7 @@ def constraint_microseconds(model, pieces: list[list[int]]) -> float | None:
     pieces fed side by side as the sampler does, masks already cached: on a GPU this Python work,
     not the network, is what each extra tune in a batch costs."""
     tokenizer = model.tokenizer
-    if not tokenizer.abc_units:
+    if tokenizer.constraint != "abc":  # the bar mask of abc tokens is what this times
         return None
     constraint = sampling_mask(model)
     tunes = [[tokenizer.vocab[i] for i in ids if i != tokenizer.eos_id] for ids in pieces]

@@ -251,7 +251,7 @@ def evaluate(
     chosen = model if isinstance(model, Model) else load(model, device)
     recorded = chosen.training.get("corpus", {}).get("arguments")
     arguments = [str(c) for c in (corpus if isinstance(corpus, list) else [corpus])] if corpus else None
-    arguments = arguments or recorded or (["chorales"] if chosen.kind == "score" else ["folk"])
+    arguments = arguments or recorded or list(chosen.inner.tokenizer.default_corpus)
     return evaluate_model(
         chosen.inner,
         arguments,

@@ -45,6 +45,12 @@ class Tune:
             self.copied_bars,
         )
 
+    @property
+    def _notated_abc(self) -> str | None:
+        """The ABC a score drawing or MusicXML file takes the notation from: a tune of ABC's own
+        (a MIDI model's piece is notated from its notes)."""
+        return self.abc if self.kind == "abc" else None
+
     def to_midi(self) -> bytes:
         """Standard MIDI file bytes, repeats played out."""
         from melody.formats.midi import score_to_midi_bytes
@@ -72,7 +78,7 @@ class Tune:
         elif suffix == ".svg":
             from melody.audio.pictures import score_svg
 
-            score_svg(self.score, path, self.title, self.abc if self.kind == "abc" else None)
+            score_svg(self.score, path, self.title, self._notated_abc)
         elif suffix == ".png":
             from melody.audio.pictures import piano_roll_png
 
@@ -80,7 +86,7 @@ class Tune:
         else:
             from melody.formats.convert import write_score
 
-            write_score(self.score, path, self.title, force=True, abc=self.abc if self.kind == "abc" else None)
+            write_score(self.score, path, self.title, force=True, abc=self._notated_abc)
         return path
 
     def vary(self, bars: tuple[int, int] = (5, 8), n: int = 1, candidates: int = 8, seed: int = 0) -> Tunes:

@@ -23,16 +23,9 @@ def split_pieces(model, corpus_arguments: list[str], clean: bool | None = None, 
     fraction = model.training.get("corpus", {}).get("val_fraction", 0.05)
     corpus = load_corpus(corpus_arguments, model.tokenizer.piece_kind, progress=progress)
     pieces, unclean = corpus.pieces, None
-    if (trained_clean(model) if clean is None else clean) and model.tokenizer.piece_kind == "abc":
-        from melody.formats.abc.checker import check_tunes
-        from melody.formats.corpus import worth_learning_from
-
-        if "unlearnable" in model.training.get("corpus", {}):  # trained on the folk books' tunes worth learning
-            pieces = worth_learning_from(pieces, corpus.sources)
-
-        verdicts = check_tunes(pieces)
-        unclean = [piece for piece, problems in zip(pieces, verdicts) if problems]
-        pieces = [piece for piece, problems in zip(pieces, verdicts) if not problems]
+    if trained_clean(model) if clean is None else clean:
+        learnable_only = "unlearnable" in model.training.get("corpus", {})  # trained on the tunes worth learning
+        pieces, unclean, _ = model.tokenizer.checked(pieces, corpus.sources, learnable_only)
     train, val = train_val_split(pieces, fraction)
     return train, val, unclean
 
@@ -99,8 +92,7 @@ def evaluate_model(
     if not scored:
         raise InputError(f"no pieces to score in the {split} split", ", ".join(corpus_arguments))
     bits, count = _bits(model, scored, device)
-    text = model.tokenizer.piece_kind == "abc"  # ABC text: bits per character, a baseline, tunes judged as tunes
-    characters = sum(len(piece) for piece, _ in scored) if text else 0
+    characters = sum(model.tokenizer.characters(piece) for piece, _ in scored)  # ABC text: bits per character
     scored_pieces = [piece for piece, _ in scored]
     result = {
         "model": model.path,
@@ -133,7 +125,7 @@ def evaluate_model(
         from melody.evaluation.baseline import ngram_bits_per_char
 
         result["ngram_bits_per_char"] = ngram_bits_per_char(trained, scored_pieces)
-    if samples and not text:
+    if samples and model.tokenizer.piece_kind == "score":  # tunes are judged as tunes, scores as scores
         from melody.evaluation.judging import judge_score_samples
 
         result["samples"] = judge_score_samples(model, samples, seed, scored_pieces, device)
@@ -153,16 +145,8 @@ def _encoded(model, pieces: list) -> tuple[list[tuple], list[dict]]:
         try:
             scored.append((piece, model.tokenizer.encode(piece)))
         except VocabularyError as error:
-            left_out.append({"piece": _name(piece, number), "why": str(error)})
+            left_out.append({"piece": model.tokenizer.piece_name(piece, number), "why": str(error)})
     return scored, left_out
-
-
-def _name(piece, number: int) -> str:
-    if isinstance(piece, str):  # an ABC tune: its title
-        from melody.formats.abc.text import header_fields
-
-        return header_fields(piece).get("T") or f"tune {number}"
-    return f"piece {number}"
 
 
 def _bits(model, scored: list[tuple], device) -> tuple[float, int]:

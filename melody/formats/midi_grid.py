@@ -38,6 +38,12 @@ class Grid:
     own: bool = False  # the file's own grid and bar lines: no lead-in to take off
 
 
+def on_grid(piece) -> bool:
+    """Whether a piece's notes sit on a beat grid (ABC always; a MIDI file as its reader found it)."""
+    fit = (getattr(piece, "reading", None) or {}).get("grid_fit")  # notation (ABC, MusicXML) has none
+    return fit is None or fit >= FITS_GRID
+
+
 def grid_fit(onsets: np.ndarray, phase: float) -> float:
     """Share of onsets (beats) within TOLERANCE of the sixteenth/triplet grid shifted by `phase`."""
     if onsets.size == 0:

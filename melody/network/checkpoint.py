@@ -127,8 +127,8 @@ def model_header(path_or_name: str | Path) -> dict:
         "tokenizer": tokenizer.name,
         "kind": tokenizer.piece_kind,
         "voices": [v.get("name", "") for v in (training.get("voices") or {}).get("layout", [])],
-        "accompanies": tokenizer.can_accompany,
-        "keeps_beat": tokenizer.quantised,
+        "accompanies": "accompany" in tokenizer.options,
+        "keeps_beat": "tempo" in tokenizer.options,
     }
 
 

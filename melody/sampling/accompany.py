@@ -28,8 +28,7 @@ class Accompanist:
     every token that goes into the piece."""
 
     def __init__(self, tokenizer, melody: Score, layout: dict | None):
-        if not tokenizer.can_accompany:
-            raise ConfigError("`accompany` needs a model of MIDI events with voice roles (trained by this melody)")
+        tokenizer.require("accompany")
         roles = [v["role"] for v in (layout or {}).get("layout", [])]
         if not roles or roles[0] != "melody":
             raise ConfigError("`accompany` needs a model whose pieces have a melody voice first")
@@ -48,7 +47,7 @@ class Accompanist:
         self.tempo = f"TEMPO_{min(TEMPOS, key=lambda t: abs(t - arranged.tempo))}"
         # the key the notes are in: a file's key signature is often only a signature (Essen's K:E over A minor)
         heard = replace(arranged, key=None)
-        self.key = "KEY_{}_{}".format(*tokenizer.key_of_score(heard)) if tokenizer.keys else None
+        self.key = tokenizer.key_tokens(heard)
         onsets: dict[int, list[tuple[int, int, int]]] = {}
         for note in arranged.notes:
             start = round(note.start * STEPS_PER_BEAT)
@@ -69,7 +68,7 @@ class Accompanist:
 
     def header(self) -> list[int]:
         """Meter, tempo and key of the melody; the voices follow from the model's layout."""
-        tokens = [self.meter, self.tempo] + ([self.key] if self.key else [])
+        tokens = [self.meter, self.tempo] + self.key
         return [self.index[t] for t in tokens]
 
     def banned(self) -> np.ndarray:

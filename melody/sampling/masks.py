@@ -9,6 +9,7 @@ from melody.network.checkpoint import Model
 from melody.sampling.config import SampleConfig
 from melody.sampling.plans import form_plan
 from melody.sampling.priors import kept_tracks
+from melody.tokenizers.base import OPTION_NEEDS
 
 
 def sampling_mask(model: Model, config: SampleConfig | None = None):
@@ -50,16 +51,13 @@ MASKS = {"abc": _abc_mask, "events": _event_mask, "performance": _performance_ma
 
 
 def chosen_voices(model: Model, config: SampleConfig | None) -> dict | None:
-    """The corpus's voice layout kept to the tracks asked for (`--tracks`); the whole layout when
-    none are asked. A tempo only for models whose pieces keep a beat."""
-    tokenizer, voices = model.tokenizer, model.training.get("voices")
-    keeps_beat = tokenizer.quantised
-    if config is not None and config.tempo is not None and not keeps_beat:
-        raise ConfigError("`tempo` is for models of MIDI events on a beat grid (this model's pieces keep no beat)")
+    """The corpus's voice layout kept to the tracks asked for (`--tracks`, an option primer_plan
+    checks the tokenizer takes); the whole layout when none are asked."""
+    voices = model.training.get("voices")
     if config is None or not config.tracks:
         return voices
-    if not (voices and tokenizer.roles):
-        raise ConfigError("`tracks` is for models of MIDI events that know their tracks (trained with voice roles)")
+    if not voices:
+        raise ConfigError(OPTION_NEEDS["tracks"])
     return kept_tracks(voices, config.tracks)
 
 

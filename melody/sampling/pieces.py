@@ -19,7 +19,7 @@ from melody.formats.abc.lexer import tune_tokens
 from melody.formats.abc.player import tokens_to_score
 from melody.formats.abc.syntax import LexError
 from melody.formats.abc.text import abc_to_stream, header_fields, tune_to_abc
-from melody.formats.abc.writer import performance_notation, score_to_abc
+from melody.formats.abc.writer import score_to_abc
 from melody.formats.midi import score_to_midi_bytes
 from melody.music.score import Score
 from melody.music.theory import estimate_key
@@ -113,7 +113,7 @@ def piece_from_ids(
                 from melody.sampling.accompany import Accompanist
 
                 score = Accompanist(tokenizer, accompany, voices).piece(score)
-            notation = score if tokenizer.quantised else performance_notation(score)  # played: read on sixteenths
+            notation = tokenizer.notation(score)
             chosen = title or f"Piece {number} in {score.key or estimate_key(notation)}"
             abc = score_to_abc(notation, chosen, number)
             abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
@@ -125,7 +125,7 @@ def piece_from_ids(
             if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in
                 text = re.sub(r"^R:.*$", f"R:{tune_type}", text, count=1, flags=re.M)
             fields = header_fields(text)
-            named = fields.get("T") if tokenizer.writes_titles else None
+            named = tokenizer.title_of(text)
             chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
             abc = tune_to_abc(text, number, chosen)
             problems = tune_problems(text)
@@ -226,15 +226,11 @@ def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[st
     return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
 
 
-def with_score_primer(config: SampleConfig, kind: str) -> SampleConfig:
-    """For a model of scores, an ABC primer becomes the score it continues, read as `melody
-    convert` reads ABC; other configs are returned as they are."""
-    from melody.formats.convert import read_abc_notation
-
-    if kind != "score" or not config.primer:
-        return config
-    score, _, _ = read_abc_notation(config.primer)
-    return replace(config, primer=None, primer_score=score)
+def with_score_primer(config: SampleConfig, tokenizer) -> SampleConfig:
+    """For a model of scores, an ABC primer becomes the score it continues (Tokenizer.primer_score);
+    other configs are returned as they are."""
+    score = tokenizer.primer_score(config.primer) if config.primer else None
+    return config if score is None else replace(config, primer=None, primer_score=score)
 
 
 def sample(
@@ -245,7 +241,7 @@ def sample(
     `one_at_a_time` one result per piece as soon as it is ready (for a page that shows tunes as they
     come; piece i has seed `config.seed + i`, so `-n 1 --seed S+i` gives it). An ABC primer given to
     a model of scores is read as the music it continues."""
-    config = with_score_primer(config, model.tokenizer.piece_kind)
+    config = with_score_primer(config, model.tokenizer)
     if not one_at_a_time:
         yield _sample_batch(model, config, device, progress)
         return

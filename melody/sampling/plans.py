@@ -171,19 +171,41 @@ def _known(tokenizer, token: str) -> str:
 
 def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
     """The plan in token ids: forced id lists, None for a free line (ABC text) or a free token."""
-    if tokenizer.abc_units:
-        return _abc_token_plan(config, tokenizer)
-    if config.tune_type or config.form not in (None, "free") or config.cadence or config.part_bars:
-        raise ConfigError(
-            "only models of abc tokens know tune types and forms; leave out `tune_type`, `form` and `cadence`"
-        )
-    if tokenizer.piece_kind == "abc":
-        if config.primer_score is not None:
-            raise ConfigError("this model writes ABC text; give it an ABC primer")
-        _check_text_primer(config.primer or "")
-        return [
-            None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)
-        ]
+    tokenizer.require(*asked_options(config))
+    return PLANS[tokenizer.plan](config, tokenizer)
+
+
+def asked_options(config: SampleConfig) -> list[str]:
+    """The options (Tokenizer.options) a config asks of a model."""
+    asked = {
+        "tune_type": config.tune_type,
+        "form": config.form not in (None, "free"),
+        "cadence": config.cadence,
+        "part_bars": config.part_bars,
+        "key": config.key,
+        "tempo": config.tempo is not None,
+        "tracks": config.tracks,
+        "accompany": config.accompany is not None,
+    }
+    return [option for option, given in asked.items() if given]
+
+
+def type_slot_free(plan: list[list[int] | None]) -> bool:
+    """Whether a plan leaves the R: slot of an RMLK header to the model (--key or --meter without
+    --type): the mask then asks for a type first. Text and event plans never open so."""
+    return len(plan) == 4 and plan[0] is None
+
+
+def _text_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
+    """For a character model: the primer and the header fields asked, as text; free lines between."""
+    if config.primer_score is not None:
+        raise ConfigError("this model writes ABC text; give it an ABC primer")
+    _check_text_primer(config.primer or "")
+    return [None if free else tokenizer.encode(text, bos=False, eos=False) for text, free in primer_segments(config)]
+
+
+def _event_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
+    """For a model of MIDI events: the primer score's ids, or the meter and key tokens asked."""
     if config.primer:
         raise ConfigError("this model writes MIDI events; give it a primer file (.mid, .abc, .musicxml)")
     if config.primer_score is not None:
@@ -199,9 +221,8 @@ def primer_plan(config: SampleConfig, tokenizer) -> list[list[int] | None]:
 
         if not normalize_key(config.key):
             raise ConfigError(f"`key` {config.key!r} is not a key (e.g. G, Em, Ddor)")
-        if not tokenizer.keys:
-            raise ConfigError(
-                "this model's pieces carry no key (it learned performances or keyless events); leave out `key`"
-            )
         plan = [plan[0] if plan else None, None, [tokenizer.index[key_token(config.key)]]]
     return plan
+
+
+PLANS = {"abc": _abc_token_plan, "text": _text_plan, "events": _event_plan}  # by Tokenizer.plan

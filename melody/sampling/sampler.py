@@ -24,7 +24,7 @@ from melody.network.checkpoint import Model
 from melody.network.model import repeat_state, select_state
 from melody.sampling.config import SampleConfig
 from melody.sampling.masks import fed_state, sampling_mask
-from melody.sampling.plans import primer_plan
+from melody.sampling.plans import primer_plan, type_slot_free
 from melody.tokenizers.base import SPECIALS
 
 
@@ -120,9 +120,8 @@ class _Row:
     """One piece's progress through its plan (a LoopRow): forced segments and free lines, the
     constraint's state, part returns and an accompanist."""
 
-    def __init__(self, segments, prefix, rules, line_mode=True, state=None, accompanist=None):
+    def __init__(self, segments, prefix, rules, state=None, accompanist=None):
         self.segments = segments  # list of forced id lists, None for a free line (or token)
-        self.line_mode = line_mode  # ABC text: a free segment runs to the newline; else one token
         self.rules = rules  # what every row shares: _SharedRules
         self.forced: list[int] = []
         self.free_line = False
@@ -158,7 +157,7 @@ class _Row:
             token = self.forced.pop(0)
         elif self.returned:
             self.returned = False
-        elif self.free_line and (token == self.rules.newline or not self.line_mode):
+        elif self.free_line and self.rules.segment_end in (token, None):
             self.free_line = False
         elif self.accompanist is not None:
             replacement = self.accompanist.intercept(token)
@@ -187,7 +186,7 @@ class _SharedRules:
 
     vocab: list[str]
     eos: int
-    newline: int | None
+    segment_end: int | None  # the token that ends a free segment (None: one token does)
     constraint: object | None
     specials: np.ndarray  # (V,) the special ids but <eos>
     eos_banned: np.ndarray  # ... and <eos>
@@ -239,7 +238,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         plan = [accompanists[0].header()]
     else:
         plan = primer_plan(config, tokenizer)
-    type_required = tokenizer.abc_units and len(plan) == 4 and plan[0] is None  # a free R: slot
+    type_required = type_slot_free(plan)
     prefix: list[int] = []
     while plan and plan[0] is not None:  # forced text shared by all rows is fed in one call
         prefix += plan.pop(0)
@@ -250,13 +249,13 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
     specials[[tokenizer.index[s] for s in SPECIALS if s != "<eos>"]] = True
     eos_banned = specials.copy()
     eos_banned[tokenizer.eos_id] = True
-    rules = _SharedRules(tokenizer.vocab, tokenizer.eos_id, tokenizer.index.get("\n"), constraint, specials, eos_banned)
+    segment_end = tokenizer.index.get(tokenizer.segment_end)
+    rules = _SharedRules(tokenizer.vocab, tokenizer.eos_id, segment_end, constraint, specials, eos_banned)
     rows = [
         _Row(
             [list(s) if s is not None else None for s in plan],
             prefix,
             rules,
-            line_mode=tokenizer.line_mode,
             state=fed_state(tokenizer, prefix, config, forms, random.Random(base + row), type_required)
             if constraint
             else None,

@@ -163,8 +163,7 @@ def vary_tokens(
     """`count` variants of a canonical tune with bars `first`..`last` (1-based) sampled again, drawn
     as generate draws (the same filters, on the same device)."""
     tokenizer = model.tokenizer
-    if not tokenizer.abc_units:
-        raise ConfigError("varying bars needs a model of abc tokens (the shipped folk model is one)")
+    tokenizer.require("vary")
     tokens = tune_tokens(text)
     spans = bar_spans(tokens)
     if not 1 <= first <= last <= len(spans):

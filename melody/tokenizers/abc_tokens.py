@@ -15,15 +15,24 @@ from __future__ import annotations
 
 from melody.errors import VocabularyError
 from melody.formats.abc.form import with_part_cues
-from melody.formats.abc.lexer import LexError, explicit_repeat_starts, token_kind, tokens_to_abc, tune_tokens
+from melody.formats.abc.lexer import (
+    LexError,
+    explicit_repeat_starts,
+    token_kind,
+    tokens_to_abc,
+    tune_tokens,
+    voice_count,
+)
 from melody.formats.abc.register import with_register_cues
 from melody.formats.abc.syntax import CUE_KINDS
-from melody.tokenizers.base import SPECIALS, Tokenizer
+from melody.tokenizers.base import SPECIALS
+from melody.tokenizers.text import TextTokenizer
 
 
-class AbcTokenizer(Tokenizer):
+class AbcTokenizer(TextTokenizer):
     name = "abc"
-    abc_units = True
+    options = frozenset({"tune_type", "form", "cadence", "part_bars", "key", "vary"})
+    plan = "abc"
     constraint = "abc"
     statistics = ("training_bars", "titles", "forms")
 
@@ -71,6 +80,9 @@ class AbcTokenizer(Tokenizer):
         except VocabularyError:
             return False
         return True
+
+    def melody_only(self, piece: str) -> bool:
+        return voice_count(piece) > 1
 
     def fit(self, pieces: list[str]) -> AbcTokenizer:
         seen: set[str] = set()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from melody.errors import VocabularyError
-from melody.tokenizers.base import SPECIALS, Tokenizer
+from melody.tokenizers.base import SPECIALS
+from melody.tokenizers.text import TextTokenizer
 
 
-class CharTokenizer(Tokenizer):
+class CharTokenizer(TextTokenizer):
     name = "char"
-    line_mode = True
-    writes_titles = True
+    segment_end = "\n"
+    options = frozenset({"key"})
 
     def fit(self, pieces: list[str]) -> CharTokenizer:
         characters = set()
@@ -17,6 +18,11 @@ class CharTokenizer(Tokenizer):
             characters.update(piece)
         self.__init__(list(SPECIALS) + sorted(characters))
         return self
+
+    def title_of(self, text: str) -> str | None:
+        from melody.formats.abc.text import header_fields
+
+        return header_fields(text).get("T")
 
     def encode(self, piece: str, *, bos: bool = True, eos: bool = True) -> list[int]:
         try:

@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from melody.errors import InputError
+from melody.formats.midi_grid import on_grid
 from melody.music.roles import ROLES, by_role
 from melody.music.score import TONIC_NAMES, Note, Score
 from melody.tokenizers.base import SPECIALS, Tokenizer
@@ -82,7 +83,7 @@ def _vocabulary(velocity: bool, keys: bool = True, roles: bool = True) -> list[s
 class EventTokenizer(Tokenizer):
     name = "midi"
     piece_kind = "score"
-    quantised = True
+    plan = "events"
     constraint = "events"
     fixed_vocabulary = True
 
@@ -91,8 +92,14 @@ class EventTokenizer(Tokenizer):
         return ("pitch_classes",) * self.keys + ("voices",) * self.roles
 
     @property
-    def can_accompany(self) -> bool:
-        return self.roles  # the melody is the voice whose role says so
+    def options(self) -> frozenset[str]:
+        """A beat grid keeps a tempo and moves by semitones; keys and roles as its tokens have them
+        (the melody it accompanies is the voice whose role says so)."""
+        keys = {"key"} if self.keys else set()
+        return frozenset({"tempo", "transpose"} | keys | ({"tracks", "accompany"} if self.roles else set()))
+
+    def blurred(self, piece: Score) -> bool:
+        return not on_grid(piece)
 
     def __init__(self, vocab: list[str] | None = None, velocity: bool = True, keys: bool = True, roles: bool = True):
         self.velocity = velocity if vocab is None else any(t.startswith("VEL_") for t in vocab)
@@ -110,6 +117,10 @@ class EventTokenizer(Tokenizer):
         """(tonic pitch class, mode) of a score: its own key, else the best-fitting scale."""
         _, tonic, mode = key_token(score.key or score.estimated_key).split("_")
         return int(tonic), mode
+
+    def key_tokens(self, score: Score) -> list[str]:
+        """The KEY_ token of the key a score is heard in ([] where this model's pieces carry none)."""
+        return ["KEY_{}_{}".format(*self.key_of_score(score))] if self.keys else []
 
     @property
     def key_of(self):
@@ -132,8 +143,6 @@ class EventTokenizer(Tokenizer):
     def pitch_ids(self):
         """(128,) array: the id of PITCH_p for each MIDI pitch p."""
         return np.array([self.index[f"PITCH_{p}"] for p in range(128)], dtype=np.int64)
-
-    can_transpose = True
 
     def transpose(self, flat: np.ndarray, offsets: np.ndarray, max_shift: int, seed: int) -> np.ndarray:
         """Pitch tokens rewritten (0 where the shift would leave the MIDI range) and the key moved
@@ -200,15 +209,13 @@ class EventTokenizer(Tokenizer):
         score = self.arranged(piece)
         if not self.roles:
             score = score.quantize(STEPS_PER_BEAT)
-        key = self.key_of_score(piece if self.roles else score)  # arranging moves voices and time, not the key
+        key = self.key_tokens(piece if self.roles else score)  # arranging moves voices and time, not the key
         numerator, denominator = score.meter
         if numerator not in NUMERATORS or denominator not in DENOMINATORS:
             numerator, denominator = 4, 4
         bar_steps = int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
         tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
-        tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"]
-        if self.keys:
-            tokens.append(f"KEY_{key[0]}_{key[1]}")
+        tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"] + key
         if self.roles:
             for program, role in zip(score.programs[:MAX_VOICES], score.roles):
                 tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]

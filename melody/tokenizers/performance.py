@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 
 from melody.errors import InputError
+from melody.formats.abc.writer import performance_notation
 from melody.music.roles import ROLES, by_role
 from melody.music.score import Note, Score, beat_seconds
 from melody.tokenizers.base import SPECIALS, Tokenizer
@@ -60,6 +61,8 @@ def _vocabulary() -> list[str]:
 class PerformanceTokenizer(Tokenizer):
     name = "performance"
     piece_kind = "score"
+    options = frozenset({"tracks"})
+    plan = "events"
     roles = True
     constraint = "performance"
     fixed_vocabulary = True
@@ -68,6 +71,9 @@ class PerformanceTokenizer(Tokenizer):
     def __init__(self, vocab: list[str] | None = None):
         super().__init__(vocab or _vocabulary())
         self.durations = "DUR_1" in self.index  # else a model file from before: notes end with OFF_p
+
+    def notation(self, score: Score) -> Score:
+        return performance_notation(score)  # played: read on sixteenths
 
     def fit(self, pieces) -> PerformanceTokenizer:
         return self  # a fixed vocabulary: every corpus shares it

@@ -25,11 +25,11 @@ from melody.formats.corpus import (
     load_corpus,
     piece_key,
     rebased,
-    worth_learning_from,
 )
+from melody.formats.midi_grid import on_grid
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from melody.tokenizers.base import Tokenizer
-from melody.training.statistics import kept_statistics, voices_in
+from melody.training.statistics import kept_statistics
 
 CACHE_VERSION = 21
 
@@ -180,7 +180,7 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "tokenizer": "auto:scores" if auto_scores else tokenizer_name,
         "val_fraction": val_fraction,
         "v": CACHE_VERSION,
-        "clean": clean and tokenizer.piece_kind == "abc",
+        "clean": clean,
         "tracks": list(choice.tracks) if choice.tracks else None,
         "drums": choice.drums,
     } | tokenizer.settings()
@@ -193,14 +193,13 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
             cached.summary["cached"] = True
             return cached
 
-    fixed_vocabulary = tokenizer.fixed_vocabulary  # encoded where the files are read, in the workers
     corpus = load_corpus(
         arguments,
         tokenizer.piece_kind,
         progress=progress,
         files=files,
         choice=choice,
-        encoder=tokenizer if fixed_vocabulary else None,
+        encoder=tokenizer.corpus_encoder(),
     )
     if not corpus.pieces:
         raise InputError(_nothing_usable(corpus), ", ".join(arguments))
@@ -209,20 +208,14 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         tokenizer_name, tokenizer = "performance", make_tokenizer("performance")
         chosen_because = f"{off} of {len(corpus.pieces)} files fit no beat grid: played freely"
         corpus.encoded = {}
-    off_grid = []
-    if tokenizer.quantised:  # quantising a free performance onto a grid makes mush: left out, listed
-        off_grid = [source for piece, source in zip(corpus.pieces, corpus.sources) if not on_grid(piece)]
-        kept = [(p, source) for p, source in zip(corpus.pieces, corpus.sources) if on_grid(p)]
+    off_grid = [source for piece, source in zip(corpus.pieces, corpus.sources) if tokenizer.blurred(piece)]
+    if off_grid:  # quantising a free performance onto a grid makes mush: left out, listed
+        kept = [(p, source) for p, source in zip(corpus.pieces, corpus.sources) if not tokenizer.blurred(p)]
         corpus.pieces, corpus.sources = [p for p, _ in kept], [source for _, source in kept]
-        if off_grid:
-            corpus.dropped[OFF_GRID] = len(off_grid)
-    pieces, unclean, unlearnable = corpus.pieces, 0, 0
-    if settings["clean"]:
-        from melody.formats.abc.checker import clean_tunes
-
-        pieces = worth_learning_from(pieces, corpus.sources)
-        unlearnable = len(corpus.pieces) - len(pieces)
-        pieces, unclean = clean_tunes(pieces)
+        corpus.dropped[OFF_GRID] = len(off_grid)
+    pieces, unclean, unlearnable = corpus.pieces, None, 0
+    if clean:
+        pieces, unclean, unlearnable = tokenizer.checked(pieces, corpus.sources, learnable_only=True)
     usable = [p for p in pieces if tokenizer.accepts(p)]
     untokenizable, pieces = len(pieces) - len(usable), usable
     if not pieces:
@@ -244,16 +237,16 @@ def _prepared(arguments, tokenizer_name, val_fraction, use_cache, progress, clea
         "arguments": corpus_arguments(arguments),
         "train_hashes": [piece_hash(p) for p in train_pieces],
         **kept_statistics(train_pieces, tokenizer),
-        "multi_voice": sum(tokenizer.abc_units and voices_in(p) > 1 for p in pieces),
+        "multi_voice": sum(map(tokenizer.melody_only, pieces)),
         "train_pieces": len(train_pieces),
         "val_pieces": len(val_pieces),
         "train_tokens": int(train.size),
         "val_tokens": int(val.size),
-        "val_characters": sum(len(p) for p in val_pieces if isinstance(p, str)),
+        "val_characters": sum(map(tokenizer.characters, val_pieces)),
         "vocab_size": len(tokenizer),
         "val_fraction": val_fraction,
-        "clean": settings["clean"],
-        "unclean": unclean,
+        "clean": unclean is not None,
+        "unclean": len(unclean or []),
         "unlearnable": unlearnable,
         "untokenizable": untokenizable,
         "off_grid_files": off_grid,
@@ -293,14 +286,6 @@ def _read_from(summary: dict, arguments: list[str]) -> dict:
 
 
 OFF_GRID = "played freely, on no beat grid (--tokenizer performance reads them)"
-
-
-def on_grid(piece) -> bool:
-    """Whether a piece's notes sit on a beat grid (ABC always; a MIDI file as its reader found it)."""
-    from melody.formats.midi_grid import FITS_GRID
-
-    fit = (getattr(piece, "reading", None) or {}).get("grid_fit")  # notation (ABC, MusicXML) has none
-    return fit is None or fit >= FITS_GRID
 
 
 def shuffled_stream(flat: np.ndarray, offsets: np.ndarray, seed: int) -> np.ndarray:

@@ -141,9 +141,3 @@ STATISTICS = {  # what a model file can keep of its corpus, by the names Tokeniz
     "voices": voice_layout,
     "sounding": sounding_limits,
 }
-
-
-def voices_in(piece) -> int:
-    from melody.formats.abc.lexer import voice_count
-
-    return voice_count(piece) if isinstance(piece, str) else 1

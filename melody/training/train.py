@@ -74,8 +74,8 @@ class Trainer:
         self.rank, self.world, device_name = distributed.start(config.device)
         self.progress = (progress or (lambda event: None)) if self.rank == 0 else (lambda event: None)
         self.config = config = fit_to_corpus(config, int(corpus.train.size), self.world, self.progress)
-        if config.transpose and not corpus.tokenizer.can_transpose:
-            raise ConfigError("`transpose` needs a tokenizer with pitch tokens (`tokenizer` midi)")
+        if config.transpose:
+            corpus.tokenizer.require("transpose")
         if config.batch_size % self.world:
             raise ConfigError(f"`batch_size` {config.batch_size} must divide among {self.world} processes")
         self.device = pick_device(device_name)

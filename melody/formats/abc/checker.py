@@ -110,13 +110,13 @@ def clean_tunes(texts: list[str]) -> tuple[list[str], int]:
     return kept, len(texts) - len(kept)
 
 
-def check_corpus(pieces: list, sources: list[str]) -> dict:
+def check_corpus(pieces: list[str], sources: list[str]) -> dict:
     """`melody corpus --check`: every ABC tune bar by bar, the clean share per file, and the
     commonest first problem of the tunes that are not clean, by kind."""
     from collections import Counter
 
-    texts = [(piece, source) for piece, source in zip(pieces, sources) if isinstance(piece, str)]
-    results = check_tunes([piece for piece, _ in texts])
+    texts = list(zip(pieces, sources))
+    results = check_tunes(pieces)
     per_file: dict[str, list[int]] = {}
     problems: Counter = Counter()
     for (_, source), found in zip(texts, results):

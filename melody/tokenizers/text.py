@@ -1,0 +1,36 @@
+"""What the tokenizers of ABC text share: their pieces are canonical tunes, read and checked as tunes."""
+
+from __future__ import annotations
+
+from melody.tokenizers.base import WARM_UP_TUNE, Tokenizer
+
+
+class TextTokenizer(Tokenizer):
+    """A tokenizer whose pieces are canonical ABC tunes (text)."""
+
+    piece_kind = "abc"
+    default_corpus = ("folk",)
+
+    def warm_up_piece(self) -> str:
+        return WARM_UP_TUNE
+
+    def primer_score(self, text: str) -> None:
+        return None
+
+    def piece_name(self, piece: str, number: int) -> str:
+        from melody.formats.abc.text import header_fields
+
+        return header_fields(piece).get("T") or f"tune {number}"
+
+    def characters(self, piece: str) -> int:
+        return len(piece)
+
+    def checked(self, pieces: list[str], sources: list[str], learnable_only: bool) -> tuple[list, list | None, int]:
+        from melody.formats.abc.checker import check_tunes
+        from melody.formats.corpus import worth_learning_from
+
+        learnable = worth_learning_from(pieces, sources) if learnable_only else pieces
+        verdicts = check_tunes(learnable)
+        unclean = [piece for piece, problems in zip(learnable, verdicts) if problems]
+        kept = [piece for piece, problems in zip(learnable, verdicts) if not problems]
+        return kept, unclean, len(pieces) - len(learnable)
