@@ -19,9 +19,9 @@ import time
 
 import torch
 
-from melody.formats.abc.state import TuneState
 from melody.network.checkpoint import load_model
 from melody.sampling import SampleConfig, draw, filter_logits, sample_ids, sampling_mask, warm_up_ids
+from melody.sampling.tune_rules import StrictTune
 
 
 def refeed_tokens(model, max_tokens: int, seed: int) -> int:
@@ -51,7 +51,7 @@ def constraint_microseconds(model, pieces: list[list[int]]) -> float | None:
     tunes = [[tokenizer.vocab[i] for i in ids if i != tokenizer.eos_id] for ids in pieces]
     best = float("inf")
     for _ in range(3):
-        states, fed = [TuneState(strict=True) for _ in tunes], 0
+        states, fed = [StrictTune() for _ in tunes], 0
         start = time.perf_counter()
         for step in range(max(map(len, tunes))):
             for state, tune in zip(states, tunes):

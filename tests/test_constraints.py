@@ -5,13 +5,14 @@ import subprocess
 import numpy as np
 import pytest
 
-from melody.formats.abc.state import TuneState, check_tokens
+from melody.formats.abc.state import check_tokens
 from melody.formats.abc.text import read_abc_file
 from melody.network.checkpoint import Model
 from melody.network.model import ModelConfig, SequenceModel
 from melody.sampling.abc_mask import Constraint
 from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig, sample_ids
+from melody.sampling.tune_rules import StrictTune, strict_problems
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE, needs_abc2midi
 
@@ -28,10 +29,10 @@ def untrained_abc_model():
 
 
 class Masked:
-    """A strict TuneState fed token by token, and the tokens the constraint's mask allows next."""
+    """A StrictTune fed token by token, and the tokens the constraint's mask allows next."""
 
     def __init__(self, vocab: list[str], min_bars: int = 1):
-        self.vocab, self.constraint, self.state = vocab, Constraint(vocab, min_bars=min_bars), TuneState(strict=True)
+        self.vocab, self.constraint, self.state = vocab, Constraint(vocab, min_bars=min_bars), StrictTune()
 
     def feed(self, *tokens: str) -> "Masked":
         for token in tokens:
@@ -49,7 +50,7 @@ def test_sampled_tunes_have_full_bars(untrained_abc_model):
     assert len(finished) >= 6
     for row in finished:
         tokens = [model.tokenizer.vocab[i] for i in row[:-1]]
-        assert check_tokens(tokens, strict=True) == []
+        assert strict_problems(tokens) == []
         assert sum(token in ("|", "||", ":|", "::", "|]", "|:") for token in tokens) >= 7
 
 
@@ -89,7 +90,7 @@ def test_generated_abc_passes_abc2midi_without_a_warning(untrained_abc_model):
 def test_a_long_tune_ends_at_the_first_chance():
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "4", "|", "|]"]
     constraint = Constraint(vocab, min_bars=8, max_bars=10)
-    state = TuneState(strict=True)
+    state = StrictTune()
     for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] * 10 + ["G", "4"]:
         state.feed(token)
     assert {vocab[i] for i in np.flatnonzero(constraint.mask(state))} == {"|]", "<eos>"}
@@ -99,7 +100,7 @@ def test_cached_masks_never_end_a_tune_too_early():
     """Masks are cached by state; the bar count must be part of that state up to min_bars."""
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "G", "4", "|", "|]"]
     constraint = Constraint(vocab, min_bars=4)
-    late, early = TuneState(strict=True), TuneState(strict=True)
+    late, early = StrictTune(), StrictTune()
     for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] * 3 + ["G", "4"]:
         late.feed(token)
     for token in ["M:2/4", "L:1/8", "K:G"] + ["G", "4", "|"] + ["G", "4"]:
@@ -115,11 +116,11 @@ def test_a_part_repeating_to_the_start_closes_short_and_the_b_part_opens_with_th
     it, and the B part opens with a pickup of that length and |: (abc2midi carries the time over)."""
     from melody.formats.abc.lexer import tune_tokens
 
-    assert check_tokens(list(tune_tokens(FOLK_FORM)), strict=True) == []
+    assert strict_problems(list(tune_tokens(FOLK_FORM))) == []
     no_pickup = FOLK_FORM.replace(":|f|:", ":|")
-    assert "pickup into the next section" in check_tokens(list(tune_tokens(no_pickup)), strict=True)[0]
+    assert "pickup into the next section" in strict_problems(list(tune_tokens(no_pickup)))[0]
     plain_bar = FOLK_FORM.replace(":|f|:", ":|f|")
-    assert "must open the next repeat" in check_tokens(list(tune_tokens(plain_bar)), strict=True)[0]
+    assert "must open the next repeat" in strict_problems(list(tune_tokens(plain_bar)))[0]
 
     vocab = ["<pad>", "<bos>", "<eos>", "M:6/8", "L:1/8", "K:D", "A", "d", "f", "2", "3", "|", ":|", "|]", "|:"]
     tune = Masked(vocab).feed("M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2")
@@ -140,9 +141,9 @@ PICKUP_INSIDE = "T:a\nM:6/8\nL:1/8\nK:D\nA|d2e f2g|a3 a2:|\n|:f|g2f e2d|c3 d2:|\
 def test_a_b_part_opening_with_its_repeat_before_the_pickup_closes_short_too():
     from melody.formats.abc.lexer import tune_tokens
 
-    assert check_tokens(list(tune_tokens(PICKUP_INSIDE)), strict=True) == []
+    assert strict_problems(list(tune_tokens(PICKUP_INSIDE))) == []
     full_bar = PICKUP_INSIDE.replace("c3 d2:|", "c3 d3:|")
-    assert "goes back to the part's pickup" in check_tokens(list(tune_tokens(full_bar)), strict=True)[0]
+    assert "goes back to the part's pickup" in strict_problems(list(tune_tokens(full_bar)))[0]
 
     vocab = ["<pad>", "<bos>", "<eos>", "M:6/8", "L:1/8", "K:D", "A", "d", "f", "2", "3", "|", ":|", "|]", "|:"]
     tune = Masked(vocab).feed("M:6/8", "L:1/8", "K:D", "A", "|", "d", "3", "d", "2", ":|", "|:", "f")
@@ -187,7 +188,7 @@ GRACE_HOSTS = {  # bar (2/4, L:1/8) -> whether abc2midi cuts the grace notes
 def test_grace_notes_must_be_shorter_than_their_host_as_abc2midi_reads_them(bar):
     from melody.formats.abc.lexer import tune_tokens
 
-    problems = check_tokens(list(tune_tokens(f"M:2/4\nL:1/8\nK:D\n{bar}|\n")), strict=True)
+    problems = strict_problems(list(tune_tokens(f"M:2/4\nL:1/8\nK:D\n{bar}|\n")))
     assert bool(problems) == GRACE_HOSTS[bar], problems
     assert check_tokens(list(tune_tokens(f"M:2/4\nL:1/8\nK:D\n{bar}|\n"))) == []  # lenient: corpus unchanged
 
@@ -226,14 +227,14 @@ def test_masks_give_a_rolled_note_room_for_its_roll():
 
 def test_a_first_ending_closes_within_four_bars():
     from melody.formats.abc.lexer import tune_tokens
-    from melody.formats.abc.state import MAX_ENDING_BARS
+    from melody.sampling.tune_rules import MAX_ENDING_BARS
 
     def tune(ending_bars: int) -> list[str]:
         body = "|:" + "d4|" * 8 + "[1 " + "c4|" * (ending_bars - 1) + "c4:|[2 B4|]"
         return list(tune_tokens(f"M:2/4\nL:1/8\nK:G\n{body}\n"))
 
-    assert check_tokens(tune(MAX_ENDING_BARS), strict=True) == []
-    assert "first ending longer than 4 bars" in " ".join(check_tokens(tune(MAX_ENDING_BARS + 1), strict=True))
+    assert strict_problems(tune(MAX_ENDING_BARS)) == []
+    assert "first ending longer than 4 bars" in " ".join(strict_problems(tune(MAX_ENDING_BARS + 1)))
     assert check_tokens(tune(MAX_ENDING_BARS + 1)) == []  # lenient: the corpus keeps its few long ones
 
     vocab = ["<pad>", "<bos>", "<eos>", "M:2/4", "L:1/8", "K:G", "d", "4", "|", ":|", "|:", "[1"]

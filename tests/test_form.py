@@ -5,11 +5,9 @@ import random
 
 import numpy as np
 import pytest
-
 from melody.errors import ConfigError
 from melody.formats.abc.form import form_problems, tune_form
 from melody.formats.abc.lexer import tune_tokens
-from melody.formats.abc.state import TuneState, check_tokens
 from melody.formats.abc.text import normalize_tune, read_abc_file
 from melody.music.tunes import default_plan, normalize_type, parse_form
 from melody.network.checkpoint import Model
@@ -17,6 +15,7 @@ from melody.network.model import ModelConfig, SequenceModel
 from melody.sampling.abc_mask import Constraint
 from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig
+from melody.sampling.tune_rules import StrictTune, strict_problems
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE
 
@@ -75,7 +74,7 @@ def test_form_spellings():
     assert default_plan("reel").name == "AABB" and default_plan("song") is None
 
 
-def _random_walk(vocab: list[str], state: TuneState, seed: int, limit: int = 900) -> list[str] | None:
+def _random_walk(vocab: list[str], state: StrictTune, seed: int, limit: int = 900) -> list[str] | None:
     """Tokens drawn uniformly among those the mask allows: the worst network there is. None when the
     walk ends at a dead end (the sampler would then draw the tune again)."""
     constraint, rng, tokens = Constraint(vocab), random.Random(seed), []
@@ -103,11 +102,11 @@ def test_masked_random_walks_have_the_asked_form_and_close_on_the_tonic(typed_vo
     plan = parse_form(form, part_bars=4)
     finished = 0
     for seed in range(30):
-        tokens = _random_walk(typed_vocab, TuneState(strict=True, form=plan), seed)
+        tokens = _random_walk(typed_vocab, StrictTune(form=plan), seed)
         if tokens is None:
             continue
         finished += 1
-        assert check_tokens(tokens, strict=True) == []
+        assert strict_problems(tokens) == []
         assert form_problems(tokens, plan) == [], " ".join(tokens)
     assert finished >= 20  # dead ends are rare: the sampler redraws those
 
@@ -118,7 +117,7 @@ def test_cached_masks_equal_fresh_ones(typed_vocab):
     cached, fresh = Constraint(typed_vocab), Constraint(typed_vocab)
     rng = random.Random(5)
     for round_number in range(12):
-        state = TuneState(strict=True, form=plan if round_number % 2 else None)
+        state = StrictTune(form=plan if round_number % 2 else None)
         for _ in range(400):
             mask = cached.mask(state)
             fresh._cache.clear()
@@ -176,10 +175,10 @@ def test_a_form_that_gives_the_anacrusis_back_ends_short_by_it(typed_vocab, form
     plan = replace(parse_form(form, part_bars=4), give_back=True)
     opened_short = 0
     for seed in range(60):
-        tokens = _random_walk(typed_vocab, TuneState(strict=True, form=plan), seed)
+        tokens = _random_walk(typed_vocab, StrictTune(form=plan), seed)
         if tokens is None:
             continue
-        assert check_tokens(tokens, strict=True) == [] and form_problems(tokens, plan) == [], " ".join(tokens)
+        assert strict_problems(tokens) == [] and form_problems(tokens, plan) == [], " ".join(tokens)
         if gives_back(tokens) is not None:
             opened_short += 1
             assert gives_back(tokens), " ".join(tokens)  # the bars as written add up to whole bars

@@ -9,7 +9,7 @@ import pytest
 
 from melody.formats.abc.form import form_problems, tune_form, with_part_cues
 from melody.formats.abc.lexer import tune_tokens
-from melody.formats.abc.state import TuneState, check_tokens
+from melody.formats.abc.state import check_tokens
 from melody.formats.abc.syntax import LAST_BAR_CUE
 from melody.formats.abc.text import normalize_tune, read_abc_file
 from melody.music.tunes import parse_form
@@ -18,6 +18,7 @@ from melody.network.model import ModelConfig, SequenceModel
 from melody.sampling.abc_mask import Constraint
 from melody.sampling.pieces import sample
 from melody.sampling.sampler import SampleConfig
+from melody.sampling.tune_rules import StrictTune, strict_problems
 from melody.tokenizers import tokenizer_from_dict
 from melody.tokenizers.abc_tokens import AbcTokenizer
 from tests.conftest import FOLK_SAMPLE
@@ -90,7 +91,7 @@ def test_a_form_asks_for_its_cues_where_its_parts_open_and_close(cued_vocab):
     constraint, rng = Constraint(cued_vocab), random.Random(3)
     plan = parse_form("AABB", part_bars=4)
     for seed in range(10):
-        state, tokens = TuneState(strict=True, form=plan), []
+        state, tokens = StrictTune(form=plan), []
         rng.seed(seed)
         for _ in range(900):
             allowed = np.flatnonzero(constraint.mask(state))
@@ -102,7 +103,7 @@ def test_a_form_asks_for_its_cues_where_its_parts_open_and_close(cued_vocab):
         if token != "<eos>":
             continue
         assert [t for t in tokens if t.startswith("P:")] == ["P:A", LAST_BAR_CUE, "P:B", LAST_BAR_CUE]
-        assert form_problems(tokens, plan) == [] and check_tokens(tokens, strict=True) == []
+        assert form_problems(tokens, plan) == [] and strict_problems(tokens) == []
         assert with_part_cues([t for t in tokens if not t.startswith("P:")]) == tokens  # as the corpus has them
 
 

@@ -10,13 +10,14 @@ from melody.formats.abc.form import draw_last_units, form_table, last_notes, tun
 from melody.formats.abc.lexer import token_kind, tune_tokens
 from melody.formats.abc.player import player_notes
 from melody.formats.abc.register import register, with_register_cues
-from melody.formats.abc.state import TuneState, check_tokens
+from melody.formats.abc.state import check_tokens
 from melody.formats.abc.syntax import CUE_KINDS, HIGH_CUE, LOW_CUE
 from melody.formats.abc.text import normalize_tune, read_abc_file
 from melody.music.theory import meter_fraction
 from melody.music.tunes import parse_form
 from melody.sampling.abc_mask import Constraint
 from melody.sampling.register_mask import SLACK
+from melody.sampling.tune_rules import StrictTune, strict_problems
 from melody.tokenizers import make_tokenizer, tokenizer_from_dict
 from tests.conftest import FOLK_SAMPLE
 from tests.test_form import REEL, _random_walk
@@ -66,7 +67,7 @@ def vocab() -> list[str]:
 
 def walk(vocab: list[str], plan, seed: int) -> list[str] | None:
     """A tune the mask allows, each token drawn at random (test_form's walk); None at a dead end."""
-    return _random_walk(vocab, TuneState(strict=True, form=plan), seed)
+    return _random_walk(vocab, StrictTune(form=plan), seed)
 
 
 def test_the_mask_asks_for_a_register_after_the_header_and_keeps_the_notes_within_it(vocab):
@@ -98,7 +99,7 @@ def test_a_part_holds_its_closing_tonic_as_long_as_the_plan_asks(vocab):
             field = {t[0]: t[2:] for t in music if token_kind(t) == "header"}
             bar = meter_fraction(field["M"]) / Fraction(field["L"])  # a bar, in units: the hold at most
             assert len(last_notes(music)) == 2 and all(length >= min(hold, bar) for length in last_notes(music))
-            assert tune_form(music).final_tonic and check_tokens(music, strict=True) == []
+            assert tune_form(music).final_tonic and strict_problems(music) == []
             seen += 1
     assert seen >= 12  # a random walk meets dead ends too (as often with a unit's hold)
 

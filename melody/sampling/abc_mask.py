@@ -1,14 +1,15 @@
 """The sampler's mask: before each token, the abc tokens that keep the tune well-formed.
 
-The tune's state comes from `TuneState` (formats/abc/state.py), which the bar checker reads too, so
-what the sampler allows and what the checker passes agree. From it the mask allows:
+The tune's state is a `StrictTune` (sampling/tune_rules.py): the bar checker's `TuneState`
+(formats/abc/state.py) narrowed to the sampler's rules, so what the sampler allows the checker
+passes. From it the mask allows:
 
 - a note or rest that fits in what is left of the bar (its shortest length counted), a length
   token that does not overflow it; a tuplet or a broken rhythm that leaves room for its partners;
 - a bar line only when the bar is full, except the first bar (an anacrusis), a closing ``|]``
   that completes the anacrusis, and a ``:|`` back to the start (or to the pickup its part's ``|:``
   came before), whose replayed pickup completes its last bar; the next section then opens with a
-  pickup of that length, before its ``|:`` or after it (state.py says which forms take which);
+  pickup of that length, before its ``|:`` or after it (tune_rules.py says which forms take which);
 - a tie to the same pitch; a repeat ``|:`` closed by ``:|`` before the tune ends; a first ending
   closed within `MAX_ENDING_BARS` bars;
 - ``<eos>`` only where a final bar line could be, with nothing left open and, in a metered tune, at
@@ -28,7 +29,6 @@ from fractions import Fraction
 import numpy as np
 
 from melody.formats.abc.lexer import token_kind
-from melody.formats.abc.state import MAX_ENDING_BARS, TuneState
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
     LAST_BAR_CUE,
@@ -55,6 +55,7 @@ from melody.sampling.form_mask import (
 from melody.sampling.header_mask import header_mask
 from melody.sampling.register_mask import RegisterRule
 from melody.sampling.ticks import NoteTimes, as_float, whole
+from melody.sampling.tune_rules import MAX_ENDING_BARS, StrictTune
 from melody.tokenizers.base import SPECIALS
 
 
@@ -96,19 +97,19 @@ class Constraint:
         """The header tokens that may come next (sampling/header_mask.py)."""
         return header_mask(self.vocab, self.ids.get("header", []), self.by_token, fed, *asked, **named)
 
-    def mask(self, state: TuneState) -> np.ndarray:
+    def mask(self, state: StrictTune) -> np.ndarray:
         """(V,) True where a token keeps the tune well-formed."""
         return self._in_register(state)[0]
 
-    def banned(self, state: TuneState) -> np.ndarray:
+    def banned(self, state: StrictTune) -> np.ndarray:
         """(V,) True where the sampler must not go; at a dead end only <eos> is left (the tune is
         then resampled)."""
         return self._in_register(state)[1]
 
-    def _in_register(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
+    def _in_register(self, state: StrictTune) -> tuple[np.ndarray, np.ndarray]:
         return self.register.kept(self._cached(state), state, self._with_banned)
 
-    def _cached(self, state: TuneState) -> tuple[np.ndarray, np.ndarray]:
+    def _cached(self, state: StrictTune) -> tuple[np.ndarray, np.ndarray]:
         if not state.header or state.header[-1][0] != "K":
             fed = "".join(token[0] for token in state.header)
             tune_type = state.header[0][2:] if fed[:1] == "R" else None
@@ -195,7 +196,7 @@ class Constraint:
         if ids is not None and len(ids):
             mask[ids] = value
 
-    def _compute(self, s: TuneState) -> np.ndarray:
+    def _compute(self, s: StrictTune) -> np.ndarray:
         mask = self._compute_rules(s)
         if s.host_need is not None and s.chord < 0:
             self._grace_host_lengths(mask, s)
@@ -206,7 +207,7 @@ class Constraint:
             self._free_cues(mask, s)
         return mask
 
-    def _free_cues(self, mask: np.ndarray, s: TuneState) -> None:
+    def _free_cues(self, mask: np.ndarray, s: StrictTune) -> None:
         """A tune of no asked form places its own cues (a form forces them): after a bar line or the
         header, a part's letter, then perhaps its last bar's cue."""
         if s.cue_now is None:
@@ -214,15 +215,15 @@ class Constraint:
         elif s.cue_now != LAST_BAR_CUE:
             mask[self.by_token[LAST_BAR_CUE]] = True
 
-    def _host_fits(self, s: TuneState, grace_units: Fraction, room) -> bool:
+    def _host_fits(self, s: StrictTune, grace_units: Fraction, room) -> bool:
         """Whether the bar still has room for a host note longer than grace notes of this written
-        length take (a quarter of it, see TuneState._judge_grace_host)."""
+        length take (a quarter of it, see StrictTune._judge_grace_host)."""
         fitting = self.times.host_lengths[self.times.hosts(s.unit) <= room]
         return len(fitting) > 0 and fitting[-1] > grace_units / 4
 
-    def _grace_host_lengths(self, mask: np.ndarray, s: TuneState) -> None:
+    def _grace_host_lengths(self, mask: np.ndarray, s: StrictTune) -> None:
         """After grace notes, their host note must stay longer than them as written (see
-        TuneState._judge_grace_host): only lengths and broken rhythms that keep it so."""
+        StrictTune._judge_grace_host): only lengths and broken rhythms that keep it so."""
         need, written = s.host_need, s.written
         lengths = self.ids["length"]
         if s.lengthened:
@@ -240,7 +241,7 @@ class Constraint:
             keep[[self.by_token[t] for t, fine in broken.items() if fine and t in self.by_token]] = True
             mask &= keep
 
-    def _compute_rules(self, s: TuneState) -> np.ndarray:
+    def _compute_rules(self, s: StrictTune) -> np.ndarray:
         mask = np.zeros(len(self.vocab), dtype=bool)
         if s.finished or s.form_done:
             mask[self.eos] = True
@@ -362,7 +363,7 @@ class Constraint:
                 mask = keep
         return mask
 
-    def _set_bars(self, mask: np.ndarray, s: TuneState, room: float) -> None:
+    def _set_bars(self, mask: np.ndarray, s: StrictTune, room: float) -> None:
         if s.last in ("slur_open", "deco", "tuplet", "broken", "grace_open", "grace_close"):
             return
         if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line
@@ -409,14 +410,14 @@ class Constraint:
         if "|]" in allowed and s.tie_to is None and s.last != "tie" and not s.slur:
             mask[self.eos] = True  # the tune may end here; the decoder writes the closing |]
 
-    def _least_bars(self, s: TuneState) -> int:
+    def _least_bars(self, s: StrictTune) -> int:
         """Bars before the tune may end. Free meter (M:none) tunes mark phrases, not bars, and most
         in the corpus have fewer than 8 bar lines; holding them to min_bars made the model, which
         wanted to end, write on. A tune with a form ends where its form does."""
         return self.min_bars if s.bar is not None and s.form is None else 1
 
     # ---- form (the rules that read only the state live in sampling/form_mask.py) ------------------
-    def _cadence_notes(self, mask: np.ndarray, s: TuneState, room: float, scale: float) -> None:
+    def _cadence_notes(self, mask: np.ndarray, s: StrictTune, room: float, scale: float) -> None:
         """In a part's last bar, a note that would leave the tonic less than its hold (a unit, or as
         long as the corpus holds it: the plan's `last_units`) must be the tonic itself; no rest comes
         before the tonic has sounded, and no chord is written there. A cadence squeezed into a
@@ -434,7 +435,7 @@ class Constraint:
         if s.form.last_units > 1:
             self._set(mask, "rest", False)  # the tonic held, not cut short by a rest
 
-    def _set_endings(self, mask: np.ndarray, s: TuneState) -> None:
+    def _set_endings(self, mask: np.ndarray, s: StrictTune) -> None:
         if s.form is not None:
             return  # a part with a form has no endings: each plays its bars as written
         first, second = self.by_token.get("[1"), self.by_token.get("[2")

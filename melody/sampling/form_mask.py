@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from melody.formats.abc.state import TuneState
 from melody.music.theory import key_tonic
+from melody.sampling.tune_rules import StrictTune
 
 
-def room_left(state: TuneState) -> int | Fraction | None:
+def room_left(state: StrictTune) -> int | Fraction | None:
     """Time left in the current bar (negative when overfull), or in the pickup that is due, or
     before the ``:|`` that closes a part by going back to the anacrusis, or before the tune's end
     that gives the anacrusis back; None in free meter."""
@@ -22,7 +22,7 @@ def room_left(state: TuneState) -> int | Fraction | None:
     return state.bar - state.used - (state.anacrusis if closes_to_start(state) or gives_back_now(state) else 0)
 
 
-def closes_to_start(state: TuneState) -> bool:
+def closes_to_start(state: StrictTune) -> bool:
     """Strict, with a form: this bar ends a repeated part with ``:|`` back to the start (a first part)
     or to the pickup its ``|:`` came before, so it is short by the anacrusis, which completes it
     when played again."""
@@ -35,7 +35,7 @@ def closes_to_start(state: TuneState) -> bool:
     )
 
 
-def gives_back_now(state: TuneState) -> bool:
+def gives_back_now(state: StrictTune) -> bool:
     """Strict, with a form that asks for it (FormPlan.give_back): this is the tune's last bar, closed
     by ``|]``, and it is short by the anacrusis. (A repeated last part keeps its full bar: abc2midi
     warns of a short bar before ``:|`` that no pickup completes.)"""
@@ -49,7 +49,7 @@ def gives_back_now(state: TuneState) -> bool:
     )
 
 
-def form_key(s: TuneState) -> tuple | None:
+def form_key(s: StrictTune) -> tuple | None:
     """What the form rules read: where the part stands, how it must close, the tonic."""
     if s.form is None:
         return None
@@ -71,7 +71,7 @@ def form_key(s: TuneState) -> tuple | None:
     )
 
 
-def pickup_inside_due(s: TuneState) -> bool:
+def pickup_inside_due(s: StrictTune) -> bool:
     """A form that gives the anacrusis back, right after a part's :| to the start: the next part,
     repeated, opens with |: and then its pickup (as most books write it), so that its own :| goes
     back to the pickup and the tune as played is whole bars."""
@@ -86,19 +86,19 @@ def pickup_inside_due(s: TuneState) -> bool:
     )
 
 
-def cadence_bar(s: TuneState) -> bool:
+def cadence_bar(s: StrictTune) -> bool:
     """Whether this is the last bar of a part that must close on the tonic."""
     return s.form is not None and s.form.cadence and s.part_need() == 1 and s.pickup_due is None and s.bar is not None
 
 
-def cadence_hold(s: TuneState) -> int | Fraction:
+def cadence_hold(s: StrictTune) -> int | Fraction:
     """How long a part's closing tonic sounds at least (the plan's units, held to a bar unless a
     unit is longer), in ticks."""
     hold = min(s.unit * s.form.last_units, max(s.unit, s.bar))
     return hold.numerator if hold.denominator == 1 else hold
 
 
-def form_bars(s: TuneState, allowed: set[str], counted: bool) -> set[str]:
+def form_bars(s: StrictTune, allowed: set[str], counted: bool) -> set[str]:
     """The bar lines a form allows: inside a part a plain bar line, at its end the part's own
     close (``:|`` for a repeated part, ``||`` before the next, ``|]`` at the tune's end), and
     only after the tonic when the form asks for a cadence."""

@@ -73,13 +73,11 @@ def _tune_state(config: SampleConfig, forms: dict | None, rng, type_required: bo
     """An ABC tune's state: its form waits for its type (drawn from the model's `forms` by `rng`)."""
     from functools import partial
 
-    from melody.formats.abc.state import TuneState
+    from melody.sampling.tune_rules import StrictTune
 
     plan_for = partial(form_plan, config, table=forms, rng=rng)
     meter = normalize_meter(config.meter) if config.meter else None
-    return TuneState(
-        strict=True, form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter
-    )
+    return StrictTune(form=plan_for(None), form_for_type=plan_for, type_required=type_required, meter_asked=meter)
 
 
 def _event_state(*_asked):

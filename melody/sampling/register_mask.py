@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch, note_parts
 from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature
+from melody.sampling.tune_rules import StrictTune
 
 LETTERS = tuple(LETTER_SEMITONES)  # C D E F G A B
 SLACK = 4  # semitones beyond the cue a note may go
@@ -49,14 +49,14 @@ class RegisterRule:
             self._cues[low] = with_banned(only)
         return self._cues[low]
 
-    def kept(self, masks: tuple[np.ndarray, np.ndarray], s: TuneState, with_banned) -> tuple[np.ndarray, np.ndarray]:
+    def kept(self, masks: tuple[np.ndarray, np.ndarray], s: StrictTune, with_banned) -> tuple[np.ndarray, np.ndarray]:
         """The mask's (allowed, banned) with the notes outside the tune's register ruled out, once cued."""
         if s.high is None:
             return masks
         allowed, outside = masks[0], self.outside(s)
         return with_banned(allowed & ~outside) if (allowed & outside).any() else masks
 
-    def outside(self, s: TuneState) -> np.ndarray:
+    def outside(self, s: StrictTune) -> np.ndarray:
         """(V,) True at the note tokens that would sound below the tune's lowest note or above its
         highest."""
         key = (s.key, tuple(sorted(s.bar_accidentals.items())), s.low, s.high)

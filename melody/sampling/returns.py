@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from melody.formats.abc.lexer import token_kind
-from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import LAST_BAR_CUE
+from melody.sampling.tune_rules import StrictTune
 
 
 class PartReturns:
@@ -26,7 +26,7 @@ class PartReturns:
         self.recording: tuple[str, int] | None = None  # (letter, section) being written
         self.sealed = np.array([token_kind(t) in ("length", "broken", "tie") for t in vocab])
 
-    def fed(self, token_id: int, state: TuneState) -> list[int]:
+    def fed(self, token_id: int, state: StrictTune) -> list[int]:
         """Note the token the state was just fed; returns the tokens to force next (a part's return)."""
         token = self.vocab[token_id]
         kind = token_kind(token)

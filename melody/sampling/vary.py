@@ -29,6 +29,7 @@ from melody.network.model import repeat_state
 from melody.sampling.form_mask import room_left
 from melody.sampling.masks import sampling_mask
 from melody.sampling.sampler import token_loop, warm_up_ids
+from melody.sampling.tune_rules import StrictTune
 from melody.tokenizers.base import SPECIALS
 
 
@@ -266,8 +267,8 @@ def _kept_out(token: str) -> bool:
     return kind in CUE_KINDS or kind in ("ending", "tie") or kind == "bar" and token != "|"
 
 
-def _state_after(before: list[str], bar=None) -> TuneState:
-    state = TuneState(strict=True)
+def _state_after(before: list[str], bar=None) -> StrictTune:
+    state = StrictTune()
     for token in before:
         state.feed(token)
     state.bar = bar if bar is not None else state.bar

@@ -5,8 +5,8 @@
 Two layers: quick text checks for what abc2midi rejects in generated text that the tokens never
 see (keys with unknown modes, stray characters, a length slash with no note, a comma after a
 lowercase note, a decoration before nothing), then every bar, tie and repeat, read from the tune's
-abc tokens by the same TuneState (formats/abc/state.py) the constrained sampler reads, so what the
-sampler allows and what the checker passes agree. Timing comes
+abc tokens by the TuneState (formats/abc/state.py) that the constrained sampler's rules narrow, so
+what the sampler allows the checker passes. Timing comes
 from our own token reader rather than music21, which takes about 0.1 s per tune (a corpus check of
 the folk collections would take minutes, not seconds) and forgives short bars silently.
 """

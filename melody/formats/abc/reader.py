@@ -4,7 +4,8 @@ the element being read (a note, rest or chord: where it starts, how long it last
 tuplets, broken rhythm, chords and grace groups, and the accidentals a note inherits.
 
 Everything that reads ABC for its time or its notes feeds tokens through a `Reader`: the bar
-checker and the sampler's mask (state.py's `TuneState` adds its rules on top), the player
+checker and the sampler's mask (state.py's `TuneState` adds its checks on top, the sampler's
+`StrictTune` its rules on those), the player
 (player.py: bars of notes, repeats played out), form analysis (form.py) and the canonical
 rewrite that writes inherited accidentals out for music21 (printable.explicit_accidentals).
 

@@ -3,25 +3,16 @@
 `TuneState` follows abc tokens (see formats/abc/lexer.py): header or body, time used in the current bar,
 open tuplet, chord, grace group or slur, pending tie, accidentals of the bar, repeat structure.
 The bar checker (`check_tokens`, behind checker.py) feeds whole tunes through it and collects the
-problems; the constrained sampler (sampling/abc_mask.py) reads it before each token to mask what would
-break the tune. `strict` is the sampler's rule set: the checker accepts what abc2midi and musicians
-accept (a short bar before a section end that the next pickup completes), the sampler writes only
-the commonest form:
-
-- an A part's ``:|`` back to the start closes on a bar the anacrusis completes, and the next
-  section opens with a pickup of the same length, either before its ``|:`` (abc2midi carries the
-  short bar's time into it) or, as most books write it, after it (``:| |:A|``): then that part's
-  ``:|`` goes back to its pickup, so its last bar is short by it too;
-- a first ending closes (``:|``) within `MAX_ENDING_BARS` bars;
-- grace notes stay shorter than their host, rolls go on notes long enough to hold them, and
-  ``|]`` ends the tune.
+problems: it accepts what abc2midi and musicians accept (a short bar before a section end that the
+next pickup completes). The sampler writes only the commonest form of it: its rule set narrows this
+state (sampling/tune_rules.py, through the hooks marked below) and its mask (sampling/abc_mask.py)
+reads that state before each token to mask what would break the tune.
 
 The rules of ABC itself (lengths, ticks, tuplets, broken rhythm, decorations) come from formats/abc/syntax.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -29,26 +20,16 @@ from melody.formats.abc.lexer import token_kind
 from melody.formats.abc.reader import Reader, note_key
 from melody.formats.abc.syntax import (
     BROKEN_SHIFT,
-    CUE_PREFIX,
-    LAST_BAR_CUE,
-    LOW_CUE,
-    ROLLS,
+    CUE_KINDS,
     SECTION_ENDS,
-    SHORTEST_ROLLED,
     TICKS,
     accidental,
-    cue_pitch,
     letter,
     parse_length,
     pitch_key,
     tuplet_ratio,
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
-from melody.music.tunes import FormPlan
-
-MAX_ENDING_BARS = 4  # strict: a first ending closes within 4 bars (all but 5 of 332 in folk; the
-# model, once it forgot an ending was open, wrote on until the bar limit)
-
 
 SHORT_SECTION = "a short bar before a section end"
 
@@ -69,10 +50,8 @@ class Problem(str):
 @dataclass
 class TuneState(Reader):
     """Where a tune stands after the tokens fed so far (time and pitch: reader.py), and what is wrong
-    with it so far. `strict` is the sampler's rule set. Durations are in TICKS per whole note."""
+    with it so far, as the checker judges it. Durations are in TICKS per whole note."""
 
-    strict: bool = False
-    min_bars: int = 8
     anacrusis: int | Fraction | None = None
     after_broken: bool = False
     lengthened: bool = False  # the last note already has its length token
@@ -83,58 +62,24 @@ class TuneState(Reader):
     # tuplet note, not a broken rhythm's partner: abc2midi rejects both)
     grace_time: Fraction | None = None  # a closed grace group's time (abc2midi: a quarter of its
     # written length), waiting for the note it leads into
-    host_need: Fraction | None = None  # strict: that note's written length must exceed this
-    roll_due: bool = False  # a roll decoration waits for its note
-    rolled: bool = False  # the last element is a rolled note (strict: no length under 3/8 unit)
+    host_need: Fraction | None = None  # that note's written length, which abc2midi wants longer than this
     slur: int = 0
     tie_to: tuple[str, str] | None = None  # letter+octave and sounding accidental a tie must reach
     last_tonic: bool = False  # the last note sounded (rests aside) is the key's tonic
-    form: FormPlan | None = None  # strict: the parts the tune must have (formats/abc/form.py)
-    form_for_type: Callable[[str | None], FormPlan | None] | None = None  # the form once R: names the type
-    section: int = 0  # the part being written, an index into form.sections
-    part_bars_done: int = 0  # its bars so far (the anacrusis and pickups are not bars)
-    form_done: bool = False  # every part is written: the tune ends
-    type_required: bool = False  # strict: the header names a type (R:) first
-    meter_asked: str | None = None  # strict: the M: the header will have; an R: before it must suit it
     repeat_open: bool = False
     ending: bool = False  # inside a first ending, which must be closed by :|
     ending_bars: int = 0  # bars of that first ending so far
     repeated: bool = False  # a repeat has closed: a later :| goes back to it, not to the start
     second_due: bool = False  # a first ending was just closed: a second ending may start
-    finished: bool = False
-    pickup_due: int | Fraction | None = None  # strict: the A part's :| replayed the anacrusis, so the
-    # next section opens with a pickup this long and |: (abc2midi carries the short bar's time into it)
-    pickup_inside: bool = False  # strict: this part's |: came before its pickup, so its :| goes back
-    # to the pickup and its last bar is short by it
     section_short: tuple[int | Fraction, bool] | None = None  # short bar before a section end, and whether it
     # already completes the anacrusis; the bar after it may be the pickup that completes it
-    part_cued: bool = False  # this part's cue (P:A) was fed
-    last_bar_cued: bool = False  # ... and the cue of its last bar (P:|)
-    cue_now: str | None = None  # the cue fed since the last token of music
-    low: int | None = None  # the register the tune keeps to (formats/abc/register.py), once cued
-    high: int | None = None
     problems: list[str] = field(default_factory=list)
 
     # ---- feeding -------------------------------------------------------------------------------
     def feed(self, token: str) -> None:
         kind = token_kind(token)
-        if kind == "register":
-            if token.startswith(LOW_CUE):
-                self.low = cue_pitch(token)
-            else:
-                self.high = cue_pitch(token)
+        if kind in CUE_KINDS:  # a tokenizer's cue, not ABC: the sampler's rules read it
             return
-        if kind == "part":
-            self.cue_now = token
-            if token == LAST_BAR_CUE:
-                self.last_bar_cued = True
-            else:
-                self.part_cued = True
-            return
-        self.cue_now = None
-        if self.finished:
-            self._problem("music after the closing bar line")
-            self.finished = False
         if self.last == "deco" and kind not in ("note", "deco", "chord_open", "grace_open"):
             self._problem("a decoration before no note")
         if self.last == "tie" and kind not in ("note", "bar", "chord_open"):
@@ -152,11 +97,6 @@ class TuneState(Reader):
 
     def _short_section(self, used, bar) -> None:
         self._problem(f"{_beats(used)} before a section end where the meter wants {_beats(bar)}", SHORT_SECTION)
-
-    def _feed_header(self, token: str) -> None:
-        super()._feed_header(token)
-        if token.startswith("R:") and self.form_for_type is not None:
-            self.form = self.form_for_type(token[2:])
 
     def _feed_field(self, token: str) -> None:
         try:
@@ -200,7 +140,6 @@ class TuneState(Reader):
         self.lengthened = False
         self.plain = self.partner is None and self.tuplet_left == 0
         self.decorated = self.last == "deco"
-        self.rolled, self.roll_due = self.roll_due and self.chord < 0, False
         self.must_length, self.partner = self.partner, None
         if self.grace_time is not None:  # this element is the grace notes' host
             self.host_need, self.grace_time = self.grace_time / self.next_factor, None
@@ -209,8 +148,6 @@ class TuneState(Reader):
         if self.grace < 0 and self.last in ("note", "rest", "chord_close") and not self.chord > 1:
             value = parse_length(token)
             self.lengthened = True
-            if self.strict and self.rolled and value < SHORTEST_ROLLED:
-                self._problem("a roll on a note too short for abc2midi to play it (it cuts the roll off)")
             if self.must_length is not None:
                 if value != self.must_length:
                     self._problem("broken rhythm between notes of different lengths")
@@ -248,18 +185,13 @@ class TuneState(Reader):
             self._problem("a chord with no notes")
         super()._feed_chord_close(token)
 
-    def _feed_deco(self, token: str) -> None:
-        self.roll_due = self.roll_due or token in ROLLS
-
     def _feed_grace_close(self, token: str) -> None:
         super()._feed_grace_close(token)
         self.grace_time = self.grace_units / 4
 
     def _judge_grace_host(self, written: Fraction) -> None:
-        """abc2midi gives each grace note a quarter of its written length, taken from the next note,
-        and cuts the group off (with a warning) when that is not shorter than the note as written."""
-        if self.strict and written <= self.host_need:
-            self._problem("grace notes as long as the note after them (abc2midi cuts them off)")
+        """The grace notes' host is written (`written` long): the checker lets abc2midi cut a group
+        off that is too long for it (a hook of the sampler's rules)."""
         self.host_need = None
 
     def _feed_slur_open(self, token: str) -> None:
@@ -275,7 +207,6 @@ class TuneState(Reader):
 
     def _feed_bar(self, token: str) -> None:
         bar, used = self.bar, self.used
-        pickup, first = self.pickup_due is not None, self.bars == 0 and self.anacrusis is None
         if self.chord >= 0 or self.grace >= 0:
             self._problem("a bar line inside a chord or grace notes")
         if self.last in ("deco", "tuplet", "broken", "slur_open"):
@@ -287,86 +218,63 @@ class TuneState(Reader):
                 short, justified = self.section_short
                 if not justified:
                     self._short_section(short, bar)
-                elif self.pickup_due is not None:
-                    self._problem("a full bar where the pickup into the next section belongs")
-                    self.pickup_due = None
+                else:
+                    self._full_bar_after_section()
                 self.section_short = None
         super()._feed_bar(token)  # the bar counted, its time and accidentals let go
         if used > 0:
             self.ending_bars += self.ending
-            if self.form is not None and not pickup and not (first and self.anacrusis is not None):
-                self._count_part_bar()  # the anacrusis and a pickup are not bars of a part
-        if self.strict and self.ending and token not in (":|", "::") and self.ending_bars >= MAX_ENDING_BARS:
-            self._problem(f"a first ending longer than {MAX_ENDING_BARS} bars", "a first ending too long")
         if self.tie_to is not None and token != "|":
             self._problem("a tie across a repeat or section line")
         self.second_due = token in (":|", "::") and self.ending
-        if self.pickup_inside and (token == "::" or token == ":|" and used == bar):
-            self._problem("a part whose :| goes back to the part's pickup must close on a bar short by it, with :|")
         if token in (":|", "::"):
             self.repeated = True
             self.repeat_open = token == "::"
-            self.ending = self.pickup_inside = False
+            self.ending = False
         elif token == "|:":
             if self.repeat_open:
                 self._problem("a repeat opened twice")
             self.repeat_open = True
-        self.finished = token == "|]" and self.strict
 
-    def _count_part_bar(self) -> None:
-        """One more bar of the part being written; the part ends at form.part_bars, the tune after
-        its last part."""
-        self.part_bars_done += 1
-        if self.part_bars_done >= self.form.part_bars:
-            self.section, self.part_bars_done = self.section + 1, 0
-            self.part_cued = self.last_bar_cued = False
-            self.form_done = self.section >= len(self.form.sections)
+    def _full_bar_after_section(self) -> None:
+        """A full bar follows a section's short last bar that the anacrusis completed (a hook)."""
 
-    def cue_due(self) -> str | None:
-        """The cue a form asks for now: the part's letter as it opens (right after the header or
-        the bar line that closed the part before), then ``P:|`` as its last bar opens."""
-        if self.form is None or self.form_done or self.last not in ("bar", "header") or not self.header:
-            return None
-        if self.last == "header" and self.header[-1][0] != "K":
-            return None
-        if not self.part_cued and self.part_bars_done == 0 and (self.last == "header" or self.bars > 0):
-            return CUE_PREFIX + self.form.sections[self.section][0][0]
-        if not self.last_bar_cued and self.part_need() == 1 and self.pickup_due is None:
-            return LAST_BAR_CUE
-        return None
+    def _pickup_completes(self, token: str) -> bool:
+        """A short bar completes the section's short last bar before it: the pickup into the next
+        section, which the checker accepts (a hook: the sampler's rules decide where it goes)."""
+        return True
 
-    def part_need(self) -> int:
-        """Bars still to write in the current part, this one included (0 once the form is done)."""
-        return 0 if self.form is None or self.form_done else self.form.part_bars - self.part_bars_done
+    def _back_to_pickup(self) -> bool:
+        """Whether this part's :| goes back to its own pickup, not to a repeat (a hook)."""
+        return False
+
+    def _ends_short_section(self, token: str) -> bool:
+        """Whether `token` may close a short bar that the next pickup will complete (a hook)."""
+        return token in SECTION_ENDS
+
+    def _replays_anacrusis(self, short_by: int | Fraction) -> None:
+        """A repeat to the start closes a bar the anacrusis completes, `short_by` short (a hook)."""
 
     def _check_short_bar(self, token: str, used: int | Fraction, bar: int | Fraction) -> None:
         """A short bar is fine as the anacrusis, as the bar that completes it at the end, and (for
-        the checker, not the sampler) as a section's last bar whose rest is the next pickup."""
+        the checker) as a section's last bar whose rest is the next pickup."""
         pending, self.section_short = self.section_short, None
         if used < bar and self.bars == 0 and self.anacrusis is None:
             self.anacrusis = used
             return
-        if used < bar and pending is not None and used + pending[0] == bar:
-            if not self.strict:
-                return  # the pickup into the next section
-            if self.pickup_due is not None:
-                self.pickup_due = None
-                if token == "|" and self.repeat_open:
-                    self.pickup_inside = True  # |: then the pickup: the part's :| comes back to it
-                elif token != "|:":
-                    self._problem("the pickup after a repeat to the start must open the next repeat (|:)")
-                return
+        if used < bar and pending is not None and used + pending[0] == bar and self._pickup_completes(token):
+            return
         if pending is not None and not pending[1]:
             self._short_section(pending[0], bar)
         completes = self.anacrusis is not None and used + self.anacrusis == bar
         # replays the anacrusis (a repeat to the start), or the pickup the part's |: came before
-        to_start = token == ":|" and (not self.repeated and not self.repeat_open or self.pickup_inside)
-        if used < bar and completes and (token == "|]" or to_start or not self.strict and token in SECTION_ENDS):
+        to_start = token == ":|" and (not self.repeated and not self.repeat_open or self._back_to_pickup())
+        if used < bar and completes and (token == "|]" or to_start or self._ends_short_section(token)):
             self.section_short = (used, True)
-            if self.strict and to_start:
-                self.pickup_due = bar - used
+            if to_start:
+                self._replays_anacrusis(bar - used)
             return
-        if not self.strict and used < bar and token in SECTION_ENDS:
+        if used < bar and self._ends_short_section(token):
             self.section_short = (used, False)  # judged by the bar that follows: is it the pickup?
             return
         self._problem(f"{_beats(used)} where the meter wants {_beats(bar)}", "a bar longer or shorter than the meter")
@@ -399,11 +307,11 @@ def _beats(value: int | Fraction) -> str:
     return f"{Fraction(value) / TICKS} of a whole note"
 
 
-def check_tokens(tokens: list[str], strict: bool = False, complete: bool = True) -> list[str]:
-    """Problems of a tune given as abc tokens; an empty list means every bar is full. A tune that
-    is not `complete` (a primer the model will carry on) may end anywhere: only what is already
-    wrong counts."""
-    state = TuneState(strict=strict)
+def check_tokens(tokens: list[str], complete: bool = True, state: TuneState | None = None) -> list[str]:
+    """Problems of a tune given as abc tokens, as `state` judges them (the checker's by default);
+    an empty list means every bar is full. A tune that is not `complete` (a primer the model will
+    carry on) may end anywhere: only what is already wrong counts."""
+    state = state if state is not None else TuneState()
     for token in tokens:
         state.feed(token)
     return state.close() if complete else state.problems
