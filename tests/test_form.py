@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+
 from melody.errors import ConfigError
 from melody.formats.abc.form import form_problems, tune_form
 from melody.formats.abc.lexer import tune_tokens
@@ -140,13 +141,28 @@ def typed_model(typed_vocab) -> Model:
     return Model(SequenceModel(ModelConfig(len(tokenizer), "lstm", 8, 16, 1)), tokenizer)
 
 
-def test_generate_with_a_type_writes_its_usual_form(typed_model):
+def test_generate_with_a_type_and_part_bars_writes_its_usual_form(typed_model):
     (result,) = sample(typed_model, SampleConfig(count=6, seed=2, tune_type="reel", part_bars=4))
     assert len(result.pieces) == 6
     for piece in result.pieces:
         tokens = tune_tokens(piece.abc)
         assert tokens[0] == "R:reel" and "R:reel" in piece.abc
         assert form_problems(tokens, parse_form("AABB", 4)) == [] and not piece.problems
+
+
+def test_a_type_asked_takes_the_forms_its_books_have_and_never_a_free_one():
+    from melody.sampling.plans import form_plan
+
+    reels = {"reel": {"plans": [[2, False, 8, 3], [2, True, 8, 1]], "other": 50, "tonic": 0.5, "give_back": 0.0}}
+    rng = random.Random(0)
+    asked = [form_plan(SampleConfig(tune_type="reel"), None, reels, rng) for _ in range(200)]
+    assert all(plan is not None and plan.part_bars == 8 for plan in asked)
+    assert 25 <= sum(plan.sections[0][1] for plan in asked) <= 75  # AABB one in four, as the books
+    assert 60 <= sum(plan.cadence for plan in asked) <= 140  # closing on the tonic as often as theirs
+    chosen = [form_plan(SampleConfig(), "reel", reels, rng) for _ in range(200)]
+    assert sum(plan is None for plan in chosen) > 150  # the model's own reels keep the books' free share
+    untabled = form_plan(SampleConfig(tune_type="polka"), None, reels, rng)
+    assert untabled.sections == (("A", True), ("B", True)) and untabled.part_bars == 8 and untabled.cadence
 
 
 def test_models_without_types_say_so(tiny_run):

@@ -17,7 +17,7 @@ EXAMPLES = {
     "generate": """
         melody generate -n 4                         4 folk tunes from the shipped model into outputs/
         melody generate --type jig --key Dmix --title "Morning Jig" --seed 3
-        melody generate -n 10 --type reel            ten reels: AABB, 8 bars a part, ending on the tonic
+        melody generate -n 10 --type reel            ten reels, in the books' forms: AABB or AB of 8 bars
         melody generate --type jig --form AABBCC --part-bars 8
         melody generate --model runs/mine --primer-file start.abc --temperature 0.8 --top-p 0.95
         melody generate --model runs/songs --accompany tune.mid -n 2
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--form",
         default=None,
-        help="parts: AABB, AB, AABBCC, ABAC...; free: none (default: the type's usual form, AABB for dances)",
+        help="parts: AABB, AB, AABBCC, ABAC...; free: none (default: the forms of its type's books; AABB for dances)",
     )
     number("--part-bars", name="part_bars")
     gen.add_argument(

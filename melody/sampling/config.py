@@ -35,8 +35,8 @@ class SampleConfig:
     key: str | None = None
     meter: str | None = None
     title: str | None = None
-    tune_type: str | None = None  # abc tokens: the R: type, e.g. reel (its usual form follows)
-    form: str | None = None  # abc tokens: parts, e.g. AABB; "free": none; None: the type's usual form
+    tune_type: str | None = None  # abc tokens: the R: type, e.g. reel (its books' forms follow)
+    form: str | None = None  # abc tokens: parts, e.g. AABB; "free": none; None: the type's forms
     part_bars: int | None = _number(None, 1, 64, f"bars of each part (default {DEFAULT_PART_BARS})")
     cadence: str | None = None  # "tonic": each part ends on the tonic; "free"; None: tonic for dance types
     primer_score: Score | None = None  # for models of scores (midi tokenizer): the music to continue

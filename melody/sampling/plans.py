@@ -24,13 +24,15 @@ from melody.sampling.config import SampleConfig
 
 
 def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = None, rng=None) -> FormPlan | None:
-    """The form a tune of this type must have: --form; else, for a type asked with --type, its usual
-    form (none for songs and airs); else, when the model keeps its corpus's forms (`table`), one
-    drawn as that corpus has them for the type (`rng`); else the type's usual form. None: free.
-    The cadence is on the tonic unless --cadence free, or the tune is a song and --cadence does
-    not ask for it; a tune that opens with an anacrusis gives it back as often as the corpus's do."""
+    """The form a tune of this type must have: --form; else, when the model keeps its corpus's forms
+    (`table`), one drawn as that corpus has them for the type (`rng`), always one a plan spells for
+    a type asked with --type; else the type's usual form (none for songs and airs). None: free.
+    A drawn form closes on the tonic as often as the corpus's tunes of the type do, any other on
+    the tonic unless --cadence free, or the tune is a song and --cadence does not ask for it; a tune
+    that opens with an anacrusis gives it back as often as the corpus's do."""
     if config.form == "free":
         return None
+    asked = bool(config.tune_type)
     tune_type = normalize_type(config.tune_type or "") or tune_type  # the type asked for, if any
     cadence = None if config.cadence is None else config.cadence == "tonic"
     entry = (table or {}).get(tune_type or "")
@@ -38,8 +40,8 @@ def form_plan(config: SampleConfig, tune_type: str | None, table: dict | None = 
         if cadence is None:
             cadence = tune_style(tune_type) != "song"
         plan = parse_form(config.form, config.part_bars or DEFAULT_PART_BARS, cadence)
-    elif entry is not None and rng is not None and not config.tune_type and config.part_bars is None:
-        return draw_plan(entry, rng, cadence)
+    elif entry is not None and rng is not None and config.part_bars is None and (entry["plans"] or not asked):
+        return draw_plan(entry, rng, cadence, free=not asked)
     else:
         plan = default_plan(tune_type, config.part_bars, cadence)
     if plan is not None and entry is not None and rng is not None:  # the anacrusis given back as the corpus does

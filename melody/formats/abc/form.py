@@ -225,11 +225,12 @@ def form_table(token_lists: list[list[str]]) -> dict:
     }
 
 
-def draw_plan(entry: dict, rng, cadence: bool | None = None) -> FormPlan | None:
+def draw_plan(entry: dict, rng, cadence: bool | None = None, free: bool = True) -> FormPlan | None:
     """A form for one tune, drawn as often as the corpus has it (None for the tunes of a form a plan
-    cannot spell: the model then writes freely); it closes on the tonic as often as the corpus
-    does, unless `cadence` says, and gives an anacrusis back as often as the corpus does."""
-    weights = [count for *_, count in entry["plans"]] + [entry["other"]]
+    cannot spell: the model then writes freely; never unless `free`); it closes on the tonic as
+    often as the corpus does, unless `cadence` says, and gives an anacrusis back as often as the
+    corpus does."""
+    weights = [count for *_, count in entry["plans"]] + [entry["other"] if free else 0]
     choice = rng.choices(range(len(weights)), weights=weights)[0] if sum(weights) else len(weights) - 1
     if choice == len(entry["plans"]):
         return None
