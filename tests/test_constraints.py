@@ -262,3 +262,17 @@ def test_a_tuplet_note_in_a_cadence_bar_takes_no_length_of_its_own():
     tune.state.form = FormPlan((("A", False),), part_bars=2)
     tune.feed("M:2/4", "L:1/8", "K:D", "d", "2", "d", "2", "|", "d", "2", "(3", "e", "e")
     assert not {"2", "/2", "3/2"} & tune.allowed()  # less than a unit left, and not yet the tonic
+
+
+@needs_abc2midi
+def test_a_swung_hornpipe_takes_no_grace_notes_right_after_a_tuplet():
+    """abc2midi swings a hornpipe's pairs itself and gives up on grace notes that follow an
+    off-beat tuplet ("Cannot apply broken rhythm"); a reel may have them there."""
+    from melody.formats.abc.abc2midi import abc2midi_complaints
+
+    body = ["A", "(3", "B", "c", "d"]
+    vocab = ["<pad>", "<bos>", "<eos>", "R:hornpipe", "R:reel", "M:C", "L:1/8", "K:D", "{", "}", "G", "2"] + body
+    assert "{" not in Masked(vocab).feed("R:hornpipe", "M:C", "L:1/8", "K:D", *body).allowed()
+    assert "{" in Masked(vocab).feed("R:reel", "M:C", "L:1/8", "K:D", *body).allowed()
+    tune = "X:1\nT:t\nR:hornpipe\nM:C\nL:1/8\nK:D\nA(3Bcd{A}GFGAB|]\n"
+    assert abc2midi_complaints(tune) and not abc2midi_complaints(tune.replace("{A}", ""))

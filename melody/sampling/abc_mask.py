@@ -203,6 +203,8 @@ class Constraint:
         if s.header[0][2:] in SWUNG_TYPES:
             self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration or a written
             self._set(mask, "broken", False)  # broken rhythm throws its pairs out ("Cannot apply...")
+            if not s.plain and s.tuplet_left == 0 and s.grace < 0:  # ... as do grace notes right after a tuplet
+                self._set(mask, "grace_open", False)
         if self.cues and s.form is None and s.last in ("bar", "header") and not s.finished:
             self._free_cues(mask, s)
         return mask
