@@ -41,7 +41,7 @@ class Tokenizer(ABC):
     default_corpus: tuple[str, ...] = ("chorales",)  # what its models are scored on when no corpus is named
     # What the rest of the tree asks of a tokenizer, answered here rather than by its name:
     options: frozenset[str] = frozenset()  # what its models can be asked beyond notes (OPTION_NEEDS)
-    plan: str = "text"  # how a primer and header choices become forced ids (sampling/plans.py PLANS)
+    plan: str = "events"  # how a primer and header choices become forced ids (sampling/plans.py PLANS)
     keys: bool = False  # a piece opens with its key as a token (--key asks for one)
     roles: bool = False  # each voice's role (melody, bass, drums...) is a token: tracks can be chosen
     segment_end: str | None = None  # the token that ends a free header segment (text written a line at

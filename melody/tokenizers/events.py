@@ -209,13 +209,13 @@ class EventTokenizer(Tokenizer):
         score = self.arranged(piece)
         if not self.roles:
             score = score.quantize(STEPS_PER_BEAT)
-        key = self.key_tokens(piece if self.roles else score)  # arranging moves voices and time, not the key
+        heard = self.key_tokens(piece if self.roles else score)  # arranging moves voices and time, not the key
         numerator, denominator = score.meter
         if numerator not in NUMERATORS or denominator not in DENOMINATORS:
             numerator, denominator = 4, 4
         bar_steps = int(Fraction(4 * numerator, denominator) * STEPS_PER_BEAT)
         tempo = min(TEMPOS, key=lambda t: abs(t - score.tempo))
-        tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"] + key
+        tokens = [f"METER_{numerator}_{denominator}", f"TEMPO_{tempo}"] + heard
         if self.roles:
             for program, role in zip(score.programs[:MAX_VOICES], score.roles):
                 tokens += [f"PROGRAM_{program}", f"ROLE_{role}"]

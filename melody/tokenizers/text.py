@@ -10,6 +10,7 @@ class TextTokenizer(Tokenizer):
 
     piece_kind = "abc"
     default_corpus = ("folk",)
+    plan = "text"
 
     def warm_up_piece(self) -> str:
         return WARM_UP_TUNE
