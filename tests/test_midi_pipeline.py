@@ -145,3 +145,21 @@ def test_prepare_corpus_caches_scores_like_text(midi_folder):
     second = prepare_corpus([str(midi_folder)], "midi", val_fraction=0.0)
     assert not first.summary["cached"] and second.summary["cached"]
     assert np.array_equal(first.train, second.train) and first.summary["failed_files"]
+
+
+def test_a_primer_file_is_read_as_its_model_continues_it(tmp_path):
+    """An ABC model takes an .abc primer as written (typed text after it) and a MIDI file as ABC; a
+    model of scores takes either as a score."""
+    import melody
+
+    folk, chorales = melody.load("folk"), melody.load("chorales")
+    written = tmp_path / "primer.abc"
+    written.write_text("X:1\nT:Primer\nM:4/4\nL:1/8\nK:G\nGABc d2B2|\n", encoding="utf-8")
+    text, score = folk.primer_from_file(written, "c2")
+    assert score is None and text.startswith("X:1\nT:Primer") and text.endswith("d2B2|\nc2")
+    text, score = folk.primer_from_file(DATA / "bwv66.6.mid")
+    assert score is None and "K:" in text and abc_to_stream(text) is not None
+    nothing, score = chorales.primer_from_file(written)
+    assert nothing is None and [n.pitch for n in score.notes[:4]] == [67, 69, 71, 72]
+    nothing, score = chorales.primer_from_file(DATA / "bwv66.6.mid")
+    assert nothing is None and score.notes == midi_to_score(DATA / "bwv66.6.mid").notes

@@ -88,6 +88,11 @@ class Model:
         """What it writes: "abc" (ABC tunes) or "score" (MIDI events)."""
         return self.inner.tokenizer.piece_kind
 
+    def primer_from_file(self, path: str | Path, text: str | None = None):
+        """A primer file as this model continues it: (ABC text, None) for a model of ABC, with `text`
+        after an ABC file's; (None, the Score) for a model of scores."""
+        return self.inner.tokenizer.read_primer(Path(path), text)
+
     def sample(self, config, device: str = "cpu", progress=None) -> Tunes:
         """The tunes a SampleConfig asks for (what `generate` builds from its arguments), sampled as
         one batch; `progress(done, total)` hears as they finish."""

@@ -306,7 +306,7 @@ def run_generate(args: argparse.Namespace) -> int:
     import melody
 
     model = melody.load(args.model, args.device)
-    config = from_args(SampleConfig, args, **_given_music(args, model.kind))
+    config = from_args(SampleConfig, args, **_given_music(args, model))
     with counting_progress("sampling") as update:
         update(0, config.count)
         tunes = model.sample(config, args.device, update)
@@ -352,14 +352,12 @@ def run_vary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _given_music(args: argparse.Namespace, kind: str) -> dict:
+def _given_music(args: argparse.Namespace, model) -> dict:
     """The SampleConfig fields read from files or typed text: the primer (text, a file), the melody
     to accompany, the tracks."""
-    from melody.sampling.pieces import read_primer_file
-
     given = {"primer": args.primer.replace("\\n", "\n") if args.primer else None}  # "\n" typed in a shell
     if args.primer_file:
-        given["primer"], given["primer_score"] = read_primer_file(Path(args.primer_file), kind, given["primer"])
+        given["primer"], given["primer_score"] = model.primer_from_file(args.primer_file, given["primer"])
     if args.accompany:
         from melody.formats.convert import read_score
 

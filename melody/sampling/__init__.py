@@ -11,7 +11,6 @@ from importlib import import_module
 _WHERE = {
     "Piece": "pieces",
     "SampleResult": "pieces",
-    "read_primer_file": "pieces",
     "sample": "pieces",
     "write_pieces": "pieces",
     "SampleConfig": "config",

@@ -210,22 +210,6 @@ def copy_index(model: Model) -> BarIndex | None:
     return model.__dict__["_copy_index"]
 
 
-def read_primer_file(path: Path, kind: str, text: str | None = None) -> tuple[str | None, Score | None]:
-    """A primer file for a model of `kind`: (ABC text, None) or (None, Score). ABC files feed ABC
-    models as they are (`text` after them); anything else is read as music and converted to what
-    the model speaks."""
-    from melody.formats.abc.text import decode_abc_bytes
-    from melody.formats.convert import read_score
-
-    if kind == "abc" and path.suffix.lower() == ".abc":
-        try:
-            return decode_abc_bytes(path.read_bytes())[0] + (text or ""), None
-        except OSError as error:
-            raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
-    score, title = read_score(path)
-    return (score_to_abc(score, title), None) if kind == "abc" else (None, score)
-
-
 def with_score_primer(config: SampleConfig, tokenizer) -> SampleConfig:
     """For a model of scores, an ABC primer becomes the score it continues (Tokenizer.primer_score);
     other configs are returned as they are."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any
 
 from melody.errors import ConfigError
@@ -133,6 +134,12 @@ class Tokenizer(ABC):
         from melody.formats.convert import read_abc_notation
 
         return read_abc_notation(text)[0]
+
+    def read_primer(self, path: Path, text: str | None = None) -> tuple[str | None, Score | None]:
+        """A primer file as this model continues it: (None, the Score), whatever the file's format."""
+        from melody.formats.convert import read_score
+
+        return None, read_score(path)[0]
 
     def corpus_encoder(self) -> Tokenizer | None:
         """Itself where a corpus's files can be encoded as they are read (a fixed vocabulary), else None."""

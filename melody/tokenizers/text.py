@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from melody.errors import InputError
 from melody.tokenizers.base import WARM_UP_TUNE, Tokenizer
 
 
@@ -17,6 +20,20 @@ class TextTokenizer(Tokenizer):
 
     def primer_score(self, text: str) -> None:
         return None
+
+    def read_primer(self, path: Path, text: str | None = None) -> tuple[str, None]:
+        """An ABC file as it is (`text` after it); any other read as music and written as ABC."""
+        from melody.formats.abc.text import decode_abc_bytes
+        from melody.formats.abc.writer import score_to_abc
+        from melody.formats.convert import read_score
+
+        if path.suffix.lower() == ".abc":
+            try:
+                return decode_abc_bytes(path.read_bytes())[0] + (text or ""), None
+            except OSError as error:
+                raise InputError(f"cannot read primer: {error.strerror}", str(path)) from None
+        score, title = read_score(path)
+        return score_to_abc(score, title), None
 
     def piece_name(self, piece: str, number: int) -> str:
         from melody.formats.abc.text import header_fields
