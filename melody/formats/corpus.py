@@ -12,6 +12,7 @@ import contextlib
 import gc
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,23 +168,15 @@ ALL_TRACKS = TrackChoice()
 
 
 def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tuple[list, dict[str, int], list[str]]:
-    """Pieces of one file, of the kind asked for, a count of pieces dropped by reason, and notes."""
-    from melody.formats.abc.text import normalize_tune, read_abc_file
+    """Pieces of one file, of the kind asked for (PIECE_KINDS), a count of pieces dropped by reason,
+    and notes."""
+    from melody.formats.abc.text import read_abc_file
 
+    reading = PIECE_KINDS[kind]
     if path.suffix.lower() in ABC_SUFFIXES:
         tunes, dropped = read_abc_file(path, collection_style(path))
         notes = ["not UTF-8: read as Latin-1"] if tunes[0].latin1 else []
-        if kind == "abc":
-            return [tune.text for tune in tunes], dropped, notes
-        from melody.formats.convert import abc_tune_score
-
-        scores = []
-        for number, tune in enumerate(tunes, start=1):
-            try:
-                scores.append(abc_tune_score(tune, path, number))
-            except InputError:
-                dropped["unreadable"] = dropped.get("unreadable", 0) + 1
-        return scores, dropped, notes
+        return reading.from_tunes(tunes, path, dropped), dropped, notes
     from melody.formats.convert import read_score
 
     score, title = read_score(path, drums=choice.drums)
@@ -194,13 +187,55 @@ def read_pieces(path: Path, kind: str, choice: TrackChoice = ALL_TRACKS) -> tupl
             score = keep_tracks(score, choice.tracks)
         except ValueError as error:
             raise InputError(str(error), str(path)) from None
-    if kind == "score":
-        return [score], dict(score.dropped), []
+    return (*reading.from_score(score, title), [])
+
+
+def _tunes_as_text(tunes: list, path: Path, dropped: dict[str, int]) -> list[str]:
+    return [tune.text for tune in tunes]
+
+
+def _tunes_as_scores(tunes: list, path: Path, dropped: dict[str, int]) -> list[Score]:
+    """Each tune as our player plays it (as `convert` reads ABC); one it cannot play is dropped."""
+    from melody.formats.convert import abc_tune_score
+
+    scores = []
+    for number, tune in enumerate(tunes, start=1):
+        try:
+            scores.append(abc_tune_score(tune, path, number))
+        except InputError:
+            dropped["unreadable"] = dropped.get("unreadable", 0) + 1
+    return scores
+
+
+def _score_as_score(score: Score, title: str) -> tuple[list, dict[str, int]]:
+    return [score], dict(score.dropped)
+
+
+def _score_as_text(score: Score, title: str) -> tuple[list, dict[str, int]]:
+    """A score's melody written as one canonical tune."""
+    from melody.formats.abc.text import normalize_tune
     from melody.formats.abc.writer import score_to_abc
     from melody.music.roles import melody_voice
 
     text, reason = normalize_tune(score_to_abc(melody_voice(score), title))  # a tune is one line
-    return ([text], dict(score.dropped), []) if text else ([], {reason: 1}, [])
+    return ([text], dict(score.dropped)) if text else ([], {reason: 1})
+
+
+@dataclass(frozen=True)
+class PieceKind:
+    """How files become pieces of one kind: an ABC file's tunes, a MIDI or MusicXML file's score,
+    and whether reading ABC files as this kind pays for worker processes."""
+
+    from_tunes: Callable[[list, Path, dict[str, int]], list]
+    from_score: Callable[[Score, str], tuple[list, dict[str, int]]]
+    abc_in_workers: bool
+
+
+# ABC text for text tokenizers, Scores for event tokenizers (Tokenizer.piece_kind)
+PIECE_KINDS = {
+    "abc": PieceKind(_tunes_as_text, _score_as_text, abc_in_workers=False),
+    "score": PieceKind(_tunes_as_scores, _score_as_score, abc_in_workers=True),
+}
 
 
 def _read_one(
@@ -272,7 +307,7 @@ def load_corpus(
     files = corpus_files(arguments) if files is None else files
     # music21 (MusicXML, ABC read as scores) is slow, and a MIDI file's grid, roles and tokens are
     # numpy work per file whose Scores travel back as arrays: worker processes pay for themselves
-    worth_workers = any(p.suffix.lower() not in ABC_SUFFIXES or kind == "score" for p in files)
+    worth_workers = PIECE_KINDS[kind].abc_in_workers or any(p.suffix.lower() not in ABC_SUFFIXES for p in files)
     workers = reading_workers()
     if worth_workers and len(files) >= PARALLEL_FROM and workers > 1:
         job = (kind, choice, encoder)
