@@ -229,10 +229,10 @@ def per_type(model, count: int, seed: int, books: int) -> None:
     """The table of docs/models.md: `count` tunes of each --type against the books' of that type."""
     notes_of, _ = notes_reader()
     print(
-        "| type | classifier (real vs real) | range median / p90, ours | books | last-bar notes, ours | books |"
-        " last note, ours | books |"
+        "| type | classifier (real vs real) | range median / p90, ours | books | range in the books' 10th-90th,"
+        " ours | books | last-bar notes, ours | books | last note, ours | books |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     trained = trained_on(model)
     for kind in TYPES:
         real = books_of(trained, kind, books, seed)
@@ -249,6 +249,7 @@ def per_type(model, count: int, seed: int, books: int) -> None:
             f"| {kind} | {classifier} "
             f"| {ranges['ours'][0]:.0f} / {ranges['ours'][1]:.0f} "
             f"| {ranges['books'][0]:.0f} / {ranges['books'][1]:.0f} "
+            f"| {100 * ranges['ours'][2]:.0f}% | {100 * ranges['books'][2]:.0f}% "
             f"| {found['last_bar']['ours']:.2f} | {found['last_bar']['books']:.2f} "
             f"| {found['last_note']['ours']:.1f} | {found['last_note']['books']:.1f} |",
             flush=True,
