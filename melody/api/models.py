@@ -64,11 +64,8 @@ class Model:
     ) -> Tunes:
         """`n` new tunes; every argument is the `melody generate` flag of the same name (left out:
         its default, as SampleConfig has it)."""
-        from melody.sampling.config import SampleConfig
-
-        given = {"count": n, "temperature": temperature, "top_k": top_k, "top_p": top_p}
-        config = SampleConfig(
-            **{name: value for name, value in given.items() if value is not None},
+        config = _config(
+            {"count": n, "temperature": temperature, "top_k": top_k, "top_p": top_p},
             tune_type=type,
             key=key,
             meter=meter,
@@ -146,11 +143,8 @@ class Model:
         own = tune if isinstance(tune, str) else tune.written or tune.abc  # the text as the user wrote it
         canonical = canonical_tune(own)
         title = header_fields(canonical).get("T") or "Untitled"
-        from melody.sampling.config import SampleConfig
-
-        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-        drawn = SampleConfig(**{name: value for name, value in given.items() if value is not None})  # checked there
-        filters = {name: getattr(drawn, name) for name in given}
+        drawn = _config({"temperature": temperature, "top_k": top_k, "top_p": top_p})  # checked there
+        filters = {"temperature": drawn.temperature, "top_k": drawn.top_k, "top_p": drawn.top_p}
         variants = vary_tokens(self.inner, canonical, bars[0], bars[1], n, candidates, seed, **filters, device=device)
         copies = copy_index(self.inner)
         tunes = Tunes()
@@ -233,6 +227,13 @@ def train(
     result = trainer.run()
     best = run_dir / "best.safetensors"
     return result | {"run": str(run_dir), "model": load(best if best.exists() else run_dir / "last.safetensors")}
+
+
+def _config(defaulted: dict, **fields):
+    """A SampleConfig with `fields`, and `defaulted`'s where given (None: the field's default)."""
+    from melody.sampling.config import SampleConfig
+
+    return SampleConfig(**{name: value for name, value in defaulted.items() if value is not None}, **fields)
 
 
 def evaluate(

@@ -100,8 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def number(*flags: str, name: str) -> None:
         limits = numbers[name]
-        kind = float if isinstance(limits["default"], float) or name == "tempo" else int
-        gen.add_argument(*flags, dest=name, type=kind, default=limits["default"], help=limits["help"])
+        gen.add_argument(*flags, dest=name, type=limits["type"], default=limits["default"], help=limits["help"])
 
     number("-n", "--count", name="count")
     gen.add_argument("--out", default="outputs", help="output folder (default: outputs/)")

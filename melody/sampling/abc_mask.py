@@ -324,7 +324,7 @@ class Constraint:
                 mask[self.ids["safe_deco"]] = True
                 if room < rollable:
                     mask[self.rolls] = False  # no room for a note long enough to roll
-            if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1.0, room):
+            if s.tuplet_left == 0 and not s.after_broken and self._host_fits(s, 1, room):
                 self._set(mask, "grace_open")
         if s.after_broken:
             self._set(mask, "deco", False)
@@ -365,7 +365,7 @@ class Constraint:
                 mask = keep
         return mask
 
-    def _set_bars(self, mask: np.ndarray, s: StrictTune, room: float) -> None:
+    def _set_bars(self, mask: np.ndarray, s: StrictTune, room) -> None:
         if s.last in ("slur_open", "deco", "tuplet", "broken", "grace_open", "grace_close"):
             return
         if s.last in ("start", "header", "bar", "ending"):  # no music since the last bar line

@@ -73,8 +73,13 @@ class SampleConfig:
 
 
 def number_fields() -> dict[str, dict]:
-    """SampleConfig's numeric fields and their limits (default, low, high, above, help, page)."""
-    return {f.name: dict(f.metadata, default=f.default) for f in fields(SampleConfig) if f.metadata}
+    """SampleConfig's numeric fields and their limits (default, low, high, above, help, page) and
+    type (float or int, as the field is annotated)."""
+    return {
+        f.name: dict(f.metadata, default=f.default, type=float if "float" in str(f.type) else int)
+        for f in fields(SampleConfig)
+        if f.metadata
+    }
 
 
 def check_number(name: str, value, low, high, above: bool = False) -> None:

@@ -73,6 +73,8 @@ class EventConstraint:
     pitches), and a melody or bass voice starts one note at a time. `tempo`: the only TEMPO token
     allowed is the one nearest it."""
 
+    cues = False  # no part cues: no part comes back (sampling/returns.py)
+
     def __init__(
         self,
         vocab: list[str],

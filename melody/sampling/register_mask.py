@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch, note_parts
+from melody.formats.abc.reader import natural_pitch
+from melody.formats.abc.syntax import HIGH_CUE, LOW_CUE, cue_pitch
 from melody.music.theory import ACCIDENTAL_SHIFT, LETTER_SEMITONES, key_signature
 from melody.sampling.tune_rules import StrictTune
 
@@ -36,8 +37,7 @@ class RegisterRule:
         self.notes, self.size = ids.get("note", np.zeros(0, dtype=np.int64)), len(vocab)
         self.letter_index = np.array([LETTERS.index(letter) for letter in letters[self.notes]], dtype=np.int64)
         self.written = shifts[self.notes]
-        naturals = [12 * (note_parts(vocab[i])[2] + 1) + LETTER_SEMITONES[letters[i]] for i in self.notes]
-        self.naturals = np.array(naturals, dtype=np.int64)
+        self.naturals = np.array([natural_pitch(vocab[i]) for i in self.notes], dtype=np.int64)
         self._outside: dict[tuple, np.ndarray] = {}  # (key, bar's accidentals, low, high) -> notes outside
         self._cues: dict = {}  # low (None: none yet) -> (allowed, banned)
 

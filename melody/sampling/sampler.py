@@ -17,9 +17,7 @@ import numpy as np
 import torch
 
 from melody.errors import VocabularyError
-from melody.music.tunes import (
-    FormPlan,
-)
+from melody.music.tunes import FormPlan
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state, select_state
 from melody.sampling.config import SampleConfig
@@ -263,7 +261,7 @@ def _sample_rows(model: Model, config: SampleConfig, device, progress) -> list[S
         )
         for row in range(config.count)
     ]
-    if constraint is not None and getattr(constraint, "cues", False):
+    if constraint is not None and constraint.cues:
         from melody.sampling.returns import PartReturns
 
         for row in rows:

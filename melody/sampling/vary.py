@@ -186,9 +186,8 @@ def vary_tokens(
     with torch.no_grad():  # the tune before the range, read once for every candidate
         ids = warm_up_ids(tokenizer) + [tokenizer.index[t] for t in before]
         prefix = network(torch.tensor([ids], device=device))
-    variants = []
+    variants, filters = [], (temperature, top_k, top_p)
     for _ in range(count):
-        filters = (temperature, top_k, top_p)
         drawn = _sample_ranges(model, before, prefix, (last - first + 1, last_bar), candidates, generator, filters, old)
         scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))

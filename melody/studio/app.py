@@ -185,8 +185,7 @@ def _abc_of(body: dict) -> str:
 def _field(body: dict, name: str, **given):
     """A SampleConfig number from the page, within the bounds its field gives a page."""
     limits = number_fields()[name] | given
-    kind = float if isinstance(limits["default"], float) or name == "tempo" else int
-    return _number(body, name, kind, *limits["page"], limits["default"])
+    return _number(body, name, limits["type"], *limits["page"], limits["default"])
 
 
 def _number(body: dict, name: str, kind, low, high, default):

@@ -45,6 +45,12 @@ def note_key(note: str) -> tuple[str, int]:
     return note_parts(note)[1:]
 
 
+def natural_pitch(note: str) -> int:
+    """The MIDI pitch of a note token's letter and octave, no accidental or key applied."""
+    _, letter, octave = note_parts(note)
+    return 12 * (octave + 1) + LETTER_SEMITONES[letter]
+
+
 @functools.lru_cache(maxsize=256)
 def _signature(key: str) -> dict[str, int]:
     """key_signature, shared read-only: it copies its dict for callers that change it, and this
@@ -130,10 +136,10 @@ class Reader:
 
     def pitch(self, token: str, accidental: str | None = None) -> int:
         """The MIDI pitch of a note token (`accidental`: the one it sounds with, if known)."""
-        _, letter, octave = note_parts(token)
+        letter = note_parts(token)[1]
         accidental = self.sounding(token) if accidental is None else accidental
         shift = ACCIDENTAL_SHIFT[accidental] if accidental else _signature(self.key).get(letter, 0)
-        return 12 * (octave + 1) + LETTER_SEMITONES[letter] + shift
+        return natural_pitch(token) + shift
 
     # ---- elements --------------------------------------------------------------------------------
     def _scale(self) -> int | Fraction:
