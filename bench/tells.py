@@ -1,7 +1,8 @@
 """The tells of generated tunes, against the training books, in the figures issue 24 asked for:
 
-- a classifier two-sample test (evaluation/two_sample.py; the notes as abc2midi's MIDI plays them),
-  with the same test on two halves of the books as its floor;
+- a classifier two-sample test (evaluation/two_sample.py; the notes as abc2midi's MIDI plays them,
+  each tune read as abc2midi's referee reads it; --raw: as the text stands, its R: line and ornaments
+  too, as the figures before 0.2.0 were read), with the same test on two halves of the books as its floor;
 - whole 8-bar phrases: as a musician counts bars (the anacrusis not a bar, a short last bar one),
   and exactly, every written part a whole number of bars long too, its pickup given back;
 - cadences: parts whose last note is shorter than the tune's unit, and those of them with a rest
@@ -11,7 +12,7 @@
 - with --types: -n tunes of each common type (--type T) against the books' tunes of that type, as
   the table of docs/models.md.
 
-    python bench/tells.py [--model folk] [-n 200] [--seed 1] [--books 600] [--abac 50] [--types]
+    python bench/tells.py [--model folk] [-n 200] [--seed 1] [--books 600] [--abac 50] [--types] [--raw]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from melody.evaluation.two_sample import two_sample  # noqa: E402
-from melody.formats.abc.abc2midi import abc2midi_notes  # noqa: E402
+from melody.formats.abc.abc2midi import abc2midi_notes, referee_text  # noqa: E402
 from melody.formats.abc.form import tune_form, with_part_cues  # noqa: E402
 from melody.formats.abc.lexer import LexError, token_kind, tune_tokens, tune_type  # noqa: E402
 from melody.formats.abc.player import (
@@ -104,8 +105,12 @@ def _share(count: int, total: int) -> str:
     return f"{100 * count / max(1, total):.0f}%"
 
 
-def abc_notes(text: str):
-    found = abc2midi_notes(text if text.startswith("X:") else "X:1\n" + text)
+def abc_notes(text: str, raw: bool = False):
+    """The notes abc2midi plays for a tune, read as its referee reads one (formats/abc/abc2midi.py):
+    without the R: line, whose swing abc2midi gives our hornpipes in C and not the books' in C|, nor
+    ornaments, which it plays as notes of its own (`raw`: the text as it stands)."""
+    text = text if text.startswith("X:") else "X:1\n" + text
+    found = abc2midi_notes(text if raw else referee_text(text))
     return found[0] if found else None
 
 
@@ -139,10 +144,10 @@ def _bars(tokens: list[str]) -> list[list[str]]:
     return [bar for bar in bars if bar]
 
 
-def notes_reader():
+def notes_reader(raw: bool = False):
     """Each tune's notes, as abc2midi plays them (our player without abc2midi), read once."""
-    notes_of = abc_notes if shutil.which("abc2midi") else player_notes
-    return functools.lru_cache(maxsize=None)(notes_of), notes_of is abc_notes
+    notes_of = functools.partial(abc_notes, raw=raw) if shutil.which("abc2midi") else player_notes
+    return functools.lru_cache(maxsize=None)(notes_of), notes_of is not player_notes
 
 
 def pitch_figures(tunes: list[str], notes_of) -> dict:
@@ -225,9 +230,9 @@ def print_pitch_figures(figures: dict) -> None:
     print(f"largest difference {100 * gap.max():.1f} points (at {LEAP_NAMES[int(gap.argmax())]})")
 
 
-def per_type(model, count: int, seed: int, books: int) -> None:
+def per_type(model, count: int, seed: int, books: int, raw: bool = False) -> None:
     """The table of docs/models.md: `count` tunes of each --type against the books' of that type."""
-    notes_of, _ = notes_reader()
+    notes_of, _ = notes_reader(raw)
     print(
         "| type | classifier (real vs real) | range median / p90, ours | books | range in the books' 10th-90th,"
         " ours | books | last-bar notes, ours | books | last note, ours | books |"
@@ -267,10 +272,11 @@ def main() -> None:
     parser.add_argument("--books", type=int, default=600, help="training tunes drawn to compare with")
     parser.add_argument("--abac", type=int, default=50, help="tunes asked --form ABAC --part-bars 8 (0: none)")
     parser.add_argument("--types", action="store_true", help=f"-n tunes of each type ({', '.join(TYPES)}): a table")
+    parser.add_argument("--raw", action="store_true", help="abc2midi reads each tune as it stands (R: line, ornaments)")
     args = parser.parse_args()
     model = load_model(args.model)
     if args.types:
-        per_type(model, args.count, args.seed, args.books)
+        per_type(model, args.count, args.seed, args.books, args.raw)
         return
     started = time.perf_counter()
     (result,) = sample(model, SampleConfig(count=args.count, seed=args.seed))
@@ -288,7 +294,7 @@ def main() -> None:
     )
     summary("training books", real)
     summary("generated", generated)
-    notes_of, by_abc2midi = notes_reader()
+    notes_of, by_abc2midi = notes_reader(args.raw)
     found = compared(generated, real, args.seed, notes_of)
     told = found["told"]
     print(

@@ -276,3 +276,24 @@ def test_a_swung_hornpipe_takes_no_grace_notes_right_after_a_tuplet():
     assert "{" in Masked(vocab).feed("R:reel", "M:C", "L:1/8", "K:D", *body).allowed()
     tune = "X:1\nT:t\nR:hornpipe\nM:C\nL:1/8\nK:D\nA(3Bcd{A}GFGAB|]\n"
     assert abc2midi_complaints(tune) and not abc2midi_complaints(tune.replace("{A}", ""))
+
+
+@needs_abc2midi
+def test_a_swung_hornpipe_writes_broken_rhythm_only_on_the_pairs_abc2midi_swings():
+    """abc2midi swings a hornpipe's eighths in pairs from each beat of 4/4 (from each eighth of 2/4,
+    its sixteenths); a broken rhythm written there is the same pair dotted, one begun off the beat
+    meets a note its swing has already moved ("Cannot apply broken rhythm")."""
+    from melody.formats.abc.abc2midi import abc2midi_complaints
+
+    vocab = ["<pad>", "<bos>", "<eos>", "R:hornpipe", "R:reel", "M:C", "M:C|", "M:2/4", "L:1/8", "K:D"]
+    vocab += ["A", "B", "c", "/2", ">", "|"]
+    for meter in ("M:C", "M:C|"):
+        assert ">" in Masked(vocab).feed("R:hornpipe", meter, "L:1/8", "K:D", "A").allowed()
+        assert ">" not in Masked(vocab).feed("R:hornpipe", meter, "L:1/8", "K:D", "A", "B").allowed()
+        assert ">" in Masked(vocab).feed("R:hornpipe", meter, "L:1/8", "K:D", "A", "B", "c").allowed()
+    assert ">" in Masked(vocab).feed("R:hornpipe", "M:2/4", "L:1/8", "K:D", "A", "/2", "B", "/2", "c").allowed()
+    off_pair = ("A", "/2", "B", "/2", "c", "/2", "B", "/2")
+    assert ">" not in Masked(vocab).feed("R:hornpipe", "M:2/4", "L:1/8", "K:D", *off_pair).allowed()
+    assert ">" in Masked(vocab).feed("R:reel", "M:C", "L:1/8", "K:D", "A", "B").allowed()
+    tune = "X:1\nT:t\nR:hornpipe\nM:C\nL:1/8\nK:D\nA>Bc>d AB>cd|]\n"
+    assert abc2midi_complaints(tune) and not abc2midi_complaints(tune.replace("AB>cd", "A>Bc>d"))

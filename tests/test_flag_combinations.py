@@ -78,11 +78,26 @@ def test_a_type_and_a_meter_that_disagree_are_refused_in_a_line_naming_the_types
     from melody.errors import ConfigError
     from melody.sampling import SampleConfig
 
-    refused = r"a hornpipe is written in 4/4, C or 2/4, not 6/8: .* jig, march or set dance"
+    refused = r"a hornpipe is written in C\|, 4/4, C or 2/4, not 6/8: .* jig, march or set dance"
     with pytest.raises(ConfigError, match=refused):
         SampleConfig(tune_type="hornpipe", meter="6/8")
     SampleConfig(tune_type="hornpipe", meter="2/4")  # agree
     SampleConfig(tune_type="song", meter="6/8")  # a song is written in any meter
+
+
+@needs_abc2midi
+def test_a_hornpipe_the_model_writes_in_c_cut_is_printed_in_c_where_abc2midi_swings_it_silently():
+    """The books write their hornpipes in C|, where abc2midi refuses its swing with an error; the
+    model writes them there too, and the tune is printed in the same bar as C."""
+    from melody.formats.abc.abc2midi import abc2midi_complaints
+    from melody.sampling import SampleConfig
+    from melody.sampling.pieces import sample
+
+    (result,) = sample(folk(), SampleConfig(count=1, seed=3, tune_type="hornpipe", meter="C|"))
+    (piece,) = result.pieces
+    assert "\nM:C\n" in piece.abc and abc2midi_complaints(piece.abc) == []
+    (refused,) = abc2midi_complaints(piece.abc.replace("\nM:C\n", "\nM:C|\n"))
+    assert refused.endswith("Hornpipe must be in 2/4 or 4/4 time")
 
 
 def test_a_free_type_before_an_asked_meter_is_one_written_in_it():

@@ -24,11 +24,11 @@ TUNE_TYPES = {
 SONG_TYPES = frozenset({"air", "song"})
 
 
-# the meters a type is written in, its usual one first (a hornpipe only in those abc2midi plays it in)
+# the meters a type is written in, its usual one first
 TYPE_METERS = {"reel": ("4/4", "C|", "C", "2/2"), "jig": ("6/8",), "slip jig": ("9/8",), "slide": ("12/8",)}
 
 
-TYPE_METERS |= {"hornpipe": ("4/4", "C", "2/4"), "polka": ("2/4",), "waltz": ("3/4",), "mazurka": ("3/4",)}
+TYPE_METERS |= {"hornpipe": ("C|", "4/4", "C", "2/4"), "polka": ("2/4",), "waltz": ("3/4",), "mazurka": ("3/4",)}
 
 
 TYPE_METERS |= {"march": ("2/4", "6/8", "4/4", "C"), "strathspey": ("4/4", "C"), "fling": ("4/4", "C")}
@@ -59,6 +59,28 @@ def check_type_meter(tune_type: str | None, meter: str | None) -> None:
 
 
 SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths dotted, itself
+
+
+# abc2midi swings a hornpipe only in 2/4 or 4/4 and refuses one in C| ("Hornpipe must be in 2/4 or 4/4
+# time"), where the books write 171 of their 180: the model writes it in C| as it learned, and it is
+# printed in the same bar spelled as abc2midi plays it.
+PRINTED_METERS = {"C|": "C", "2/2": "4/4"}
+
+
+# where abc2midi's swung pairs begin, by the meter printed (a whole note is 1): a pair of eighths on
+# each beat of 4/4, a pair of sixteenths on each eighth of 2/4
+SWING_PAIRS = {"4/4": Fraction(1, 4), "C": Fraction(1, 4), "2/4": Fraction(1, 8)}
+
+
+def printed_meter(tune_type: str | None, meter: str | None) -> str | None:
+    """The M: a tune of `tune_type` written in `meter` is printed in (see PRINTED_METERS)."""
+    return PRINTED_METERS.get(meter, meter) if tune_type in SWUNG_TYPES else meter
+
+
+def swing_pair(tune_type: str | None, meter: str | None) -> Fraction | None:
+    """How far apart abc2midi begins the pairs it swings in a tune of this type and meter, or None
+    where it swings none."""
+    return SWING_PAIRS.get(printed_meter(tune_type, meter)) if tune_type in SWUNG_TYPES else None
 
 
 def normalize_type(value: str) -> str | None:

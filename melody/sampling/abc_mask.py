@@ -34,6 +34,7 @@ from melody.formats.abc.syntax import (
     LAST_BAR_CUE,
     LENGTHENING_DECORATIONS,
     ROLLS,
+    TICKS,
     accidental,
     letter,
     parse_length,
@@ -41,7 +42,7 @@ from melody.formats.abc.syntax import (
     tuplet_ratio,
 )
 from melody.music.theory import ACCIDENTAL_SHIFT, key_tonic
-from melody.music.tunes import SWUNG_TYPES
+from melody.music.tunes import swing_pair
 from melody.sampling.form_mask import (
     cadence_bar,
     cadence_hold,
@@ -57,6 +58,14 @@ from melody.sampling.register_mask import RegisterRule
 from melody.sampling.ticks import NoteTimes, as_float, whole
 from melody.sampling.tune_rules import MAX_ENDING_BARS, StrictTune
 from melody.tokenizers.base import SPECIALS
+
+
+def on_swing_pair(state: StrictTune) -> bool | None:
+    """None in a tune abc2midi does not swing; else whether the last element begins one of the
+    pairs it swings, where a broken rhythm may be written (elsewhere its own swing has moved the note)."""
+    tune_type = state.header[0][2:] if state.header and state.header[0].startswith("R:") else None
+    pair = swing_pair(tune_type, state.meter)
+    return None if pair is None else state.element_start % (pair * TICKS) == 0
 
 
 class Constraint:
@@ -165,7 +174,7 @@ class Constraint:
             f(state.grace_units) if state.grace >= 0 else 0,
             state.rolled,
             form_key(state),
-            state.header[0][2:] in SWUNG_TYPES,
+            on_swing_pair(state),
             state.cue_now,
         )
         cached = self._cache.get(key)
@@ -200,9 +209,11 @@ class Constraint:
         mask = self._compute_rules(s)
         if s.host_need is not None and s.chord < 0:
             self._grace_host_lengths(mask, s)
-        if s.header[0][2:] in SWUNG_TYPES:
-            self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration or a written
-            self._set(mask, "broken", False)  # broken rhythm throws its pairs out ("Cannot apply...")
+        swung = on_swing_pair(s)
+        if swung is not None:
+            self._set(mask, "deco", False)  # abc2midi swings these itself: a decoration throws its pairs
+            if not swung:  # out ("Cannot apply broken rhythm"), as does a written broken rhythm off a pair
+                self._set(mask, "broken", False)
             if not s.plain and s.tuplet_left == 0 and s.grace < 0:  # ... as do grace notes right after a tuplet
                 self._set(mask, "grace_open", False)
         if self.cues and s.form is None and s.last in ("bar", "header") and not s.finished:

@@ -24,7 +24,7 @@ from melody.formats.midi import score_to_midi_bytes
 from melody.music.score import Score
 from melody.music.theory import estimate_key
 from melody.music.titles import TitleModel, numbered
-from melody.music.tunes import normalize_type
+from melody.music.tunes import normalize_type, printed_meter
 from melody.network.checkpoint import Model
 from melody.sampling.masks import chosen_voices
 from melody.sampling.plans import primer_title
@@ -125,6 +125,9 @@ def piece_from_ids(
             if tune_type and tune_type != header_fields(text).get("R"):  # unseen type: its style stood in
                 text = re.sub(r"^R:.*$", f"R:{tune_type}", text, count=1, flags=re.M)
             fields = header_fields(text)
+            printed = printed_meter(fields.get("R"), fields.get("M"))
+            if printed != fields.get("M"):  # a hornpipe in C|, which abc2midi refuses to swing
+                text = re.sub(r"^M:.*$", f"M:{printed}", text, count=1, flags=re.M)
             named = tokenizer.title_of(text)
             chosen = title or named or (namer and namer(fields.get("R"))) or f"Tune {number} in {fields.get('K', 'C')}"
             abc = tune_to_abc(text, number, chosen)
