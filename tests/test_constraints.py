@@ -297,3 +297,22 @@ def test_a_swung_hornpipe_writes_broken_rhythm_only_on_the_pairs_abc2midi_swings
     assert ">" in Masked(vocab).feed("R:reel", "M:C", "L:1/8", "K:D", "A", "B").allowed()
     tune = "X:1\nT:t\nR:hornpipe\nM:C\nL:1/8\nK:D\nA>Bc>d AB>cd|]\n"
     assert abc2midi_complaints(tune) and not abc2midi_complaints(tune.replace("AB>cd", "A>Bc>d"))
+
+
+def test_a_cadence_bar_dots_a_pair_only_where_it_leaves_the_tonic_its_hold():
+    """Books close parts on dotted pairs (`B>GA>F G2`): in a part's last bar a broken rhythm may
+    come while the pair leaves the closing tonic the time the plan holds it (two units here)."""
+    from fractions import Fraction
+
+    from melody.music.tunes import FormPlan
+
+    vocab = ["<pad>", "<bos>", "<eos>", "M:C", "L:1/8", "K:D", "B", "A", "d", "2", ">", "<", "|", "|]"]
+
+    def cadence_bar(*tokens: str) -> set[str]:
+        tune = Masked(vocab)
+        tune.state.form = FormPlan((("A", False),), part_bars=2, last_units=Fraction(2))
+        return tune.feed("M:C", "L:1/8", "K:D", "d", "2", "d", "2", "d", "2", "d", "2", "|", *tokens).allowed()
+
+    assert {">", "<"} <= cadence_bar("B")
+    assert ">" in cadence_bar("B", "2", "A", "2", "B")  # B>A leaves two units: d2
+    assert not {">", "<"} & cadence_bar("B", "2", "A", "2", "B", "A")  # a pair here would take the tonic's time

@@ -64,7 +64,7 @@ SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths d
 # abc2midi swings a hornpipe only in 2/4 or 4/4 and refuses one in C| ("Hornpipe must be in 2/4 or 4/4
 # time"), where the books write 171 of their 180: the model writes it in C| as it learned, and it is
 # printed in the same bar spelled as abc2midi plays it.
-PRINTED_METERS = {"C|": "C", "2/2": "4/4"}
+PRINTED_METERS = {"C|": "C"}
 
 
 # where abc2midi's swung pairs begin, by the meter printed (a whole note is 1): a pair of eighths on

@@ -350,10 +350,11 @@ class Constraint:
                 elif (room <= 0 and not part_end) or room >= self.times.shortest(s.unit, False)[0]:
                     self._set(mask, "tie")
             half, partner = Fraction(s.last_length) / 2, s.unit * s.written
-            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None and not cadence:
-                if ">" in self.by_token and room - half >= partner / 2:
+            if s.plain and not s.decorated and s.last != "chord_close" and s.must_length is None:
+                hold = cadence_hold(s) if cadence else 0  # in a part's last bar, the pair leaves the tonic its hold
+                if ">" in self.by_token and room - half - partner / 2 >= hold:
                     mask[self.by_token[">"]] = True
-                if "<" in self.by_token and room + half >= partner * Fraction(3, 2):
+                if "<" in self.by_token and room + half - partner * Fraction(3, 2) >= hold:
                     mask[self.by_token["<"]] = True
             if s.slur > 0:
                 self._set(mask, "slur_close")
