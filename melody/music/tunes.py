@@ -77,6 +77,12 @@ def printed_meter(tune_type: str | None, meter: str | None) -> str | None:
     return PRINTED_METERS.get(meter, meter) if tune_type in SWUNG_TYPES else meter
 
 
+def learned_meter(tune_type: str | None, meter: str | None) -> str | None:
+    """The M: the model writes a tune of `tune_type` in that is printed in `meter` (C| for a hornpipe in C)."""
+    learned = {printed: written for written, printed in PRINTED_METERS.items()}
+    return learned.get(meter, meter) if tune_type in SWUNG_TYPES else meter
+
+
 def swing_pair(tune_type: str | None, meter: str | None) -> Fraction | None:
     """How far apart abc2midi begins the pairs it swings in a tune of this type and meter, or None
     where it swings none."""

@@ -24,6 +24,7 @@ from melody.formats.abc.lexer import bar_text, token_kind, tokens_to_abc, tune_t
 from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import CUE_KINDS, LexError
 from melody.formats.abc.text import normalize_tune
+from melody.music.tunes import learned_meter
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
 from melody.sampling.form_mask import room_left
@@ -171,7 +172,11 @@ def vary_tokens(
         raise ConfigError(f"`bars` {first}-{last}: the tune has bars 1-{len(spans)}")
     if last == len(spans):
         raise ConfigError("`bars`: leave at least the last bar as it is (the new bars lead into it)")
-    cued = tokenizer.with_cues(tokens)
+    fields = {t[0]: t[2:] for t in reversed(tokens) if token_kind(t) == "header"}
+    printed, learned = fields.get("M"), learned_meter(fields.get("R"), fields.get("M"))
+    if f"M:{learned}" not in tokenizer.index:
+        learned = printed
+    cued = _with_meter(tokenizer.with_cues(tokens), printed, learned)  # the model reads it as it writes them
     start, end = spans[first - 1][0], spans[last - 1][1]
     before, old, after = _cut(cued, tokens, start, end)
     reading = TuneState()
@@ -191,9 +196,19 @@ def vary_tokens(
         drawn = _sample_ranges(model, before, prefix, (last - first + 1, last_bar), candidates, generator, filters, old)
         scored = [_log_likelihood(model, prefix[1], bars, after) for bars in drawn]
         best = int(np.argmax(scored))
-        whole = [t for t in before + drawn[best] + after if token_kind(t) not in CUE_KINDS]
+        whole = _with_meter(
+            [t for t in before + drawn[best] + after if token_kind(t) not in CUE_KINDS], learned, printed
+        )
         variants.append(Variant(whole, drawn[best], (first, last), scored[best], scored))
     return variants
+
+
+def _with_meter(tokens: list[str], meter: str | None, other: str | None) -> list[str]:
+    """The tokens with the header's M:`meter` spelled M:`other`."""
+    if meter == other:
+        return tokens
+    at = tokens.index(f"M:{meter}")
+    return tokens[:at] + [f"M:{other}"] + tokens[at + 1 :]
 
 
 def _cut(cued: list[str], tokens: list[str], start: int, end: int) -> tuple[list[str], list[str], list[str]]:
