@@ -1,8 +1,9 @@
 """The tells of generated tunes, against the training books, in the figures issue 24 asked for:
 
 - a classifier two-sample test (evaluation/two_sample.py; the notes as abc2midi's MIDI plays them,
-  each tune read as abc2midi's referee reads it; --raw: as the text stands, its R: line and ornaments
-  too, as the figures before 0.2.0 were read), with the same test on two halves of the books as its floor;
+  each tune read as abc2midi's referee reads it; --raw: as the text stands, its R: line and
+  ornaments too, as the older columns of docs/models.md were read), with the same test on two
+  halves of the books as its floor;
 - whole 8-bar phrases: as a musician counts bars (the anacrusis not a bar, a short last bar one),
   and exactly, every written part a whole number of bars long too, its pickup given back;
 - cadences: parts whose last note is shorter than the tune's unit, and those of them with a rest
