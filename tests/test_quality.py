@@ -17,6 +17,17 @@ def test_ngram_learns_from_the_training_split():
     assert seen < 1.0 < unseen < 5.0
 
 
+def test_the_ngram_figure_is_kept_for_the_same_texts_and_refitted_for_others(monkeypatch):
+    """Evaluating a model again reads its baseline from the cache (a refit takes seconds on a corpus)."""
+    import melody.evaluation.baseline as baseline
+
+    fits, fit = [], baseline.CharNgram.fit
+    monkeypatch.setattr(baseline.CharNgram, "fit", lambda model, texts: fits.append(len(texts)) or fit(model, texts))
+    first = ngram_bits_per_char(TUNES[10:], TUNES[:10])
+    assert ngram_bits_per_char(TUNES[10:], TUNES[:10]) == first and len(fits) == 1
+    assert ngram_bits_per_char(TUNES[10:], TUNES[:9]) != first and len(fits) == 2
+
+
 def test_ngram_probabilities_sum_to_one():
     model = CharNgram(3).fit(TUNES[:10])
     total = sum(model.probability("AB", c) for c in model.alphabet)

@@ -3,8 +3,14 @@ baseline beside a network's held-out bits per character, so users see what the n
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import defaultdict
+
+from melody.errors import OutputError
+from melody.fileio import atomic_write_text
+from melody.training.data import cache_root
 
 START, END = "\x02", "\x03"  # each tune is framed, as <bos>/<eos> frame it for the networks
 
@@ -48,6 +54,21 @@ class CharNgram:
 
 
 def ngram_bits_per_char(train_texts: list[str], val_texts: list[str], order: int = 6) -> float:
+    """The n-gram's held-out bits per character; kept in the cache by the texts' digest, since
+    fitting it on a corpus of thousands of tunes takes seconds and evaluating again changes nothing."""
+    digest = hashlib.sha256(f"{order}".encode())
+    for text in (*train_texts, END, *val_texts):
+        digest.update(text.encode("utf-8") + START.encode())
+    path = cache_root() / "baselines" / f"{digest.hexdigest()[:32]}.json"
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["bits_per_char"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     model = CharNgram(order).fit(train_texts)
     characters = sum(len(t) for t in val_texts)
-    return sum(model.bits(t) for t in val_texts) / characters
+    bits = sum(model.bits(t) for t in val_texts) / characters
+    try:
+        atomic_write_text(path, json.dumps({"bits_per_char": bits}))
+    except OutputError:
+        pass  # a cache that cannot be written costs a refit next time, nothing else
+    return bits

@@ -113,6 +113,8 @@ def piece_from_ids(
                 from melody.sampling.accompany import Accompanist
 
                 score = Accompanist(tokenizer, accompany, voices).piece(score)
+            if len(score.notes) < MIN_NOTES:  # before music21 reads its ABC back, which takes a second or two
+                return None, f"fewer than {MIN_NOTES} notes"
             notation = tokenizer.notation(score)
             chosen = title or f"Piece {number} in {score.key or estimate_key(notation)}"
             abc = score_to_abc(notation, chosen, number)

@@ -34,10 +34,14 @@ from melody.training.statistics import kept_statistics
 CACHE_VERSION = 21
 
 
+def cache_root() -> Path:
+    """Where melody keeps what it can compute again: $MELODY_CACHE, else ~/.cache/melody."""
+    return Path(os.environ.get("MELODY_CACHE") or Path.home() / ".cache" / "melody")
+
+
 def cache_dir() -> Path:
-    """Where tokenized corpora live: $MELODY_CACHE, else ~/.cache/melody."""
-    root = os.environ.get("MELODY_CACHE") or Path.home() / ".cache" / "melody"
-    return Path(root) / "corpora"
+    """Where tokenized corpora live."""
+    return cache_root() / "corpora"
 
 
 def choose_tokenizer(files: list[Path]) -> tuple[str, str]:
