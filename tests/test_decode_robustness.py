@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from melody.formats.abc.text import read_abc_file
 from melody.music.score import Note, Score
-from melody.sampling.pieces import piece_from_ids
+from melody.sampling.pieces import abc_unreadable, piece_from_ids
 from melody.tokenizers import make_tokenizer
 from tests.conftest import FOLK_SAMPLE
 
@@ -91,3 +91,17 @@ def test_any_token_stream_is_written_or_dropped_with_a_reason(name, data):
     assert (piece is None) != (reason == ""), (piece, reason)
     if piece is not None:
         assert piece.midi[:4] == b"MThd" and piece.abc.startswith("X:1\n")
+        assert isinstance(abc_unreadable(tokenizer, piece), str)  # its ABC reads back, or it says why
+
+
+def test_a_score_piece_is_read_back_before_it_is_kept_and_a_tune_needs_no_second_reading(monkeypatch):
+    import melody.sampling.pieces as pieces
+    from melody.errors import InputError
+
+    tokenizer = TOKENIZERS["midi"]
+    score = Score(tuple(Note(i, i + 1, 60 + i % 5) for i in range(24)), meter=(4, 4))
+    piece, reason = piece_from_ids(tokenizer, tokenizer.encode(score) + [tokenizer.eos_id], 1, None)
+    assert piece is not None and reason == "" and abc_unreadable(tokenizer, piece) == ""
+    monkeypatch.setattr(pieces, "abc_to_stream", lambda abc: (_ for _ in ()).throw(InputError("music21 says no")))
+    assert abc_unreadable(tokenizer, piece) == "music21 says no"
+    assert abc_unreadable(TOKENIZERS["abc"], piece) == ""  # our reader wrote the tune from its own tokens

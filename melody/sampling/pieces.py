@@ -97,7 +97,8 @@ def piece_from_ids(
     tempo: float | None = None,
 ) -> tuple[Piece | None, str]:
     """A finished piece and "", or (None, why) when the ids make no piece we can play and write:
-    any sequence a model emits ends one way or the other, never in an exception. `plan`: the form
+    any sequence a model emits ends one way or the other, never in an exception (a score piece's
+    ABC is read back by abc_unreadable, once it is about to be kept). `plan`: the form
     the tune was held to, checked as its problems are; `namer(type)`:
     a title in the corpus's idiom for a tune the model names none; `tune_type`: the type asked for,
     written in the R: field where the model, never having seen it, wrote its style; `voices`: the
@@ -113,12 +114,9 @@ def piece_from_ids(
                 from melody.sampling.accompany import Accompanist
 
                 score = Accompanist(tokenizer, accompany, voices).piece(score)
-            if len(score.notes) < MIN_NOTES:  # before music21 reads its ABC back, which takes a second or two
-                return None, f"fewer than {MIN_NOTES} notes"
             notation = tokenizer.notation(score)
             chosen = title or f"Piece {number} in {score.key or estimate_key(notation)}"
             abc = score_to_abc(notation, chosen, number)
-            abc_to_stream(abc)  # the .abc we write must read back, as the MIDI does
             problems = []
             if ids and ids[-1] != tokenizer.eos_id:
                 problems.append("unfinished: the piece reached --max-tokens")
@@ -145,6 +143,18 @@ def piece_from_ids(
         return Piece(abc, chosen, len(ids), score_to_midi_bytes(score), len(score.notes), problems, score), ""
     except (MelodyError, LexError) as error:
         return None, getattr(error, "message", str(error))
+
+
+def abc_unreadable(tokenizer, piece: Piece) -> str:
+    """Why the .abc written for a score piece does not read back in music21, as its MIDI does, or
+    "": a second or two a piece, so it is asked only of a piece about to be kept."""
+    if tokenizer.piece_kind != "score":
+        return ""
+    try:
+        abc_to_stream(piece.abc)
+    except MelodyError as error:
+        return error.message
+    return ""
 
 
 @dataclass
@@ -192,7 +202,11 @@ def _sample_batch(model: Model, config: SampleConfig, device="cpu", progress=Non
                 config.tempo,
             )
             if candidate is not None and (pieces[index] is None or not candidate.problems):
-                pieces[index] = candidate
+                unreadable = abc_unreadable(model.tokenizer, candidate)
+                if unreadable:
+                    reasons[index] = unreadable
+                else:
+                    pieces[index] = candidate
     kept = [p for p in pieces if p is not None]
     if not kept:
         raise InputError(
