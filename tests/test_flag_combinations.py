@@ -86,22 +86,27 @@ def test_a_type_and_a_meter_that_disagree_are_refused_in_a_line_naming_the_types
 
 
 @needs_abc2midi
-def test_a_hornpipe_the_model_writes_in_c_cut_is_printed_in_c_where_abc2midi_swings_it_silently():
+def test_a_hornpipe_the_model_writes_in_c_cut_is_printed_in_c_where_abc2midi_swings_it_silently(monkeypatch):
     """The books write their hornpipes in C|, where abc2midi refuses its swing with an error; the
     model writes them there too, and the tune is printed in the same bar as C; vary reads it back
     as the model wrote it."""
+    import melody.sampling.vary as vary
     from melody.formats.abc.abc2midi import abc2midi_complaints
     from melody.formats.abc.text import normalize_tune
     from melody.sampling import SampleConfig
     from melody.sampling.pieces import sample
-    from melody.sampling.vary import vary_tokens
 
+    respelled, with_meter = [], vary._with_meter
+    monkeypatch.setattr(
+        vary, "_with_meter", lambda tokens, *meters: respelled.append(meters) or with_meter(tokens, *meters)
+    )
     (result,) = sample(folk(), SampleConfig(count=1, seed=3, tune_type="hornpipe", meter="C|"))
     (piece,) = result.pieces
     assert "\nM:C\n" in piece.abc and abc2midi_complaints(piece.abc) == []
     (refused,) = abc2midi_complaints(piece.abc.replace("\nM:C\n", "\nM:C|\n"))
     assert refused.endswith("Hornpipe must be in 2/4 or 4/4 time")
-    (variant,) = vary_tokens(folk(), normalize_tune(piece.abc.split("\n", 1)[1])[0], 2, 3)  # read as C|, printed C
+    (variant,) = vary.vary_tokens(folk(), normalize_tune(piece.abc.split("\n", 1)[1])[0], 2, 3)
+    assert respelled == [("C", "C|"), ("C|", "C")]  # the model reads C|, the variant is printed in C
     assert "\nM:C\n" in variant.text("t") and abc2midi_complaints("X:1\n" + variant.text("t")) == []
 
 

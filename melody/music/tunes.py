@@ -65,6 +65,7 @@ SWUNG_TYPES = frozenset({"hornpipe"})  # abc2midi plays their pairs of eighths d
 # time"), where the books write 171 of their 180: the model writes it in C| as it learned, and it is
 # printed in the same bar spelled as abc2midi plays it.
 PRINTED_METERS = {"C|": "C"}
+LEARNED_METERS = {printed: written for written, printed in PRINTED_METERS.items()}
 
 
 # where abc2midi's swung pairs begin, by the meter printed (a whole note is 1): a pair of eighths on
@@ -79,8 +80,7 @@ def printed_meter(tune_type: str | None, meter: str | None) -> str | None:
 
 def learned_meter(tune_type: str | None, meter: str | None) -> str | None:
     """The M: the model writes a tune of `tune_type` in that is printed in `meter` (C| for a hornpipe in C)."""
-    learned = {printed: written for written, printed in PRINTED_METERS.items()}
-    return learned.get(meter, meter) if tune_type in SWUNG_TYPES else meter
+    return LEARNED_METERS.get(meter, meter) if tune_type in SWUNG_TYPES else meter
 
 
 def swing_pair(tune_type: str | None, meter: str | None) -> Fraction | None:

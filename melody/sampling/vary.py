@@ -23,7 +23,7 @@ from melody.errors import ConfigError
 from melody.formats.abc.lexer import bar_text, token_kind, tokens_to_abc, tune_tokens
 from melody.formats.abc.state import TuneState
 from melody.formats.abc.syntax import CUE_KINDS, LexError
-from melody.formats.abc.text import normalize_tune
+from melody.formats.abc.text import header_fields, normalize_tune
 from melody.music.tunes import learned_meter
 from melody.network.checkpoint import Model
 from melody.network.model import repeat_state
@@ -172,7 +172,7 @@ def vary_tokens(
         raise ConfigError(f"`bars` {first}-{last}: the tune has bars 1-{len(spans)}")
     if last == len(spans):
         raise ConfigError("`bars`: leave at least the last bar as it is (the new bars lead into it)")
-    fields = {t[0]: t[2:] for t in reversed(tokens) if token_kind(t) == "header"}
+    fields = header_fields(text)
     printed, learned = fields.get("M"), learned_meter(fields.get("R"), fields.get("M"))
     if f"M:{learned}" not in tokenizer.index:
         learned = printed
